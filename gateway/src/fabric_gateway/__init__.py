@@ -1,0 +1,3 @@
+"""Python client for the Hyperledger Fabric Gateway API."""
+
+__all__: list[str] = []
