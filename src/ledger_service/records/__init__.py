@@ -1,0 +1,83 @@
+"""Ledger records: the signed envelope shared by all kinds and the kind-specific payloads.
+
+Typical use::
+
+    from ledger_service.records import DataUpdateRecord, Record, parse_record
+
+    record = parse_record(untrusted_json)       # -> concrete Record subclass, or ValidationError
+    record.signing_bytes()                      # what the writer signs
+    record.canonical_bytes()                    # what is committed
+"""
+
+from ledger_service.records.envelope import (
+    MAX_PAYLOAD_BYTES,
+    PAYLOAD_CLASSES,
+    RECORD_CLASSES,
+    AnyRecord,
+    CreditRepairRecord,
+    DataUpdateRecord,
+    FinancingEventRecord,
+    Payload,
+    Record,
+    RecordKind,
+    ScoreChangeRecord,
+    parse_record,
+    to_validation_error,
+)
+from ledger_service.records.payloads import (
+    MONETARY_EVENTS,
+    REPAIR_STATUS_TRANSITIONS,
+    CreditRepairAction,
+    CreditRepairPayload,
+    Dataset,
+    DataUpdatePayload,
+    FinancingEventPayload,
+    FinancingEventType,
+    Money,
+    RepairStatus,
+    ScoreChangePayload,
+)
+from ledger_service.records.types import (
+    RECORD_ID_PATTERN,
+    DecimalString,
+    RecordId,
+    UtcDatetime,
+    format_rfc3339_utc,
+    new_record_id,
+)
+from ledger_service.records.uscc import uscc_check_character, uscc_problem
+
+__all__ = [
+    "MAX_PAYLOAD_BYTES",
+    "MONETARY_EVENTS",
+    "PAYLOAD_CLASSES",
+    "RECORD_CLASSES",
+    "RECORD_ID_PATTERN",
+    "REPAIR_STATUS_TRANSITIONS",
+    "AnyRecord",
+    "CreditRepairAction",
+    "CreditRepairPayload",
+    "CreditRepairRecord",
+    "DataUpdatePayload",
+    "DataUpdateRecord",
+    "Dataset",
+    "DecimalString",
+    "FinancingEventPayload",
+    "FinancingEventRecord",
+    "FinancingEventType",
+    "Money",
+    "Payload",
+    "Record",
+    "RecordId",
+    "RecordKind",
+    "RepairStatus",
+    "ScoreChangePayload",
+    "ScoreChangeRecord",
+    "UtcDatetime",
+    "format_rfc3339_utc",
+    "new_record_id",
+    "parse_record",
+    "to_validation_error",
+    "uscc_check_character",
+    "uscc_problem",
+]
