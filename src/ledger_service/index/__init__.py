@@ -1,0 +1,23 @@
+"""The off-chain index: schema, engines/sessions and migrations.
+
+The index is derived data: it can be rebuilt from the channel's blocks (plus the off-chain
+content), and reconciling it against the chain detects tampering.
+"""
+
+from ledger_service.index.migrate import current_revision, head_revision, upgrade
+from ledger_service.index.session import (
+    make_engine,
+    make_session_factory,
+    sqlite_url,
+    write_session,
+)
+
+__all__ = [
+    "current_revision",
+    "head_revision",
+    "make_engine",
+    "make_session_factory",
+    "sqlite_url",
+    "upgrade",
+    "write_session",
+]
