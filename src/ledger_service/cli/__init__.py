@@ -1,0 +1,21 @@
+"""`ledgerctl`: the operator's command line."""
+
+from __future__ import annotations
+
+import typer
+
+from ledger_service.cli import chaincode as chaincode_cmds
+from ledger_service.cli import network as network_cmds
+
+app = typer.Typer(
+    name="ledgerctl",
+    help="Operate the credit ledger: Fabric network, chaincode, index, evidence.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(network_cmds.app, name="network")
+app.add_typer(chaincode_cmds.app, name="chaincode")
+
+
+def main() -> None:
+    app()

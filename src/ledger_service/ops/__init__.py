@@ -1,0 +1,1 @@
+"""Operating the Fabric network: topology, processes, channel and chaincode lifecycle."""
