@@ -174,6 +174,15 @@ func countCerts(b []byte) (int, error) {
 	}
 }
 
+func newServer(cfg *config) *shim.ChaincodeServer {
+	return &shim.ChaincodeServer{
+		CCID:     cfg.CCID,
+		Address:  cfg.Address,
+		CC:       ledger.New(cfg.WriterMSPs),
+		TLSProps: cfg.TLS,
+	}
+}
+
 func main() {
 	log.SetFlags(log.LstdFlags | log.LUTC)
 	log.SetOutput(os.Stderr)
@@ -184,12 +193,7 @@ func main() {
 		log.Printf("refusing to start: %v", err)
 		os.Exit(2)
 	}
-	server := &shim.ChaincodeServer{
-		CCID:     cfg.CCID,
-		Address:  cfg.Address,
-		CC:       ledger.New(cfg.WriterMSPs),
-		TLSProps: cfg.TLS,
-	}
+	server := newServer(cfg)
 	mode := "mutual TLS"
 	if cfg.TLS.Disabled {
 		mode = "TLS DISABLED (" + envTLSDisabled + "=true: local debugging only, not for the network)"

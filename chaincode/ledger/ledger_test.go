@@ -1,0 +1,440 @@
+package ledger
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math/rand"
+	"strings"
+	"testing"
+
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+)
+
+const (
+	platform = "PlatformMSP"
+	wantTS   = "2026-01-01T00:00:00.123456Z"
+)
+
+func commitment(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+type rec struct{ ID, C string }
+
+func recs(prefix string, n int) []rec {
+	out := make([]rec, n)
+	for i := range out {
+		id := fmt.Sprintf("%s%d", prefix, i)
+		out[i] = rec{id, commitment(id)}
+	}
+	return out
+}
+
+func batchJSON(batchID, root string, rs []rec) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `{"batch_id":%s,"root":%s,"records":[`, js(batchID), js(root))
+	for i, r := range rs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `[%s,%s]`, js(r.ID), js(r.C))
+	}
+	b.WriteString("]}")
+	return b.String()
+}
+
+func js(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+var root1 = commitment("root-1")
+
+func mustOK(t testing.TB, r *peer.Response) []byte {
+	t.Helper()
+	if r.Status != shim.OK {
+		t.Fatalf("status %d: %s", r.Status, r.Message)
+	}
+	return r.Payload
+}
+
+func mustErr(t testing.TB, r *peer.Response, want string) {
+	t.Helper()
+	if r.Status == shim.OK {
+		t.Fatalf("expected error %q, got OK with payload %.200q", want, r.Payload)
+	}
+	if r.Message != want {
+		t.Fatalf("error mismatch\n got: %s\nwant: %s", r.Message, want)
+	}
+}
+
+func TestPutBatchHappyPath(t *testing.T) {
+	l := newLedger()
+	cc := New(nil)
+	rs := recs("r", 3)
+	s := l.tx(t, platform, "tx1", "PutBatch", batchJSON("b1", root1, rs))
+	payload := mustOK(t, s.invoke(cc))
+
+	wantBatch := `{"batch_id":"b1","root":"` + root1 + `","size":3,"tx_id":"tx1","msp":"PlatformMSP","ts":"` + wantTS + `"}`
+	if string(payload) != wantBatch {
+		t.Fatalf("payload\n got %s\nwant %s", payload, wantBatch)
+	}
+	want := []kv{
+		{"\x00batch\x00b1\x00", wantBatch},
+		{"\x00rec\x00r0\x00", `{"c":"` + rs[0].C + `","b":"b1","i":0}`},
+		{"\x00rec\x00r1\x00", `{"c":"` + rs[1].C + `","b":"b1","i":1}`},
+		{"\x00rec\x00r2\x00", `{"c":"` + rs[2].C + `","b":"b1","i":2}`},
+	}
+	got := s.writeSet()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("write set\n got %q\nwant %q", got, want)
+	}
+	// The keys are exactly what shim.CreateCompositeKey produces.
+	for _, w := range []struct{ typ, id, key string }{{"batch", "b1", want[0].K}, {"rec", "r0", want[1].K}} {
+		k, err := shim.CreateCompositeKey(w.typ, []string{w.id})
+		if err != nil || k != w.key {
+			t.Fatalf("CreateCompositeKey(%q,%q) = %q, %v; want %q", w.typ, w.id, k, err, w.key)
+		}
+	}
+	if s.eventName != "BatchAnchored" || string(s.eventBody) != `{"batch_id":"b1","root":"`+root1+`","size":3}` {
+		t.Fatalf("event %q %s", s.eventName, s.eventBody)
+	}
+	if s.multiCalls != 1 || len(s.reads) != 4 {
+		t.Fatalf("existence check: %d GetMultipleStates calls, %d reads; want 1 call, 4 reads", s.multiCalls, len(s.reads))
+	}
+	if s.flushes != 1 {
+		t.Fatalf("FinishWriteBatch called %d times", s.flushes)
+	}
+
+	// Read back.
+	r := mustOK(t, l.tx(t, "BankMSP", "tx2", "GetRecord", "r1").invoke(cc))
+	wantRec := `{"record_id":"r1","commitment":"` + rs[1].C + `","batch_id":"b1","leaf_index":1}`
+	if string(r) != wantRec {
+		t.Fatalf("GetRecord\n got %s\nwant %s", r, wantRec)
+	}
+	b := mustOK(t, l.tx(t, "RegulatorMSP", "tx3", "GetBatch", "b1").invoke(cc))
+	if string(b) != wantBatch {
+		t.Fatalf("GetBatch\n got %s\nwant %s", b, wantBatch)
+	}
+}
+
+func TestPutBatchAcceptsAnyJSONEncoding(t *testing.T) {
+	l := newLedger()
+	cc := New(nil)
+	c := commitment("x")
+	// Key order, whitespace and escapes are free: \u0072 is "r", \/ is "/".. (not valid in ids).
+	in := " \n{ \"records\" : [ [ \"\\u0072\\u0031\" , \"" + c + "\" ] ,[\"r2\",\"" + c + "\"]\t] , \"root\":\"" + root1 + "\",\"batch_id\":\"b\\u002d1\"}\r\n"
+	s := l.tx(t, platform, "tx1", "PutBatch", in)
+	mustOK(t, s.invoke(cc))
+	if _, ok := l.state["\x00rec\x00r1\x00"]; !ok {
+		t.Fatalf("escaped record id not decoded: %q", s.writeSet())
+	}
+	if _, ok := l.state["\x00batch\x00b-1\x00"]; !ok {
+		t.Fatalf("escaped batch id not decoded: %q", s.writeSet())
+	}
+}
+
+func TestPutBatchValidationErrors(t *testing.T) {
+	c := commitment("c")
+	short := c[:63]
+	eighteen := recs("r", 18)
+	eighteen[17].C = short
+	dup := recs("r", 5)
+	dup[3].ID = "r0"
+	many := recs("m", MaxRecords+1)
+	long := strings.Repeat("a", 129)
+
+	cases := []struct{ name, in, want string }{
+		{"short commitment", batchJSON("b1", root1, eighteen), `records[17]: commitment must be 64 lowercase hex characters, got 63`},
+		{"long commitment", batchJSON("b1", root1, []rec{{"r1", c + "0"}}), `records[0]: commitment must be 64 lowercase hex characters, got 65`},
+		{"uppercase commitment", batchJSON("b1", root1, []rec{{"r1", strings.ToUpper(c)}}), "records[0]: " + hexErr("commitment", strings.ToUpper(c))},
+		{"non-hex commitment", batchJSON("b1", root1, []rec{{"r1", c[:10] + "g" + c[11:]}}), `records[0]: commitment must be 64 lowercase hex characters, got invalid character 'g' at position 10`},
+		{"empty commitment", batchJSON("b1", root1, []rec{{"r1", ""}}), `records[0]: commitment must be 64 lowercase hex characters, got 0`},
+		{"batch id with space", batchJSON("x y", root1, recs("r", 1)), `batch_id "x y": must match ^[A-Za-z0-9._:-]{1,128}$`},
+		{"empty batch id", batchJSON("", root1, recs("r", 1)), `batch_id "": must match ^[A-Za-z0-9._:-]{1,128}$`},
+		{"batch id too long", batchJSON(long, root1, recs("r", 1)), `batch_id "` + long + `": must match ^[A-Za-z0-9._:-]{1,128}$`},
+		{"batch id non-ascii", batchJSON("bé", root1, recs("r", 1)), `batch_id "bé": must match ^[A-Za-z0-9._:-]{1,128}$`},
+		{"record id with slash", batchJSON("b1", root1, []rec{{"r1", c}, {"a/b", c}}), `records[1]: record id "a/b": must match ^[A-Za-z0-9._:-]{1,128}$`},
+		{"record id NUL", batchJSON("b1", root1, []rec{{"r\x00", c}}), `records[0]: record id "r\x00": must match ^[A-Za-z0-9._:-]{1,128}$`},
+		{"record id too long", batchJSON("b1", root1, []rec{{long, c}}), `records[0]: record id "` + long + `": must match ^[A-Za-z0-9._:-]{1,128}$`},
+		{"duplicate record id", batchJSON("b1", root1, dup), `records[3]: duplicate record id "r0" (first at records[0])`},
+		{"short root", batchJSON("b1", root1[:10], recs("r", 1)), `root: must be 64 lowercase hex characters, got 10`},
+		{"uppercase root", batchJSON("b1", strings.ToUpper(root1), recs("r", 1)), hexErr("root:", strings.ToUpper(root1))},
+		{"no records", batchJSON("b1", root1, nil), `records: must contain at least 1 record, got 0`},
+		{"too many records", batchJSON("b1", root1, many), `records: too many records (more than 50000); split the batch`},
+		{"unknown field", `{"batch_id":"b1","root":"` + root1 + `","records":[],"extra":1}`, `invalid batch JSON: unknown field "extra" (allowed: batch_id, root, records)`},
+		{"field case differs", `{"Batch_ID":"b1"}`, `invalid batch JSON: unknown field "Batch_ID" (allowed: batch_id, root, records)`},
+		{"duplicate field", `{"batch_id":"b1","batch_id":"b2"}`, `invalid batch JSON: duplicate field "batch_id"`},
+		{"missing batch_id", `{"root":"` + root1 + `","records":[["r1","` + c + `"]]}`, `invalid batch JSON: missing field "batch_id"`},
+		{"missing root", `{"batch_id":"b1","records":[["r1","` + c + `"]]}`, `invalid batch JSON: missing field "root"`},
+		{"missing records", `{"batch_id":"b1","root":"` + root1 + `"}`, `invalid batch JSON: missing field "records"`},
+		{"batch_id number", `{"batch_id":7}`, `invalid batch JSON: batch_id must be a string, found number`},
+		{"root null", `{"root":null}`, `invalid batch JSON: root must be a string, found null`},
+		{"records object", `{"records":{}}`, `invalid batch JSON: records must be an array of [record_id, commitment] pairs, found object`},
+		{"records null", `{"records":null}`, `invalid batch JSON: records must be an array of [record_id, commitment] pairs, found null`},
+		{"record is object", `{"records":[{"id":"r1"}]}`, `invalid batch JSON: records[0] must be a [record_id, commitment] array, found object`},
+		{"record is string", `{"records":[["r1","` + c + `"],"r2"]}`, `invalid batch JSON: records[1] must be a [record_id, commitment] array, found string`},
+		{"record empty", `{"records":[[]]}`, `invalid batch JSON: records[0] must have exactly 2 elements, got 0`},
+		{"record 1 element", `{"records":[["r1"]]}`, `invalid batch JSON: records[0] must have exactly 2 elements, got 1`},
+		{"record 3 elements", `{"records":[["r1","` + c + `","x"]]}`, `invalid batch JSON: records[0] must have exactly 2 elements, got more`},
+		{"record id number", `{"records":[[1,"` + c + `"]]}`, `invalid batch JSON: records[0][0] (record id) must be a string, found number`},
+		{"commitment bool", `{"records":[["r1",true]]}`, `invalid batch JSON: records[0][1] (commitment) must be a string, found boolean`},
+		{"not JSON", `hello`, `invalid batch JSON at offset 0: expected a JSON object, found character 'h'`},
+		{"empty arg", ``, `invalid batch JSON: unexpected end of input, expected a JSON object`},
+		{"array", `[]`, `invalid batch JSON at offset 0: expected a JSON object, found array`},
+		{"truncated", `{"batch_id":"b1","records":[["r1",`, `invalid batch JSON: unexpected end of input, expected ','`[:0] + `invalid batch JSON: records[0][1] (commitment) must be a string, found end of input`},
+		{"unterminated string", `{"batch_id":"b1`, `invalid batch JSON at offset 12: unterminated string`},
+		{"control char", "{\"batch_id\":\"b\n1\"}", `invalid batch JSON at offset 14: control character byte 0x0a in string`},
+		{"bad escape", `{"batch_id":"b\x1"}`, `invalid batch JSON at offset 12: bad string: invalid character 'x' in string escape code`},
+		{"trailing data", batchJSON("b1", root1, recs("r", 1)) + ` {}`, fmt.Sprintf(`invalid batch JSON at offset %d: unexpected data after the batch object`, len(batchJSON("b1", root1, recs("r", 1)))+1)},
+		{"missing comma", `{"batch_id":"b1" "root":""}`, `invalid batch JSON at offset 17: expected ',' or '}', found string`},
+		{"trailing comma", `{"batch_id":"b1",}`, `invalid batch JSON at offset 17: expected an object key (string), found character '}'`},
+		{"records trailing comma", `{"records":[["r1","` + c + `"],]}`, `invalid batch JSON: records[1] must be a [record_id, commitment] array, found character ']'`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLedger()
+			s := l.tx(t, platform, "tx1", "PutBatch", tc.in)
+			mustErr(t, s.invoke(New(nil)), tc.want)
+			if len(s.writes) != 0 || len(s.pending) != 0 || len(l.state) != 0 || s.eventName != "" {
+				t.Fatalf("something was written on error: %d writes, event %q", len(s.writes), s.eventName)
+			}
+		})
+	}
+}
+
+func hexErr(what, h string) string {
+	for i := 0; i < len(h); i++ {
+		if h[i] >= 'A' && h[i] <= 'F' {
+			return fmt.Sprintf(`%s must be 64 lowercase hex characters, got invalid character '%c' at position %d`, what, h[i], i)
+		}
+	}
+	panic("no uppercase hex")
+}
+
+func TestPutBatchMaxRecordsAccepted(t *testing.T) {
+	l := newLedger()
+	s := l.tx(t, platform, "tx1", "PutBatch", batchJSON("b1", root1, recs("m", MaxRecords)))
+	mustOK(t, s.invoke(New(nil)))
+	if len(l.state) != MaxRecords+1 {
+		t.Fatalf("%d keys written", len(l.state))
+	}
+}
+
+func TestNoOverwrite(t *testing.T) {
+	l := newLedger()
+	cc := New(nil)
+	rs := recs("r", 4)
+	mustOK(t, l.tx(t, platform, "tx1", "PutBatch", batchJSON("b1", root1, rs[:2])).invoke(cc))
+	before := fmt.Sprint(len(l.state))
+
+	// A record of another batch already exists.
+	s := l.tx(t, platform, "tx2", "PutBatch", batchJSON("b2", root1, []rec{rs[2], rs[1], rs[3]}))
+	mustErr(t, s.invoke(cc), `record "r1" already anchored in batch "b1" (records[1]; 1 of 3 records in this batch already anchored)`)
+	if len(s.writes) != 0 || s.eventName != "" {
+		t.Fatalf("written on refused overwrite: %q", s.writeSet())
+	}
+	// Several records exist.
+	s = l.tx(t, platform, "tx3", "PutBatch", batchJSON("b3", root1, []rec{rs[2], rs[0], rs[1]}))
+	mustErr(t, s.invoke(cc), `record "r0" already anchored in batch "b1" (records[1]; 2 of 3 records in this batch already anchored)`)
+	if len(s.writes) != 0 {
+		t.Fatal("written on refused overwrite")
+	}
+	// The batch exists (same batch resubmitted, or new records under an old batch id).
+	for _, in := range []string{batchJSON("b1", root1, rs[:2]), batchJSON("b1", root1, rs[2:])} {
+		s = l.tx(t, platform, "tx4", "PutBatch", in)
+		mustErr(t, s.invoke(cc), `batch "b1" already exists`)
+		if len(s.writes) != 0 {
+			t.Fatal("written on refused overwrite")
+		}
+	}
+	if fmt.Sprint(len(l.state)) != before {
+		t.Fatal("state changed")
+	}
+	// The original values are untouched.
+	r := mustOK(t, l.tx(t, platform, "tx5", "GetRecord", "r1").invoke(cc))
+	if !bytes.Contains(r, []byte(`"batch_id":"b1","leaf_index":1`)) {
+		t.Fatalf("record changed: %s", r)
+	}
+	// Records not yet anchored can go in a new batch.
+	mustOK(t, l.tx(t, platform, "tx6", "PutBatch", batchJSON("b2", root1, rs[2:])).invoke(cc))
+}
+
+func TestWriterMSP(t *testing.T) {
+	l := newLedger()
+	in := batchJSON("b1", root1, recs("r", 2))
+
+	s := l.tx(t, "BankMSP", "tx1", "PutBatch", in)
+	mustErr(t, s.invoke(New(nil)), `writer MSP "BankMSP" is not allowed to write (allowed: PlatformMSP)`)
+	if len(s.writes) != 0 || s.multiCalls != 0 {
+		t.Fatal("unauthorized caller caused reads or writes")
+	}
+	// Authorization is checked before the argument is even parsed.
+	mustErr(t, l.tx(t, "BankMSP", "tx1", "PutBatch", "garbage").invoke(New(nil)),
+		`writer MSP "BankMSP" is not allowed to write (allowed: PlatformMSP)`)
+	mustErr(t, l.tx(t, "BankMSP", "tx1", "Touch", "k").invoke(New(nil)),
+		`writer MSP "BankMSP" is not allowed to write (allowed: PlatformMSP)`)
+
+	two := New([]string{"PlatformMSP", "Platform2MSP"})
+	mustErr(t, l.tx(t, "RegulatorMSP", "tx1", "PutBatch", in).invoke(two),
+		`writer MSP "RegulatorMSP" is not allowed to write (allowed: PlatformMSP, Platform2MSP)`)
+	payload := mustOK(t, l.tx(t, "Platform2MSP", "tx2", "PutBatch", in).invoke(two))
+	if !bytes.Contains(payload, []byte(`"msp":"Platform2MSP"`)) {
+		t.Fatalf("batch value does not name the writer MSP: %s", payload)
+	}
+
+	// Broken identities.
+	s = l.tx(t, platform, "tx3", "PutBatch", in)
+	s.creator = nil
+	mustErr(t, s.invoke(New(nil)), `cannot read the caller identity: creator is empty`)
+	s = l.tx(t, platform, "tx3", "PutBatch", in)
+	s.creator = []byte{0xff, 0xff}
+	if r := s.invoke(New(nil)); r.Status == shim.OK || !strings.HasPrefix(r.Message, "cannot read the caller identity: ") {
+		t.Fatalf("bad creator accepted: %d %s", r.Status, r.Message)
+	}
+	s = l.tx(t, "", "tx3", "PutBatch", in)
+	mustErr(t, s.invoke(New(nil)), `cannot read the caller identity: MSP id is empty`)
+}
+
+func TestDeterminism(t *testing.T) {
+	rs := recs("rec-", 2000)
+	in := batchJSON("batch-42", root1, rs)
+	run := func() (*memStub, []byte) {
+		l := newLedger()
+		s := l.tx(t, platform, "0123abcd", "PutBatch", in)
+		return s, mustOK(t, s.invoke(New(nil)))
+	}
+	s1, p1 := run()
+	s2, p2 := run()
+	w1, w2 := s1.writeSet(), s2.writeSet()
+	if len(w1) != 2001 {
+		t.Fatalf("%d writes", len(w1))
+	}
+	for i := range w1 {
+		if w1[i] != w2[i] {
+			t.Fatalf("write %d differs:\n%q\n%q", i, w1[i], w2[i])
+		}
+	}
+	if !bytes.Equal(p1, p2) || !bytes.Equal(s1.eventBody, s2.eventBody) {
+		t.Fatal("payload or event differs")
+	}
+	// Values handed to PutState are never modified afterwards (the shim keeps the slices).
+	for _, w := range w1 {
+		if string(s1.writes[w.K]) != w.V {
+			t.Fatal("value mutated after PutState")
+		}
+	}
+	// Every record value parses and carries its leaf index.
+	for i, r := range rs {
+		var v RecordValue
+		if err := json.Unmarshal(s1.writes["\x00rec\x00"+r.ID+"\x00"], &v); err != nil || v != (RecordValue{r.C, "batch-42", i}) {
+			t.Fatalf("record %d: %+v %v", i, v, err)
+		}
+	}
+}
+
+func TestTimestampFromTransactionOnly(t *testing.T) {
+	l := newLedger()
+	s := l.tx(t, platform, "tx1", "PutBatch", batchJSON("b1", root1, recs("r", 1)))
+	s.ts.Seconds, s.ts.Nanos = 0, 0
+	p := mustOK(t, s.invoke(New(nil)))
+	if !bytes.Contains(p, []byte(`"ts":"1970-01-01T00:00:00Z"`)) {
+		t.Fatalf("timestamp not taken from the transaction: %s", p)
+	}
+}
+
+func TestReadsAndSmallFunctions(t *testing.T) {
+	l := newLedger()
+	cc := New(nil)
+	mustErr(t, l.tx(t, "BankMSP", "t", "GetRecord", "nope").invoke(cc), `record "nope" not found`)
+	mustErr(t, l.tx(t, "BankMSP", "t", "GetBatch", "nope").invoke(cc), `batch "nope" not found`)
+	mustErr(t, l.tx(t, "BankMSP", "t", "GetRecord", "a b").invoke(cc), `record id "a b": must match ^[A-Za-z0-9._:-]{1,128}$`)
+	mustErr(t, l.tx(t, "BankMSP", "t", "GetBatch", "").invoke(cc), `batch id "": must match ^[A-Za-z0-9._:-]{1,128}$`)
+
+	echo := []byte("\x00any \xff bytes")
+	s := l.txBytes(t, "BankMSP", "t", [][]byte{[]byte("Echo"), echo})
+	if p := mustOK(t, s.invoke(cc)); !bytes.Equal(p, echo) || len(s.writes) != 0 {
+		t.Fatalf("Echo: %q, %d writes", p, len(s.writes))
+	}
+
+	s = l.tx(t, platform, "txA", "Touch", "hot")
+	mustOK(t, s.invoke(cc))
+	if got := s.writeSet(); len(got) != 1 || got[0] != (kv{"\x00touch\x00hot\x00", "txA"}) {
+		t.Fatalf("Touch wrote %q", got)
+	}
+	s = l.tx(t, platform, "txB", "Touch", "hot")
+	mustOK(t, s.invoke(cc))
+	if string(l.state["\x00touch\x00hot\x00"]) != "txB" {
+		t.Fatal("second Touch did not write the same key")
+	}
+	mustErr(t, l.tx(t, platform, "t", "Touch", "a\x00b").invoke(cc), `key "a\x00b": must match ^[A-Za-z0-9._:-]{1,128}$`)
+
+	known := "known functions: PutBatch, GetRecord, GetBatch, Echo, Touch"
+	mustErr(t, l.tx(t, platform, "t", "Nope").invoke(cc), `unknown function "Nope"; `+known)
+	mustErr(t, l.tx(t, platform, "t").invoke(cc), `no function name given; `+known)
+	mustErr(t, l.tx(t, platform, "t", "PutBatch").invoke(cc), `PutBatch: expected 1 argument (batchJSON), got 0`)
+	mustErr(t, l.tx(t, platform, "t", "GetRecord", "a", "b").invoke(cc), `GetRecord: expected 1 argument (recordID), got 2`)
+	mustErr(t, l.tx(t, platform, "t", "GetBatch").invoke(cc), `GetBatch: expected 1 argument (batchID), got 0`)
+	mustErr(t, l.tx(t, platform, "t", "Echo").invoke(cc), `Echo: expected 1 argument (arg), got 0`)
+	mustErr(t, l.tx(t, platform, "t", "Touch").invoke(cc), `Touch: expected 1 argument (key), got 0`)
+
+	if r := cc.Init(l.tx(t, platform, "t")); r.Status != shim.OK {
+		t.Fatal("Init failed")
+	}
+}
+
+func TestCompositeKeysMatchShim(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-"
+	for i := 0; i < 1000; i++ {
+		b := make([]byte, 1+rng.Intn(MaxIDLen))
+		for j := range b {
+			b[j] = alphabet[rng.Intn(len(alphabet))]
+		}
+		if !validID(b) {
+			t.Fatalf("%q rejected", b)
+		}
+		for _, typ := range []string{BatchObjectType, RecordObjectType, TouchObjectType} {
+			want, err := shim.CreateCompositeKey(typ, []string{string(b)})
+			if err != nil || compositeKey(typ, b) != want {
+				t.Fatalf("key mismatch for %q: %q vs %q (%v)", b, compositeKey(typ, b), want, err)
+			}
+		}
+	}
+}
+
+func BenchmarkPutBatch10000(b *testing.B) {
+	benchmarkPutBatch(b, 10000)
+}
+
+func BenchmarkPutBatch50000(b *testing.B) {
+	benchmarkPutBatch(b, 50000)
+}
+
+func benchmarkPutBatch(b *testing.B, n int) {
+	in := []byte(batchJSON("bench-batch-000001", root1, recs("rec-00000000-", n)))
+	args := [][]byte{[]byte("PutBatch"), in}
+	cc := New(nil)
+	creator := creatorBytes(b, platform)
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		l := &memLedger{state: map[string][]byte{}}
+		s := l.txBytes(b, platform, "tx", args)
+		s.creator = creator
+		s.writes = make(map[string][]byte, n+1)
+		if r := cc.Invoke(s); r.Status != shim.OK {
+			b.Fatal(r.Message)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
