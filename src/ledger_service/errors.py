@@ -13,6 +13,7 @@ catch one base class; the subclasses say which check failed and carry the values
     ├── CommitmentError(message)                      bad salt / commitment input
     └── VerificationError                             evidence does not check out
         ├── SignatureError(record_id, message)
+        ├── CommitmentMismatch(expected, calculated)  content + salt ≠ commitment
         ├── ProofError(message)                       malformed proof / bad preconditions
         └── RootMismatch(expected, calculated)        well-formed proof, wrong root
 
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 __all__ = [
     "CanonicalizationError",
     "CommitmentError",
+    "CommitmentMismatch",
     "CyclicLineage",
     "DanglingParent",
     "FieldProblem",
@@ -160,6 +162,21 @@ class SignatureError(VerificationError):
 
     def __str__(self) -> str:
         return f"{_record_label(self.record_id)}: signature: {self.message}"
+
+
+class CommitmentMismatch(VerificationError):
+    """A record's canonical content and salt do not hash to the expected commitment."""
+
+    def __init__(self, expected: bytes, calculated: bytes) -> None:
+        self.expected = expected
+        self.calculated = calculated
+        super().__init__(expected, calculated)
+
+    def __str__(self) -> str:
+        return (
+            f"commitment mismatch: expected {self.expected.hex()}, "
+            f"calculated {self.calculated.hex()}"
+        )
 
 
 class ProofError(VerificationError):

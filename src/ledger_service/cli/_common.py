@@ -37,7 +37,8 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 def run_or_fail(fn: Callable[[], T], *errors: type[BaseException]) -> T:
     """Run `fn`; turn the expected operational errors into a clean message and exit 1."""
+    expected: tuple[type[BaseException], ...] = (*errors, FileNotFoundError)
     try:
         return fn()
-    except (*errors, FileNotFoundError) as exc:
+    except expected as exc:
         fail(str(exc))

@@ -13,8 +13,9 @@ from ledger_service.ops.network import NetworkError
 from ledger_service.ops.processes import ProcessError
 from ledger_service.ops.topology import Topology
 
-app = typer.Typer(help="Deploy and upgrade the ledger chaincode (chaincode-as-a-service).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Deploy and upgrade the ledger chaincode (chaincode-as-a-service).", no_args_is_help=True
+)
 ERRORS = (NetworkError, FabricToolError, ProcessError)
 
 
@@ -37,7 +38,9 @@ def _run(state_dir: StateDir, *, version: str | None, upgrade: bool) -> None:
 @app.command()
 def deploy(
     state_dir: StateDir,
-    version: Annotated[str | None, typer.Option(help="Version label (default: <sequence>.0).")] = None,
+    version: Annotated[
+        str | None, typer.Option(help="Version label (default: <sequence>.0).")
+    ] = None,
 ) -> None:
     """Package, install on every peer, approve for every org, commit, start the servers."""
     _run(state_dir, version=version, upgrade=False)
@@ -46,7 +49,9 @@ def deploy(
 @app.command()
 def upgrade(
     state_dir: StateDir,
-    version: Annotated[str | None, typer.Option(help="New version label (default: <sequence>.0).")] = None,
+    version: Annotated[
+        str | None, typer.Option(help="New version label (default: <sequence>.0).")
+    ] = None,
 ) -> None:
     """Rebuild and redeploy under the next sequence number."""
     _run(state_dir, version=version, upgrade=True)

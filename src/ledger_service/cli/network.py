@@ -16,7 +16,9 @@ from ledger_service.ops.fabric import FabricToolError, find_fabric
 from ledger_service.ops.processes import ManagedProcess, ProcessError
 from ledger_service.ops.topology import Topology
 
-app = typer.Typer(help="Bring the Fabric network up and down; show its state.", no_args_is_help=True)
+app = typer.Typer(
+    help="Bring the Fabric network up and down; show its state.", no_args_is_help=True
+)
 
 ERRORS = (net.NetworkError, FabricToolError, ProcessError)
 
@@ -26,7 +28,9 @@ def up(
     state_dir: StateDir,
     base_port: Annotated[
         int | None,
-        typer.Option(help="First of 60 consecutive loopback ports (new networks only; default 27000)."),
+        typer.Option(
+            help="First of 60 consecutive loopback ports (new networks only; default 27000)."
+        ),
     ] = None,
 ) -> None:
     """Start 3 Raft orderers and 3 peers, create and join the channel. Safe to run again."""
@@ -47,11 +51,15 @@ def up(
 @app.command()
 def down(
     state_dir: StateDir,
-    purge: Annotated[bool, typer.Option(help="Also delete all state: crypto, ledgers, logs.")] = False,
+    purge: Annotated[
+        bool, typer.Option(help="Also delete all state: crypto, ledgers, logs.")
+    ] = False,
 ) -> None:
     """Stop the processes this tool started (by pid); --purge also deletes the state."""
     stopped = run_or_fail(lambda: net.down(state_dir, purge=purge), *ERRORS)
-    console.print(f"stopped {len(stopped)} process(es)" + (f"; deleted {state_dir}" if purge else ""))
+    console.print(
+        f"stopped {len(stopped)} process(es)" + (f"; deleted {state_dir}" if purge else "")
+    )
 
 
 @app.command()
@@ -65,7 +73,11 @@ def status(state_dir: StateDir) -> None:
         table.add_column(col)
     for r in rows:
         table.add_row(
-            r.name, r.role, r.org, str(r.pid or "-"), r.ports,
+            r.name,
+            r.role,
+            r.org,
+            str(r.pid or "-"),
+            r.ports,
             "[green]OK[/]" if r.healthy else f"[red]{r.health}[/]",
             "-" if r.height is None else str(r.height),
         )
@@ -87,7 +99,9 @@ def status(state_dir: StateDir) -> None:
 @app.command()
 def logs(
     state_dir: StateDir,
-    node: Annotated[str | None, typer.Argument(help="Node name (prefix is enough); all if omitted.")] = None,
+    node: Annotated[
+        str | None, typer.Argument(help="Node name (prefix is enough); all if omitted.")
+    ] = None,
     lines: Annotated[int, typer.Option("-n", help="Lines per node.")] = 30,
 ) -> None:
     """Show the tail of node logs."""

@@ -169,9 +169,20 @@ def committed_definition(topo: Topology, fabric: FabricInstall) -> dict[str, Any
     env = admin_env(topo, topo.peers[0].msp_id)
     proc = fabric.run(
         "peer",
-        ["lifecycle", "chaincode", "querycommitted", "-C", topo.channel, "-n", topo.chaincode,
-         "-O", "json"],
-        env=env, check=False, timeout=30,
+        [
+            "lifecycle",
+            "chaincode",
+            "querycommitted",
+            "-C",
+            topo.channel,
+            "-n",
+            topo.chaincode,
+            "-O",
+            "json",
+        ],
+        env=env,
+        check=False,
+        timeout=30,
     )
     if proc.returncode != 0:
         return None
@@ -189,9 +200,21 @@ def approve(
     env = admin_env(topo, p.msp_id)
     q = fabric.run(
         "peer",
-        ["lifecycle", "chaincode", "queryapproved", "-C", topo.channel, "-n", topo.chaincode,
-         "--sequence", str(sequence), "-O", "json"],
-        env=env, check=False,
+        [
+            "lifecycle",
+            "chaincode",
+            "queryapproved",
+            "-C",
+            topo.channel,
+            "-n",
+            topo.chaincode,
+            "--sequence",
+            str(sequence),
+            "-O",
+            "json",
+        ],
+        env=env,
+        check=False,
     )
     if q.returncode == 0:
         approved = json.loads(q.stdout)
@@ -201,10 +224,25 @@ def approve(
             return
     fabric.run(
         "peer",
-        ["lifecycle", "chaincode", "approveformyorg", *orderer_cli_args(topo),
-         "--channelID", topo.channel, "--name", topo.chaincode, "--version", version,
-         "--package-id", package_id, "--sequence", str(sequence), "--waitForEvent"],
-        env=env, timeout=120,
+        [
+            "lifecycle",
+            "chaincode",
+            "approveformyorg",
+            *orderer_cli_args(topo),
+            "--channelID",
+            topo.channel,
+            "--name",
+            topo.chaincode,
+            "--version",
+            version,
+            "--package-id",
+            package_id,
+            "--sequence",
+            str(sequence),
+            "--waitForEvent",
+        ],
+        env=env,
+        timeout=120,
     )
 
 
@@ -214,10 +252,24 @@ def commit(topo: Topology, fabric: FabricInstall, *, version: str, sequence: int
         peer_args += ["--peerAddresses", p.address, "--tlsRootCertFiles", p.tls_ca_cert]
     fabric.run(
         "peer",
-        ["lifecycle", "chaincode", "commit", *orderer_cli_args(topo),
-         "--channelID", topo.channel, "--name", topo.chaincode, "--version", version,
-         "--sequence", str(sequence), *peer_args, "--waitForEvent"],
-        env=admin_env(topo, topo.peers[0].msp_id), timeout=120,
+        [
+            "lifecycle",
+            "chaincode",
+            "commit",
+            *orderer_cli_args(topo),
+            "--channelID",
+            topo.channel,
+            "--name",
+            topo.chaincode,
+            "--version",
+            version,
+            "--sequence",
+            str(sequence),
+            *peer_args,
+            "--waitForEvent",
+        ],
+        env=admin_env(topo, topo.peers[0].msp_id),
+        timeout=120,
     )
 
 
@@ -277,17 +329,76 @@ def server_states(topo: Topology) -> dict[str, bool]:
     return {p.msp_id: process_for(topo, server_name(p)).pid() is not None for p in topo.peers}
 
 
+def query_cli(
+    topo: Topology, fabric: FabricInstall, msp_id: str, fn: str, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """Evaluate a chaincode function on `msp_id`'s peer through the `peer` CLI (not checked)."""
+    return fabric.run(
+        "peer",
+        [
+            "chaincode",
+            "query",
+            "-C",
+            topo.channel,
+            "-n",
+            topo.chaincode,
+            "-c",
+            json.dumps({"Args": [fn, *args]}),
+        ],
+        env=admin_env(topo, msp_id),
+        check=False,
+        timeout=30,
+    )
+
+
+def invoke_cli(
+    topo: Topology,
+    fabric: FabricInstall,
+    msp_id: str,
+    fn: str,
+    *args: str,
+    endorsers: list[Peer] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Submit a transaction through the `peer` CLI as `msp_id`'s admin and wait for commit.
+
+    `endorsers` defaults to the first two peers: a majority, as the policy needs.
+    """
+    peer_args: list[str] = []
+    for p in endorsers or topo.peers[:2]:
+        peer_args += ["--peerAddresses", p.address, "--tlsRootCertFiles", p.tls_ca_cert]
+    orderer = next(
+        (o for o in topo.orderers if process_for(topo, o.name).pid() is not None),
+        topo.orderers[0],
+    )
+    return fabric.run(
+        "peer",
+        [
+            "chaincode",
+            "invoke",
+            *orderer_cli_args(topo, orderer),
+            "-C",
+            topo.channel,
+            "-n",
+            topo.chaincode,
+            *peer_args,
+            "--waitForEvent",
+            "--waitForEventTimeout",
+            "60s",
+            "-c",
+            json.dumps({"Args": [fn, *args]}),
+        ],
+        env=admin_env(topo, msp_id),
+        check=False,
+        timeout=90,
+    )
+
+
 def wait_answering(topo: Topology, fabric: FabricInstall, timeout: float = 60) -> None:
     """Until every org's peer gets an answer from its chaincode server."""
     for p in topo.peers:
         deadline = time.monotonic() + timeout
         while True:
-            proc = fabric.run(
-                "peer",
-                ["chaincode", "query", "-C", topo.channel, "-n", topo.chaincode,
-                 "-c", '{"Args":["Echo","ping"]}'],
-                env=admin_env(topo, p.msp_id), check=False, timeout=30,
-            )
+            proc = query_cli(topo, fabric, p.msp_id, "Echo", "ping")
             if proc.returncode == 0 and "ping" in proc.stdout:
                 break
             if time.monotonic() > deadline:

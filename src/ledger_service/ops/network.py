@@ -84,10 +84,14 @@ def generate(topo: Topology, fabric: FabricInstall, progress: Progress = _quiet)
         fabric.run(
             "configtxgen",
             [
-                "-profile", "LedgerChannel",
-                "-channelID", topo.channel,
-                "-outputBlock", str(topo.genesis_block),
-                "-configPath", str(chan_dir),
+                "-profile",
+                "LedgerChannel",
+                "-channelID",
+                topo.channel,
+                "-outputBlock",
+                str(topo.genesis_block),
+                "-configPath",
+                str(chan_dir),
             ],
             env={"FABRIC_CFG_PATH": str(chan_dir)},
         )
@@ -218,12 +222,12 @@ def healthz(port: int, ca_file: str, timeout: float = 2.0) -> tuple[bool, str]:
     """GET /healthz on a node's operations endpoint (TLS, verified against the org's TLS CA)."""
     ctx = ssl.create_default_context(cafile=ca_file)
     try:
-        with urllib.request.urlopen(  # noqa: S310 - fixed https URL on loopback
+        with urllib.request.urlopen(
             f"https://127.0.0.1:{port}/healthz", context=ctx, timeout=timeout
         ) as resp:
             body = json.loads(resp.read() or b"{}")
             return resp.status == 200, str(body.get("status", "OK"))
-    except Exception as exc:  # noqa: BLE001 - any failure means "not healthy", with the reason
+    except Exception as exc:
         reason = getattr(exc, "reason", exc)
         return False, str(reason)[:80]
 
@@ -242,8 +246,7 @@ def wait_healthy(port: int, ca_file: str, proc: ManagedProcess, timeout: float) 
             )
         time.sleep(0.2)
     raise NetworkError(
-        f"{proc.name} did not become healthy within {timeout:.0f}s ({reason}); "
-        f"see {proc.log_file}"
+        f"{proc.name} did not become healthy within {timeout:.0f}s ({reason}); see {proc.log_file}"
     )
 
 
@@ -272,9 +275,7 @@ def start_orderer(topo: Topology, o: Orderer, fabric: FabricInstall) -> None:
 def start_peer(topo: Topology, p: Peer, fabric: FabricInstall) -> None:
     proc = process_for(topo, p.name)
     if proc.pid() is None:
-        _check_ports(
-            [(p.port, p.name), (p.chaincode_port, p.name), (p.operations_port, p.name)]
-        )
+        _check_ports([(p.port, p.name), (p.chaincode_port, p.name), (p.operations_port, p.name)])
         Path(p.data_dir).mkdir(parents=True, exist_ok=True)
         proc.start([fabric.tool("peer"), "node", "start"], env=peer_env(topo, p))
     wait_healthy(p.operations_port, p.tls_ca_cert, proc, timeout=60)
@@ -283,10 +284,14 @@ def start_peer(topo: Topology, p: Peer, fabric: FabricInstall) -> None:
 def osnadmin_args(topo: Topology, o: Orderer) -> list[str]:
     admin_tls = Path(topo.orderer_admin_msp).parent / "tls"
     return [
-        "-o", f"{o.host}:{o.admin_port}",
-        "--ca-file", topo.orderer_org_tls_ca,
-        "--client-cert", str(admin_tls / "client.crt"),
-        "--client-key", str(admin_tls / "client.key"),
+        "-o",
+        f"{o.host}:{o.admin_port}",
+        "--ca-file",
+        topo.orderer_org_tls_ca,
+        "--client-cert",
+        str(admin_tls / "client.crt"),
+        "--client-key",
+        str(admin_tls / "client.key"),
     ]
 
 
@@ -305,7 +310,8 @@ def orderer_height(topo: Topology, o: Orderer, fabric: FabricInstall) -> int | N
     proc = fabric.run(
         "osnadmin",
         ["channel", "list", "--channelID", topo.channel, *osnadmin_args(topo, o)],
-        check=False, timeout=15,
+        check=False,
+        timeout=15,
     )
     height = _osnadmin_json(proc.stdout).get("height") if proc.returncode == 0 else None
     return int(height) if height is not None else None
@@ -317,8 +323,13 @@ def join_orderer(topo: Topology, o: Orderer, fabric: FabricInstall) -> bool:
     fabric.run(
         "osnadmin",
         [
-            "channel", "join", "--channelID", topo.channel,
-            "--config-block", str(topo.genesis_block), *osnadmin_args(topo, o),
+            "channel",
+            "join",
+            "--channelID",
+            topo.channel,
+            "--config-block",
+            str(topo.genesis_block),
+            *osnadmin_args(topo, o),
         ],
     )
     return True
@@ -343,8 +354,11 @@ def join_peer(topo: Topology, p: Peer, fabric: FabricInstall) -> bool:
 
 def block_height(topo: Topology, p: Peer, fabric: FabricInstall) -> int | None:
     proc = fabric.run(
-        "peer", ["channel", "getinfo", "-c", topo.channel],
-        env=admin_env(topo, p.msp_id), check=False, timeout=15,
+        "peer",
+        ["channel", "getinfo", "-c", topo.channel],
+        env=admin_env(topo, p.msp_id),
+        check=False,
+        timeout=15,
     )
     text = proc.stdout + proc.stderr
     if proc.returncode != 0 or "{" not in text:
@@ -426,20 +440,27 @@ def status(topo: Topology, fabric: FabricInstall) -> list[NodeStatus]:
         ok, why = healthz(o.operations_port, topo.orderer_org_tls_ca)
         rows.append(
             NodeStatus(
-                name=o.name, role="orderer", org="OrdererMSP",
+                name=o.name,
+                role="orderer",
+                org="OrdererMSP",
                 pid=process_for(topo, o.name).pid(),
                 ports=f"{o.port}/{o.admin_port}/{o.operations_port}",
-                healthy=ok, health=why, height=orderer_height(topo, o, fabric) if ok else None,
+                healthy=ok,
+                health=why,
+                height=orderer_height(topo, o, fabric) if ok else None,
             )
         )
     for p in topo.peers:
         ok, why = healthz(p.operations_port, p.tls_ca_cert)
         rows.append(
             NodeStatus(
-                name=p.name, role="peer", org=p.msp_id,
+                name=p.name,
+                role="peer",
+                org=p.msp_id,
                 pid=process_for(topo, p.name).pid(),
                 ports=f"{p.port}/{p.operations_port}/{p.ccaas_port}",
-                healthy=ok, health=why,
+                healthy=ok,
+                health=why,
                 height=block_height(topo, p, fabric) if ok else None,
             )
         )
