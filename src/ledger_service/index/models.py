@@ -64,6 +64,7 @@ from ledger_service.index.types import UTCDateTime
 
 __all__ = [
     "ID_LENGTH",
+    "LABEL_LENGTH",
     "AccessLogEntry",
     "Base",
     "Batch",
@@ -76,8 +77,10 @@ __all__ = [
     "WriterKey",
 ]
 
-#: Maximum length of record ids, subjects, actors and other identifiers stored in the index.
+#: Maximum length of record ids and subjects (``records.types.RECORD_ID_PATTERN``: 1-128).
 ID_LENGTH = 128
+#: Maximum length of free-text labels: actors, sources (``records.types.Label``: 1-256).
+LABEL_LENGTH = 256
 
 #: A 64-bit integer primary key that autoincrements on every backend (SQLite only
 #: autoincrements ``INTEGER PRIMARY KEY``, which is 64-bit there anyway).
@@ -118,8 +121,8 @@ class Record(Base):
     occurred_at: Mapped[datetime]
     #: when the index accepted the record (service clock)
     recorded_at: Mapped[datetime]
-    source: Mapped[str] = mapped_column(String(256))
-    actor: Mapped[str] = mapped_column(String(ID_LENGTH))
+    source: Mapped[str] = mapped_column(String(LABEL_LENGTH))
+    actor: Mapped[str] = mapped_column(String(LABEL_LENGTH))
     #: canonical bytes of the whole record (envelope, payload, signature); NULL once shredded
     content: Mapped[bytes | None] = mapped_column(LargeBinary)
     salt: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -176,7 +179,7 @@ class WriterKey(Base):
     __tablename__ = "writer_keys"
 
     id: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True, autoincrement=True)
-    actor: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    actor: Mapped[str] = mapped_column(String(LABEL_LENGTH), index=True)
     #: raw 32-byte Ed25519 verify key; one key belongs to one actor
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     created_at: Mapped[datetime]
@@ -261,12 +264,12 @@ class AccessLogEntry(Base):
     id: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True, autoincrement=True)
     accessed_at: Mapped[datetime]
     #: who asked (authenticated principal)
-    accessor: Mapped[str] = mapped_column(String(ID_LENGTH))
+    accessor: Mapped[str] = mapped_column(String(LABEL_LENGTH))
     subject: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     record_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     #: what was asked, e.g. "lineage", "timeline", "evidence", "export"
     query: Mapped[str] = mapped_column(String(64))
-    purpose: Mapped[str] = mapped_column(String(256))
+    purpose: Mapped[str] = mapped_column(String(LABEL_LENGTH))
 
     __table_args__ = (
         Index(None, "subject", "accessed_at"),

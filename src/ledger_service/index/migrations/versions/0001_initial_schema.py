@@ -16,6 +16,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 ID = sa.String(length=128)
+LABEL = sa.String(length=256)
 # 64-bit autoincrementing key; SQLite only autoincrements INTEGER PRIMARY KEY (64-bit there).
 BIG_KEY = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 # Stored as timestamptz on PostgreSQL, as naive-UTC ISO text on SQLite (see index.types).
@@ -26,7 +27,7 @@ def upgrade() -> None:
     op.create_table(
         "writer_keys",
         sa.Column("id", BIG_KEY, autoincrement=True, nullable=False),
-        sa.Column("actor", ID, nullable=False),
+        sa.Column("actor", LABEL, nullable=False),
         sa.Column("public_key", sa.LargeBinary(length=32), nullable=False),
         sa.Column("created_at", TIMESTAMP, nullable=False),
         sa.Column("revoked_at", TIMESTAMP, nullable=True),
@@ -46,8 +47,8 @@ def upgrade() -> None:
         sa.Column("subject", ID, nullable=False),
         sa.Column("occurred_at", TIMESTAMP, nullable=False),
         sa.Column("recorded_at", TIMESTAMP, nullable=False),
-        sa.Column("source", sa.String(length=256), nullable=False),
-        sa.Column("actor", ID, nullable=False),
+        sa.Column("source", LABEL, nullable=False),
+        sa.Column("actor", LABEL, nullable=False),
         sa.Column("content", sa.LargeBinary(), nullable=True),
         sa.Column("salt", sa.LargeBinary(), nullable=True),
         sa.Column("commitment", sa.LargeBinary(length=32), nullable=False),
@@ -174,11 +175,11 @@ def upgrade() -> None:
         "access_log",
         sa.Column("id", BIG_KEY, autoincrement=True, nullable=False),
         sa.Column("accessed_at", TIMESTAMP, nullable=False),
-        sa.Column("accessor", ID, nullable=False),
+        sa.Column("accessor", LABEL, nullable=False),
         sa.Column("subject", ID, nullable=True),
         sa.Column("record_id", ID, nullable=True),
         sa.Column("query", sa.String(length=64), nullable=False),
-        sa.Column("purpose", sa.String(length=256), nullable=False),
+        sa.Column("purpose", LABEL, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_access_log")),
         sqlite_autoincrement=True,
     )

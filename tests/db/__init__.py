@@ -1,0 +1,1 @@
+"""Database test support: a real PostgreSQL server and per-test index databases."""
