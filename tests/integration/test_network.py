@@ -194,3 +194,36 @@ def test_write_commits_with_one_orderer_down_and_it_catches_up(
     finally:
         net.start_orderer(topo, down_orderer, fabric)
     _wait_same_height(topo, fabric)
+
+
+def test_up_again_restarts_killed_nodes_and_is_otherwise_harmless(
+    fabric_network: Topology, fabric: FabricInstall
+) -> None:
+    topo = fabric_network
+    peer = topo.peer_of("BankMSP")
+    server = net.process_for(topo, cc_ops.server_name(peer))
+    pids_before = {o.name: net.process_for(topo, o.name).pid() for o in topo.orderers}
+    assert net.process_for(topo, peer.name).kill()
+    assert server.kill()
+    again = net.up(topo.root, fabric)
+    cc_ops.restart_servers(again)
+    assert again.base_port == topo.base_port
+    # Running nodes were left alone; the killed ones run again and answer.
+    assert {o.name: net.process_for(topo, o.name).pid() for o in topo.orderers} == pids_before
+    assert all(r.healthy for r in net.status(topo, fabric))
+    cc_ops.wait_answering(topo, fabric)
+    _wait_same_height(topo, fabric)
+
+
+def test_a_busy_port_is_named(tmp_path: pytest.TempPathFactory, fabric: FabricInstall) -> None:
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        # The busy port is the Bank peer's operations port of a network based 42 below it.
+        with pytest.raises(
+            net.NetworkError, match=rf"{port} \(peer0\.bank\.ledger\.local \(operations\)\)"
+        ):
+            net.up(tmp_path / "state", fabric, base_port=port - 42)  # type: ignore[operator]

@@ -41,6 +41,8 @@ def up(
             lambda: net.up(state_dir, fabric, base_port=base_port, progress=lambda m: st.update(m)),
             *ERRORS,
         )
+        # Chaincode servers that were deployed before but died (crash, reboot) come back too.
+        run_or_fail(lambda: cc_ops.restart_servers(topo), *ERRORS)
     console.print(
         f"[green]network up[/] in {time.monotonic() - started:.1f}s: "
         f"{len(topo.orderers)} orderers, {len(topo.peers)} peers, channel {topo.channel!r} "
