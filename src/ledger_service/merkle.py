@@ -21,6 +21,10 @@ Verifying: :func:`root_from_inclusion_proof`, :func:`verify_inclusion` and
 following the algorithms of RFC 9162 §2.1.3.2 and §2.1.4.2. They check their preconditions
 first and raise :class:`~ledger_service.errors.ProofError` for malformed input, and
 :class:`~ledger_service.errors.RootMismatch` when a well-formed proof leads elsewhere.
+
+A root does not commit to its tree size: a few (index, size) pairs share one hashing
+schedule (e.g. leaf 0 of 3 and leaf 0 of 4). Verifiers must take the size, like the root,
+from the anchored batch, never from the party presenting the proof.
 """
 
 from __future__ import annotations
@@ -366,10 +370,9 @@ def _decompose_inclusion_proof(index: int, size: int) -> tuple[int, int]:
 
 def _chain_inner(seed: bytes, proof: Sequence[bytes], index: int) -> bytes:
     for level, sibling in enumerate(proof):
-        if (index >> level) & 1:
-            seed = node_hash(sibling, seed)
-        else:
-            seed = node_hash(seed, sibling)
+        # A set bit means this node is a right child: the sibling goes on the left.
+        right_child = (index >> level) & 1
+        seed = node_hash(sibling, seed) if right_child else node_hash(seed, sibling)
     return seed
 
 
