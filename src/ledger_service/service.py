@@ -1,0 +1,821 @@
+"""The in-process ledger service: record intake into the durable index, and index reads.
+
+Intake (:meth:`LedgerService.append`) checks a whole request before writing anything, then
+writes the new records, their lineage edges and their anchoring-outbox entries in ONE
+database transaction and returns only after it committed. A request with any bad record
+writes nothing.
+
+Checks, in order (the first failure is raised, naming the record and the field):
+
+1. request size: at most ``max_records`` records and ``max_request_bytes`` of canonical
+   content (:class:`RequestTooLarge`); record ids unique within the request;
+2. lineage order within the request: a record may only refer (``parents``, ``supersedes``,
+   ``disputes``) to records *earlier* in the request or already in the index. A reference to a
+   later record is refused (:class:`~ledger_service.errors.CyclicLineage` when it closes a
+   cycle). Since every referenced record must already exist when a record is accepted, and
+   accepted records never change their references, every edge points from a newer record to
+   an older one: the lineage graph stays acyclic by construction;
+3. the writer: ``actor`` must hold a registered, unrevoked Ed25519 key and the signature
+   (over ``Record.signing_bytes()``) must verify under one of them. A signature that verifies
+   under *another* writer's key is reported as an actor mismatch;
+4. against the index, inside the write transaction: a known ``record_id`` with byte-identical
+   canonical content is an idempotent replay (status ``"existing"``, nothing written, no second
+   anchoring); with other content it is an
+   :class:`~ledger_service.errors.IdempotencyConflict`. Referenced records must exist
+   (:class:`~ledger_service.errors.DanglingParent`). A correction (``supersedes``) must point at
+   a record of the same kind and subject that is not already superseded (corrections form a
+   chain, never a fork), and a credit-repair correction must follow the repair status machine;
+   an objection (``disputes``) must concern the same subject.
+
+Each new record gets a fresh 32-byte salt and ``commitment = SHA-256(salt ‖ canonical_bytes)``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from nacl.exceptions import BadSignatureError
+from sqlalchemy import Row, insert, literal_column, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger_service.commitments import commitment, new_salt
+from ledger_service.errors import (
+    CanonicalizationError,
+    CyclicLineage,
+    DanglingParent,
+    IdempotencyConflict,
+    LedgerError,
+    SignatureError,
+    ValidationError,
+)
+from ledger_service.index.models import (
+    Batch,
+    LineageEdge,
+    OutboxEntry,
+    OutboxState,
+    RecordAnchor,
+    WriterKey,
+)
+from ledger_service.index.models import Record as RecordRow
+from ledger_service.index.session import write_session
+from ledger_service.records import (
+    REPAIR_STATUS_TRANSITIONS,
+    CreditRepairPayload,
+    Record,
+    RecordKind,
+    RepairStatus,
+    parse_record,
+)
+from ledger_service.writers import (
+    ActiveWriterKey,
+    WriterKeyInfo,
+    active_writer_keys,
+    list_writer_keys,
+    register_writer_key,
+    revoke_writer_key,
+)
+
+__all__ = [
+    "DEFAULT_MAX_RECORDS",
+    "DEFAULT_MAX_REQUEST_BYTES",
+    "AnchorInfo",
+    "AppendResult",
+    "LedgerService",
+    "PendingRecord",
+    "RequestTooLarge",
+    "StoredRecord",
+    "UnknownRecord",
+]
+
+log = logging.getLogger(__name__)
+
+#: Most records accepted in one append request.
+DEFAULT_MAX_RECORDS = 10_000
+#: Most canonical bytes (all records together) accepted in one append request.
+DEFAULT_MAX_REQUEST_BYTES = 32 * 1024 * 1024
+
+# Rows per IN (...) list: below SQLite's oldest host-parameter limit (999).
+_IN_CHUNK = 900
+# A concurrent writer inserting the same record id (PostgreSQL) surfaces as an
+# IntegrityError at commit; the request is then re-checked against the new state.
+_WRITE_ATTEMPTS = 3
+
+# The partial index over pending outbox rows is only usable when the query states its
+# condition literally (a bound parameter cannot be proven to match it).
+_OUTBOX_PENDING = OutboxEntry.state == literal_column(f"'{OutboxState.PENDING.value}'")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class RequestTooLarge(ValidationError):
+    """An append request has too many records or too many bytes; nothing was written."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(None, "records", message)
+
+    def __str__(self) -> str:
+        return f"request: {self.message}"
+
+
+class UnknownRecord(LedgerError):
+    """No record with this id is in the index."""
+
+    def __init__(self, record_id: str) -> None:
+        self.record_id = record_id
+        super().__init__(record_id)
+
+    def __str__(self) -> str:
+        return f'record "{self.record_id}": not in the index'
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    """The outcome for one record of an append request."""
+
+    record_id: str
+    commitment: str
+    """SHA-256(salt ‖ canonical bytes), hex."""
+    status: Literal["created", "existing"]
+
+
+@dataclass(frozen=True)
+class AnchorInfo:
+    """Where a record sits on chain (tx/block come from its batch)."""
+
+    batch_id: str
+    leaf_index: int
+    batch_state: str
+    batch_root: bytes
+    batch_size: int
+    tx_id: str | None
+    block_number: int | None
+    validation_code: str | None
+    committed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """A record as the index holds it."""
+
+    record_id: str
+    kind: str
+    subject: str
+    occurred_at: datetime
+    recorded_at: datetime
+    source: str
+    actor: str
+    parents: tuple[str, ...]
+    supersedes: str | None
+    disputes: str | None
+    superseded_by: str | None
+    disputed_by: str | None
+    content: bytes | None
+    """Canonical bytes of the whole record; ``None`` once crypto-shredded."""
+    salt: bytes | None
+    commitment: bytes
+    erased_at: datetime | None
+    anchor: AnchorInfo | None
+    """``None`` until the record is assigned to a batch."""
+
+    @property
+    def erased(self) -> bool:
+        return self.content is None
+
+    def record(self) -> Record:
+        """The record, parsed back from its canonical content.
+
+        Raises:
+            LedgerError: if the content was erased.
+        """
+        if self.content is None:
+            raise LedgerError(f'record "{self.record_id}": content was erased')
+        return parse_record(self.content)
+
+
+@dataclass(frozen=True)
+class PendingRecord:
+    """A record waiting in the anchoring outbox."""
+
+    seq: int
+    record_id: str
+    commitment: bytes
+
+
+@dataclass
+class _Candidate:
+    """One record of a request, with everything computed before touching the database."""
+
+    position: int
+    record: Record
+    signing_bytes: bytes
+    canonical: bytes
+    content_sha256: bytes
+    key_id: int | None = None
+
+
+@dataclass
+class _TargetInfo:
+    """What the checks need to know about a referenced record."""
+
+    kind: str
+    subject: str
+    superseded_by: str | None
+    repair_status: str | None = None
+
+
+@dataclass
+class _WritePlan:
+    results: list[AppendResult | None]
+    new: list[_Candidate] = field(default_factory=list)
+
+
+class LedgerService:
+    """Record intake and index reads over one index database."""
+
+    def __init__(
+        self,
+        *,
+        session_factory: sessionmaker[Session],
+        clock: Callable[[], datetime] = utc_now,
+        max_records: int = DEFAULT_MAX_RECORDS,
+        max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+    ) -> None:
+        self._session_factory = session_factory
+        self._clock = clock
+        self.max_records = max_records
+        self.max_request_bytes = max_request_bytes
+
+    def _now(self) -> datetime:
+        now = self._clock()
+        if now.tzinfo is None:
+            raise ValueError("the service clock must return timezone-aware datetimes")
+        return now.astimezone(UTC)
+
+    # ------------------------------------------------------------------ writers
+
+    def register_writer(self, actor: str, public_key: bytes | str) -> WriterKeyInfo:
+        """Register an Ed25519 public key (32 raw bytes or base64) for ``actor``; idempotent.
+
+        Raises:
+            WriterKeyError: see :func:`ledger_service.writers.register_writer_key`.
+        """
+        with write_session(self._session_factory) as session:
+            return register_writer_key(session, actor, public_key, now=self._now())
+
+    def revoke_writer(self, actor: str, public_key: bytes | str) -> WriterKeyInfo:
+        """Revoke one of ``actor``'s keys: it no longer verifies new records."""
+        with write_session(self._session_factory) as session:
+            return revoke_writer_key(session, actor, public_key, now=self._now())
+
+    def writer_keys(self, actor: str) -> list[WriterKeyInfo]:
+        """All keys of ``actor``, revoked ones included."""
+        with self._session_factory() as session:
+            return list_writer_keys(session, actor)
+
+    # ------------------------------------------------------------------ intake
+
+    def append(self, records: Sequence[Record]) -> list[AppendResult]:
+        """Durably accept ``records`` (all or nothing); one result per record, in order.
+
+        Returns after the database transaction committed. See the module docstring for the
+        checks.
+
+        Raises:
+            RequestTooLarge: too many records or bytes.
+            ValidationError: (or a subclass: ``DanglingParent``, ``CyclicLineage``,
+                ``IdempotencyConflict``) naming the first bad record and field.
+            SignatureError: a record is unsigned or its signature does not verify.
+        """
+        records = list(records)
+        if not records:
+            return []
+        if len(records) > self.max_records:
+            raise RequestTooLarge(
+                f"{len(records)} records in one request; the limit is {self.max_records}"
+            )
+        candidates = self._prepare(records)
+        self._verify_signatures(candidates)
+        for attempt in range(1, _WRITE_ATTEMPTS + 1):
+            try:
+                return self._write(candidates)
+            except IntegrityError:
+                if attempt == _WRITE_ATTEMPTS:
+                    raise
+                log.info("append: concurrent write conflict, re-checking (attempt %d)", attempt)
+        raise AssertionError("unreachable")
+
+    def _prepare(self, records: list[Record]) -> list[_Candidate]:
+        positions: dict[str, int] = {}
+        for position, record in enumerate(records):
+            earlier = positions.setdefault(record.record_id, position)
+            if earlier != position:
+                raise ValidationError(
+                    record.record_id,
+                    "record_id",
+                    f"appears more than once in the request (records {earlier} and {position})",
+                )
+        for position, record in enumerate(records):
+            _check_request_order(record, position, records, positions)
+
+        candidates: list[_Candidate] = []
+        total_bytes = 0
+        for position, record in enumerate(records):
+            try:
+                signing_bytes = record.signing_bytes()
+                canonical = record.canonical_bytes()
+            except CanonicalizationError as exc:
+                raise ValidationError(record.record_id, exc.path, exc.message) from exc
+            total_bytes += len(canonical)
+            if total_bytes > self.max_request_bytes:
+                raise RequestTooLarge(
+                    f"more than {self.max_request_bytes} bytes of canonical records in one "
+                    f"request (limit reached at record {position}, {record.record_id!r})"
+                )
+            candidates.append(
+                _Candidate(
+                    position=position,
+                    record=record,
+                    signing_bytes=signing_bytes,
+                    canonical=canonical,
+                    content_sha256=hashlib.sha256(canonical).digest(),
+                )
+            )
+        return candidates
+
+    def _verify_signatures(self, candidates: list[_Candidate]) -> None:
+        with self._session_factory() as session:
+            keys = active_writer_keys(session, {c.record.actor for c in candidates})
+            all_keys: dict[str, list[ActiveWriterKey]] | None = None
+            for candidate in candidates:
+                record = candidate.record
+                if record.signature is None:
+                    raise SignatureError(record.record_id, "record is not signed")
+                signature = _signature_bytes(record)
+                own_keys = keys.get(record.actor, [])
+                if not own_keys:
+                    revoked = bool(list_writer_keys(session, record.actor))
+                    raise ValidationError(
+                        record.record_id,
+                        "actor",
+                        f"writer {record.actor!r} "
+                        + ("has only revoked keys" if revoked else "has no registered key"),
+                    )
+                key = _first_verifying(own_keys, candidate.signing_bytes, signature)
+                if key is not None:
+                    candidate.key_id = key.key_id
+                    continue
+                if all_keys is None:
+                    all_keys = active_writer_keys(session)
+                others = [k for actor, ks in all_keys.items() if actor != record.actor for k in ks]
+                impostor = _first_verifying(others, candidate.signing_bytes, signature)
+                if impostor is not None:
+                    raise ValidationError(
+                        record.record_id,
+                        "actor",
+                        f"the signature was made with a key of writer {impostor.actor!r}, "
+                        f"not of {record.actor!r}",
+                    )
+                raise SignatureError(
+                    record.record_id,
+                    f"does not verify under any registered key of writer {record.actor!r} "
+                    "(wrong key, or the record was altered after signing)",
+                )
+
+    def _write(self, candidates: list[_Candidate]) -> list[AppendResult]:
+        with write_session(self._session_factory) as session:
+            now = self._now()
+            plan = self._plan(session, candidates)
+            if plan.new:
+                self._insert(session, plan.new, now, plan.results)
+        results = [r for r in plan.results if r is not None]
+        assert len(results) == len(candidates)
+        return results
+
+    def _plan(self, session: Session, candidates: list[_Candidate]) -> _WritePlan:
+        plan = _WritePlan(results=[None] * len(candidates))
+        _check_keys_still_active(session, candidates)
+
+        stored = {
+            row.record_id: row
+            for row in _select_in(
+                session,
+                select(RecordRow.record_id, RecordRow.content_sha256, RecordRow.commitment),
+                RecordRow.record_id,
+                [c.record.record_id for c in candidates],
+            )
+        }
+        for candidate in candidates:
+            record_id = candidate.record.record_id
+            row = stored.get(record_id)
+            if row is None:
+                plan.new.append(candidate)
+                continue
+            if row.content_sha256 is None:
+                raise ValidationError(
+                    record_id,
+                    "record_id",
+                    "was used by a record whose content has since been erased; use a new record id",
+                )
+            if row.content_sha256 != candidate.content_sha256:
+                raise IdempotencyConflict(record_id)
+            plan.results[candidate.position] = AppendResult(
+                record_id, bytes(row.commitment).hex(), "existing"
+            )
+        if plan.new:
+            self._check_references(session, plan.new)
+        return plan
+
+    def _check_references(self, session: Session, new: list[_Candidate]) -> None:
+        new_records = {c.record.record_id: c.record for c in new}
+        referenced: set[str] = set()
+        for record in new_records.values():
+            referenced.update(record.parents)
+            referenced.update(r for r in (record.supersedes, record.disputes) if r is not None)
+        # Everything referenced that is not new in this request must be in the index (records
+        # of the request that already exist included: their state is read from the index).
+        targets: dict[str, _TargetInfo] = {
+            row.record_id: _TargetInfo(row.kind, row.subject, row.superseded_by)
+            for row in _select_in(
+                session,
+                select(
+                    RecordRow.record_id, RecordRow.kind, RecordRow.subject, RecordRow.superseded_by
+                ),
+                RecordRow.record_id,
+                sorted(referenced - new_records.keys()),
+            )
+        }
+        # Repair corrections must follow the status machine: read the superseded repairs.
+        stored_repairs = sorted(
+            {
+                record.supersedes
+                for record in new_records.values()
+                if record.supersedes is not None
+                and record.kind is RecordKind.CREDIT_REPAIR
+                and record.supersedes in targets
+                and targets[record.supersedes].kind == RecordKind.CREDIT_REPAIR.value
+            }
+        )
+        for row in _select_in(
+            session,
+            select(RecordRow.record_id, RecordRow.content),
+            RecordRow.record_id,
+            stored_repairs,
+        ):
+            if row.content is not None:  # an erased repair's status is unknown: not checked
+                payload = parse_record(row.content).payload
+                if isinstance(payload, CreditRepairPayload):
+                    targets[row.record_id].repair_status = payload.status.value
+
+        # In request order, so a record sees exactly the new records before it.
+        for candidate in new:
+            record = candidate.record
+            _check_record_references(record, targets)
+            if record.supersedes is not None:
+                target = targets[record.supersedes]
+                if target.superseded_by is not None:
+                    raise ValidationError(
+                        record.record_id,
+                        "supersedes",
+                        f"record {record.supersedes!r} is already superseded by "
+                        f"{target.superseded_by!r}; correct the latest version instead",
+                    )
+                target.superseded_by = record.record_id
+            payload = record.payload
+            targets[record.record_id] = _TargetInfo(
+                record.kind.value,
+                record.subject,
+                None,
+                payload.status.value if isinstance(payload, CreditRepairPayload) else None,
+            )
+
+    def _insert(
+        self,
+        session: Session,
+        new: list[_Candidate],
+        now: datetime,
+        results: list[AppendResult | None],
+    ) -> None:
+        record_rows: list[dict[str, Any]] = []
+        edge_rows: list[dict[str, Any]] = []
+        superseded_by: dict[str, str] = {}
+        disputed_by: dict[str, str] = {}
+        for candidate in new:
+            record = candidate.record
+            salt = new_salt()
+            digest = commitment(salt, candidate.canonical)
+            record_rows.append(
+                {
+                    "record_id": record.record_id,
+                    "kind": record.kind.value,
+                    "subject": record.subject,
+                    "occurred_at": record.occurred_at,
+                    "recorded_at": now,
+                    "source": record.source,
+                    "actor": record.actor,
+                    "content": candidate.canonical,
+                    "salt": salt,
+                    "commitment": digest,
+                    "content_sha256": candidate.content_sha256,
+                    "supersedes": record.supersedes,
+                    "disputes": record.disputes,
+                    "superseded_by": None,
+                    "disputed_by": None,
+                    "erased_at": None,
+                }
+            )
+            edge_rows.extend(
+                {"child_id": record.record_id, "parent_id": parent} for parent in record.parents
+            )
+            if record.supersedes is not None:
+                superseded_by[record.supersedes] = record.record_id
+            if record.disputes is not None:
+                disputed_by[record.disputes] = record.record_id  # the latest objection wins
+            results[candidate.position] = AppendResult(record.record_id, digest.hex(), "created")
+
+        # Request order: a record's in-request parents are inserted before it.
+        session.execute(insert(RecordRow), record_rows)
+        if edge_rows:
+            session.execute(insert(LineageEdge), edge_rows)
+        session.execute(
+            insert(OutboxEntry),
+            [
+                {
+                    "record_id": row["record_id"],
+                    "state": OutboxState.PENDING.value,
+                    "enqueued_at": now,
+                    "batched_at": None,
+                }
+                for row in record_rows
+            ],
+        )
+        status_updates: dict[str, dict[str, Any]] = {}
+        for target, by in superseded_by.items():
+            status_updates.setdefault(target, {"record_id": target})["superseded_by"] = by
+        for target, by in disputed_by.items():
+            status_updates.setdefault(target, {"record_id": target})["disputed_by"] = by
+        # Bulk UPDATE by primary key needs the same keys in every row: group by key set.
+        by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in status_updates.values():
+            by_shape.setdefault(tuple(sorted(row)), []).append(row)
+        for rows in by_shape.values():
+            session.execute(update(RecordRow), rows)
+
+    # ------------------------------------------------------------------ erasure
+
+    def erase_record_content(self, record_id: str) -> None:
+        """Crypto-shred a record: delete its content, salt and content digest from the index.
+
+        The commitment (what the chain holds) and the lineage edges stay; without the salt
+        the on-chain hash can no longer be linked to the content. Idempotent.
+
+        Raises:
+            UnknownRecord: no such record.
+        """
+        with write_session(self._session_factory) as session:
+            row = session.get(RecordRow, record_id)
+            if row is None:
+                raise UnknownRecord(record_id)
+            if row.content is None:
+                return
+            row.content = None
+            row.salt = None
+            row.content_sha256 = None
+            row.erased_at = self._now()
+
+    # ------------------------------------------------------------------ reads
+
+    def pending_records(self, limit: int) -> list[PendingRecord]:
+        """The oldest ``limit`` records waiting for anchoring, in intake order."""
+        if limit <= 0:
+            return []
+        with self._session_factory() as session:
+            rows = session.execute(
+                select(OutboxEntry.seq, OutboxEntry.record_id, RecordRow.commitment)
+                .join(RecordRow, RecordRow.record_id == OutboxEntry.record_id)
+                .where(_OUTBOX_PENDING)
+                .order_by(OutboxEntry.seq)
+                .limit(limit)
+            )
+            return [PendingRecord(row.seq, row.record_id, bytes(row.commitment)) for row in rows]
+
+    def get_record(self, record_id: str) -> StoredRecord | None:
+        """The stored record with salt, commitment and anchoring facts, or ``None``."""
+        return self.get_records([record_id]).get(record_id)
+
+    def get_records(self, record_ids: Iterable[str]) -> dict[str, StoredRecord]:
+        """Stored records by id (ids not in the index are absent from the result)."""
+        wanted = sorted(set(record_ids))
+        if not wanted:
+            return {}
+        with self._session_factory() as session:
+            parents: dict[str, list[str]] = {}
+            for edge in _select_in(
+                session,
+                select(LineageEdge.child_id, LineageEdge.parent_id),
+                LineageEdge.child_id,
+                wanted,
+            ):
+                parents.setdefault(edge.child_id, []).append(edge.parent_id)
+            query = (
+                select(RecordRow, RecordAnchor, Batch)
+                .outerjoin(RecordAnchor, RecordAnchor.record_id == RecordRow.record_id)
+                .outerjoin(Batch, Batch.batch_id == RecordAnchor.batch_id)
+            )
+            found: dict[str, StoredRecord] = {}
+            for chunk in _chunks(wanted):
+                for row, anchor, batch in session.execute(
+                    query.where(RecordRow.record_id.in_(chunk))
+                ):
+                    found[row.record_id] = _stored(row, anchor, batch, parents)
+            return found
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _signature_bytes(record: Record) -> bytes:
+    assert record.signature is not None
+    return base64.b64decode(record.signature, validate=True)
+
+
+def _first_verifying(
+    keys: Iterable[ActiveWriterKey], message: bytes, signature: bytes
+) -> ActiveWriterKey | None:
+    for key in keys:
+        try:
+            key.verify_key.verify(message, signature)
+        except BadSignatureError:
+            continue
+        return key
+    return None
+
+
+def _check_keys_still_active(session: Session, candidates: list[_Candidate]) -> None:
+    """Inside the write transaction: no key used to verify was revoked meanwhile."""
+    used = {c.key_id for c in candidates if c.key_id is not None}
+    revoked = {
+        key_id
+        for (key_id,) in _select_in(
+            session,
+            select(WriterKey.id).where(WriterKey.revoked_at.is_not(None)),
+            WriterKey.id,
+            sorted(used),
+        )
+    }
+    for candidate in candidates:
+        if candidate.key_id in revoked:
+            raise SignatureError(
+                candidate.record.record_id, "the writer key was revoked while the request ran"
+            )
+
+
+def _check_request_order(
+    record: Record, position: int, records: list[Record], positions: dict[str, int]
+) -> None:
+    """A record may only refer to records earlier in the request (or already indexed)."""
+    references: list[tuple[str, str]] = [
+        (f"parents[{i}]", parent) for i, parent in enumerate(record.parents)
+    ]
+    if record.supersedes is not None:
+        references.append(("supersedes", record.supersedes))
+    if record.disputes is not None:
+        references.append(("disputes", record.disputes))
+    for field_name, target in references:
+        if target == record.record_id:
+            if field_name.startswith("parents"):
+                raise CyclicLineage(record.record_id, [record.record_id, record.record_id])
+            raise ValidationError(record.record_id, field_name, "a record cannot refer to itself")
+        target_position = positions.get(target)
+        if target_position is None or target_position < position:
+            continue
+        cycle = _path_back(target, record.record_id, records, positions)
+        if cycle is not None:
+            raise CyclicLineage(record.record_id, [record.record_id, *cycle])
+        raise ValidationError(
+            record.record_id,
+            field_name,
+            f"refers to record {target!r}, which comes later in the same request; "
+            "send referenced records first",
+        )
+
+
+def _path_back(
+    start: str, goal: str, records: list[Record], positions: dict[str, int]
+) -> list[str] | None:
+    """A path start -> ... -> goal along in-request references, if there is one."""
+    stack: list[tuple[str, list[str]]] = [(start, [start])]
+    seen: set[str] = set()
+    while stack:
+        node, path = stack.pop()
+        if node == goal:
+            return path
+        if node in seen or node not in positions:
+            continue
+        seen.add(node)
+        record = records[positions[node]]
+        refs = [*record.parents, *(r for r in (record.supersedes, record.disputes) if r)]
+        stack.extend((ref, [*path, ref]) for ref in refs)
+    return None
+
+
+def _check_record_references(record: Record, targets: dict[str, _TargetInfo]) -> None:
+    for i, parent in enumerate(record.parents):
+        if parent not in targets:
+            raise DanglingParent(record.record_id, f"parents[{i}]", parent)
+    if record.supersedes is not None:
+        target = targets.get(record.supersedes)
+        if target is None:
+            raise DanglingParent(record.record_id, "supersedes", record.supersedes)
+        if target.kind != record.kind.value or target.subject != record.subject:
+            raise ValidationError(
+                record.record_id,
+                "supersedes",
+                f"a correction must be of the same kind and subject as the record it "
+                f"supersedes; {record.supersedes!r} is a {target.kind} about {target.subject}",
+            )
+        payload = record.payload
+        if target.repair_status is not None and isinstance(payload, CreditRepairPayload):
+            allowed = {
+                s.value for s in REPAIR_STATUS_TRANSITIONS[RepairStatus(target.repair_status)]
+            }
+            if payload.status.value not in allowed:
+                raise ValidationError(
+                    record.record_id,
+                    "payload.status",
+                    f"a {target.repair_status} repair can only become "
+                    + (" or ".join(sorted(allowed)) if allowed else "nothing (it is final)")
+                    + f", not {payload.status.value}",
+                )
+    if record.disputes is not None:
+        target = targets.get(record.disputes)
+        if target is None:
+            raise DanglingParent(record.record_id, "disputes", record.disputes)
+        if target.subject != record.subject:
+            raise ValidationError(
+                record.record_id,
+                "disputes",
+                f"an objection must concern the same subject; {record.disputes!r} is about "
+                f"{target.subject}",
+            )
+
+
+def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), _IN_CHUNK):
+        yield values[start : start + _IN_CHUNK]
+
+
+def _select_in(
+    session: Session, query: Any, column: Any, values: Sequence[Any]
+) -> Iterator[Row[Any]]:
+    """Run ``query`` with ``column IN values``, one IN list per chunk."""
+    for chunk in _chunks(values):
+        yield from session.execute(query.where(column.in_(chunk)))
+
+
+def _stored(
+    row: RecordRow,
+    anchor: RecordAnchor | None,
+    batch: Batch | None,
+    parents: dict[str, list[str]],
+) -> StoredRecord:
+    anchor_info = None
+    if anchor is not None and batch is not None:
+        anchor_info = AnchorInfo(
+            batch_id=batch.batch_id,
+            leaf_index=anchor.leaf_index,
+            batch_state=batch.state,
+            batch_root=bytes(batch.root),
+            batch_size=batch.size,
+            tx_id=batch.tx_id,
+            block_number=batch.block_number,
+            validation_code=batch.validation_code,
+            committed_at=batch.committed_at,
+        )
+    return StoredRecord(
+        record_id=row.record_id,
+        kind=row.kind,
+        subject=row.subject,
+        occurred_at=row.occurred_at,
+        recorded_at=row.recorded_at,
+        source=row.source,
+        actor=row.actor,
+        parents=tuple(sorted(parents.get(row.record_id, []))),
+        supersedes=row.supersedes,
+        disputes=row.disputes,
+        superseded_by=row.superseded_by,
+        disputed_by=row.disputed_by,
+        content=None if row.content is None else bytes(row.content),
+        salt=None if row.salt is None else bytes(row.salt),
+        commitment=bytes(row.commitment),
+        erased_at=row.erased_at,
+        anchor=anchor_info,
+    )
