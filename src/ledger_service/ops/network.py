@@ -182,6 +182,9 @@ def peer_env(topo: Topology, p: Peer) -> dict[str, str]:
         "CORE_LEDGER_SNAPSHOTS_ROOTDIR": str(Path(p.data_dir) / "snapshots"),
         "CORE_PEER_GATEWAY_ENABLED": "true",
         "CORE_CHAINCODE_EXECUTETIMEOUT": "120s",
+        # Ledger keys are written once and never updated, so a key-history index adds work
+        # on every commit and answers nothing.
+        "CORE_LEDGER_HISTORY_ENABLEHISTORYDATABASE": "false",
         "CORE_OPERATIONS_LISTENADDRESS": f"{p.host}:{p.operations_port}",
         "CORE_OPERATIONS_TLS_ENABLED": "true",
         "CORE_OPERATIONS_TLS_CERT_FILE": str(tls / "server.crt"),
