@@ -69,6 +69,14 @@ class _CommitBase:
         """The bytes to sign offline for this commit status request."""
         return self._core.signing.digest(self._request.request)
 
+    @property
+    def signed(self) -> bool:
+        return bool(self._request.signature)
+
+    def sign(self) -> None:
+        """Sign the request now (a no-op if already signed) without sending it."""
+        self._signed_request()
+
     def _signed_request(self) -> gateway_pb2.SignedCommitStatusRequest:
         if not self._request.signature:
             self._request.signature = self._core.signing.sign(

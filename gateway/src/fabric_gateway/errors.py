@@ -82,7 +82,7 @@ class RpcError(GatewayError):
         super().__init__(self._format())
 
     def _format(self) -> str:
-        subject = f" of transaction {self.transaction_id}" if self.transaction_id else ""
+        subject = f" for transaction {self.transaction_id}" if self.transaction_id else ""
         lines = [f"{self.step} failed{subject}: {self.code.name}: {self.message}"]
         if self.code is grpc.StatusCode.DEADLINE_EXCEEDED and self.timeout is not None:
             lines[0] += f" (timeout {self.timeout:g}s; pass a larger timeout= to retry)"

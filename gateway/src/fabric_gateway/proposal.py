@@ -48,6 +48,14 @@ class _ProposalBase:
         """The bytes to sign offline: the hash of the proposal bytes."""
         return self._core.signing.digest(self._proposed.proposal.proposal_bytes)
 
+    @property
+    def signed(self) -> bool:
+        return bool(self._proposed.proposal.signature)
+
+    def sign(self) -> None:
+        """Sign the proposal now (a no-op if already signed) without sending it."""
+        self._signed()
+
     def _signed(self) -> gateway_pb2.ProposedTransaction:
         if not self._proposed.proposal.signature:
             self._proposed.proposal.signature = self._core.signing.sign(
