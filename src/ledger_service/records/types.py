@@ -18,8 +18,7 @@ from pydantic import (
     AfterValidator,
     BeforeValidator,
     PlainSerializer,
-    StrictBool,
-    StrictInt,
+    PlainValidator,
     StrictStr,
     WithJsonSchema,
 )
@@ -172,17 +171,26 @@ NonNegativeDecimalString = Annotated[
 ]
 
 
-def _refuse_float(value: Any) -> Any:
+def _field_value(value: Any) -> str | bool | int:
+    # One validator instead of a str | bool | int union: a union would report one error per
+    # member ("payload.fields_changed.x.str: ..."), burying the one useful message.
+    if isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise ValueError("integers beyond ±(2**53 - 1) must be sent as decimal strings")
+        return value
     if isinstance(value, float):
         raise ValueError(f"floats are not allowed ({value!r}); send decimals as strings")
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SAFE_INTEGER:
-        raise ValueError("integers beyond ±(2**53 - 1) must be sent as decimal strings")
-    return value
+    raise ValueError(
+        "must be a string, boolean or integer (decimals as strings), "
+        f"got {'null' if value is None else type(value).__name__}"
+    )
 
 
 FieldValue = Annotated[
-    StrictStr | StrictBool | StrictInt,
-    BeforeValidator(_refuse_float),
+    str | bool | int,
+    PlainValidator(_field_value),
     WithJsonSchema(
         {
             "anyOf": [
