@@ -388,8 +388,15 @@ func (cc *Chaincode) touch(stub shim.ChaincodeStubInterface, key []byte) ([]byte
 	if !validID(key) {
 		return nil, idError("key", key)
 	}
+	// Read before writing: Fabric's MVCC validation only looks at read sets, so a blind
+	// write would never conflict. With the read, two transactions that touch the same
+	// key concurrently conflict (the later one in block order is invalidated).
+	k := compositeKey(TouchObjectType, key)
+	if _, err := stub.GetState(k); err != nil {
+		return nil, fmt.Errorf("reading touch key: %v", err)
+	}
 	txID := []byte(stub.GetTxID())
-	if err := stub.PutState(compositeKey(TouchObjectType, key), txID); err != nil {
+	if err := stub.PutState(k, txID); err != nil {
 		return nil, fmt.Errorf("writing touch key: %v", err)
 	}
 	return txID, nil

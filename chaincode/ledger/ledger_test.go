@@ -370,6 +370,9 @@ func TestReadsAndSmallFunctions(t *testing.T) {
 	if got := s.writeSet(); len(got) != 1 || got[0] != (kv{"\x00touch\x00hot\x00", "txA"}) {
 		t.Fatalf("Touch wrote %q", got)
 	}
+	if len(s.reads) != 1 || s.reads[0] != "\x00touch\x00hot\x00" {
+		t.Fatalf("Touch must read its key (for MVCC conflicts), read %q", s.reads)
+	}
 	s = l.tx(t, platform, "txB", "Touch", "hot")
 	mustOK(t, s.invoke(cc))
 	if string(l.state["\x00touch\x00hot\x00"]) != "txB" {
