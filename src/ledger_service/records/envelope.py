@@ -75,10 +75,26 @@ class RecordKind(StrEnum):
 Payload = DataUpdatePayload | ScoreChangePayload | FinancingEventPayload | CreditRepairPayload
 
 
+def _kind_is_required(schema: dict[str, Any]) -> None:
+    # The concrete classes default ``kind`` for Python callers, but on the wire it is the
+    # discriminator and must be present.
+    properties = schema.get("properties", {})
+    if "kind" in properties:
+        properties["kind"].pop("default", None)
+        required = schema.setdefault("required", [])
+        if "kind" not in required:
+            required.insert(0, "kind")
+
+
 class Record(BaseModel):
     """Common envelope of every ledger record (abstract: instantiate a concrete kind)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        use_attribute_docstrings=True,
+        json_schema_extra=_kind_is_required,
+    )
 
     record_id: RecordId = Field(default_factory=new_record_id)
     """Client idempotency key; a ``rec-<uuid4 hex>`` id is generated if none is given."""

@@ -35,7 +35,7 @@ __all__ = [
     "ScoreChangePayload",
 ]
 
-_PAYLOAD_CONFIG = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+_PAYLOAD_CONFIG = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class Dataset(StrEnum):
