@@ -551,3 +551,15 @@ def test_payload_model_used_directly() -> None:
         payload=payload,
     )
     assert record.payload.dataset == "customs"
+
+
+def test_concrete_class_rejects_other_kind_with_plain_message() -> None:
+    import pydantic
+
+    from ledger_service.records import to_validation_error
+
+    with pytest.raises(pydantic.ValidationError) as caught:
+        DataUpdateRecord.model_validate(score_change())
+    error = to_validation_error(caught.value, "r-17")
+    assert (error.field, error.message) == ("kind", "must be 'data_update', got 'score_change'")
+    assert error_for(data_update(payload=None)).message == "must be a JSON object, got null"

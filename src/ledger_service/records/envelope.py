@@ -15,6 +15,7 @@ out so that adding an optional field later does not change old records' bytes):
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self, cast
@@ -302,6 +303,21 @@ def to_validation_error(
     return ValidationError(record_id, first.field, first.message, problems=problems)
 
 
+_ENUM_REPR = re.compile(r"<\w+\.\w+: ('[^']*')>")
+_JSON_TYPE_NAMES = {
+    type(None): "null",
+    bool: "boolean",
+    int: "number",
+    float: "number",
+    str: "string",
+    list: "array",
+}
+
+
+def _json_type_name(value: object) -> str:
+    return _JSON_TYPE_NAMES.get(type(value), type(value).__name__)
+
+
 def _format_loc(loc: list[int | str]) -> str:
     text = ""
     for part in loc:
@@ -325,9 +341,10 @@ def _message(error_type: str, msg: str, ctx: Mapping[str, Any], value: object) -
     if error_type == "field_problem":
         return str(ctx["message"])
     if error_type in ("model_type", "model_attributes_type", "dict_type"):
-        return f"must be a JSON object, got {type(value).__name__}"
+        return f"must be a JSON object, got {_json_type_name(value)}"
     if error_type == "literal_error" and isinstance(value, str):
-        return f"must be {ctx.get('expected')}, got {value!r}"
+        expected = _ENUM_REPR.sub(r"\1", str(ctx.get("expected")))  # "<Kind.X: 'x'>" -> 'x'
+        return f"must be {expected}, got {value!r}"
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
             return msg[len(prefix) :]
