@@ -132,7 +132,10 @@ def test_consistency_preconditions() -> None:
         ((3, 3, r3, r3, proof), "proof between equal sizes must be empty, got 4 hashes"),
         ((0, 7, EMPTY_ROOT, r7, proof), "proof from an empty tree must be empty, got 4 hashes"),
         ((3, 7, r3, r7, []), "proof from size 3 to size 7 must not be empty"),
-        ((3, 7, r3, r7, [*proof, r7]), "consistency proof from size 3 to size 7 must have 4 hashes, got 5"),
+        (
+            (3, 7, r3, r7, [*proof, r7]),
+            "consistency proof from size 3 to size 7 must have 4 hashes, got 5",
+        ),
     ]
     for args, message in cases:
         with pytest.raises(ProofError, match=message):
