@@ -57,6 +57,8 @@ from ledger_service.errors import (
     ValidationError,
 )
 from ledger_service.index.models import (
+    LABEL_LENGTH,
+    AccessLogEntry,
     Batch,
     LineageEdge,
     OutboxEntry,
@@ -86,6 +88,7 @@ from ledger_service.writers import (
 __all__ = [
     "DEFAULT_MAX_RECORDS",
     "DEFAULT_MAX_REQUEST_BYTES",
+    "AccessRecord",
     "AnchorInfo",
     "AppendResult",
     "LedgerService",
@@ -206,6 +209,18 @@ class StoredRecord:
         if self.content is None:
             raise LedgerError(f'record "{self.record_id}": content was erased')
         return parse_record(self.content)
+
+
+@dataclass(frozen=True)
+class AccessRecord:
+    """One access log entry: who asked what about which subject/record, why, and when."""
+
+    accessed_at: datetime
+    accessor: str
+    subject: str | None
+    record_id: str | None
+    query: str
+    purpose: str
 
 
 @dataclass(frozen=True)
@@ -601,6 +616,71 @@ class LedgerService:
             row.salt = None
             row.content_sha256 = None
             row.erased_at = self._now()
+
+    # ------------------------------------------------------------------ access log
+
+    def log_access(
+        self,
+        *,
+        accessor: str,
+        query: str,
+        purpose: str,
+        subject: str | None = None,
+        record_id: str | None = None,
+    ) -> None:
+        """Record that ``accessor`` asked ``query`` about a subject/record, and why.
+
+        Raises:
+            ValueError: an empty or over-long accessor, query or purpose.
+        """
+        for name, value, limit in (
+            ("accessor", accessor, LABEL_LENGTH),
+            ("query", query, 64),
+            ("purpose", purpose, LABEL_LENGTH),
+        ):
+            if not value.strip() or len(value) > limit:
+                raise ValueError(f"access log: {name} must be 1-{limit} characters")
+        with write_session(self._session_factory) as session:
+            session.add(
+                AccessLogEntry(
+                    accessed_at=self._now(),
+                    accessor=accessor,
+                    subject=subject,
+                    record_id=record_id,
+                    query=query,
+                    purpose=purpose,
+                )
+            )
+
+    def access_log(
+        self,
+        *,
+        subject: str | None = None,
+        accessor: str | None = None,
+        since: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[AccessRecord]:
+        """Access log entries, newest first, filtered by subject / accessor / time."""
+        query = select(AccessLogEntry)
+        if subject is not None:
+            query = query.where(AccessLogEntry.subject == subject)
+        if accessor is not None:
+            query = query.where(AccessLogEntry.accessor == accessor)
+        if since is not None:
+            query = query.where(AccessLogEntry.accessed_at >= since)
+        query = query.order_by(AccessLogEntry.accessed_at.desc(), AccessLogEntry.id.desc())
+        with self._session_factory() as session:
+            return [
+                AccessRecord(
+                    accessed_at=entry.accessed_at,
+                    accessor=entry.accessor,
+                    subject=entry.subject,
+                    record_id=entry.record_id,
+                    query=entry.query,
+                    purpose=entry.purpose,
+                )
+                for entry in session.scalars(query.limit(limit))
+            ]
 
     # ------------------------------------------------------------------ reads
 

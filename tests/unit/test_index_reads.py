@@ -152,3 +152,17 @@ def test_sqlite_access_paths_use_indexes(tmp_path: Path) -> None:
         assert "ix_records_subject_occurred_at" in _sqlite_plan(engine, timeline)
     finally:
         engine.dispose()
+
+
+def test_access_log(service: LedgerService) -> None:
+    service.log_access(accessor="regulator", query="lineage", purpose="audit", subject="S1")
+    service.log_access(accessor="bank", query="evidence", purpose="loan review", record_id="r1")
+    service.log_access(accessor="bank", query="timeline", purpose="loan review", subject="S1")
+    assert [e.accessor for e in service.access_log(subject="S1")] == ["bank", "regulator"]
+    bank = service.access_log(accessor="bank")
+    assert [e.query for e in bank] == ["timeline", "evidence"]
+    assert bank[1].record_id == "r1"
+    assert bank[1].accessed_at == NOW
+    assert service.access_log(since=datetime(2030, 1, 1, tzinfo=UTC)) == []
+    with pytest.raises(ValueError, match="purpose"):
+        service.log_access(accessor="bank", query="lineage", purpose=" ")
