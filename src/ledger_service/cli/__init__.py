@@ -6,6 +6,7 @@ import typer
 
 from ledger_service.cli import chaincode as chaincode_cmds
 from ledger_service.cli import network as network_cmds
+from ledger_service.cli.worker import worker
 
 app = typer.Typer(
     name="ledgerctl",
@@ -15,6 +16,7 @@ app = typer.Typer(
 )
 app.add_typer(network_cmds.app, name="network")
 app.add_typer(chaincode_cmds.app, name="chaincode")
+app.command()(worker)
 
 
 def main() -> None:

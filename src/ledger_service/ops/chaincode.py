@@ -9,6 +9,7 @@ the chaincode *definition* (name, version, sequence, policy) is the same for all
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import io
 import ipaddress
@@ -113,17 +114,23 @@ def _tls_dir(topo: Topology, p: Peer) -> Path:
 # -- packaging ----------------------------------------------------------------------------------
 
 
-def _tar_bytes(files: dict[str, bytes], *, gzip: bool) -> bytes:
-    buf = io.BytesIO()
-    # Fixed mtime/owner so the same inputs always give the same package id.
-    with tarfile.open(fileobj=buf, mode="w:gz" if gzip else "w", format=tarfile.PAX_FORMAT) as tf:
+def _tar_gz(files: dict[str, bytes]) -> bytes:
+    """A gzipped tar with fixed mtimes everywhere (tar entries AND the gzip header), so the
+    same inputs always give the same bytes and hence the same package id. A package id that
+    changes on every deploy would make the peer launch a chaincode id no server answers to.
+    """
+    tar = io.BytesIO()
+    with tarfile.open(fileobj=tar, mode="w", format=tarfile.PAX_FORMAT) as tf:
         for name, data in sorted(files.items()):
             info = tarfile.TarInfo(name)
             info.size = len(data)
             info.mode = 0o644
             info.mtime = 0
             tf.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as gz:
+        gz.write(tar.getvalue())
+    return out.getvalue()
 
 
 def make_package(topo: Topology, p: Peer, label: str) -> tuple[Path, str]:
@@ -141,9 +148,9 @@ def make_package(topo: Topology, p: Peer, label: str) -> tuple[Path, str]:
         "client_cert": (peer_tls / "server.crt").read_text(),
         "root_cert": Path(org.tls_ca_cert).read_text(),
     }
-    code = _tar_bytes({"connection.json": json.dumps(connection, indent=1).encode()}, gzip=True)
+    code = _tar_gz({"connection.json": json.dumps(connection, indent=1).encode()})
     metadata = json.dumps({"type": "ccaas", "label": label}).encode()
-    pkg = _tar_bytes({"metadata.json": metadata, "code.tar.gz": code}, gzip=True)
+    pkg = _tar_gz({"metadata.json": metadata, "code.tar.gz": code})
     path = _cc_dir(topo) / "packages" / f"{label}-{p.org}.tar.gz"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(pkg)
@@ -194,10 +201,10 @@ def committed_definition(topo: Topology, fabric: FabricInstall) -> dict[str, Any
     }
 
 
-def approve(
-    topo: Topology, fabric: FabricInstall, p: Peer, *, version: str, sequence: int, package_id: str
-) -> None:
-    env = admin_env(topo, p.msp_id)
+def approved_package_id(
+    topo: Topology, fabric: FabricInstall, p: Peer, *, sequence: int
+) -> str | None:
+    """The package id `p`'s org approved for `sequence`, if it approved one."""
     q = fabric.run(
         "peer",
         [
@@ -213,15 +220,22 @@ def approve(
             "-O",
             "json",
         ],
-        env=env,
+        env=admin_env(topo, p.msp_id),
         check=False,
     )
-    if q.returncode == 0:
-        approved = json.loads(q.stdout)
-        if (approved.get("source") or {}).get("Type", {}).get("LocalPackage", {}).get(
-            "package_id"
-        ) == package_id:
-            return
+    if q.returncode != 0:
+        return None
+    source = json.loads(q.stdout).get("source") or {}
+    package_id = source.get("Type", {}).get("LocalPackage", {}).get("package_id")
+    return str(package_id) if package_id else None
+
+
+def approve(
+    topo: Topology, fabric: FabricInstall, p: Peer, *, version: str, sequence: int, package_id: str
+) -> None:
+    env = admin_env(topo, p.msp_id)
+    if approved_package_id(topo, fabric, p, sequence=sequence) == package_id:
+        return
     fabric.run(
         "peer",
         [
@@ -440,6 +454,10 @@ def deploy(
     binary = build_binary(topo)
     for p in topo.peers:
         package, package_id = make_package(topo, p, label)
+        if current is not None and not upgrade:
+            # Already deployed: keep serving exactly what this org approved (its package may
+            # have been built from other TLS material, e.g. before a certificate renewal).
+            package_id = approved_package_id(topo, fabric, p, sequence=sequence) or package_id
         say(f"installing on {p.name}")
         install(topo, fabric, p, package, package_id)
         say(f"starting chaincode server for {p.msp_id}")

@@ -1,0 +1,221 @@
+"""The anchoring worker's database side: every state change of a batch, one transaction each.
+
+Batch states (``index.models.BatchState``)::
+
+    pending ──(signed envelope stored)──▶ submitted ──(VALID in a block)──▶ committed
+       │                                     │
+       └──────────(refused / invalid)────────┴──▶ failed   (its records go back to the queue)
+
+The signed transaction is stored *before* it is sent, so after a crash the worker resubmits
+exactly the bytes it may already have sent (same transaction id): Fabric commits a transaction
+id at most once, and the chaincode refuses to write a record or batch id twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger_service.index import models as m
+from ledger_service.index.session import write_session
+from ledger_service.merkle import MerkleTree, commitment_leaf_hash
+
+Clock = Callable[[], dt.datetime]
+T = TypeVar("T")
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchPlan:
+    """A batch as the worker needs it: what to put on chain, and where it stands."""
+
+    batch_id: str
+    root: bytes
+    record_ids: tuple[str, ...]
+    commitments: tuple[bytes, ...]
+    state: str
+    envelope: bytes | None = None
+    tx_id: str | None = None
+
+    def chaincode_argument(self) -> bytes:
+        """The PutBatch argument (chaincode/README.md): ids and commitments in leaf order."""
+        # Ids are restricted to [A-Za-z0-9._:-], so no JSON escaping is ever needed.
+        rows = ",".join(
+            f'["{rid}","{c.hex()}"]' for rid, c in zip(self.record_ids, self.commitments, strict=True)
+        )
+        return f'{{"batch_id":"{self.batch_id}","root":"{self.root.hex()}","records":[{rows}]}}'.encode()
+
+
+class AnchoringStore:
+    def __init__(self, *, session_factory: sessionmaker[Session], clock: Clock = _utcnow) -> None:
+        self._sessions = session_factory
+        self._clock = clock
+
+    # -- forming batches ------------------------------------------------------------------------
+    def pending_count(self) -> int:
+        with self._sessions() as s:
+            return int(
+                s.scalar(
+                    select(func.count())
+                    .select_from(m.OutboxEntry)
+                    .where(m.OutboxEntry.state == m.OutboxState.PENDING)
+                )
+                or 0
+            )
+
+    def oldest_pending_at(self) -> dt.datetime | None:
+        with self._sessions() as s:
+            return s.scalar(
+                select(m.OutboxEntry.enqueued_at)
+                .where(m.OutboxEntry.state == m.OutboxState.PENDING)
+                .order_by(m.OutboxEntry.seq)
+                .limit(1)
+            )
+
+    def claim_batch(self, limit: int) -> BatchPlan | None:
+        """Take up to `limit` of the oldest pending records into a new batch (one transaction)."""
+        with write_session(self._sessions) as s:
+            rows = s.execute(
+                select(m.OutboxEntry.seq, m.OutboxEntry.record_id, m.Record.commitment)
+                .join(m.Record, m.Record.record_id == m.OutboxEntry.record_id)
+                .where(m.OutboxEntry.state == m.OutboxState.PENDING)
+                .order_by(m.OutboxEntry.seq)
+                .limit(limit)
+                .with_for_update(skip_locked=True, of=m.OutboxEntry)
+            ).all()
+            if not rows:
+                return None
+            record_ids = tuple(r.record_id for r in rows)
+            commitments = tuple(bytes(r.commitment) for r in rows)
+            tree = MerkleTree.from_leaf_hashes([commitment_leaf_hash(c) for c in commitments])
+            # First queue position + root: unique (a seq is batched once) and self-describing.
+            batch_id = f"b{rows[0].seq:012d}-{tree.root.hex()[:16]}"
+            now = self._clock()
+            s.add(
+                m.Batch(
+                    batch_id=batch_id, root=tree.root, size=len(rows),
+                    state=m.BatchState.PENDING, created_at=now, submit_attempts=0,
+                )
+            )
+            s.flush()
+            s.execute(
+                insert(m.RecordAnchor),
+                [
+                    {"record_id": rid, "batch_id": batch_id, "leaf_index": i}
+                    for i, rid in enumerate(record_ids)
+                ],
+            )
+            seqs = [r.seq for r in rows]
+            for chunk in _chunks(seqs, 5000):
+                s.execute(
+                    update(m.OutboxEntry)
+                    .where(m.OutboxEntry.seq.in_(chunk))
+                    .values(state=m.OutboxState.BATCHED, batched_at=now)
+                )
+            return BatchPlan(
+                batch_id=batch_id, root=tree.root, record_ids=record_ids,
+                commitments=commitments, state=m.BatchState.PENDING,
+            )
+
+    def unfinished_batches(self) -> list[BatchPlan]:
+        """Batches a previous run left pending or submitted, oldest first."""
+        with self._sessions() as s:
+            batches = s.scalars(
+                select(m.Batch)
+                .where(m.Batch.state.in_([m.BatchState.PENDING, m.BatchState.SUBMITTED]))
+                .order_by(m.Batch.created_at, m.Batch.batch_id)
+            ).all()
+            plans = []
+            for b in batches:
+                members = s.execute(
+                    select(m.RecordAnchor.record_id, m.Record.commitment)
+                    .join(m.Record, m.Record.record_id == m.RecordAnchor.record_id)
+                    .where(m.RecordAnchor.batch_id == b.batch_id)
+                    .order_by(m.RecordAnchor.leaf_index)
+                ).all()
+                plans.append(
+                    BatchPlan(
+                        batch_id=b.batch_id, root=bytes(b.root),
+                        record_ids=tuple(r.record_id for r in members),
+                        commitments=tuple(bytes(r.commitment) for r in members),
+                        state=b.state, envelope=b.envelope, tx_id=b.tx_id,
+                    )
+                )
+            return plans
+
+    # -- state transitions ----------------------------------------------------------------------
+    def mark_submitted(self, batch_id: str, *, envelope: bytes, tx_id: str) -> None:
+        """Persist the signed transaction; called BEFORE it is sent to the orderer."""
+        with write_session(self._sessions) as s:
+            s.execute(
+                update(m.Batch)
+                .where(m.Batch.batch_id == batch_id)
+                .values(
+                    state=m.BatchState.SUBMITTED, envelope=envelope, tx_id=tx_id,
+                    submitted_at=self._clock(),
+                    submit_attempts=m.Batch.submit_attempts + 1,
+                )
+            )
+
+    def note_attempt(self, batch_id: str) -> None:
+        with write_session(self._sessions) as s:
+            s.execute(
+                update(m.Batch)
+                .where(m.Batch.batch_id == batch_id)
+                .values(submit_attempts=m.Batch.submit_attempts + 1)
+            )
+
+    def mark_committed(self, batch_id: str, *, block_number: int) -> None:
+        with write_session(self._sessions) as s:
+            s.execute(
+                update(m.Batch)
+                .where(m.Batch.batch_id == batch_id)
+                .values(
+                    state=m.BatchState.COMMITTED, block_number=block_number,
+                    validation_code="VALID", committed_at=self._clock(),
+                )
+            )
+
+    def mark_failed(
+        self, batch_id: str, *, reason: str, validation_code: str | None = None,
+        block_number: int | None = None, requeue: bool = True,
+    ) -> None:
+        """The batch will never be on chain: record why, and (normally) put its records back
+        in the queue for a new batch."""
+        with write_session(self._sessions) as s:
+            s.execute(
+                update(m.Batch)
+                .where(m.Batch.batch_id == batch_id)
+                .values(
+                    state=m.BatchState.FAILED, failure_reason=reason[:2000],
+                    validation_code=validation_code, block_number=block_number,
+                )
+            )
+            if not requeue:
+                return
+            record_ids = s.scalars(
+                select(m.RecordAnchor.record_id).where(m.RecordAnchor.batch_id == batch_id)
+            ).all()
+            s.execute(delete(m.RecordAnchor).where(m.RecordAnchor.batch_id == batch_id))
+            for chunk in _chunks(list(record_ids), 5000):
+                s.execute(
+                    update(m.OutboxEntry)
+                    .where(m.OutboxEntry.record_id.in_(chunk))
+                    .values(state=m.OutboxState.PENDING, batched_at=None)
+                )
+
+    def batch_state(self, batch_id: str) -> str | None:
+        with self._sessions() as s:
+            return s.scalar(select(m.Batch.state).where(m.Batch.batch_id == batch_id))
+
+
+def _chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -1,0 +1,40 @@
+"""Where the service finds its network and its index; one place for the defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger_service.index import make_engine, make_session_factory, sqlite_url, upgrade
+from ledger_service.ops.topology import Topology, default_state_dir
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceConfig:
+    state_dir: Path
+    #: SQLAlchemy URL of the index; default: SQLite file in the state directory
+    db_url: str
+    #: the org whose client identity writes to the channel
+    writer_msp: str = "PlatformMSP"
+
+    @classmethod
+    def from_env(cls, state_dir: Path | None = None, db_url: str | None = None) -> ServiceConfig:
+        state = state_dir or default_state_dir()
+        return cls(
+            state_dir=state,
+            db_url=db_url or os.environ.get("LEDGER_DB_URL") or sqlite_url(state),
+            writer_msp=os.environ.get("LEDGER_WRITER_MSP", "PlatformMSP"),
+        )
+
+    def topology(self) -> Topology:
+        return Topology.load(self.state_dir)
+
+    def open_index(self) -> tuple[Engine, sessionmaker[Session]]:
+        """Engine and session factory, with the schema migrated to the newest revision."""
+        engine = make_engine(self.db_url)
+        upgrade(engine)
+        return engine, make_session_factory(engine)

@@ -1,0 +1,3 @@
+"""Suite-wide fixtures: the index databases (real SQLite and real PostgreSQL)."""
+
+pytest_plugins = ["tests.db.fixtures"]
