@@ -98,7 +98,10 @@ def test_sqlite_connection_pragmas(tmp_path: object) -> None:
     engine = make_engine(sqlite_url(str(tmp_path)))
     try:
         with engine.connect() as connection:
-            pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
+
+            def pragma(name: str) -> object:
+                return connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+
             assert pragma("journal_mode") == "wal"
             assert pragma("foreign_keys") == 1
             assert pragma("synchronous") == 1  # NORMAL

@@ -19,6 +19,7 @@ from ledger_service.errors import (
 )
 from ledger_service.index.models import LineageEdge, OutboxEntry
 from ledger_service.index.models import Record as RecordRow
+from ledger_service.records import Record
 from ledger_service.service import AppendResult, LedgerService, RequestTooLarge
 from ledger_service.writers import WriterKeyError
 from tests.db.factories import RecordFactory, table_counts, uscc
@@ -45,7 +46,7 @@ def bank(service: LedgerService) -> RecordFactory:
     return factory
 
 
-def lineage_fixture(f: RecordFactory) -> list:  # type: ignore[type-arg]
+def lineage_fixture(f: RecordFactory) -> list[Record]:
     """Two data updates, a repair, a score relying on them, a loan event relying on it."""
     return [
         f.data_update("du-1"),
@@ -67,7 +68,7 @@ def edges(session_factory: sessionmaker[Session]) -> set[tuple[str, str]]:
 def assert_rejected(
     service: LedgerService,
     session_factory: sessionmaker[Session],
-    records: list,  # type: ignore[type-arg]
+    records: list[Record],
     error: type[Exception],
     *,
     record_id: str | None,
@@ -115,6 +116,7 @@ def test_append_all_four_kinds_with_lineage(
         assert row.actor == "platform"
         assert row.content == record.canonical_bytes()
         assert row.salt is not None
+        assert row.content is not None
         assert len(row.salt) == 32
         assert row.commitment == hashlib.sha256(row.salt + row.content).digest()
         assert result.commitment == row.commitment.hex()
