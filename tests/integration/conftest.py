@@ -64,3 +64,84 @@ def fabric_network(
         # Keep logs of a failed run for the CI output; drop the bulky ledgers.
         for sub in ("data", "chaincode"):
             shutil.rmtree(state / sub, ignore_errors=True)
+
+
+# -- an anchored ledger: index + records + worker, on the real network ---------------------------
+
+import asyncio  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
+
+from ledger_service.anchoring import AnchoringStore, AnchoringWorker, WorkerSettings  # noqa: E402
+from ledger_service.fabric_link import FabricTarget  # noqa: E402
+from ledger_service.index import make_engine, make_session_factory, sqlite_url, upgrade  # noqa: E402
+from ledger_service.records import Record  # noqa: E402
+from ledger_service.sample_data import SampleWriter, stories  # noqa: E402
+from ledger_service.service import LedgerService  # noqa: E402
+
+
+@dataclass
+class AnchoredLedger:
+    """An index whose records were appended and then anchored on the real channel."""
+
+    topology: Topology
+    target: FabricTarget
+    session_factory: sessionmaker[Session]
+    service: LedgerService
+    writer: SampleWriter
+    records: list[Record]
+
+    def anchor(self, *, batch_size: int = 256, timeout: float = 300) -> AnchoringWorker:
+        """Run the anchoring worker until nothing is pending; returns it (for its stats)."""
+
+        async def run() -> AnchoringWorker:
+            async with self.target.gateway_async() as gw:
+                worker = AnchoringWorker(
+                    store=AnchoringStore(session_factory=self.session_factory),
+                    gateway=gw,
+                    channel=self.target.channel,
+                    chaincode=self.target.chaincode,
+                    settings=WorkerSettings(batch_size=batch_size, linger=0.05),
+                )
+                await worker.drain(timeout=timeout)
+                return worker
+
+        return asyncio.run(run())
+
+
+def make_anchored_ledger(
+    topo: Topology, state: Path, *, count: int, prefix: str, db_url: str | None = None
+) -> AnchoredLedger:
+    """Append `count` sample records (whole enterprise stories) into a fresh index and anchor
+    them. `prefix` keeps record ids unique on the shared channel."""
+    engine = make_engine(db_url or sqlite_url(state))
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    service = LedgerService(session_factory=sessions)
+    writer = SampleWriter()
+    service.register_writer(writer.actor, writer.public_key)
+    records = list(stories(writer, count, prefix=prefix))
+    for i in range(0, len(records), 5000):
+        service.append(records[i : i + 5000])
+    ledger = AnchoredLedger(
+        topology=topo,
+        target=FabricTarget.from_topology(topo),
+        session_factory=sessions,
+        service=service,
+        writer=writer,
+        records=records,
+    )
+    ledger.anchor()
+    return ledger
+
+
+@pytest.fixture(scope="module")
+def anchored_ledger(
+    fabric_network: Topology, tmp_path_factory: pytest.TempPathFactory
+) -> AnchoredLedger:
+    """~900 records of every kind (100 enterprise stories), anchored; one per test module."""
+    import uuid
+
+    state = tmp_path_factory.mktemp("ledger")
+    return make_anchored_ledger(fabric_network, state, count=900, prefix=f"t{uuid.uuid4().hex[:8]}")
