@@ -48,7 +48,8 @@ def test_every_record_is_on_chain_where_the_index_says(anchored_ledger: Anchored
             with ledger.session_factory() as s:
                 row = s.get(m.Batch, batch_id)
             assert row is not None
-            assert batch["root"] == row.root.hex() and batch["size"] == row.size
+            assert batch["root"] == row.root.hex()
+            assert batch["size"] == row.size
             assert batch["tx_id"] == row.tx_id
     # Several batches, and nothing on chain names a payload field: values are hex and ids.
     assert len(batch_ids) >= 3

@@ -49,9 +49,11 @@ class BatchPlan:
         """The PutBatch argument (chaincode/README.md): ids and commitments in leaf order."""
         # Ids are restricted to [A-Za-z0-9._:-], so no JSON escaping is ever needed.
         rows = ",".join(
-            f'["{rid}","{c.hex()}"]' for rid, c in zip(self.record_ids, self.commitments, strict=True)
+            f'["{rid}","{c.hex()}"]'
+            for rid, c in zip(self.record_ids, self.commitments, strict=True)
         )
-        return f'{{"batch_id":"{self.batch_id}","root":"{self.root.hex()}","records":[{rows}]}}'.encode()
+        head = f'{{"batch_id":"{self.batch_id}","root":"{self.root.hex()}","records":['
+        return f"{head}{rows}]}}".encode()
 
 
 class AnchoringStore:
@@ -101,8 +103,12 @@ class AnchoringStore:
             now = self._clock()
             s.add(
                 m.Batch(
-                    batch_id=batch_id, root=tree.root, size=len(rows),
-                    state=m.BatchState.PENDING, created_at=now, submit_attempts=0,
+                    batch_id=batch_id,
+                    root=tree.root,
+                    size=len(rows),
+                    state=m.BatchState.PENDING,
+                    created_at=now,
+                    submit_attempts=0,
                 )
             )
             s.flush()
@@ -121,8 +127,11 @@ class AnchoringStore:
                     .values(state=m.OutboxState.BATCHED, batched_at=now)
                 )
             return BatchPlan(
-                batch_id=batch_id, root=tree.root, record_ids=record_ids,
-                commitments=commitments, state=m.BatchState.PENDING,
+                batch_id=batch_id,
+                root=tree.root,
+                record_ids=record_ids,
+                commitments=commitments,
+                state=m.BatchState.PENDING,
             )
 
     def unfinished_batches(self) -> list[BatchPlan]:
@@ -143,10 +152,13 @@ class AnchoringStore:
                 ).all()
                 plans.append(
                     BatchPlan(
-                        batch_id=b.batch_id, root=bytes(b.root),
+                        batch_id=b.batch_id,
+                        root=bytes(b.root),
                         record_ids=tuple(r.record_id for r in members),
                         commitments=tuple(bytes(r.commitment) for r in members),
-                        state=b.state, envelope=b.envelope, tx_id=b.tx_id,
+                        state=b.state,
+                        envelope=b.envelope,
+                        tx_id=b.tx_id,
                     )
                 )
             return plans
@@ -159,7 +171,9 @@ class AnchoringStore:
                 update(m.Batch)
                 .where(m.Batch.batch_id == batch_id)
                 .values(
-                    state=m.BatchState.SUBMITTED, envelope=envelope, tx_id=tx_id,
+                    state=m.BatchState.SUBMITTED,
+                    envelope=envelope,
+                    tx_id=tx_id,
                     submitted_at=self._clock(),
                     submit_attempts=m.Batch.submit_attempts + 1,
                 )
@@ -179,14 +193,21 @@ class AnchoringStore:
                 update(m.Batch)
                 .where(m.Batch.batch_id == batch_id)
                 .values(
-                    state=m.BatchState.COMMITTED, block_number=block_number,
-                    validation_code="VALID", committed_at=self._clock(),
+                    state=m.BatchState.COMMITTED,
+                    block_number=block_number,
+                    validation_code="VALID",
+                    committed_at=self._clock(),
                 )
             )
 
     def mark_failed(
-        self, batch_id: str, *, reason: str, validation_code: str | None = None,
-        block_number: int | None = None, requeue: bool = True,
+        self,
+        batch_id: str,
+        *,
+        reason: str,
+        validation_code: str | None = None,
+        block_number: int | None = None,
+        requeue: bool = True,
     ) -> None:
         """The batch will never be on chain: record why, and (normally) put its records back
         in the queue for a new batch."""
@@ -195,8 +216,10 @@ class AnchoringStore:
                 update(m.Batch)
                 .where(m.Batch.batch_id == batch_id)
                 .values(
-                    state=m.BatchState.FAILED, failure_reason=reason[:2000],
-                    validation_code=validation_code, block_number=block_number,
+                    state=m.BatchState.FAILED,
+                    failure_reason=reason[:2000],
+                    validation_code=validation_code,
+                    block_number=block_number,
                 )
             )
             if not requeue:

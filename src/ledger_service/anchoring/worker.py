@@ -19,15 +19,17 @@ only its own keys (one per record, one per batch).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import grpc
+from fabric_gateway import AsyncGateway, EndorseError, GatewayError, SubmitError, blocks
 from fabric_protos.common import common_pb2
 
-from fabric_gateway import AsyncGateway, EndorseError, GatewayError, SubmitError, blocks
 from ledger_service.anchoring.store import AnchoringStore, BatchPlan
 from ledger_service.index import models as m
 
@@ -59,7 +61,9 @@ class WorkerSettings:
 
     def __post_init__(self) -> None:
         if not 1 <= self.batch_size <= 50_000:
-            raise ValueError(f"batch_size must be 1..50000 (the chaincode's limit), got {self.batch_size}")
+            raise ValueError(
+                f"batch_size must be 1..50000 (the chaincode's limit), got {self.batch_size}"
+            )
         if self.max_in_flight < 1:
             raise ValueError(f"max_in_flight must be >= 1, got {self.max_in_flight}")
 
@@ -185,17 +189,18 @@ class AnchoringWorker:
                 backoff = min(backoff * 2, self._settings.retry_backoff_max)
                 # Reload: the batch may have moved on (e.g. persisted before the error).
                 plan = next(
-                    (p for p in await asyncio.to_thread(self._store.unfinished_batches)
-                     if p.batch_id == plan.batch_id),
+                    (
+                        p
+                        for p in await asyncio.to_thread(self._store.unfinished_batches)
+                        if p.batch_id == plan.batch_id
+                    ),
                     plan,
                 )
 
     async def _anchor_once(self, plan: BatchPlan) -> None:
         if plan.state == m.BatchState.PENDING:
             try:
-                proposal = self._contract.new_proposal(
-                    "PutBatch", args=[plan.chaincode_argument()]
-                )
+                proposal = self._contract.new_proposal("PutBatch", args=[plan.chaincode_argument()])
                 transaction = await proposal.endorse()
             except EndorseError as exc:
                 text = str(exc)
@@ -207,13 +212,20 @@ class AnchoringWorker:
                 ) from exc
             envelope = transaction.bytes()
             await asyncio.to_thread(
-                self._store.mark_submitted, plan.batch_id,
-                envelope=envelope, tx_id=transaction.transaction_id,
+                self._store.mark_submitted,
+                plan.batch_id,
+                envelope=envelope,
+                tx_id=transaction.transaction_id,
             )
-            plan = _with(plan, state=m.BatchState.SUBMITTED, envelope=envelope,
-                         tx_id=transaction.transaction_id)
+            plan = _with(
+                plan,
+                state=m.BatchState.SUBMITTED,
+                envelope=envelope,
+                tx_id=transaction.transaction_id,
+            )
         else:
-            assert plan.envelope is not None and plan.tx_id is not None
+            assert plan.envelope is not None
+            assert plan.tx_id is not None
             found = await self._committed_on_ledger(plan.tx_id)
             if found is not None:
                 self.stats.found_on_ledger += 1
@@ -232,7 +244,9 @@ class AnchoringWorker:
 
     async def _finish(self, plan: BatchPlan, code_name: str, block_number: int) -> None:
         if code_name == "VALID":
-            await asyncio.to_thread(self._store.mark_committed, plan.batch_id, block_number=block_number)
+            await asyncio.to_thread(
+                self._store.mark_committed, plan.batch_id, block_number=block_number
+            )
             self.stats.batches_committed += 1
             self.stats.records_committed += len(plan.record_ids)
             if self._on_committed:
@@ -240,9 +254,11 @@ class AnchoringWorker:
         else:
             # Invalid transactions write nothing; the records get a new batch.
             await asyncio.to_thread(
-                self._store.mark_failed, plan.batch_id,
+                self._store.mark_failed,
+                plan.batch_id,
                 reason=f"transaction {plan.tx_id} committed as {code_name}",
-                validation_code=code_name, block_number=block_number,
+                validation_code=code_name,
+                block_number=block_number,
             )
             self.stats.batches_failed += 1
 
@@ -264,9 +280,7 @@ class AnchoringWorker:
 
 
 def _with(plan: BatchPlan, **changes: object) -> BatchPlan:
-    from dataclasses import replace
-
-    return replace(plan, **changes)  # type: ignore[arg-type]
+    return dataclasses.replace(plan, **changes)  # type: ignore[arg-type]
 
 
 def _is_transient(exc: GatewayError) -> bool:
@@ -280,7 +294,5 @@ def _reraise(task: asyncio.Task[None]) -> bool:
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        pass
