@@ -97,6 +97,17 @@ async def run_python(
             str(network["chaincode"])
         )
 
+        # A fresh network's gateway needs gossip to learn the other orgs' peers first.
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                await contract.new_proposal(fn, args=["ready"]).endorse()
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(1)
+
         async def worker(w: int) -> None:
             nonlocal errors, first_error
             i = 0
