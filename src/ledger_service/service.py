@@ -42,7 +42,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from nacl.exceptions import BadSignatureError
-from sqlalchemy import Row, insert, literal_column, select, update
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -58,6 +58,7 @@ from ledger_service.errors import (
 )
 from ledger_service.index.models import (
     LABEL_LENGTH,
+    OUTBOX_PENDING,
     AccessLogEntry,
     Batch,
     LineageEdge,
@@ -114,7 +115,6 @@ _WRITE_ATTEMPTS = 3
 
 # The partial index over pending outbox rows is only usable when the query states its
 # condition literally (a bound parameter cannot be proven to match it).
-_OUTBOX_PENDING = OutboxEntry.state == literal_column(f"'{OutboxState.PENDING.value}'")
 
 
 _RECORDS = RecordRow.metadata.tables[RecordRow.__tablename__]
@@ -692,7 +692,7 @@ class LedgerService:
             rows = session.execute(
                 select(OutboxEntry.seq, OutboxEntry.record_id, RecordRow.commitment)
                 .join(RecordRow, RecordRow.record_id == OutboxEntry.record_id)
-                .where(_OUTBOX_PENDING)
+                .where(OUTBOX_PENDING)
                 .order_by(OutboxEntry.seq)
                 .limit(limit)
             )

@@ -68,7 +68,7 @@ class AnchoringStore:
                 s.scalar(
                     select(func.count())
                     .select_from(m.OutboxEntry)
-                    .where(m.OutboxEntry.state == m.OutboxState.PENDING)
+                    .where(m.OUTBOX_PENDING)
                 )
                 or 0
             )
@@ -77,7 +77,7 @@ class AnchoringStore:
         with self._sessions() as s:
             return s.scalar(
                 select(m.OutboxEntry.enqueued_at)
-                .where(m.OutboxEntry.state == m.OutboxState.PENDING)
+                .where(m.OUTBOX_PENDING)
                 .order_by(m.OutboxEntry.seq)
                 .limit(1)
             )
@@ -88,7 +88,7 @@ class AnchoringStore:
             rows = s.execute(
                 select(m.OutboxEntry.seq, m.OutboxEntry.record_id, m.Record.commitment)
                 .join(m.Record, m.Record.record_id == m.OutboxEntry.record_id)
-                .where(m.OutboxEntry.state == m.OutboxState.PENDING)
+                .where(m.OUTBOX_PENDING)
                 .order_by(m.OutboxEntry.seq)
                 .limit(limit)
                 .with_for_update(skip_locked=True, of=m.OutboxEntry)

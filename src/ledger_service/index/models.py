@@ -56,6 +56,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    literal_column,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -65,6 +66,7 @@ from ledger_service.index.types import UTCDateTime
 __all__ = [
     "ID_LENGTH",
     "LABEL_LENGTH",
+    "OUTBOX_PENDING",
     "AccessLogEntry",
     "Base",
     "Batch",
@@ -212,6 +214,12 @@ class OutboxEntry(Base):
         CheckConstraint("state IN ('pending', 'batched')", name="state_is_known"),
         {"sqlite_autoincrement": True},
     )
+
+
+#: "Pending outbox row", with the state as a SQL literal: the partial index
+#: ``ix_anchoring_outbox_pending_seq`` can then serve it even from a prepared statement
+#: (PostgreSQL's generic plans cannot match a partial index against a bound parameter).
+OUTBOX_PENDING = OutboxEntry.state == literal_column(f"'{OutboxState.PENDING.value}'")
 
 
 class Batch(Base):

@@ -1,0 +1,156 @@
+"""SIGKILL the anchoring worker at random points, restart, repeat: the chain ends up holding
+every acknowledged record exactly once (checked against the chain's blocks, not the index)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from fabric_gateway import blocks
+from fabric_protos.common import common_pb2
+from sqlalchemy import select
+
+from ledger_service.fabric_link import FabricTarget
+from ledger_service.index import make_engine, make_session_factory, sqlite_url, upgrade
+from ledger_service.index import models as m
+from ledger_service.ops.topology import Topology
+from ledger_service.sample_data import SampleWriter, stories
+from ledger_service.service import LedgerService
+
+pytestmark = pytest.mark.fabric
+
+REC_PREFIX = b"\x00rec\x00"
+
+
+def _worker_argv(db_url: str, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-c",
+        "from ledger_service.cli import main; main()",
+        "worker",
+        "--db-url",
+        db_url,
+        "--batch-size",
+        "150",
+        "--max-in-flight",
+        "3",
+        "--linger",
+        "0.01",
+        *extra,
+    ]
+
+
+def _chain_height(target: FabricTarget) -> int:
+    from fabric_protos.common import ledger_pb2
+
+    with target.gateway() as gw:
+        raw = (
+            gw.get_network(target.channel)
+            .get_contract("qscc")
+            .evaluate("GetChainInfo", args=[target.channel])
+        )
+    info = ledger_pb2.BlockchainInfo()
+    info.ParseFromString(raw)
+    return int(info.height)
+
+
+def _valid_record_writes(target: FabricTarget, first_block: int, prefix: str) -> Counter[str]:
+    """How many times each of our record ids was written by a VALID transaction."""
+    seen: Counter[str] = Counter()
+    height = _chain_height(target)
+    with target.gateway() as gw:
+        qscc = gw.get_network(target.channel).get_contract("qscc")
+        for number in range(first_block, height):
+            block = common_pb2.Block()
+            block.ParseFromString(
+                qscc.evaluate("GetBlockByNumber", args=[target.channel, str(number)])
+            )
+            for tx in blocks.parse_block(block).transactions:
+                if tx.validation_code != 0:
+                    continue
+                for action in tx.actions:
+                    for rwset in action.rwsets:
+                        if rwset.namespace != target.chaincode:
+                            continue
+                        for w in rwset.writes:
+                            key = w.key.encode() if isinstance(w.key, str) else w.key
+                            if key.startswith(REC_PREFIX):
+                                rid = key[len(REC_PREFIX) : -1].decode()
+                                if rid.startswith(prefix):
+                                    seen[rid] += 1
+    return seen
+
+
+def test_sigkill_at_random_points_loses_nothing_and_anchors_nothing_twice(
+    fabric_network: Topology, tmp_path: Path
+) -> None:
+    rng = random.Random(int(os.environ.get("LEDGER_CRASH_SEED", "20261122")))
+    db_url = sqlite_url(tmp_path)
+    engine = make_engine(db_url)
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    service = LedgerService(session_factory=sessions)
+    writer = SampleWriter()
+    service.register_writer(writer.actor, writer.public_key)
+    prefix = f"k{uuid.uuid4().hex[:8]}"
+    records = list(stories(writer, 2700, prefix=prefix))
+    acknowledged = {r.record_id for r in records[:1800]}
+    service.append(records[:1800])
+    target = FabricTarget.from_topology(fabric_network)
+    first_block = _chain_height(target)
+
+    env = {**os.environ, "LEDGER_STATE_DIR": str(fabric_network.root)}
+    kills = 0
+    for round_ in range(6):
+        proc = subprocess.Popen(
+            _worker_argv(db_url), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        time.sleep(rng.uniform(1.0, 3.5))
+        if round_ == 2:
+            # More records acknowledged while batches are in flight and the worker dies.
+            service.append(records[1800:])
+            acknowledged |= {r.record_id for r in records[1800:]}
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        kills += 1
+    assert kills == 6
+
+    done = subprocess.run(
+        _worker_argv(db_url, "--drain", "--timeout", "300"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=400,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    # The chain, not the index, is the judge: every acknowledged record exactly once.
+    writes = _valid_record_writes(target, first_block, prefix)
+    missing = acknowledged - set(writes)
+    twice = {rid: n for rid, n in writes.items() if n > 1}
+    assert not missing, (
+        f"{len(missing)} acknowledged records never anchored, e.g. {sorted(missing)[:3]}"
+    )
+    assert not twice, f"records anchored more than once: {twice}"
+    assert set(writes) == acknowledged
+
+    # And the index agrees with the chain about every record's commitment.
+    with target.gateway() as gw, sessions() as s:
+        contract = gw.get_network(target.channel).get_contract(target.chaincode)
+        rows = s.execute(select(m.Record.record_id, m.Record.commitment)).all()
+        sample = rng.sample(rows, 200)
+        for row in sample:
+            on_chain = json.loads(contract.evaluate("GetRecord", args=[row.record_id]))
+            assert on_chain["commitment"] == row.commitment.hex()
+        states = Counter(s.scalars(select(m.Batch.state)))
+    assert set(states) <= {"committed", "failed"}, states
