@@ -1,0 +1,78 @@
+"""Evidence bundles: build them from the index and the chain, verify them offline.
+
+* :func:`build_bundle` — a v1 bundle (docs/evidence-format.md) for one or many records;
+* :class:`Verifier` / :func:`verify_bundle` — offline verification against a trust
+  directory of org CA certificates (:class:`TrustStore`), step by step.
+"""
+
+from ledger_service.evidence.builder import (
+    BlockSource,
+    CachingBlockSource,
+    GatewayBlockSource,
+    build_bundle,
+    encode_bundle,
+    upstream_record_ids,
+)
+from ledger_service.evidence.model import (
+    BUNDLE_FORMAT,
+    STEP_NAMES,
+    BundleFormatError,
+    EvidenceError,
+    EvidenceVerificationError,
+    RecordOutcome,
+    Step,
+    StepResult,
+    StepStatus,
+    VerificationResult,
+    batch_key,
+    record_key,
+    record_value,
+)
+from ledger_service.evidence.trust import (
+    TRUST_FORMAT,
+    TRUST_MANIFEST,
+    IdentityError,
+    MspRole,
+    MspTrust,
+    TrustedIdentity,
+    TrustStore,
+)
+from ledger_service.evidence.verifier import (
+    Verifier,
+    VerifierStats,
+    block_header_bytes,
+    verify_bundle,
+)
+
+__all__ = [
+    "BUNDLE_FORMAT",
+    "STEP_NAMES",
+    "TRUST_FORMAT",
+    "TRUST_MANIFEST",
+    "BlockSource",
+    "BundleFormatError",
+    "CachingBlockSource",
+    "EvidenceError",
+    "EvidenceVerificationError",
+    "GatewayBlockSource",
+    "IdentityError",
+    "MspRole",
+    "MspTrust",
+    "RecordOutcome",
+    "Step",
+    "StepResult",
+    "StepStatus",
+    "TrustStore",
+    "TrustedIdentity",
+    "VerificationResult",
+    "Verifier",
+    "VerifierStats",
+    "batch_key",
+    "block_header_bytes",
+    "build_bundle",
+    "encode_bundle",
+    "record_key",
+    "record_value",
+    "upstream_record_ids",
+    "verify_bundle",
+]

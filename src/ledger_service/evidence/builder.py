@@ -1,0 +1,358 @@
+"""Building evidence bundles (format v1, docs/evidence-format.md) from the index and the chain.
+
+The index says where each record sits (batch, leaf index, transaction id, block number); the
+Merkle proofs are recomputed from the batch's leaves (its records' commitments in leaf order);
+the blocks come from a :class:`BlockSource` — in production the peers' query system chaincode
+(``qscc GetBlockByNumber``) through the Fabric Gateway. Each block is fetched once per build and
+appears once in the bundle, however many of the bundle's records it anchors.
+
+The builder checks what it hands out (the index's root matches the recomputed tree, the block
+holds the transaction as VALID), so a bundle it returns is expected to verify; it does not need
+the trust directory for that.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from fabric_gateway import Gateway, blocks
+from fabric_protos.common import common_pb2
+from fabric_protos.peer import proposal_pb2, proposal_response_pb2, transaction_pb2
+from google.protobuf.message import DecodeError
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger_service.evidence.model import BUNDLE_FORMAT, EvidenceError
+from ledger_service.index import models as m
+from ledger_service.merkle import MerkleTree, commitment_leaf_hash
+
+__all__ = [
+    "BlockSource",
+    "CachingBlockSource",
+    "GatewayBlockSource",
+    "build_bundle",
+    "encode_bundle",
+    "upstream_record_ids",
+]
+
+_CHUNK = 500
+
+
+@runtime_checkable
+class BlockSource(Protocol):
+    """Fetches a committed block of the channel by number (serialized ``common.Block``)."""
+
+    def get_block(self, number: int) -> bytes: ...
+
+
+class GatewayBlockSource:
+    """Blocks from a peer's ledger: ``qscc GetBlockByNumber(channel, number)`` evaluated through
+    a blocking :class:`fabric_gateway.Gateway` (the block is read from the gateway peer)."""
+
+    def __init__(self, gateway: Gateway, channel: str) -> None:
+        self._channel = channel
+        self._qscc = gateway.get_network(channel).get_contract("qscc")
+
+    def get_block(self, number: int) -> bytes:
+        return self._qscc.evaluate("GetBlockByNumber", args=[self._channel, str(number)])
+
+
+class CachingBlockSource:
+    """Remembers the blocks it fetched (the builder wraps its source in one per build)."""
+
+    def __init__(self, source: BlockSource) -> None:
+        self._source = source
+        self._blocks: dict[int, bytes] = {}
+        self.fetched = 0
+
+    def get_block(self, number: int) -> bytes:
+        block = self._blocks.get(number)
+        if block is None:
+            block = self._source.get_block(number)
+            self._blocks[number] = block
+            self.fetched += 1
+        return block
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    record_id: str
+    content: bytes | None
+    salt: bytes | None
+    commitment: bytes
+    batch_id: str | None
+    leaf_index: int | None
+    state: str | None
+    tx_id: str | None
+    block_number: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _TxPlace:
+    tx_index: int
+    channel: str
+    chaincode: str
+
+
+def build_bundle(
+    session_factory: sessionmaker[Session],
+    record_ids: Iterable[str],
+    *,
+    block_source: BlockSource,
+    redact: bool = False,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Build a v1 evidence bundle (JSON-ready dict) for ``record_ids`` (duplicates dropped,
+    order kept). ``redact=True`` leaves out every record's content and salt.
+
+    Raises:
+        EvidenceError: no ids; a record the index does not know, not yet anchored (its batch
+            is not committed), or whose content was erased (unless ``redact``); an index that
+            disagrees with itself (root) or with the block (transaction missing or invalid).
+    """
+    ids = list(dict.fromkeys(record_ids))
+    if not ids:
+        raise EvidenceError("no record ids given")
+    source = (
+        block_source
+        if isinstance(block_source, CachingBlockSource)
+        else CachingBlockSource(block_source)
+    )
+    with session_factory() as session:
+        rows = _load_rows(session, ids)
+        batch_ids = sorted({r.batch_id for r in rows if r.batch_id is not None})
+        trees = {b: _batch_tree(session, b) for b in batch_ids}
+
+    records: list[dict[str, Any]] = []
+    places: dict[str, _TxPlace] = {}
+    block_entries: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        assert row.batch_id is not None
+        assert row.leaf_index is not None
+        assert row.tx_id is not None
+        assert row.block_number is not None
+        tree = trees[row.batch_id]
+        if tree.leaf_hash(row.leaf_index) != commitment_leaf_hash(row.commitment):
+            raise EvidenceError(
+                f"index inconsistent: record {row.record_id!r} is not leaf {row.leaf_index} "
+                f"of batch {row.batch_id!r}"
+            )
+        place = places.get(row.tx_id)
+        if place is None:
+            raw = source.get_block(row.block_number)
+            entry = block_entries.get(row.block_number)
+            if entry is None:
+                entry = _block_entry(raw, row.block_number)
+                block_entries[row.block_number] = entry
+            place = _locate(raw, row.tx_id, row.block_number)
+            places[row.tx_id] = place
+            entry["transactions"].append({"tx_id": row.tx_id, "tx_index": place.tx_index})
+        record: dict[str, Any] = {"record_id": row.record_id, "commitment": row.commitment.hex()}
+        if not redact:
+            if row.content is None or row.salt is None:
+                raise EvidenceError(
+                    f"record {row.record_id!r}: its content was erased (crypto-shredded); "
+                    "only a redacted bundle can be built for it"
+                )
+            record["content"] = row.content.decode("utf-8")
+            record["salt"] = row.salt.hex()
+        record["merkle"] = {
+            "leaf_index": row.leaf_index,
+            "tree_size": tree.size,
+            "proof": [h.hex() for h in tree.inclusion_proof(row.leaf_index)],
+        }
+        record["anchor"] = {
+            "channel": place.channel,
+            "chaincode": place.chaincode,
+            "batch_id": row.batch_id,
+            "tx_id": row.tx_id,
+            "block_number": row.block_number,
+        }
+        records.append(record)
+    created = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    return {
+        "format": BUNDLE_FORMAT,
+        "created_at": created.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "records": records,
+        "blocks": [block_entries[n] for n in sorted(block_entries)],
+    }
+
+
+def encode_bundle(bundle: dict[str, Any]) -> bytes:
+    """A bundle as the bytes of a ``.json`` file (compact, UTF-8, trailing newline)."""
+    return (json.dumps(bundle, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+
+
+def upstream_record_ids(
+    session_factory: sessionmaker[Session],
+    record_ids: Iterable[str],
+    *,
+    max_depth: int | None = None,
+) -> list[str]:
+    """``record_ids`` followed by every record they (transitively) rely on through ``parents``,
+    breadth first — the nodes of their upstream lineage, for a lineage bundle."""
+    order = list(dict.fromkeys(record_ids))
+    seen = set(order)
+    frontier = list(order)
+    depth = 0
+    with session_factory() as session:
+        while frontier and (max_depth is None or depth < max_depth):
+            parents: list[str] = []
+            for chunk in _chunks(frontier):
+                found = session.execute(
+                    select(m.LineageEdge.child_id, m.LineageEdge.parent_id)
+                    .where(m.LineageEdge.child_id.in_(chunk))
+                    .order_by(m.LineageEdge.child_id, m.LineageEdge.parent_id)
+                ).all()
+                for _, parent in found:
+                    if parent not in seen:
+                        seen.add(parent)
+                        parents.append(parent)
+            order.extend(parents)
+            frontier = parents
+            depth += 1
+    return order
+
+
+# -- index ------------------------------------------------------------------------------------
+
+
+def _load_rows(session: Session, ids: list[str]) -> list[_Row]:
+    found: dict[str, _Row] = {}
+    for chunk in _chunks(ids):
+        result = session.execute(
+            select(
+                m.Record.record_id,
+                m.Record.content,
+                m.Record.salt,
+                m.Record.commitment,
+                m.RecordAnchor.batch_id,
+                m.RecordAnchor.leaf_index,
+                m.Batch.state,
+                m.Batch.tx_id,
+                m.Batch.block_number,
+            )
+            .outerjoin(m.RecordAnchor, m.RecordAnchor.record_id == m.Record.record_id)
+            .outerjoin(m.Batch, m.Batch.batch_id == m.RecordAnchor.batch_id)
+            .where(m.Record.record_id.in_(chunk))
+        ).all()
+        for r in result:
+            found[r.record_id] = _Row(
+                record_id=r.record_id,
+                content=None if r.content is None else bytes(r.content),
+                salt=None if r.salt is None else bytes(r.salt),
+                commitment=bytes(r.commitment),
+                batch_id=r.batch_id,
+                leaf_index=r.leaf_index,
+                state=r.state,
+                tx_id=r.tx_id,
+                block_number=r.block_number,
+            )
+    rows = []
+    for rid in ids:
+        row = found.get(rid)
+        if row is None:
+            raise EvidenceError(f"record {rid!r} is not in the index")
+        if row.batch_id is None:
+            raise EvidenceError(f"record {rid!r} is not anchored yet (waiting for a batch)")
+        if row.state != m.BatchState.COMMITTED or row.tx_id is None or row.block_number is None:
+            raise EvidenceError(
+                f"record {rid!r} is not anchored yet (batch {row.batch_id!r} is {row.state})"
+            )
+        rows.append(row)
+    return rows
+
+
+def _batch_tree(session: Session, batch_id: str) -> MerkleTree:
+    batch = session.get(m.Batch, batch_id)
+    assert batch is not None
+    leaves = session.execute(
+        select(m.RecordAnchor.leaf_index, m.Record.commitment)
+        .join(m.Record, m.Record.record_id == m.RecordAnchor.record_id)
+        .where(m.RecordAnchor.batch_id == batch_id)
+        .order_by(m.RecordAnchor.leaf_index)
+    ).all()
+    if [i for i, _ in leaves] != list(range(batch.size)):
+        raise EvidenceError(
+            f"index inconsistent: batch {batch_id!r} has size {batch.size}, but its "
+            f"{len(leaves)} records' leaf indexes are not 0..{batch.size - 1}"
+        )
+    tree = MerkleTree.from_leaf_hashes([commitment_leaf_hash(bytes(c)) for _, c in leaves])
+    if tree.root != bytes(batch.root):
+        raise EvidenceError(
+            f"index inconsistent: batch {batch_id!r} root {bytes(batch.root).hex()} != "
+            f"{tree.root.hex()} recomputed from its leaves"
+        )
+    return tree
+
+
+# -- blocks -----------------------------------------------------------------------------------
+
+
+def _parse_block(raw: bytes, number: int) -> common_pb2.Block:
+    try:
+        block = common_pb2.Block.FromString(raw)
+    except DecodeError as exc:
+        raise EvidenceError(f"block {number}: not a serialized block: {exc}") from None
+    if block.header.number != number:
+        raise EvidenceError(f"asked for block {number}, got block {block.header.number}")
+    return block
+
+
+def _block_entry(raw: bytes, number: int) -> dict[str, Any]:
+    block = _parse_block(raw, number)
+    metadata = block.metadata.metadata
+    signatures = metadata[common_pb2.SIGNATURES] if len(metadata) > common_pb2.SIGNATURES else b""
+    return {
+        "number": number,
+        "previous_hash": block.header.previous_hash.hex(),
+        "data_hash": block.header.data_hash.hex(),
+        "data": [_b64(d) for d in block.data.data],
+        "metadata": {
+            "signatures": _b64(signatures),
+            "transactions_filter": _b64(blocks.transactions_filter(block)),
+        },
+        "transactions": [],
+    }
+
+
+def _locate(raw: bytes, tx_id: str, number: int) -> _TxPlace:
+    block = _parse_block(raw, number)
+    codes = blocks.transactions_filter(block)
+    for index, data in enumerate(block.data.data):
+        try:
+            payload = common_pb2.Payload.FromString(common_pb2.Envelope.FromString(data).payload)
+            header = common_pb2.ChannelHeader.FromString(payload.header.channel_header)
+        except DecodeError:
+            continue
+        if header.tx_id != tx_id:
+            continue
+        code = codes[index] if index < len(codes) else None
+        if code != transaction_pb2.VALID:
+            name = "missing" if code is None else blocks.validation_code_name(code)
+            raise EvidenceError(f"transaction {tx_id} in block {number} is not VALID ({name})")
+        return _TxPlace(tx_index=index, channel=header.channel_id, chaincode=_chaincode(payload))
+    raise EvidenceError(f"block {number} does not hold transaction {tx_id} (index out of date?)")
+
+
+def _chaincode(payload: common_pb2.Payload) -> str:
+    tx = transaction_pb2.Transaction.FromString(payload.data)
+    action = transaction_pb2.ChaincodeActionPayload.FromString(tx.actions[0].payload)
+    prp = proposal_response_pb2.ProposalResponsePayload.FromString(
+        action.action.proposal_response_payload
+    )
+    return proposal_pb2.ChaincodeAction.FromString(prp.extension).chaincode_id.name
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]

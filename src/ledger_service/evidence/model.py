@@ -1,0 +1,244 @@
+"""Evidence bundle format v1: names, on-chain keys, result types and errors.
+
+The format itself is specified in ``docs/evidence-format.md``; this module holds the pieces
+that the builder and the verifier share.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from typing import Any
+
+from ledger_service.errors import LedgerError, VerificationError
+
+__all__ = [
+    "BUNDLE_FORMAT",
+    "STEP_NAMES",
+    "BundleFormatError",
+    "EvidenceError",
+    "EvidenceVerificationError",
+    "RecordOutcome",
+    "Step",
+    "StepResult",
+    "StepStatus",
+    "VerificationResult",
+    "batch_key",
+    "record_key",
+    "record_value",
+    "short_hex",
+]
+
+#: The ``format`` field of every v1 bundle.
+BUNDLE_FORMAT = "credit-ledger-evidence/1"
+
+
+class Step(IntEnum):
+    """The verification steps, numbered as in docs/evidence-format.md."""
+
+    FORMAT = 0
+    CONTENT = 1
+    MERKLE = 2
+    WRITE_SET = 3
+    ENDORSEMENT = 4
+    BLOCK = 5
+    ORDERER = 6
+
+
+STEP_NAMES: dict[Step, str] = {
+    Step.FORMAT: "format",
+    Step.CONTENT: "content",
+    Step.MERKLE: "merkle",
+    Step.WRITE_SET: "write set",
+    Step.ENDORSEMENT: "endorsement",
+    Step.BLOCK: "block",
+    Step.ORDERER: "orderer",
+}
+
+
+class StepStatus(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    #: deliberately not checked (step 1 of a redacted record)
+    SKIPPED = "skipped"
+    #: could not be checked because something it needs is missing (another step says why)
+    NOT_CHECKED = "not checked"
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    step: Step
+    status: StepStatus
+    detail: str = ""
+
+    @property
+    def name(self) -> str:
+        return STEP_NAMES[self.step]
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (StepStatus.PASSED, StepStatus.SKIPPED)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "step": int(self.step),
+            "name": self.name,
+            "status": self.status.value,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RecordOutcome:
+    """What the verifier found for one record of a bundle."""
+
+    record_id: str
+    steps: tuple[StepResult, ...]
+    redacted: bool = False
+    batch_id: str | None = None
+    tx_id: str | None = None
+    block_number: int | None = None
+    #: hex SHA-256 of the block header (Fabric's block hash), when the block could be read
+    block_header_hash: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(s.ok for s in self.steps)
+
+    @property
+    def failure(self) -> StepResult | None:
+        """The lowest-numbered failed step (``None`` if the record verified)."""
+        for s in self.steps:
+            if s.status is StepStatus.FAILED:
+                return s
+        for s in self.steps:
+            if not s.ok:
+                return s
+        return None
+
+    @property
+    def failures(self) -> tuple[StepResult, ...]:
+        return tuple(s for s in self.steps if s.status is StepStatus.FAILED)
+
+    def step(self, step: Step) -> StepResult | None:
+        for s in self.steps:
+            if s.step == step:
+                return s
+        return None
+
+    @property
+    def message(self) -> str:
+        """``step N (name): record "id": why`` for the first failure, or a success line."""
+        failure = self.failure
+        if failure is None:
+            how = " (redacted: content not checked)" if self.redacted else ""
+            return f'record "{self.record_id}": verified{how}'
+        where = f"step {int(failure.step)} ({failure.name})"
+        return f'{where}: record "{self.record_id}": {failure.detail}'
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "record_id": self.record_id,
+            "ok": self.ok,
+            "redacted": self.redacted,
+            "batch_id": self.batch_id,
+            "tx_id": self.tx_id,
+            "block_number": self.block_number,
+            "block_header_hash": self.block_header_hash,
+            "message": self.message,
+            "steps": [s.as_dict() for s in self.steps],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationResult:
+    """Outcome of verifying one bundle: a bundle-level ``error`` (unreadable bundle) or one
+    :class:`RecordOutcome` per record entry, in bundle order."""
+
+    records: tuple[RecordOutcome, ...] = ()
+    error: str | None = None
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and bool(self.records) and all(r.ok for r in self.records)
+
+    @property
+    def failed(self) -> tuple[RecordOutcome, ...]:
+        return tuple(r for r in self.records if not r.ok)
+
+    @property
+    def messages(self) -> list[str]:
+        """One line per problem (empty when the bundle verified)."""
+        prefix = f"{self.source}: " if self.source else ""
+        if self.error is not None:
+            return [f"{prefix}{self.error}"]
+        if not self.records:
+            return [f"{prefix}bundle holds no records"]
+        return [prefix + r.message for r in self.records if not r.ok]
+
+    def raise_for_failure(self) -> None:
+        """Raise :class:`EvidenceVerificationError` unless every record verified."""
+        if not self.ok:
+            raise EvidenceVerificationError(self)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "ok": self.ok,
+            "error": self.error,
+            "records": [r.as_dict() for r in self.records],
+        }
+
+
+class EvidenceError(LedgerError):
+    """A bundle cannot be built (unknown or unanchored record, erased content, a block that
+    does not hold the transaction the index names, ...)."""
+
+
+class BundleFormatError(EvidenceError):
+    """Bundle bytes that are not a v1 evidence bundle at all (not JSON, wrong format tag)."""
+
+
+class EvidenceVerificationError(VerificationError):
+    """Raised by :meth:`VerificationResult.raise_for_failure`; carries the result."""
+
+    def __init__(self, result: VerificationResult) -> None:
+        self.result = result
+        super().__init__(result)
+
+    def __str__(self) -> str:
+        lines = self.result.messages
+        more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
+        return (lines[0] if lines else "verification failed") + more
+
+
+# -- on-chain layout (chaincode/README.md) --------------------------------------------------------
+
+
+def record_key(record_id: str) -> str:
+    """Composite key of a record: ``\\x00rec\\x00<record_id>\\x00``."""
+    return f"\x00rec\x00{record_id}\x00"
+
+
+def batch_key(batch_id: str) -> str:
+    """Composite key of a batch: ``\\x00batch\\x00<batch_id>\\x00``."""
+    return f"\x00batch\x00{batch_id}\x00"
+
+
+def record_value(commitment_hex: str, batch_id: str, leaf_index: int) -> bytes:
+    """The exact bytes PutBatch writes under a record key."""
+    return (
+        '{"c":'
+        + json.dumps(commitment_hex)
+        + ',"b":'
+        + json.dumps(batch_id)
+        + f',"i":{leaf_index}}}'
+    ).encode()
+
+
+def short_hex(value: str | bytes, length: int = 16) -> str:
+    """First ``length`` hex digits of a value, with ``..`` when cut (for messages)."""
+    text = value.hex() if isinstance(value, bytes) else value
+    return text if len(text) <= length else text[:length] + ".."
