@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from ledger_service.cli import chaincode as chaincode_cmds
+from ledger_service.cli import index as index_cmds
 from ledger_service.cli import network as network_cmds
 from ledger_service.cli.worker import worker
 
@@ -16,6 +17,7 @@ app = typer.Typer(
 )
 app.add_typer(network_cmds.app, name="network")
 app.add_typer(chaincode_cmds.app, name="chaincode")
+app.add_typer(index_cmds.app, name="index")
 app.command()(worker)
 
 

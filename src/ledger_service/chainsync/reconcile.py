@@ -1,0 +1,411 @@
+"""Reconcile the index against the chain mirror: every mismatch, named by record.
+
+The mirror (``chain_records`` / ``chain_batches``) holds what the channel's VALID
+transactions wrote; bring it up to date with :func:`~.replay.replay` first (``ledgerctl
+index reconcile`` does). Then each check is one set-based query that returns only the
+offending rows — except the content check, which must hash every stored payload
+(SHA-256(salt ‖ content)) and therefore streams the joined rows through Python in chunks.
+
+Kinds (the letter is the check from the design brief):
+
+=====================  =====  ==========================================================
+kind                   check  meaning
+=====================  =====  ==========================================================
+content_altered        (a)    SHA-256(salt ‖ content) in the index ≠ the chain commitment
+content_missing        (a)    content and salt gone, but the record was never erased
+missing_from_index     (b)    the chain has the record, the index does not
+not_on_chain           (c)    the index says anchored in a committed batch; chain: no record
+anchor_missing         (d)    the chain has the record, the index has no anchor for it
+wrong_batch            (d)    index batch ≠ chain batch
+wrong_leaf_index       (d)    index leaf index ≠ chain leaf index
+wrong_tx_id            (d)    the index batch's tx id ≠ the tx that wrote the record
+wrong_block_number     (d)    the index batch's block ≠ the block that holds the record
+wrong_batch_state      (d)    the chain has the batch committed; the index says failed
+commitment_mismatch    (e)    ``records.commitment`` ≠ the chain commitment
+batch_root_mismatch    (f)    index batch root ≠ chain batch root   (per batch)
+batch_size_mismatch    (f)    index batch size ≠ chain batch size   (per batch)
+batch_not_on_chain     (f)    the index has a committed batch the chain does not
+erased                 info   crypto-shredded (content and salt deleted, ``erased_at`` set)
+anchoring_in_progress  info   on chain, the index's batch still pending/submitted
+=====================  =====  ==========================================================
+
+Info kinds are not tampering. ``scope`` decides what counts as "the index's records" for
+check (b): ``"channel"`` (default) — the channel belongs to this index, so every record on
+it must be in the index; ``"index"`` — the channel is shared with other indexes, so only
+chain batches the index knows (a ``batches`` row, or one of its records in the batch) count.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Table, exists, literal, or_, select, union
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger_service.chainsync.mirror import read_sync_state
+from ledger_service.index import models as m
+from ledger_service.index.chain_models import ChainBatch, ChainRecord
+
+__all__ = [
+    "INFO_KINDS",
+    "Mismatch",
+    "MismatchKind",
+    "ReconcileSummary",
+    "Scope",
+    "mismatches",
+    "reconcile",
+]
+
+Scope = Literal["channel", "index"]
+
+_r: Table = m.Record.__table__  # type: ignore[assignment]
+_a: Table = m.RecordAnchor.__table__  # type: ignore[assignment]
+_b: Table = m.Batch.__table__  # type: ignore[assignment]
+_cb: Table = ChainBatch.__table__  # type: ignore[assignment]
+_cr: Table = ChainRecord.__table__  # type: ignore[assignment]
+_COMMITTED = m.BatchState.COMMITTED.value
+_IN_FLIGHT = (m.BatchState.PENDING.value, m.BatchState.SUBMITTED.value)
+
+
+class MismatchKind(StrEnum):
+    CONTENT_ALTERED = "content_altered"
+    CONTENT_MISSING = "content_missing"
+    MISSING_FROM_INDEX = "missing_from_index"
+    NOT_ON_CHAIN = "not_on_chain"
+    ANCHOR_MISSING = "anchor_missing"
+    WRONG_BATCH = "wrong_batch"
+    WRONG_LEAF_INDEX = "wrong_leaf_index"
+    WRONG_TX_ID = "wrong_tx_id"
+    WRONG_BLOCK_NUMBER = "wrong_block_number"
+    WRONG_BATCH_STATE = "wrong_batch_state"
+    COMMITMENT_MISMATCH = "commitment_mismatch"
+    BATCH_ROOT_MISMATCH = "batch_root_mismatch"
+    BATCH_SIZE_MISMATCH = "batch_size_mismatch"
+    BATCH_NOT_ON_CHAIN = "batch_not_on_chain"
+    ERASED = "erased"
+    ANCHORING_IN_PROGRESS = "anchoring_in_progress"
+
+
+#: Kinds that are facts, not tampering.
+INFO_KINDS = frozenset({MismatchKind.ERASED, MismatchKind.ANCHORING_IN_PROGRESS})
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    kind: MismatchKind
+    #: the record concerned (``None`` for batch-level kinds)
+    record_id: str | None
+    batch_id: str | None
+    index_value: str | None
+    chain_value: str | None
+
+    @property
+    def is_tampering(self) -> bool:
+        return self.kind not in INFO_KINDS
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "record_id": self.record_id,
+            "batch_id": self.batch_id,
+            "index": self.index_value,
+            "chain": self.chain_value,
+            "tampering": self.is_tampering,
+        }
+
+
+@dataclass
+class ReconcileSummary:
+    counts: Counter[str] = field(default_factory=Counter)
+    #: index records compared with a chain record (content / commitment check)
+    records_checked: int = 0
+    #: the mirror's range (``None`` if nothing was ever replayed)
+    mirror_first_block: int | None = None
+    mirror_last_block: int | None = None
+
+    @property
+    def tampering(self) -> int:
+        return sum(n for kind, n in self.counts.items() if MismatchKind(kind) not in INFO_KINDS)
+
+    @property
+    def clean(self) -> bool:
+        return self.tampering == 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "clean": self.clean,
+            "tampering": self.tampering,
+            "counts": dict(sorted(self.counts.items())),
+            "records_checked": self.records_checked,
+            "mirror_first_block": self.mirror_first_block,
+            "mirror_last_block": self.mirror_last_block,
+        }
+
+
+def _hex(value: bytes | None) -> str | None:
+    return None if value is None else bytes(value).hex()
+
+
+def _where(batch_id: str | None, leaf: int | None, tx: str | None, block: int | None) -> str:
+    return f"batch {batch_id} leaf {leaf} tx {tx} block {block}"
+
+
+def reconcile(
+    sessions: sessionmaker[Session],
+    *,
+    scope: Scope = "channel",
+    channel: str | None = None,
+    summary: ReconcileSummary | None = None,
+    chunk: int = 10_000,
+) -> Iterator[Mismatch]:
+    """Stream every mismatch between the index and the chain mirror.
+
+    All checks read one consistent snapshot (one read transaction; REPEATABLE READ on
+    PostgreSQL). Pass a :class:`ReconcileSummary` to have it filled while streaming.
+    """
+    summary = summary if summary is not None else ReconcileSummary()
+    with sessions() as session:
+        conn = session.connection()
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        last_block: int | None = None
+        if channel is not None:
+            state = read_sync_state(conn, channel)
+            if state is not None:
+                summary.mirror_first_block = state.first_block
+                summary.mirror_last_block = last_block = state.last_block
+        for mismatch in mismatches(
+            conn, scope=scope, last_block=last_block, summary=summary, chunk=chunk
+        ):
+            summary.counts[mismatch.kind.value] += 1
+            yield mismatch
+
+
+def mismatches(
+    conn: Connection,
+    *,
+    scope: Scope = "channel",
+    last_block: int | None = None,
+    summary: ReconcileSummary | None = None,
+    chunk: int = 10_000,
+) -> Iterator[Mismatch]:
+    """The checks, one after the other, on ``conn`` (see the module docstring).
+
+    ``last_block``: the mirror's last block; an index batch committed in a later block is
+    not reported as missing from the chain (the mirror has not seen it yet).
+    """
+    if scope not in ("channel", "index"):
+        raise ValueError(f"scope must be 'channel' or 'index', got {scope!r}")
+    yield from _content_and_commitments(conn, summary, chunk)
+    yield from _missing_from_index(conn, scope, chunk)
+    yield from _not_on_chain(conn, last_block, chunk)
+    yield from _anchors(conn, chunk)
+    yield from _batches(conn, last_block, chunk)
+
+
+def _stream(conn: Connection, query: Any, chunk: int) -> Iterator[Any]:
+    result = conn.execution_options(stream_results=True, yield_per=chunk).execute(query)
+    try:
+        yield from result
+    finally:
+        result.close()
+
+
+# (a) + (e): every index record that is on chain ---------------------------------------------------
+def _content_and_commitments(
+    conn: Connection, summary: ReconcileSummary | None, chunk: int
+) -> Iterator[Mismatch]:
+    query = (
+        select(
+            _r.c.record_id,
+            _r.c.salt,
+            _r.c.content,
+            _r.c.erased_at,
+            _r.c.commitment,
+            _cr.c.commitment.label("chain_commitment"),
+            _cr.c.batch_id,
+        )
+        .select_from(_r)
+        .join(_cr, _cr.c.record_id == _r.c.record_id)
+    )
+    sha256 = hashlib.sha256
+    checked = 0
+    K = MismatchKind
+    for record_id, salt, content, erased_at, commitment, chain_commitment, batch_id in _stream(
+        conn, query, chunk
+    ):
+        checked += 1
+        chain_c = bytes(chain_commitment)
+        if content is None:
+            if erased_at is not None:
+                yield Mismatch(
+                    K.ERASED, record_id, batch_id, f"erased {erased_at.isoformat()}", chain_c.hex()
+                )
+            else:
+                yield Mismatch(
+                    K.CONTENT_MISSING,
+                    record_id,
+                    batch_id,
+                    "content and salt missing, not erased",
+                    chain_c.hex(),
+                )
+        else:
+            calculated = sha256(bytes(salt) + bytes(content)).digest() if salt is not None else b""
+            if calculated != chain_c:
+                yield Mismatch(
+                    K.CONTENT_ALTERED, record_id, batch_id, calculated.hex() or None, chain_c.hex()
+                )
+        if bytes(commitment) != chain_c:
+            yield Mismatch(
+                K.COMMITMENT_MISMATCH, record_id, batch_id, bytes(commitment).hex(), chain_c.hex()
+            )
+    if summary is not None:
+        summary.records_checked += checked
+
+
+# (b) ------------------------------------------------------------------------------------------
+def _missing_from_index(conn: Connection, scope: Scope, chunk: int) -> Iterator[Mismatch]:
+    query = select(
+        _cr.c.record_id, _cr.c.batch_id, _cr.c.leaf_index, _cr.c.tx_id, _cr.c.block_number
+    ).where(~exists().where(_r.c.record_id == _cr.c.record_id))
+    if scope == "index":
+        cr2 = _cr.alias("cr2")
+        known = union(
+            select(_b.c.batch_id),
+            select(cr2.c.batch_id).join(_r, _r.c.record_id == cr2.c.record_id),
+        )
+        query = query.where(_cr.c.batch_id.in_(known))
+    for row in _stream(conn, query, chunk):
+        yield Mismatch(
+            MismatchKind.MISSING_FROM_INDEX,
+            row.record_id,
+            row.batch_id,
+            None,
+            _where(row.batch_id, row.leaf_index, row.tx_id, row.block_number),
+        )
+
+
+# (c) ------------------------------------------------------------------------------------------
+def _not_on_chain(conn: Connection, last_block: int | None, chunk: int) -> Iterator[Mismatch]:
+    query = (
+        select(_a.c.record_id, _a.c.batch_id, _a.c.leaf_index, _b.c.tx_id, _b.c.block_number)
+        .join(_b, _b.c.batch_id == _a.c.batch_id)
+        .where(_b.c.state == _COMMITTED, ~exists().where(_cr.c.record_id == _a.c.record_id))
+    )
+    if last_block is not None:
+        # committed after the mirror's end: not seen yet, not missing
+        query = query.where(or_(_b.c.block_number.is_(None), _b.c.block_number <= last_block))
+    for row in _stream(conn, query, chunk):
+        yield Mismatch(
+            MismatchKind.NOT_ON_CHAIN,
+            row.record_id,
+            row.batch_id,
+            _where(row.batch_id, row.leaf_index, row.tx_id, row.block_number),
+            None,
+        )
+
+
+# (d) ------------------------------------------------------------------------------------------
+def _anchors(conn: Connection, chunk: int) -> Iterator[Mismatch]:
+    query = (
+        select(
+            _cr.c.record_id,
+            _cr.c.batch_id.label("c_batch"),
+            _cr.c.leaf_index.label("c_leaf"),
+            _cr.c.tx_id.label("c_tx"),
+            _cr.c.block_number.label("c_block"),
+            _a.c.record_id.label("anchored"),
+            _a.c.batch_id,
+            _a.c.leaf_index,
+            _b.c.state,
+            _b.c.tx_id,
+            _b.c.block_number,
+        )
+        .select_from(_cr)
+        .join(_r, _r.c.record_id == _cr.c.record_id)
+        .outerjoin(_a, _a.c.record_id == _cr.c.record_id)
+        .outerjoin(_b, _b.c.batch_id == _a.c.batch_id)
+        .where(
+            or_(
+                _a.c.record_id.is_(None),
+                _a.c.batch_id != _cr.c.batch_id,
+                _a.c.leaf_index != _cr.c.leaf_index,
+                _b.c.state.is_distinct_from(literal(_COMMITTED)),
+                _b.c.tx_id.is_distinct_from(_cr.c.tx_id),
+                _b.c.block_number.is_distinct_from(_cr.c.block_number),
+            )
+        )
+    )
+    K = MismatchKind
+    for row in _stream(conn, query, chunk):
+        rid = row.record_id
+        chain_where = _where(row.c_batch, row.c_leaf, row.c_tx, row.c_block)
+        if row.anchored is None:
+            yield Mismatch(K.ANCHOR_MISSING, rid, row.c_batch, None, chain_where)
+            continue
+        if row.batch_id != row.c_batch:
+            yield Mismatch(K.WRONG_BATCH, rid, row.c_batch, row.batch_id, row.c_batch)
+            continue
+        if row.leaf_index != row.c_leaf:
+            yield Mismatch(
+                K.WRONG_LEAF_INDEX, rid, row.c_batch, str(row.leaf_index), str(row.c_leaf)
+            )
+        if row.state != _COMMITTED:
+            if row.state in _IN_FLIGHT and row.tx_id in (None, row.c_tx):
+                yield Mismatch(K.ANCHORING_IN_PROGRESS, rid, row.c_batch, row.state, chain_where)
+            else:
+                yield Mismatch(K.WRONG_BATCH_STATE, rid, row.c_batch, row.state, "committed")
+            continue
+        if row.tx_id != row.c_tx:
+            yield Mismatch(K.WRONG_TX_ID, rid, row.c_batch, row.tx_id, row.c_tx)
+        if row.block_number != row.c_block:
+            yield Mismatch(
+                K.WRONG_BLOCK_NUMBER, rid, row.c_batch, _str(row.block_number), str(row.c_block)
+            )
+
+
+def _str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+# (f) ------------------------------------------------------------------------------------------
+def _batches(conn: Connection, last_block: int | None, chunk: int) -> Iterator[Mismatch]:
+    query = (
+        select(
+            _b.c.batch_id,
+            _b.c.root,
+            _b.c.size,
+            _cb.c.root.label("c_root"),
+            _cb.c.size.label("c_size"),
+        )
+        .join(_cb, _cb.c.batch_id == _b.c.batch_id)
+        .where(or_(_b.c.root != _cb.c.root, _b.c.size != _cb.c.size))
+    )
+    K = MismatchKind
+    for row in _stream(conn, query, chunk):
+        if bytes(row.root) != bytes(row.c_root):
+            yield Mismatch(
+                K.BATCH_ROOT_MISMATCH, None, row.batch_id, _hex(row.root), _hex(row.c_root)
+            )
+        if row.size != row.c_size:
+            yield Mismatch(
+                K.BATCH_SIZE_MISMATCH, None, row.batch_id, str(row.size), str(row.c_size)
+            )
+    absent = select(_b.c.batch_id, _b.c.tx_id, _b.c.block_number).where(
+        _b.c.state == _COMMITTED, ~exists().where(_cb.c.batch_id == _b.c.batch_id)
+    )
+    if last_block is not None:
+        absent = absent.where(or_(_b.c.block_number.is_(None), _b.c.block_number <= last_block))
+    for row in _stream(conn, absent, chunk):
+        yield Mismatch(
+            K.BATCH_NOT_ON_CHAIN,
+            None,
+            row.batch_id,
+            f"committed, tx {row.tx_id} block {row.block_number}",
+            None,
+        )

@@ -1,0 +1,286 @@
+"""`ledgerctl index rebuild | reconcile`: the index against the channel it is derived from."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from fabric_gateway import GatewayError
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from ledger_service.chainsync import (
+    ChainIntegrityError,
+    DeliverBlockSource,
+    MirrorGapError,
+    ReplayProgress,
+    ReplayResult,
+    replay,
+)
+from ledger_service.chainsync.reconcile import Mismatch, ReconcileSummary, Scope, reconcile
+from ledger_service.cli._common import StateDir, console, err_console, fail
+from ledger_service.config import ServiceConfig
+from ledger_service.fabric_link import FabricTarget
+
+app = typer.Typer(
+    help="Rebuild the index's chain facts from the channel's blocks; reconcile index vs chain.",
+    no_args_is_help=True,
+)
+
+DbUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="LEDGER_DB_URL",
+        help="Index database URL (default: SQLite file in the state directory).",
+    ),
+]
+REPLAY_ERRORS: tuple[type[BaseException], ...] = (
+    GatewayError,
+    ChainIntegrityError,
+    MirrorGapError,
+    OSError,
+    RuntimeError,
+)
+
+
+@contextmanager
+def _progress(title: str, enabled: bool = True) -> Iterator[Callable[[ReplayProgress], None]]:
+    """A rich progress bar over blocks, with the records count and rate; yields the callback."""
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("blocks"),
+        TextColumn("{task.fields[records]:>12,} records"),
+        TextColumn("{task.fields[rate]:>10,.0f} rec/s"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=not enabled,
+    )
+    task = progress.add_task(title, total=None, records=0, rate=0.0)
+    started = time.monotonic()
+
+    def update(p: ReplayProgress) -> None:
+        elapsed = max(time.monotonic() - started, 1e-9)
+        progress.update(
+            task,
+            total=p.last_block - p.first_block + 1,
+            completed=p.blocks,
+            records=p.records,
+            rate=p.records / elapsed,
+        )
+
+    with progress:
+        yield update
+
+
+def _replay(
+    config: ServiceConfig,
+    *,
+    restore: bool,
+    from_block: int | None = None,
+    reset: bool = False,
+    requeue: bool = True,
+    title: str,
+    show_progress: bool = True,
+) -> ReplayResult:
+    try:
+        topo = config.topology()
+    except FileNotFoundError as exc:
+        fail(f"no network description: {exc}", code=2)
+    target = FabricTarget.from_topology(topo, msp_id=config.writer_msp)
+    _, sessions = config.open_index()
+    try:
+        with target.gateway() as gateway, _progress(title, show_progress) as on_progress:
+            return replay(
+                sessions,
+                DeliverBlockSource(gateway, target.channel),
+                channel=target.channel,
+                chaincode=target.chaincode,
+                from_block=from_block,
+                reset=reset,
+                restore=restore,
+                requeue=requeue,
+                on_progress=on_progress,
+            )
+    except REPLAY_ERRORS as exc:
+        fail(f"replay failed: {exc}", code=2)
+
+
+@app.command()
+def rebuild(
+    state_dir: StateDir,
+    db_url: DbUrl = None,
+    from_block: Annotated[
+        int | None,
+        typer.Option(
+            "--from-block",
+            help="Replay from this block (default: resume after the last replayed block, or 0).",
+            min=0,
+        ),
+    ] = None,
+    reset: Annotated[
+        bool, typer.Option(help="Empty the chain mirror first and replay from block 0.")
+    ] = False,
+    restore: Annotated[
+        bool,
+        typer.Option(
+            help="Also fill the index's missing anchoring facts (batches, anchors, outbox)."
+        ),
+    ] = True,
+    requeue: Annotated[
+        bool,
+        typer.Option(help="Queue index records that are neither anchored nor on the chain."),
+    ] = True,
+) -> None:
+    """Replay the channel's blocks into the index (chain mirror + missing anchoring facts).
+
+    Restores what the chain holds — batches (root, size, tx id, block, envelope) and where
+    each record sits (batch, leaf) — for records the index has. Record content and salts
+    live only off chain and cannot be restored from it.
+    """
+    config = ServiceConfig.from_env(state_dir, db_url)
+    result = _replay(
+        config,
+        restore=restore,
+        from_block=from_block,
+        reset=reset,
+        requeue=requeue,
+        title="replaying blocks",
+    )
+    if result.first_block is None:
+        console.print(
+            f"mirror already at block {result.height - 1} (channel height {result.height}); "
+            "no blocks to replay"
+        )
+    else:
+        console.print(
+            f"replayed blocks {result.first_block}..{result.last_block}: "
+            f"{result.records:,} records in {result.batches:,} batches, "
+            f"{result.transactions:,} valid transactions "
+            f"({result.skipped_transactions:,} invalid skipped) in {result.seconds:.2f}s — "
+            f"[bold]{result.records_per_second:,.0f} records/s[/]"
+        )
+    if result.restore is not None:
+        r = result.restore
+        console.print(
+            f"index restored: {r.batches_inserted} batches added, {r.batches_committed} marked "
+            f"committed, {r.envelopes_stored} envelopes, {r.anchors_inserted:,} record anchors, "
+            f"{r.outbox_inserted + r.outbox_marked_batched:,} outbox rows batched, "
+            f"{r.requeued:,} records queued for anchoring"
+        )
+    if result.anomaly_count:
+        err_console.print(
+            f"[yellow]{result.anomaly_count} writes did not follow the on-chain layout[/] "
+            "(not mirrored):"
+        )
+        for line in result.anomalies[:20]:
+            err_console.print(f"  {line}", highlight=False)
+
+
+KIND_WIDTH, RECORD_WIDTH, VALUE_WIDTH = 21, 36, 40
+
+
+def _table(rows: list[Mismatch], *, header: bool) -> Table:
+    table = Table(show_header=header, box=None, pad_edge=False)
+    table.add_column("record", min_width=RECORD_WIDTH, max_width=RECORD_WIDTH, overflow="fold")
+    table.add_column("mismatch", min_width=KIND_WIDTH, max_width=KIND_WIDTH)
+    table.add_column("index value", min_width=VALUE_WIDTH, max_width=VALUE_WIDTH, overflow="fold")
+    table.add_column("chain value", min_width=VALUE_WIDTH, max_width=VALUE_WIDTH, overflow="fold")
+    for m in rows:
+        style = "yellow" if not m.is_tampering else "red"
+        table.add_row(
+            m.record_id or f"(batch {m.batch_id})",
+            f"[{style}]{m.kind.value}[/]",
+            m.index_value or "—",
+            m.chain_value or "—",
+        )
+    return table
+
+
+@app.command("reconcile")
+def reconcile_cmd(
+    state_dir: StateDir,
+    db_url: DbUrl = None,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="JSON lines: one object per mismatch, then a summary."),
+    ] = False,
+    scope: Annotated[
+        str,
+        typer.Option(
+            help="'channel': every record on the channel must be in the index; 'index': the "
+            "channel is shared, only batches the index knows count for missing records."
+        ),
+    ] = "channel",
+    sync: Annotated[
+        bool, typer.Option(help="Catch the chain mirror up with the channel first.")
+    ] = True,
+    show_info: Annotated[
+        bool, typer.Option(help="Also list erased records and anchoring in progress.")
+    ] = True,
+) -> None:
+    """Compare the index with the chain; list every mismatch by record. Exit 1 on any."""
+    if scope not in ("channel", "index"):
+        fail(f"--scope must be 'channel' or 'index', got {scope!r}", code=2)
+    config = ServiceConfig.from_env(state_dir, db_url)
+    channel: str | None = None
+    if sync:
+        result = _replay(config, restore=False, title="catching up", show_progress=not as_json)
+        channel = result.channel
+    else:
+        try:
+            channel = config.topology().channel
+        except FileNotFoundError:
+            channel = None
+    _, sessions = config.open_index()
+    summary = ReconcileSummary()
+    typed_scope: Scope = "index" if scope == "index" else "channel"
+    stream = reconcile(sessions, scope=typed_scope, channel=channel, summary=summary)
+    if as_json:
+        out = sys.stdout
+        for m in stream:
+            if show_info or m.is_tampering:
+                out.write(json.dumps(m.to_json(), separators=(",", ":")) + "\n")
+        out.write(json.dumps({"summary": summary.to_json()}, separators=(",", ":")) + "\n")
+        out.flush()
+    else:
+        page: list[Mismatch] = []
+        first = True
+        for m in stream:
+            if not (show_info or m.is_tampering):
+                continue
+            page.append(m)
+            if len(page) >= 200:
+                console.print(_table(page, header=first))
+                page, first = [], False
+        if page:
+            console.print(_table(page, header=first))
+        counts = ", ".join(f"{k}: {n:,}" for k, n in sorted(summary.counts.items())) or "none"
+        colour = "green" if summary.clean else "red"
+        console.print(
+            f"[{colour}]{summary.tampering:,} mismatches[/] over {summary.records_checked:,} "
+            f"records on chain ({counts}); mirror blocks {summary.mirror_first_block}.."
+            f"{summary.mirror_last_block}"
+        )
+        if summary.mirror_first_block not in (None, 0):
+            err_console.print(
+                "[yellow]the mirror does not start at block 0: records of earlier blocks look "
+                "missing from the chain (run `ledgerctl index rebuild --from-block 0`)[/]"
+            )
+    if not summary.clean:
+        raise typer.Exit(1)
