@@ -22,7 +22,9 @@ fabric:
 up: deps fabric
 	$(UV) ledgerctl network up
 	$(UV) ledgerctl chaincode deploy
+	$(UV) ledgerctl service start
 	$(UV) ledgerctl network status
+	$(UV) ledgerctl demo
 
 status: deps
 	$(UV) ledgerctl network status

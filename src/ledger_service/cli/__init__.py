@@ -7,6 +7,7 @@ import typer
 from ledger_service.cli import chaincode as chaincode_cmds
 from ledger_service.cli import index as index_cmds
 from ledger_service.cli import network as network_cmds
+from ledger_service.cli import service as service_cmds
 from ledger_service.cli.worker import worker
 
 app = typer.Typer(
@@ -19,6 +20,8 @@ app.add_typer(network_cmds.app, name="network")
 app.add_typer(chaincode_cmds.app, name="chaincode")
 app.add_typer(index_cmds.app, name="index")
 app.command()(worker)
+app.add_typer(service_cmds.app, name="service")
+app.command()(service_cmds.demo)
 
 
 def main() -> None:
