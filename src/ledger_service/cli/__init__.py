@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from ledger_service.cli import chaincode as chaincode_cmds
+from ledger_service.cli import evidence as evidence_cmds
 from ledger_service.cli import index as index_cmds
 from ledger_service.cli import network as network_cmds
 from ledger_service.cli import service as service_cmds
@@ -20,6 +21,7 @@ app.add_typer(network_cmds.app, name="network")
 app.add_typer(chaincode_cmds.app, name="chaincode")
 app.add_typer(index_cmds.app, name="index")
 app.command()(worker)
+evidence_cmds.register(app)
 app.add_typer(service_cmds.app, name="service")
 app.command()(service_cmds.demo)
 
