@@ -21,6 +21,7 @@ import datetime as dt
 import json
 import os
 import platform
+import resource
 import shlex
 import subprocess
 import sys
@@ -47,6 +48,7 @@ class Result:
     tps: float
     p50_ms: float
     p99_ms: float
+    cpu_ms_per_tx: float = 0.0
     first_error: str = ""
 
 
@@ -54,6 +56,11 @@ def percentile(sorted_values: list[float], p: float) -> float:
     if not sorted_values:
         return 0.0
     return sorted_values[int(p * (len(sorted_values) - 1))]
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def load_network(state_dir: Path) -> dict[str, object]:
@@ -128,9 +135,11 @@ async def run_python(
         await asyncio.sleep(warmup)
         measuring = True
         start = time.perf_counter()
+        cpu_start = cpu_seconds()
         await asyncio.sleep(duration)
         measuring = False
         elapsed = time.perf_counter() - start
+        cpu = cpu_seconds() - cpu_start
         stop = True
         await asyncio.gather(*tasks)
     latencies.sort()
@@ -144,6 +153,7 @@ async def run_python(
         tps=len(latencies) / elapsed,
         p50_ms=percentile(latencies, 0.5) * 1000,
         p99_ms=percentile(latencies, 0.99) * 1000,
+        cpu_ms_per_tx=cpu * 1000 / len(latencies) if latencies else 0.0,
         first_error=first_error,
     )
 
@@ -231,20 +241,22 @@ def append_report(
         f"- load average before the run: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
         "(the machine may be shared with other work; rounds alternate the clients)",
         "",
-        "| client | concurrency | tx | errors | seconds | tx/s | p50 ms | p99 ms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| client | concurrency | tx | errors | seconds | tx/s | p50 ms | p99 ms "
+        "| client CPU ms/tx |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
             f"| **{r.client}** (all rounds) | {r.concurrency} | {r.transactions} | {r.errors} "
-            f"| {r.seconds:.1f} | {r.tps:.1f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} |"
+            f"| {r.seconds:.1f} | {r.tps:.1f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} "
+            f"| {r.cpu_ms_per_tx:.2f} |"
         )
     if len(rounds) > len(results):
         for i, r in enumerate(rounds):
             lines.append(
                 f"| {r.client} (round {i // len(results) + 1}) | {r.concurrency} "
                 f"| {r.transactions} | {r.errors} | {r.seconds:.1f} | {r.tps:.1f} "
-                f"| {r.p50_ms:.1f} | {r.p99_ms:.1f} |"
+                f"| {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.cpu_ms_per_tx:.2f} |"
             )
     lines += ["", f"Ratio ours ÷ official (tx/s): **{ratio:.3f}**", ""]
     if not path.exists():
@@ -313,14 +325,18 @@ def main() -> None:
             tps=tx / secs,
             p50_ms=sorted(r.p50_ms for r in rs)[len(rs) // 2],
             p99_ms=max(r.p99_ms for r in rs),
+            cpu_ms_per_tx=sum(r.cpu_ms_per_tx * r.transactions for r in rs) / tx if tx else 0.0,
             first_error=next((r.first_error for r in rs if r.first_error), ""),
         )
 
     results = [merged(ours)] + ([merged(theirs)] if theirs else [])
     print()
-    print(f"{'client':40} {'tx/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    print(f"{'client':40} {'tx/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'cpu ms/tx':>9}")
     for r in results:
-        print(f"{r.client:40} {r.tps:8.1f} {r.p50_ms:8.1f} {r.p99_ms:8.1f} {r.errors:7d}")
+        print(
+            f"{r.client:40} {r.tps:8.1f} {r.p50_ms:8.1f} {r.p99_ms:8.1f} {r.errors:7d} "
+            f"{r.cpu_ms_per_tx:9.2f}"
+        )
         if r.first_error:
             print(f"  first error: {r.first_error.splitlines()[0]}")
     if len(results) == 2:

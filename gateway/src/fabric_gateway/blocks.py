@@ -257,21 +257,27 @@ def _identity(serialized: bytes) -> tuple[str, bytes]:
     return sid.mspid, sid.id_bytes
 
 
-def _rwsets(results: bytes) -> tuple[NamespaceRWSet, ...]:
+def _rwsets(results: bytes, include_reads: bool) -> tuple[NamespaceRWSet, ...]:
     if not results:
         return ()
     txrw = rwset_pb2.TxReadWriteSet.FromString(results)
     out: list[NamespaceRWSet] = []
     for ns in txrw.ns_rwset:
         kv = kv_rwset_pb2.KVRWSet.FromString(ns.rwset)
-        reads = tuple(
-            KVRead(
-                key=r.key,
-                version=(r.version.block_num, r.version.tx_num) if r.HasField("version") else None,
+        reads = (
+            tuple(
+                KVRead(
+                    key=r.key,
+                    version=(r.version.block_num, r.version.tx_num)
+                    if r.HasField("version")
+                    else None,
+                )
+                for r in kv.reads
             )
-            for r in kv.reads
+            if include_reads
+            else ()
         )
-        writes = tuple(KVWrite(key=w.key, value=w.value, is_delete=w.is_delete) for w in kv.writes)
+        writes = tuple([KVWrite(w.key, w.value, w.is_delete) for w in kv.writes])
         out.append(
             NamespaceRWSet(
                 namespace=ns.namespace,
@@ -283,7 +289,7 @@ def _rwsets(results: bytes) -> tuple[NamespaceRWSet, ...]:
     return tuple(out)
 
 
-def _action(action: transaction_pb2.TransactionAction) -> ChaincodeActionInfo:
+def _action(action: transaction_pb2.TransactionAction, include_reads: bool) -> ChaincodeActionInfo:
     payload = transaction_pb2.ChaincodeActionPayload.FromString(action.payload)
     endorsed = payload.action
     prp_bytes = endorsed.proposal_response_payload
@@ -308,7 +314,7 @@ def _action(action: transaction_pb2.TransactionAction) -> ChaincodeActionInfo:
         response_status=cc_action.response.status,
         response_message=cc_action.response.message,
         response_payload=cc_action.response.payload,
-        rwsets=_rwsets(cc_action.results),
+        rwsets=_rwsets(cc_action.results, include_reads),
         endorsements=tuple(endorsements),
         proposal_response_payload=prp_bytes,
         proposal_hash=prp.proposal_hash,
@@ -322,8 +328,13 @@ def parse_envelope(
     *,
     index: int = 0,
     validation_code: int | None = None,
+    include_reads: bool = True,
 ) -> TransactionInfo:
-    """Decode a transaction envelope (as stored in a block's data)."""
+    """Decode a transaction envelope (as stored in a block's data).
+
+    ``include_reads=False`` skips decoding the read sets (``NamespaceRWSet.reads`` is then
+    empty), which makes bulk decoding of large write batches faster.
+    """
     if isinstance(envelope, common_pb2.Envelope):
         raw = envelope.SerializeToString()
         env = envelope
@@ -349,7 +360,7 @@ def parse_envelope(
             creator_msp, _ = _identity(creator)
         if header_type == common_pb2.ENDORSER_TRANSACTION:
             tx = transaction_pb2.Transaction.FromString(payload.data)
-            actions = tuple(_action(a) for a in tx.actions)
+            actions = tuple(_action(a, include_reads) for a in tx.actions)
     except (DecodeError, ValueError) as exc:
         error = f"{type(exc).__name__}: {exc}"
     return TransactionInfo(
@@ -367,7 +378,7 @@ def parse_envelope(
     )
 
 
-def parse_block(block: bytes | common_pb2.Block) -> BlockInfo:
+def parse_block(block: bytes | common_pb2.Block, *, include_reads: bool = True) -> BlockInfo:
     """Decode every transaction of a block, with validation codes from its metadata."""
     if not isinstance(block, common_pb2.Block):
         block = common_pb2.Block.FromString(block)

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
@@ -34,6 +35,7 @@ type result struct {
 	TPS          float64 `json:"tps"`
 	P50ms        float64 `json:"p50_ms"`
 	P99ms        float64 `json:"p99_ms"`
+	CPUms        float64 `json:"cpu_ms_per_tx"`
 	FirstError   string  `json:"first_error,omitempty"`
 }
 
@@ -55,6 +57,14 @@ func must(err error) {
 		fmt.Fprintln(os.Stderr, "gateway-bench:", err)
 		os.Exit(1)
 	}
+}
+
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
 func percentile(sorted []time.Duration, p float64) float64 {
@@ -148,9 +158,11 @@ func main() {
 	time.Sleep(*warmup)
 	measuring.Store(true)
 	start := time.Now()
+	cpuStart := cpuSeconds()
 	time.Sleep(*duration)
 	measuring.Store(false)
 	elapsed := time.Since(start).Seconds()
+	cpu := cpuSeconds() - cpuStart
 	stop.Store(true)
 	wg.Wait()
 
@@ -165,6 +177,9 @@ func main() {
 		TPS:          float64(count.Load()) / elapsed,
 		P50ms:        percentile(latencies, 0.50),
 		P99ms:        percentile(latencies, 0.99),
+	}
+	if r.Transactions > 0 {
+		r.CPUms = cpu * 1000 / float64(r.Transactions)
 	}
 	if v, ok := firstError.Load().(string); ok {
 		r.FirstError = v
