@@ -10,12 +10,17 @@ from fabric_gateway import (
     compute_transaction_id,
     connect,
     hash,
+    new_private_key_signer,
 )
 from fabric_gateway._protocol import build_proposal_bytes
 from fabric_protos.common import common_pb2
 from fabric_protos.gateway import gateway_pb2
 from fabric_protos.peer import chaincode_pb2, proposal_pb2
 from fg_testutil import new_identity
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+_IDENTITY = new_identity()
 
 
 def test_transaction_id_is_sha256_of_nonce_and_creator() -> None:
@@ -193,3 +198,40 @@ def test_connect_rejects_wrong_channel_kind() -> None:
     aio_channel = grpc.aio.insecure_channel("127.0.0.1:1")
     with pytest.raises(TypeError, match="connect_async"):
         connect(identity=identity, channel=aio_channel)  # type: ignore[arg-type]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    function=st.text(min_size=1, max_size=20).filter(lambda s: ":" not in s),
+    contract_name=st.one_of(st.none(), st.text(alphabet="abcXYZ_", min_size=1, max_size=8)),
+    args=st.lists(st.one_of(st.binary(max_size=64), st.text(max_size=32)), max_size=6),
+    transient=st.dictionaries(st.text(max_size=8), st.binary(max_size=16), max_size=3),
+    orgs=st.lists(st.sampled_from(["Org1MSP", "Org2MSP", "Org3MSP"]), max_size=3, unique=True),
+)
+def test_proposal_round_trip_property(
+    function: str,
+    contract_name: str | None,
+    args: list[str | bytes],
+    transient: dict[str, bytes],
+    orgs: list[str],
+) -> None:
+    """Whatever goes in comes back out of the serialized proposal, through bytes()."""
+    identity, key = _IDENTITY
+    channel = grpc.insecure_channel("127.0.0.1:1")  # never used: nothing is sent
+    gateway = connect(identity=identity, signer=new_private_key_signer(key), channel=channel)
+    contract = gateway.get_network("ch").get_contract("cc", contract_name)
+    proposal = contract.new_proposal(
+        function, args=args, transient=transient, endorsing_organizations=orgs
+    )
+    restored = gateway.new_proposal(proposal.bytes())
+    assert restored.transaction_id == proposal.transaction_id
+    assert restored.endorsing_organizations == tuple(orgs)
+    assert restored.channel_name == "ch"
+    proposed = gateway_pb2.ProposedTransaction.FromString(restored.bytes())
+    ch, sh, spec, payload = _decode(proposed.proposal.proposal_bytes)
+    name = f"{contract_name}:{function}" if contract_name else function
+    expected = [name.encode()] + [a.encode() if isinstance(a, str) else a for a in args]
+    assert list(spec.chaincode_spec.input.args) == expected
+    assert dict(payload.TransientMap) == transient
+    assert ch.tx_id == compute_transaction_id(sh.nonce, sh.creator)
+    channel.close()

@@ -187,7 +187,7 @@ def test_mvcc_conflict_surfaces_as_commit_error(gateway: Gateway, fabric_network
 
 
 def test_concurrent_submits_raise_commit_error(gateway: Gateway, fabric_network: Topology) -> None:
-    """contract.submit() raises CommitError for the loser of an MVCC race."""
+    """Two submitters racing on the same batch: one commits, the loser gets CommitError."""
     contract = gateway.get_network(fabric_network.channel).get_contract(fabric_network.chaincode)
     batch_id = new_id("gw-race")
     barrier = threading.Barrier(2)
@@ -213,8 +213,10 @@ def test_concurrent_submits_raise_commit_error(gateway: Gateway, fabric_network:
         t.start()
     for t in threads:
         t.join(60)
-    assert sorted(map(type, outcomes), key=str) == sorted([str, CommitError], key=str)
-    error = next(o for o in outcomes if isinstance(o, CommitError))
+    assert outcomes.count("ok") == 1
+    errors = [o for o in outcomes if isinstance(o, CommitError)]
+    assert len(errors) == 1
+    error = errors[0]
     assert error.code_name == "MVCC_READ_CONFLICT"
 
 
