@@ -265,3 +265,39 @@ async def test_async_events(fake_gateway: FakeGateway, client: Client) -> None:
         assert [(e.block_number, e.transaction_id) for e in got] == [(9, "x")]
         blocks = [b.header.number async for b in network.block_events(start_block=0)]
         assert blocks == [2]
+
+
+def test_offline_signed_event_requests(fake_gateway: FakeGateway, client: Client) -> None:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    fake_gateway.event_batches = [
+        gateway_pb2.ChaincodeEventsResponse(block_number=1, events=[chaincode_event("e1")])
+    ]
+    fake_gateway.blocks = [block(3, [], [])]
+    offline = connect(identity=client.identity, channel=client.channel)  # no signer
+    network = offline.get_network("ch")
+
+    request = network.new_chaincode_events_request("cc", start_block=1)
+    assert not request.signed
+    signed = offline.new_signed_chaincode_events_request(
+        request.bytes(), client.signer(request.digest())
+    )
+    assert [e.transaction_id for e in signed.events()] == ["e1"]
+    sent = fake_gateway.requests["ChaincodeEvents"][0]
+    public_key = client.identity.certificate.public_key()
+    assert isinstance(public_key, ec.EllipticCurvePublicKey)
+    public_key.verify(sent.signature, sent.request, ec.ECDSA(hashes.SHA256()))
+
+    block_request = network.new_block_events_request(start_block=3)
+    signed_blocks = offline.new_signed_block_events_request(
+        block_request.bytes(), client.signer(block_request.digest())
+    )
+    assert [b.header.number for b in signed_blocks.events()] == [3]
+    envelope = fake_gateway.requests["Deliver"][0]
+    public_key.verify(envelope.signature, envelope.payload, ec.ECDSA(hashes.SHA256()))
+
+    from fabric_gateway import SignerRequiredError
+
+    with pytest.raises(SignerRequiredError):
+        network.chaincode_events("cc")

@@ -237,6 +237,16 @@ def test_offline_signing_end_to_end(
     assert status.successful
     assert status.transaction_id == unsigned.transaction_id
 
+    # event requests can be signed offline too
+    network = offline.get_network(fabric_network.channel)
+    request = network.new_block_events_request(start_block=status.block_number)
+    signed = offline.new_signed_block_events_request(request.bytes(), sign(request.digest()))
+    with signed.events(timeout=30) as events:
+        block = next(iter(events))
+    assert block.header.number == status.block_number
+    tx_ids = [t.transaction_id for t in blocks.parse_block(block).transactions]
+    assert unsigned.transaction_id in tx_ids
+
 
 def test_resubmitting_a_committed_transaction_returns_its_status(
     gateway: Gateway, fabric_network: Topology

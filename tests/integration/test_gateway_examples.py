@@ -7,10 +7,23 @@ import sys
 from pathlib import Path
 
 import pytest
+from fabric_gateway import connect
 
 from ledger_service.ops.topology import Topology
+from tests.integration.test_gateway import credentials, grpc_channel, wait_until_endorsable
 
 pytestmark = pytest.mark.fabric
+
+
+@pytest.fixture(scope="module", autouse=True)
+def endorsable(fabric_network: Topology) -> None:
+    channel = grpc_channel(fabric_network, "PlatformMSP")
+    creds = credentials(fabric_network, "PlatformMSP")
+    try:
+        gateway = connect(identity=creds.identity, signer=creds.signer, channel=channel)
+        wait_until_endorsable(gateway, fabric_network)
+    finally:
+        channel.close()
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "gateway" / "examples"
 

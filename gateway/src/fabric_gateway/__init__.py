@@ -34,10 +34,14 @@ from .errors import (
 )
 from .events import (
     AsyncBlockEvents,
+    AsyncBlockEventsRequest,
     AsyncChaincodeEvents,
+    AsyncChaincodeEventsRequest,
     BlockEvents,
+    BlockEventsRequest,
     ChaincodeEvent,
     ChaincodeEvents,
+    ChaincodeEventsRequest,
 )
 from .gateway import AsyncGateway, Gateway, connect, connect_async
 from .identity import (
@@ -61,7 +65,9 @@ from .transaction import AsyncTransaction, Transaction
 
 __all__ = [
     "AsyncBlockEvents",
+    "AsyncBlockEventsRequest",
     "AsyncChaincodeEvents",
+    "AsyncChaincodeEventsRequest",
     "AsyncCommit",
     "AsyncContract",
     "AsyncGateway",
@@ -69,8 +75,10 @@ __all__ = [
     "AsyncProposal",
     "AsyncTransaction",
     "BlockEvents",
+    "BlockEventsRequest",
     "ChaincodeEvent",
     "ChaincodeEvents",
+    "ChaincodeEventsRequest",
     "Checkpoint",
     "Checkpointer",
     "Commit",

@@ -10,14 +10,15 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 
 import grpc
 from fabric_protos.common import common_pb2
 from fabric_protos.gateway import gateway_pb2
 from fabric_protos.peer import events_pb2
 
-from ._grpc import AsyncStream, SyncStream
+from ._grpc import AsyncRpc, AsyncStream, SyncRpc, SyncStream
+from ._protocol import ClientCore
 from .errors import EventsError
 
 if TYPE_CHECKING:
@@ -27,10 +28,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AsyncBlockEvents",
+    "AsyncBlockEventsRequest",
     "AsyncChaincodeEvents",
+    "AsyncChaincodeEventsRequest",
     "BlockEvents",
+    "BlockEventsRequest",
     "ChaincodeEvent",
     "ChaincodeEvents",
+    "ChaincodeEventsRequest",
 ]
 
 _B = TypeVar("_B")
@@ -257,3 +262,158 @@ class AsyncBlockEvents(Generic[_B]):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+# -- requests (for offline signing) -------------------------------------------------------
+
+
+class _ChaincodeEventsRequestBase:
+    __slots__ = ("_core", "_request")
+
+    def __init__(
+        self, *, core: ClientCore, request: gateway_pb2.SignedChaincodeEventsRequest
+    ) -> None:
+        self._core = core
+        self._request = request
+
+    def bytes(self) -> builtins.bytes:
+        """Serialized ``gateway.SignedChaincodeEventsRequest`` (signed if already signed)."""
+        return self._request.SerializeToString()
+
+    def digest(self) -> builtins.bytes:
+        """The bytes to sign offline for this request."""
+        return self._core.signing.digest(self._request.request)
+
+    @property
+    def signed(self) -> bool:
+        return bool(self._request.signature)
+
+    def sign(self) -> None:
+        if not self._request.signature:
+            self._request.signature = self._core.signing.sign(
+                self._request.request, "chaincode events request"
+            )
+
+
+class ChaincodeEventsRequest(_ChaincodeEventsRequestBase):
+    """A (possibly offline-signed) chaincode events request; :meth:`events` opens the stream."""
+
+    __slots__ = ("_rpc",)
+
+    def __init__(
+        self,
+        *,
+        core: ClientCore,
+        rpc: SyncRpc,
+        request: gateway_pb2.SignedChaincodeEventsRequest,
+    ) -> None:
+        super().__init__(core=core, request=request)
+        self._rpc = rpc
+
+    def events(self, *, timeout: float | None = None) -> ChaincodeEvents:
+        self.sign()
+        return ChaincodeEvents(self._rpc.chaincode_events(self._request, timeout=timeout))
+
+
+class AsyncChaincodeEventsRequest(_ChaincodeEventsRequestBase):
+    """Asyncio flavour of :class:`ChaincodeEventsRequest`."""
+
+    __slots__ = ("_rpc",)
+
+    def __init__(
+        self,
+        *,
+        core: ClientCore,
+        rpc: AsyncRpc,
+        request: gateway_pb2.SignedChaincodeEventsRequest,
+    ) -> None:
+        super().__init__(core=core, request=request)
+        self._rpc = rpc
+
+    def events(self, *, timeout: float | None = None) -> AsyncChaincodeEvents:
+        self.sign()
+        return AsyncChaincodeEvents(self._rpc.chaincode_events(self._request, timeout=timeout))
+
+
+DeliverKind = Literal["block", "filtered", "private"]
+
+
+class _BlockEventsRequestBase(Generic[_B]):
+    __slots__ = ("_core", "_envelope", "_extract", "_kind")
+
+    def __init__(
+        self,
+        *,
+        core: ClientCore,
+        envelope: common_pb2.Envelope,
+        kind: DeliverKind,
+        extract: Callable[[events_pb2.DeliverResponse], _B | None],
+    ) -> None:
+        self._core = core
+        self._envelope = envelope
+        self._kind = kind
+        self._extract = extract
+
+    def bytes(self) -> builtins.bytes:
+        """Serialized ``common.Envelope`` of the seek request (signed if already signed)."""
+        return self._envelope.SerializeToString()
+
+    def digest(self) -> builtins.bytes:
+        """The bytes to sign offline for this request."""
+        return self._core.signing.digest(self._envelope.payload)
+
+    @property
+    def signed(self) -> bool:
+        return bool(self._envelope.signature)
+
+    def sign(self) -> None:
+        if not self._envelope.signature:
+            self._envelope.signature = self._core.signing.sign(
+                self._envelope.payload, "block events request"
+            )
+
+
+class BlockEventsRequest(_BlockEventsRequestBase[_B]):
+    """A (possibly offline-signed) block events request; :meth:`events` opens the stream."""
+
+    __slots__ = ("_rpc",)
+
+    def __init__(
+        self,
+        *,
+        core: ClientCore,
+        rpc: SyncRpc,
+        envelope: common_pb2.Envelope,
+        kind: DeliverKind,
+        extract: Callable[[events_pb2.DeliverResponse], _B | None],
+    ) -> None:
+        super().__init__(core=core, envelope=envelope, kind=kind, extract=extract)
+        self._rpc = rpc
+
+    def events(self, *, timeout: float | None = None) -> BlockEvents[_B]:
+        self.sign()
+        stream = self._rpc.deliver(self._kind, self._envelope, timeout=timeout)
+        return BlockEvents(stream, self._extract)
+
+
+class AsyncBlockEventsRequest(_BlockEventsRequestBase[_B]):
+    """Asyncio flavour of :class:`BlockEventsRequest`."""
+
+    __slots__ = ("_rpc",)
+
+    def __init__(
+        self,
+        *,
+        core: ClientCore,
+        rpc: AsyncRpc,
+        envelope: common_pb2.Envelope,
+        kind: DeliverKind,
+        extract: Callable[[events_pb2.DeliverResponse], _B | None],
+    ) -> None:
+        super().__init__(core=core, envelope=envelope, kind=kind, extract=extract)
+        self._rpc = rpc
+
+    def events(self, *, timeout: float | None = None) -> AsyncBlockEvents[_B]:
+        self.sign()
+        stream = self._rpc.deliver(self._kind, self._envelope, timeout=timeout)
+        return AsyncBlockEvents(stream, self._extract)

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 
 import grpc
 import grpc.aio
+from fabric_protos.common import common_pb2
 from fabric_protos.gateway import gateway_pb2
+from fabric_protos.peer import events_pb2
 from google.protobuf.message import DecodeError
 
 from . import hash as hashes
@@ -15,6 +17,15 @@ from ._grpc import AsyncRpc, SyncRpc
 from ._protocol import ClientCore, SigningContext, Timeouts
 from .commit import AsyncCommit, Commit
 from .errors import GatewayError
+from .events import (
+    AsyncBlockEventsRequest,
+    AsyncChaincodeEventsRequest,
+    BlockEventsRequest,
+    ChaincodeEventsRequest,
+    block_of,
+    filtered_block_of,
+    private_block_of,
+)
 from .hash import Hash
 from .identity import Identity
 from .network import AsyncNetwork, Network
@@ -54,6 +65,28 @@ def _prepared(
     if signature is not None:
         prepared.envelope.signature = signature
     return prepared
+
+
+def _events_request(
+    data: builtins.bytes, signature: builtins.bytes
+) -> gateway_pb2.SignedChaincodeEventsRequest:
+    try:
+        signed = gateway_pb2.SignedChaincodeEventsRequest.FromString(data)
+        gateway_pb2.ChaincodeEventsRequest.FromString(signed.request)
+    except DecodeError as exc:
+        raise _decode_error("chaincode events request", exc) from exc
+    signed.signature = signature
+    return signed
+
+
+def _seek_envelope(data: builtins.bytes, signature: builtins.bytes) -> common_pb2.Envelope:
+    try:
+        envelope = common_pb2.Envelope.FromString(data)
+        common_pb2.Payload.FromString(envelope.payload)
+    except DecodeError as exc:
+        raise _decode_error("block events request", exc) from exc
+    envelope.signature = signature
+    return envelope
 
 
 def _commit_request(
@@ -146,6 +179,50 @@ class Gateway(_GatewayBase):
         request, tx_id = _commit_request(data, signature)
         return Commit(core=self._core, rpc=self._rpc, request=request, transaction_id=tx_id)
 
+    def new_signed_chaincode_events_request(
+        self, data: builtins.bytes, signature: builtins.bytes
+    ) -> ChaincodeEventsRequest:
+        """Recreate a chaincode events request with a signature of its digest."""
+        return ChaincodeEventsRequest(
+            core=self._core, rpc=self._rpc, request=_events_request(data, signature)
+        )
+
+    def new_signed_block_events_request(
+        self, data: builtins.bytes, signature: builtins.bytes
+    ) -> BlockEventsRequest[common_pb2.Block]:
+        """Recreate a block events request with a signature of its digest."""
+        return BlockEventsRequest(
+            core=self._core,
+            rpc=self._rpc,
+            envelope=_seek_envelope(data, signature),
+            kind="block",
+            extract=block_of,
+        )
+
+    def new_signed_filtered_block_events_request(
+        self, data: builtins.bytes, signature: builtins.bytes
+    ) -> BlockEventsRequest[events_pb2.FilteredBlock]:
+        """Recreate a filtered block events request with a signature of its digest."""
+        return BlockEventsRequest(
+            core=self._core,
+            rpc=self._rpc,
+            envelope=_seek_envelope(data, signature),
+            kind="filtered",
+            extract=filtered_block_of,
+        )
+
+    def new_signed_block_and_private_data_events_request(
+        self, data: builtins.bytes, signature: builtins.bytes
+    ) -> BlockEventsRequest[events_pb2.BlockAndPrivateData]:
+        """Recreate a block-and-private-data events request with a signature of its digest."""
+        return BlockEventsRequest(
+            core=self._core,
+            rpc=self._rpc,
+            envelope=_seek_envelope(data, signature),
+            kind="private",
+            extract=private_block_of,
+        )
+
     def close(self) -> None:
         """Release nothing: the gRPC channel is owned (and closed) by the caller."""
 
@@ -204,6 +281,50 @@ class AsyncGateway(_GatewayBase):
     def new_signed_commit(self, data: builtins.bytes, signature: builtins.bytes) -> AsyncCommit:
         request, tx_id = _commit_request(data, signature)
         return AsyncCommit(core=self._core, rpc=self._rpc, request=request, transaction_id=tx_id)
+
+    def new_signed_chaincode_events_request(
+        self, data: builtins.bytes, signature: builtins.bytes
+    ) -> AsyncChaincodeEventsRequest:
+        """Recreate a chaincode events request with a signature of its digest."""
+        return AsyncChaincodeEventsRequest(
+            core=self._core, rpc=self._rpc, request=_events_request(data, signature)
+        )
+
+    def new_signed_block_events_request(
+        self, data: builtins.bytes, signature: builtins.bytes
+    ) -> AsyncBlockEventsRequest[common_pb2.Block]:
+        """Recreate a block events request with a signature of its digest."""
+        return AsyncBlockEventsRequest(
+            core=self._core,
+            rpc=self._rpc,
+            envelope=_seek_envelope(data, signature),
+            kind="block",
+            extract=block_of,
+        )
+
+    def new_signed_filtered_block_events_request(
+        self, data: builtins.bytes, signature: builtins.bytes
+    ) -> AsyncBlockEventsRequest[events_pb2.FilteredBlock]:
+        """Recreate a filtered block events request with a signature of its digest."""
+        return AsyncBlockEventsRequest(
+            core=self._core,
+            rpc=self._rpc,
+            envelope=_seek_envelope(data, signature),
+            kind="filtered",
+            extract=filtered_block_of,
+        )
+
+    def new_signed_block_and_private_data_events_request(
+        self, data: builtins.bytes, signature: builtins.bytes
+    ) -> AsyncBlockEventsRequest[events_pb2.BlockAndPrivateData]:
+        """Recreate a block-and-private-data events request with a signature of its digest."""
+        return AsyncBlockEventsRequest(
+            core=self._core,
+            rpc=self._rpc,
+            envelope=_seek_envelope(data, signature),
+            kind="private",
+            extract=private_block_of,
+        )
 
     async def __aenter__(self) -> AsyncGateway:
         return self

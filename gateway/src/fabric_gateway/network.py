@@ -18,9 +18,13 @@ from .commit import AsyncCommit, Commit
 from .contract import AsyncContract, Contract
 from .events import (
     AsyncBlockEvents,
+    AsyncBlockEventsRequest,
     AsyncChaincodeEvents,
+    AsyncChaincodeEventsRequest,
     BlockEvents,
+    BlockEventsRequest,
     ChaincodeEvents,
+    ChaincodeEventsRequest,
     block_of,
     filtered_block_of,
     private_block_of,
@@ -48,15 +52,13 @@ class _NetworkBase:
         self, chaincode: str, start_block: int | None, checkpointer: Checkpoint | None
     ) -> gateway_pb2.SignedChaincodeEventsRequest:
         start, after = resume_position(start_block, checkpointer)
-        signed = new_chaincode_events_request(
+        return new_chaincode_events_request(
             channel=self._name,
             chaincode=chaincode,
             creator=self._core.signing.creator,
             start_block=start,
             after_transaction_id=after,
         )
-        signed.signature = self._core.signing.sign(signed.request, "chaincode events request")
-        return signed
 
     def _deliver_envelope(
         self,
@@ -65,14 +67,12 @@ class _NetworkBase:
         tls_certificate_hash: bytes,
     ) -> common_pb2.Envelope:
         start, _ = resume_position(start_block, checkpointer)
-        envelope = new_deliver_envelope(
+        return new_deliver_envelope(
             channel=self._name,
             creator=self._core.signing.creator,
             start_block=start,
             tls_certificate_hash=tls_certificate_hash,
         )
-        envelope.signature = self._core.signing.sign(envelope.payload, "block events request")
-        return envelope
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self._name!r})"
@@ -123,8 +123,39 @@ class Network(_NetworkBase):
         Starts at ``start_block`` (default: the next block committed), or where
         ``checkpointer`` says if it holds a checkpoint. ``timeout`` bounds the whole stream.
         """
-        request = self._chaincode_events_request(chaincode_name, start_block, checkpointer)
-        return ChaincodeEvents(self._rpc.chaincode_events(request, timeout=timeout))
+        return self.new_chaincode_events_request(
+            chaincode_name, start_block=start_block, checkpointer=checkpointer
+        ).events(timeout=timeout)
+
+    def new_chaincode_events_request(
+        self,
+        chaincode_name: str,
+        *,
+        start_block: int | None = None,
+        checkpointer: Checkpoint | None = None,
+    ) -> ChaincodeEventsRequest:
+        """Unsigned request for :meth:`chaincode_events` (for offline signing)."""
+        return ChaincodeEventsRequest(
+            core=self._core,
+            rpc=self._rpc,
+            request=self._chaincode_events_request(chaincode_name, start_block, checkpointer),
+        )
+
+    def new_block_events_request(
+        self,
+        *,
+        start_block: int | None = None,
+        checkpointer: Checkpoint | None = None,
+        tls_certificate_hash: bytes = b"",
+    ) -> BlockEventsRequest[common_pb2.Block]:
+        """Unsigned request for :meth:`block_events`, for offline signing."""
+        return BlockEventsRequest(
+            core=self._core,
+            rpc=self._rpc,
+            envelope=self._deliver_envelope(start_block, checkpointer, tls_certificate_hash),
+            kind="block",
+            extract=block_of,
+        )
 
     def block_events(
         self,
@@ -135,8 +166,27 @@ class Network(_NetworkBase):
         timeout: float | None = None,
     ) -> BlockEvents[common_pb2.Block]:
         """Stream full blocks (``common.Block``) from the peer's Deliver service."""
-        envelope = self._deliver_envelope(start_block, checkpointer, tls_certificate_hash)
-        return BlockEvents(self._rpc.deliver("block", envelope, timeout=timeout), block_of)
+        return self.new_block_events_request(
+            start_block=start_block,
+            checkpointer=checkpointer,
+            tls_certificate_hash=tls_certificate_hash,
+        ).events(timeout=timeout)
+
+    def new_filtered_block_events_request(
+        self,
+        *,
+        start_block: int | None = None,
+        checkpointer: Checkpoint | None = None,
+        tls_certificate_hash: bytes = b"",
+    ) -> BlockEventsRequest[events_pb2.FilteredBlock]:
+        """Unsigned request for :meth:`filtered_block_events`, for offline signing."""
+        return BlockEventsRequest(
+            core=self._core,
+            rpc=self._rpc,
+            envelope=self._deliver_envelope(start_block, checkpointer, tls_certificate_hash),
+            kind="filtered",
+            extract=filtered_block_of,
+        )
 
     def filtered_block_events(
         self,
@@ -147,9 +197,26 @@ class Network(_NetworkBase):
         timeout: float | None = None,
     ) -> BlockEvents[events_pb2.FilteredBlock]:
         """Stream filtered blocks (tx ids, types and validation codes only)."""
-        envelope = self._deliver_envelope(start_block, checkpointer, tls_certificate_hash)
-        return BlockEvents(
-            self._rpc.deliver("filtered", envelope, timeout=timeout), filtered_block_of
+        return self.new_filtered_block_events_request(
+            start_block=start_block,
+            checkpointer=checkpointer,
+            tls_certificate_hash=tls_certificate_hash,
+        ).events(timeout=timeout)
+
+    def new_block_and_private_data_events_request(
+        self,
+        *,
+        start_block: int | None = None,
+        checkpointer: Checkpoint | None = None,
+        tls_certificate_hash: bytes = b"",
+    ) -> BlockEventsRequest[events_pb2.BlockAndPrivateData]:
+        """Unsigned request for :meth:`block_and_private_data_events`, for offline signing."""
+        return BlockEventsRequest(
+            core=self._core,
+            rpc=self._rpc,
+            envelope=self._deliver_envelope(start_block, checkpointer, tls_certificate_hash),
+            kind="private",
+            extract=private_block_of,
         )
 
     def block_and_private_data_events(
@@ -161,10 +228,11 @@ class Network(_NetworkBase):
         timeout: float | None = None,
     ) -> BlockEvents[events_pb2.BlockAndPrivateData]:
         """Stream blocks with the private data this client's org may see."""
-        envelope = self._deliver_envelope(start_block, checkpointer, tls_certificate_hash)
-        return BlockEvents(
-            self._rpc.deliver("private", envelope, timeout=timeout), private_block_of
-        )
+        return self.new_block_and_private_data_events_request(
+            start_block=start_block,
+            checkpointer=checkpointer,
+            tls_certificate_hash=tls_certificate_hash,
+        ).events(timeout=timeout)
 
 
 class AsyncNetwork(_NetworkBase):
@@ -208,8 +276,39 @@ class AsyncNetwork(_NetworkBase):
         timeout: float | None = None,
     ) -> AsyncChaincodeEvents:
         """Async stream of chaincode events (see :meth:`Network.chaincode_events`)."""
-        request = self._chaincode_events_request(chaincode_name, start_block, checkpointer)
-        return AsyncChaincodeEvents(self._rpc.chaincode_events(request, timeout=timeout))
+        return self.new_chaincode_events_request(
+            chaincode_name, start_block=start_block, checkpointer=checkpointer
+        ).events(timeout=timeout)
+
+    def new_chaincode_events_request(
+        self,
+        chaincode_name: str,
+        *,
+        start_block: int | None = None,
+        checkpointer: Checkpoint | None = None,
+    ) -> AsyncChaincodeEventsRequest:
+        """Unsigned request for :meth:`chaincode_events` (for offline signing)."""
+        return AsyncChaincodeEventsRequest(
+            core=self._core,
+            rpc=self._rpc,
+            request=self._chaincode_events_request(chaincode_name, start_block, checkpointer),
+        )
+
+    def new_block_events_request(
+        self,
+        *,
+        start_block: int | None = None,
+        checkpointer: Checkpoint | None = None,
+        tls_certificate_hash: bytes = b"",
+    ) -> AsyncBlockEventsRequest[common_pb2.Block]:
+        """Unsigned request for :meth:`block_events`, for offline signing."""
+        return AsyncBlockEventsRequest(
+            core=self._core,
+            rpc=self._rpc,
+            envelope=self._deliver_envelope(start_block, checkpointer, tls_certificate_hash),
+            kind="block",
+            extract=block_of,
+        )
 
     def block_events(
         self,
@@ -220,8 +319,27 @@ class AsyncNetwork(_NetworkBase):
         timeout: float | None = None,
     ) -> AsyncBlockEvents[common_pb2.Block]:
         """Async stream of full blocks."""
-        envelope = self._deliver_envelope(start_block, checkpointer, tls_certificate_hash)
-        return AsyncBlockEvents(self._rpc.deliver("block", envelope, timeout=timeout), block_of)
+        return self.new_block_events_request(
+            start_block=start_block,
+            checkpointer=checkpointer,
+            tls_certificate_hash=tls_certificate_hash,
+        ).events(timeout=timeout)
+
+    def new_filtered_block_events_request(
+        self,
+        *,
+        start_block: int | None = None,
+        checkpointer: Checkpoint | None = None,
+        tls_certificate_hash: bytes = b"",
+    ) -> AsyncBlockEventsRequest[events_pb2.FilteredBlock]:
+        """Unsigned request for :meth:`filtered_block_events`, for offline signing."""
+        return AsyncBlockEventsRequest(
+            core=self._core,
+            rpc=self._rpc,
+            envelope=self._deliver_envelope(start_block, checkpointer, tls_certificate_hash),
+            kind="filtered",
+            extract=filtered_block_of,
+        )
 
     def filtered_block_events(
         self,
@@ -232,9 +350,26 @@ class AsyncNetwork(_NetworkBase):
         timeout: float | None = None,
     ) -> AsyncBlockEvents[events_pb2.FilteredBlock]:
         """Async stream of filtered blocks."""
-        envelope = self._deliver_envelope(start_block, checkpointer, tls_certificate_hash)
-        return AsyncBlockEvents(
-            self._rpc.deliver("filtered", envelope, timeout=timeout), filtered_block_of
+        return self.new_filtered_block_events_request(
+            start_block=start_block,
+            checkpointer=checkpointer,
+            tls_certificate_hash=tls_certificate_hash,
+        ).events(timeout=timeout)
+
+    def new_block_and_private_data_events_request(
+        self,
+        *,
+        start_block: int | None = None,
+        checkpointer: Checkpoint | None = None,
+        tls_certificate_hash: bytes = b"",
+    ) -> AsyncBlockEventsRequest[events_pb2.BlockAndPrivateData]:
+        """Unsigned request for :meth:`block_and_private_data_events`, for offline signing."""
+        return AsyncBlockEventsRequest(
+            core=self._core,
+            rpc=self._rpc,
+            envelope=self._deliver_envelope(start_block, checkpointer, tls_certificate_hash),
+            kind="private",
+            extract=private_block_of,
         )
 
     def block_and_private_data_events(
@@ -246,7 +381,8 @@ class AsyncNetwork(_NetworkBase):
         timeout: float | None = None,
     ) -> AsyncBlockEvents[events_pb2.BlockAndPrivateData]:
         """Async stream of blocks with private data."""
-        envelope = self._deliver_envelope(start_block, checkpointer, tls_certificate_hash)
-        return AsyncBlockEvents(
-            self._rpc.deliver("private", envelope, timeout=timeout), private_block_of
-        )
+        return self.new_block_and_private_data_events_request(
+            start_block=start_block,
+            checkpointer=checkpointer,
+            tls_certificate_hash=tls_certificate_hash,
+        ).events(timeout=timeout)

@@ -9,16 +9,21 @@ from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import fabric_protos.common.policies_pb2 as _fabric_protos_common_policies_pb2
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class CollectionConfigPackage(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def config(self) -> _containers.RepeatedCompositeFieldContainer[CollectionConfig]: ...
     def __init__(self, *, config: typing.Iterable[CollectionConfig] | None = ...) -> None: ...
+
 class CollectionConfig(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def static_collection_config(self) -> StaticCollectionConfig: ...
-    def __init__(self, *, static_collection_config: StaticCollectionConfig | None = ...) -> None: ...
+    def __init__(
+        self, *, static_collection_config: StaticCollectionConfig | None = ...
+    ) -> None: ...
+
 class StaticCollectionConfig(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     name: builtins.str
@@ -31,9 +36,25 @@ class StaticCollectionConfig(_message.Message):
     member_only_write: builtins.bool
     @property
     def endorsement_policy(self) -> _fabric_protos_common_policies_pb2.ApplicationPolicy: ...
-    def __init__(self, *, name: builtins.str | None = ..., member_orgs_policy: CollectionPolicyConfig | None = ..., required_peer_count: builtins.int | None = ..., maximum_peer_count: builtins.int | None = ..., block_to_live: builtins.int | None = ..., member_only_read: builtins.bool | None = ..., member_only_write: builtins.bool | None = ..., endorsement_policy: _fabric_protos_common_policies_pb2.ApplicationPolicy | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        name: builtins.str | None = ...,
+        member_orgs_policy: CollectionPolicyConfig | None = ...,
+        required_peer_count: builtins.int | None = ...,
+        maximum_peer_count: builtins.int | None = ...,
+        block_to_live: builtins.int | None = ...,
+        member_only_read: builtins.bool | None = ...,
+        member_only_write: builtins.bool | None = ...,
+        endorsement_policy: _fabric_protos_common_policies_pb2.ApplicationPolicy | None = ...,
+    ) -> None: ...
+
 class CollectionPolicyConfig(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def signature_policy(self) -> _fabric_protos_common_policies_pb2.SignaturePolicyEnvelope: ...
-    def __init__(self, *, signature_policy: _fabric_protos_common_policies_pb2.SignaturePolicyEnvelope | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        signature_policy: _fabric_protos_common_policies_pb2.SignaturePolicyEnvelope | None = ...,
+    ) -> None: ...

@@ -9,6 +9,7 @@ from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import google.protobuf.timestamp_pb2 as _google_protobuf_timestamp_pb2
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class _StatusEnumTypeWrapper(_enum_type_wrapper.EnumTypeWrapper):
     UNKNOWN: builtins.int
     SUCCESS: builtins.int
@@ -19,6 +20,7 @@ class _StatusEnumTypeWrapper(_enum_type_wrapper.EnumTypeWrapper):
     INTERNAL_SERVER_ERROR: builtins.int
     NOT_IMPLEMENTED: builtins.int
     SERVICE_UNAVAILABLE: builtins.int
+
 Status: _StatusEnumTypeWrapper
 UNKNOWN: builtins.int
 SUCCESS: builtins.int
@@ -29,6 +31,7 @@ REQUEST_ENTITY_TOO_LARGE: builtins.int
 INTERNAL_SERVER_ERROR: builtins.int
 NOT_IMPLEMENTED: builtins.int
 SERVICE_UNAVAILABLE: builtins.int
+
 class _HeaderTypeEnumTypeWrapper(_enum_type_wrapper.EnumTypeWrapper):
     MESSAGE: builtins.int
     CONFIG: builtins.int
@@ -37,6 +40,7 @@ class _HeaderTypeEnumTypeWrapper(_enum_type_wrapper.EnumTypeWrapper):
     ORDERER_TRANSACTION: builtins.int
     DELIVER_SEEK_INFO: builtins.int
     CHAINCODE_PACKAGE: builtins.int
+
 HeaderType: _HeaderTypeEnumTypeWrapper
 MESSAGE: builtins.int
 CONFIG: builtins.int
@@ -45,44 +49,70 @@ ENDORSER_TRANSACTION: builtins.int
 ORDERER_TRANSACTION: builtins.int
 DELIVER_SEEK_INFO: builtins.int
 CHAINCODE_PACKAGE: builtins.int
+
 class _BlockMetadataIndexEnumTypeWrapper(_enum_type_wrapper.EnumTypeWrapper):
     SIGNATURES: builtins.int
     LAST_CONFIG: builtins.int
     TRANSACTIONS_FILTER: builtins.int
     ORDERER: builtins.int
     COMMIT_HASH: builtins.int
+
 BlockMetadataIndex: _BlockMetadataIndexEnumTypeWrapper
 SIGNATURES: builtins.int
 LAST_CONFIG: builtins.int
 TRANSACTIONS_FILTER: builtins.int
 ORDERER: builtins.int
 COMMIT_HASH: builtins.int
+
 class LastConfig(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     index: builtins.int
     def __init__(self, *, index: builtins.int | None = ...) -> None: ...
+
 class Metadata(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     value: builtins.bytes
     @property
     def signatures(self) -> _containers.RepeatedCompositeFieldContainer[MetadataSignature]: ...
-    def __init__(self, *, value: builtins.bytes | None = ..., signatures: typing.Iterable[MetadataSignature] | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        value: builtins.bytes | None = ...,
+        signatures: typing.Iterable[MetadataSignature] | None = ...,
+    ) -> None: ...
+
 class MetadataSignature(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     signature_header: builtins.bytes
     signature: builtins.bytes
     identifier_header: builtins.bytes
-    def __init__(self, *, signature_header: builtins.bytes | None = ..., signature: builtins.bytes | None = ..., identifier_header: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        signature_header: builtins.bytes | None = ...,
+        signature: builtins.bytes | None = ...,
+        identifier_header: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class IdentifierHeader(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     identifier: builtins.int
     nonce: builtins.bytes
-    def __init__(self, *, identifier: builtins.int | None = ..., nonce: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self, *, identifier: builtins.int | None = ..., nonce: builtins.bytes | None = ...
+    ) -> None: ...
+
 class Header(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     channel_header: builtins.bytes
     signature_header: builtins.bytes
-    def __init__(self, *, channel_header: builtins.bytes | None = ..., signature_header: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        channel_header: builtins.bytes | None = ...,
+        signature_header: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class ChannelHeader(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     type: builtins.int
@@ -94,23 +124,44 @@ class ChannelHeader(_message.Message):
     epoch: builtins.int
     extension: builtins.bytes
     tls_cert_hash: builtins.bytes
-    def __init__(self, *, type: builtins.int | None = ..., version: builtins.int | None = ..., timestamp: _google_protobuf_timestamp_pb2.Timestamp | None = ..., channel_id: builtins.str | None = ..., tx_id: builtins.str | None = ..., epoch: builtins.int | None = ..., extension: builtins.bytes | None = ..., tls_cert_hash: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        type: builtins.int | None = ...,
+        version: builtins.int | None = ...,
+        timestamp: _google_protobuf_timestamp_pb2.Timestamp | None = ...,
+        channel_id: builtins.str | None = ...,
+        tx_id: builtins.str | None = ...,
+        epoch: builtins.int | None = ...,
+        extension: builtins.bytes | None = ...,
+        tls_cert_hash: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class SignatureHeader(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     creator: builtins.bytes
     nonce: builtins.bytes
-    def __init__(self, *, creator: builtins.bytes | None = ..., nonce: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self, *, creator: builtins.bytes | None = ..., nonce: builtins.bytes | None = ...
+    ) -> None: ...
+
 class Payload(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def header(self) -> Header: ...
     data: builtins.bytes
-    def __init__(self, *, header: Header | None = ..., data: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self, *, header: Header | None = ..., data: builtins.bytes | None = ...
+    ) -> None: ...
+
 class Envelope(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     payload: builtins.bytes
     signature: builtins.bytes
-    def __init__(self, *, payload: builtins.bytes | None = ..., signature: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self, *, payload: builtins.bytes | None = ..., signature: builtins.bytes | None = ...
+    ) -> None: ...
+
 class Block(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
@@ -119,26 +170,47 @@ class Block(_message.Message):
     def data(self) -> BlockData: ...
     @property
     def metadata(self) -> BlockMetadata: ...
-    def __init__(self, *, header: BlockHeader | None = ..., data: BlockData | None = ..., metadata: BlockMetadata | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        header: BlockHeader | None = ...,
+        data: BlockData | None = ...,
+        metadata: BlockMetadata | None = ...,
+    ) -> None: ...
+
 class BlockHeader(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     number: builtins.int
     previous_hash: builtins.bytes
     data_hash: builtins.bytes
-    def __init__(self, *, number: builtins.int | None = ..., previous_hash: builtins.bytes | None = ..., data_hash: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        number: builtins.int | None = ...,
+        previous_hash: builtins.bytes | None = ...,
+        data_hash: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class BlockData(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def data(self) -> _containers.RepeatedScalarFieldContainer[builtins.bytes]: ...
     def __init__(self, *, data: typing.Iterable[builtins.bytes] | None = ...) -> None: ...
+
 class BlockMetadata(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def metadata(self) -> _containers.RepeatedScalarFieldContainer[builtins.bytes]: ...
     def __init__(self, *, metadata: typing.Iterable[builtins.bytes] | None = ...) -> None: ...
+
 class OrdererBlockMetadata(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def last_config(self) -> LastConfig: ...
     consenter_metadata: builtins.bytes
-    def __init__(self, *, last_config: LastConfig | None = ..., consenter_metadata: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        last_config: LastConfig | None = ...,
+        consenter_metadata: builtins.bytes | None = ...,
+    ) -> None: ...

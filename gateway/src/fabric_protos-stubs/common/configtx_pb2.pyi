@@ -10,25 +10,41 @@ import fabric_protos.common.common_pb2 as _fabric_protos_common_common_pb2
 import fabric_protos.common.policies_pb2 as _fabric_protos_common_policies_pb2
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class ConfigEnvelope(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def config(self) -> Config: ...
     @property
     def last_update(self) -> _fabric_protos_common_common_pb2.Envelope: ...
-    def __init__(self, *, config: Config | None = ..., last_update: _fabric_protos_common_common_pb2.Envelope | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        config: Config | None = ...,
+        last_update: _fabric_protos_common_common_pb2.Envelope | None = ...,
+    ) -> None: ...
+
 class Config(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     sequence: builtins.int
     @property
     def channel_group(self) -> ConfigGroup: ...
-    def __init__(self, *, sequence: builtins.int | None = ..., channel_group: ConfigGroup | None = ...) -> None: ...
+    def __init__(
+        self, *, sequence: builtins.int | None = ..., channel_group: ConfigGroup | None = ...
+    ) -> None: ...
+
 class ConfigUpdateEnvelope(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     config_update: builtins.bytes
     @property
     def signatures(self) -> _containers.RepeatedCompositeFieldContainer[ConfigSignature]: ...
-    def __init__(self, *, config_update: builtins.bytes | None = ..., signatures: typing.Iterable[ConfigSignature] | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        config_update: builtins.bytes | None = ...,
+        signatures: typing.Iterable[ConfigSignature] | None = ...,
+    ) -> None: ...
+
 class ConfigUpdate(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     channel_id: builtins.str
@@ -38,7 +54,15 @@ class ConfigUpdate(_message.Message):
     def write_set(self) -> ConfigGroup: ...
     @property
     def isolated_data(self) -> _containers.ScalarMap[builtins.str, builtins.bytes]: ...
-    def __init__(self, *, channel_id: builtins.str | None = ..., read_set: ConfigGroup | None = ..., write_set: ConfigGroup | None = ..., isolated_data: typing.Mapping[builtins.str, builtins.bytes] | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        channel_id: builtins.str | None = ...,
+        read_set: ConfigGroup | None = ...,
+        write_set: ConfigGroup | None = ...,
+        isolated_data: typing.Mapping[builtins.str, builtins.bytes] | None = ...,
+    ) -> None: ...
+
 class ConfigGroup(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     version: builtins.int
@@ -49,22 +73,50 @@ class ConfigGroup(_message.Message):
     @property
     def policies(self) -> _containers.MessageMap[builtins.str, ConfigPolicy]: ...
     mod_policy: builtins.str
-    def __init__(self, *, version: builtins.int | None = ..., groups: typing.Mapping[builtins.str, ConfigGroup] | None = ..., values: typing.Mapping[builtins.str, ConfigValue] | None = ..., policies: typing.Mapping[builtins.str, ConfigPolicy] | None = ..., mod_policy: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        version: builtins.int | None = ...,
+        groups: typing.Mapping[builtins.str, ConfigGroup] | None = ...,
+        values: typing.Mapping[builtins.str, ConfigValue] | None = ...,
+        policies: typing.Mapping[builtins.str, ConfigPolicy] | None = ...,
+        mod_policy: builtins.str | None = ...,
+    ) -> None: ...
+
 class ConfigValue(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     version: builtins.int
     value: builtins.bytes
     mod_policy: builtins.str
-    def __init__(self, *, version: builtins.int | None = ..., value: builtins.bytes | None = ..., mod_policy: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        version: builtins.int | None = ...,
+        value: builtins.bytes | None = ...,
+        mod_policy: builtins.str | None = ...,
+    ) -> None: ...
+
 class ConfigPolicy(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     version: builtins.int
     @property
     def policy(self) -> _fabric_protos_common_policies_pb2.Policy: ...
     mod_policy: builtins.str
-    def __init__(self, *, version: builtins.int | None = ..., policy: _fabric_protos_common_policies_pb2.Policy | None = ..., mod_policy: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        version: builtins.int | None = ...,
+        policy: _fabric_protos_common_policies_pb2.Policy | None = ...,
+        mod_policy: builtins.str | None = ...,
+    ) -> None: ...
+
 class ConfigSignature(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     signature_header: builtins.bytes
     signature: builtins.bytes
-    def __init__(self, *, signature_header: builtins.bytes | None = ..., signature: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        signature_header: builtins.bytes | None = ...,
+        signature: builtins.bytes | None = ...,
+    ) -> None: ...

@@ -8,19 +8,23 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class HashingAlgorithm(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     name: builtins.str
     def __init__(self, *, name: builtins.str | None = ...) -> None: ...
+
 class BlockDataHashingStructure(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     width: builtins.int
     def __init__(self, *, width: builtins.int | None = ...) -> None: ...
+
 class OrdererAddresses(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def addresses(self) -> _containers.RepeatedScalarFieldContainer[builtins.str]: ...
     def __init__(self, *, addresses: typing.Iterable[builtins.str] | None = ...) -> None: ...
+
 class Consenter(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     id: builtins.int
@@ -30,21 +34,37 @@ class Consenter(_message.Message):
     identity: builtins.bytes
     client_tls_cert: builtins.bytes
     server_tls_cert: builtins.bytes
-    def __init__(self, *, id: builtins.int | None = ..., host: builtins.str | None = ..., port: builtins.int | None = ..., msp_id: builtins.str | None = ..., identity: builtins.bytes | None = ..., client_tls_cert: builtins.bytes | None = ..., server_tls_cert: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: builtins.int | None = ...,
+        host: builtins.str | None = ...,
+        port: builtins.int | None = ...,
+        msp_id: builtins.str | None = ...,
+        identity: builtins.bytes | None = ...,
+        client_tls_cert: builtins.bytes | None = ...,
+        server_tls_cert: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class Orderers(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def consenter_mapping(self) -> _containers.RepeatedCompositeFieldContainer[Consenter]: ...
     def __init__(self, *, consenter_mapping: typing.Iterable[Consenter] | None = ...) -> None: ...
+
 class Consortium(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     name: builtins.str
     def __init__(self, *, name: builtins.str | None = ...) -> None: ...
+
 class Capabilities(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def capabilities(self) -> _containers.MessageMap[builtins.str, Capability]: ...
-    def __init__(self, *, capabilities: typing.Mapping[builtins.str, Capability] | None = ...) -> None: ...
+    def __init__(
+        self, *, capabilities: typing.Mapping[builtins.str, Capability] | None = ...
+    ) -> None: ...
+
 class Capability(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     def __init__(self) -> None: ...

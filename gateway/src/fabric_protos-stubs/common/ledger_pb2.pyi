@@ -8,6 +8,7 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class BlockchainInfo(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     height: builtins.int
@@ -15,7 +16,15 @@ class BlockchainInfo(_message.Message):
     previousBlockHash: builtins.bytes
     @property
     def bootstrappingSnapshotInfo(self) -> BootstrappingSnapshotInfo: ...
-    def __init__(self, *, height: builtins.int | None = ..., currentBlockHash: builtins.bytes | None = ..., previousBlockHash: builtins.bytes | None = ..., bootstrappingSnapshotInfo: BootstrappingSnapshotInfo | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        height: builtins.int | None = ...,
+        currentBlockHash: builtins.bytes | None = ...,
+        previousBlockHash: builtins.bytes | None = ...,
+        bootstrappingSnapshotInfo: BootstrappingSnapshotInfo | None = ...,
+    ) -> None: ...
+
 class BootstrappingSnapshotInfo(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     lastBlockInSnapshot: builtins.int

@@ -9,6 +9,7 @@ from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import fabric_protos.msp.msp_principal_pb2 as _fabric_protos_msp_msp_principal_pb2
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class Policy(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     class _PolicyTypeEnumTypeWrapper(_enum_type_wrapper.EnumTypeWrapper):
@@ -16,6 +17,7 @@ class Policy(_message.Message):
         SIGNATURE: builtins.int
         MSP: builtins.int
         IMPLICIT_META: builtins.int
+
     PolicyType: _PolicyTypeEnumTypeWrapper
     UNKNOWN: builtins.int
     SIGNATURE: builtins.int
@@ -23,15 +25,29 @@ class Policy(_message.Message):
     IMPLICIT_META: builtins.int
     type: builtins.int
     value: builtins.bytes
-    def __init__(self, *, type: builtins.int | None = ..., value: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self, *, type: builtins.int | None = ..., value: builtins.bytes | None = ...
+    ) -> None: ...
+
 class SignaturePolicyEnvelope(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     version: builtins.int
     @property
     def rule(self) -> SignaturePolicy: ...
     @property
-    def identities(self) -> _containers.RepeatedCompositeFieldContainer[_fabric_protos_msp_msp_principal_pb2.MSPPrincipal]: ...
-    def __init__(self, *, version: builtins.int | None = ..., rule: SignaturePolicy | None = ..., identities: typing.Iterable[_fabric_protos_msp_msp_principal_pb2.MSPPrincipal] | None = ...) -> None: ...
+    def identities(
+        self,
+    ) -> _containers.RepeatedCompositeFieldContainer[
+        _fabric_protos_msp_msp_principal_pb2.MSPPrincipal
+    ]: ...
+    def __init__(
+        self,
+        *,
+        version: builtins.int | None = ...,
+        rule: SignaturePolicy | None = ...,
+        identities: typing.Iterable[_fabric_protos_msp_msp_principal_pb2.MSPPrincipal] | None = ...,
+    ) -> None: ...
+
 class SignaturePolicy(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     class NOutOf(_message.Message):
@@ -39,27 +55,45 @@ class SignaturePolicy(_message.Message):
         n: builtins.int
         @property
         def rules(self) -> _containers.RepeatedCompositeFieldContainer[SignaturePolicy]: ...
-        def __init__(self, *, n: builtins.int | None = ..., rules: typing.Iterable[SignaturePolicy] | None = ...) -> None: ...
+        def __init__(
+            self,
+            *,
+            n: builtins.int | None = ...,
+            rules: typing.Iterable[SignaturePolicy] | None = ...,
+        ) -> None: ...
+
     signed_by: builtins.int
     @property
     def n_out_of(self) -> SignaturePolicy.NOutOf: ...
-    def __init__(self, *, signed_by: builtins.int | None = ..., n_out_of: SignaturePolicy.NOutOf | None = ...) -> None: ...
+    def __init__(
+        self, *, signed_by: builtins.int | None = ..., n_out_of: SignaturePolicy.NOutOf | None = ...
+    ) -> None: ...
+
 class ImplicitMetaPolicy(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     class _RuleEnumTypeWrapper(_enum_type_wrapper.EnumTypeWrapper):
         ANY: builtins.int
         ALL: builtins.int
         MAJORITY: builtins.int
+
     Rule: _RuleEnumTypeWrapper
     ANY: builtins.int
     ALL: builtins.int
     MAJORITY: builtins.int
     sub_policy: builtins.str
     rule: builtins.int
-    def __init__(self, *, sub_policy: builtins.str | None = ..., rule: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self, *, sub_policy: builtins.str | None = ..., rule: builtins.int | None = ...
+    ) -> None: ...
+
 class ApplicationPolicy(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def signature_policy(self) -> SignaturePolicyEnvelope: ...
     channel_config_policy_reference: builtins.str
-    def __init__(self, *, signature_policy: SignaturePolicyEnvelope | None = ..., channel_config_policy_reference: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        signature_policy: SignaturePolicyEnvelope | None = ...,
+        channel_config_policy_reference: builtins.str | None = ...,
+    ) -> None: ...

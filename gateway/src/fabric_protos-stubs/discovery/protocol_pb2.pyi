@@ -11,28 +11,42 @@ import fabric_protos.msp.msp_config_pb2 as _fabric_protos_msp_msp_config_pb2
 import fabric_protos.peer.proposal_response_pb2 as _fabric_protos_peer_proposal_response_pb2
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class SignedRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     payload: builtins.bytes
     signature: builtins.bytes
-    def __init__(self, *, payload: builtins.bytes | None = ..., signature: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self, *, payload: builtins.bytes | None = ..., signature: builtins.bytes | None = ...
+    ) -> None: ...
+
 class Request(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def authentication(self) -> AuthInfo: ...
     @property
     def queries(self) -> _containers.RepeatedCompositeFieldContainer[Query]: ...
-    def __init__(self, *, authentication: AuthInfo | None = ..., queries: typing.Iterable[Query] | None = ...) -> None: ...
+    def __init__(
+        self, *, authentication: AuthInfo | None = ..., queries: typing.Iterable[Query] | None = ...
+    ) -> None: ...
+
 class Response(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def results(self) -> _containers.RepeatedCompositeFieldContainer[QueryResult]: ...
     def __init__(self, *, results: typing.Iterable[QueryResult] | None = ...) -> None: ...
+
 class AuthInfo(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     client_identity: builtins.bytes
     client_tls_cert_hash: builtins.bytes
-    def __init__(self, *, client_identity: builtins.bytes | None = ..., client_tls_cert_hash: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        client_identity: builtins.bytes | None = ...,
+        client_tls_cert_hash: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class Query(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     channel: builtins.str
@@ -44,7 +58,16 @@ class Query(_message.Message):
     def cc_query(self) -> ChaincodeQuery: ...
     @property
     def local_peers(self) -> LocalPeerQuery: ...
-    def __init__(self, *, channel: builtins.str | None = ..., config_query: ConfigQuery | None = ..., peer_query: PeerMembershipQuery | None = ..., cc_query: ChaincodeQuery | None = ..., local_peers: LocalPeerQuery | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        channel: builtins.str | None = ...,
+        config_query: ConfigQuery | None = ...,
+        peer_query: PeerMembershipQuery | None = ...,
+        cc_query: ChaincodeQuery | None = ...,
+        local_peers: LocalPeerQuery | None = ...,
+    ) -> None: ...
+
 class QueryResult(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
@@ -55,40 +78,78 @@ class QueryResult(_message.Message):
     def cc_query_res(self) -> ChaincodeQueryResult: ...
     @property
     def members(self) -> PeerMembershipResult: ...
-    def __init__(self, *, error: Error | None = ..., config_result: ConfigResult | None = ..., cc_query_res: ChaincodeQueryResult | None = ..., members: PeerMembershipResult | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        error: Error | None = ...,
+        config_result: ConfigResult | None = ...,
+        cc_query_res: ChaincodeQueryResult | None = ...,
+        members: PeerMembershipResult | None = ...,
+    ) -> None: ...
+
 class ConfigQuery(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     def __init__(self) -> None: ...
+
 class ConfigResult(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
-    def msps(self) -> _containers.MessageMap[builtins.str, _fabric_protos_msp_msp_config_pb2.FabricMSPConfig]: ...
+    def msps(
+        self,
+    ) -> _containers.MessageMap[
+        builtins.str, _fabric_protos_msp_msp_config_pb2.FabricMSPConfig
+    ]: ...
     @property
     def orderers(self) -> _containers.MessageMap[builtins.str, Endpoints]: ...
-    def __init__(self, *, msps: typing.Mapping[builtins.str, _fabric_protos_msp_msp_config_pb2.FabricMSPConfig] | None = ..., orderers: typing.Mapping[builtins.str, Endpoints] | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        msps: typing.Mapping[builtins.str, _fabric_protos_msp_msp_config_pb2.FabricMSPConfig]
+        | None = ...,
+        orderers: typing.Mapping[builtins.str, Endpoints] | None = ...,
+    ) -> None: ...
+
 class PeerMembershipQuery(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def filter(self) -> _fabric_protos_peer_proposal_response_pb2.ChaincodeInterest: ...
-    def __init__(self, *, filter: _fabric_protos_peer_proposal_response_pb2.ChaincodeInterest | None = ...) -> None: ...
+    def __init__(
+        self, *, filter: _fabric_protos_peer_proposal_response_pb2.ChaincodeInterest | None = ...
+    ) -> None: ...
+
 class PeerMembershipResult(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def peers_by_org(self) -> _containers.MessageMap[builtins.str, Peers]: ...
-    def __init__(self, *, peers_by_org: typing.Mapping[builtins.str, Peers] | None = ...) -> None: ...
+    def __init__(
+        self, *, peers_by_org: typing.Mapping[builtins.str, Peers] | None = ...
+    ) -> None: ...
+
 class ChaincodeQuery(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
-    def interests(self) -> _containers.RepeatedCompositeFieldContainer[_fabric_protos_peer_proposal_response_pb2.ChaincodeInterest]: ...
-    def __init__(self, *, interests: typing.Iterable[_fabric_protos_peer_proposal_response_pb2.ChaincodeInterest] | None = ...) -> None: ...
+    def interests(
+        self,
+    ) -> _containers.RepeatedCompositeFieldContainer[
+        _fabric_protos_peer_proposal_response_pb2.ChaincodeInterest
+    ]: ...
+    def __init__(
+        self,
+        *,
+        interests: typing.Iterable[_fabric_protos_peer_proposal_response_pb2.ChaincodeInterest]
+        | None = ...,
+    ) -> None: ...
+
 class ChaincodeQueryResult(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def content(self) -> _containers.RepeatedCompositeFieldContainer[EndorsementDescriptor]: ...
     def __init__(self, *, content: typing.Iterable[EndorsementDescriptor] | None = ...) -> None: ...
+
 class LocalPeerQuery(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     def __init__(self) -> None: ...
+
 class EndorsementDescriptor(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     chaincode: builtins.str
@@ -96,17 +157,28 @@ class EndorsementDescriptor(_message.Message):
     def endorsers_by_groups(self) -> _containers.MessageMap[builtins.str, Peers]: ...
     @property
     def layouts(self) -> _containers.RepeatedCompositeFieldContainer[Layout]: ...
-    def __init__(self, *, chaincode: builtins.str | None = ..., endorsers_by_groups: typing.Mapping[builtins.str, Peers] | None = ..., layouts: typing.Iterable[Layout] | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        chaincode: builtins.str | None = ...,
+        endorsers_by_groups: typing.Mapping[builtins.str, Peers] | None = ...,
+        layouts: typing.Iterable[Layout] | None = ...,
+    ) -> None: ...
+
 class Layout(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def quantities_by_group(self) -> _containers.ScalarMap[builtins.str, builtins.int]: ...
-    def __init__(self, *, quantities_by_group: typing.Mapping[builtins.str, builtins.int] | None = ...) -> None: ...
+    def __init__(
+        self, *, quantities_by_group: typing.Mapping[builtins.str, builtins.int] | None = ...
+    ) -> None: ...
+
 class Peers(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def peers(self) -> _containers.RepeatedCompositeFieldContainer[Peer]: ...
     def __init__(self, *, peers: typing.Iterable[Peer] | None = ...) -> None: ...
+
 class Peer(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
@@ -114,18 +186,29 @@ class Peer(_message.Message):
     @property
     def membership_info(self) -> _fabric_protos_gossip_message_pb2.Envelope: ...
     identity: builtins.bytes
-    def __init__(self, *, state_info: _fabric_protos_gossip_message_pb2.Envelope | None = ..., membership_info: _fabric_protos_gossip_message_pb2.Envelope | None = ..., identity: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        state_info: _fabric_protos_gossip_message_pb2.Envelope | None = ...,
+        membership_info: _fabric_protos_gossip_message_pb2.Envelope | None = ...,
+        identity: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class Error(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     content: builtins.str
     def __init__(self, *, content: builtins.str | None = ...) -> None: ...
+
 class Endpoints(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def endpoint(self) -> _containers.RepeatedCompositeFieldContainer[Endpoint]: ...
     def __init__(self, *, endpoint: typing.Iterable[Endpoint] | None = ...) -> None: ...
+
 class Endpoint(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     host: builtins.str
     port: builtins.int
-    def __init__(self, *, host: builtins.str | None = ..., port: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self, *, host: builtins.str | None = ..., port: builtins.int | None = ...
+    ) -> None: ...

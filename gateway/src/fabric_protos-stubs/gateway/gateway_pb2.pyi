@@ -13,6 +13,7 @@ import fabric_protos.peer.proposal_pb2 as _fabric_protos_peer_proposal_pb2
 import fabric_protos.peer.proposal_response_pb2 as _fabric_protos_peer_proposal_response_pb2
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class EndorseRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     transaction_id: builtins.str
@@ -21,38 +22,70 @@ class EndorseRequest(_message.Message):
     def proposed_transaction(self) -> _fabric_protos_peer_proposal_pb2.SignedProposal: ...
     @property
     def endorsing_organizations(self) -> _containers.RepeatedScalarFieldContainer[builtins.str]: ...
-    def __init__(self, *, transaction_id: builtins.str | None = ..., channel_id: builtins.str | None = ..., proposed_transaction: _fabric_protos_peer_proposal_pb2.SignedProposal | None = ..., endorsing_organizations: typing.Iterable[builtins.str] | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        transaction_id: builtins.str | None = ...,
+        channel_id: builtins.str | None = ...,
+        proposed_transaction: _fabric_protos_peer_proposal_pb2.SignedProposal | None = ...,
+        endorsing_organizations: typing.Iterable[builtins.str] | None = ...,
+    ) -> None: ...
+
 class EndorseResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def prepared_transaction(self) -> _fabric_protos_common_common_pb2.Envelope: ...
-    def __init__(self, *, prepared_transaction: _fabric_protos_common_common_pb2.Envelope | None = ...) -> None: ...
+    def __init__(
+        self, *, prepared_transaction: _fabric_protos_common_common_pb2.Envelope | None = ...
+    ) -> None: ...
+
 class SubmitRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     transaction_id: builtins.str
     channel_id: builtins.str
     @property
     def prepared_transaction(self) -> _fabric_protos_common_common_pb2.Envelope: ...
-    def __init__(self, *, transaction_id: builtins.str | None = ..., channel_id: builtins.str | None = ..., prepared_transaction: _fabric_protos_common_common_pb2.Envelope | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        transaction_id: builtins.str | None = ...,
+        channel_id: builtins.str | None = ...,
+        prepared_transaction: _fabric_protos_common_common_pb2.Envelope | None = ...,
+    ) -> None: ...
+
 class SubmitResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     def __init__(self) -> None: ...
+
 class SignedCommitStatusRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     request: builtins.bytes
     signature: builtins.bytes
-    def __init__(self, *, request: builtins.bytes | None = ..., signature: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self, *, request: builtins.bytes | None = ..., signature: builtins.bytes | None = ...
+    ) -> None: ...
+
 class CommitStatusRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     transaction_id: builtins.str
     channel_id: builtins.str
     identity: builtins.bytes
-    def __init__(self, *, transaction_id: builtins.str | None = ..., channel_id: builtins.str | None = ..., identity: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        transaction_id: builtins.str | None = ...,
+        channel_id: builtins.str | None = ...,
+        identity: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class CommitStatusResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     result: builtins.int
     block_number: builtins.int
-    def __init__(self, *, result: builtins.int | None = ..., block_number: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self, *, result: builtins.int | None = ..., block_number: builtins.int | None = ...
+    ) -> None: ...
+
 class EvaluateRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     transaction_id: builtins.str
@@ -61,17 +94,31 @@ class EvaluateRequest(_message.Message):
     def proposed_transaction(self) -> _fabric_protos_peer_proposal_pb2.SignedProposal: ...
     @property
     def target_organizations(self) -> _containers.RepeatedScalarFieldContainer[builtins.str]: ...
-    def __init__(self, *, transaction_id: builtins.str | None = ..., channel_id: builtins.str | None = ..., proposed_transaction: _fabric_protos_peer_proposal_pb2.SignedProposal | None = ..., target_organizations: typing.Iterable[builtins.str] | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        transaction_id: builtins.str | None = ...,
+        channel_id: builtins.str | None = ...,
+        proposed_transaction: _fabric_protos_peer_proposal_pb2.SignedProposal | None = ...,
+        target_organizations: typing.Iterable[builtins.str] | None = ...,
+    ) -> None: ...
+
 class EvaluateResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def result(self) -> _fabric_protos_peer_proposal_response_pb2.Response: ...
-    def __init__(self, *, result: _fabric_protos_peer_proposal_response_pb2.Response | None = ...) -> None: ...
+    def __init__(
+        self, *, result: _fabric_protos_peer_proposal_response_pb2.Response | None = ...
+    ) -> None: ...
+
 class SignedChaincodeEventsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     request: builtins.bytes
     signature: builtins.bytes
-    def __init__(self, *, request: builtins.bytes | None = ..., signature: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self, *, request: builtins.bytes | None = ..., signature: builtins.bytes | None = ...
+    ) -> None: ...
+
 class ChaincodeEventsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     channel_id: builtins.str
@@ -80,19 +127,46 @@ class ChaincodeEventsRequest(_message.Message):
     @property
     def start_position(self) -> _fabric_protos_orderer_ab_pb2.SeekPosition: ...
     after_transaction_id: builtins.str
-    def __init__(self, *, channel_id: builtins.str | None = ..., chaincode_id: builtins.str | None = ..., identity: builtins.bytes | None = ..., start_position: _fabric_protos_orderer_ab_pb2.SeekPosition | None = ..., after_transaction_id: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        channel_id: builtins.str | None = ...,
+        chaincode_id: builtins.str | None = ...,
+        identity: builtins.bytes | None = ...,
+        start_position: _fabric_protos_orderer_ab_pb2.SeekPosition | None = ...,
+        after_transaction_id: builtins.str | None = ...,
+    ) -> None: ...
+
 class ChaincodeEventsResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
-    def events(self) -> _containers.RepeatedCompositeFieldContainer[_fabric_protos_peer_chaincode_event_pb2.ChaincodeEvent]: ...
+    def events(
+        self,
+    ) -> _containers.RepeatedCompositeFieldContainer[
+        _fabric_protos_peer_chaincode_event_pb2.ChaincodeEvent
+    ]: ...
     block_number: builtins.int
-    def __init__(self, *, events: typing.Iterable[_fabric_protos_peer_chaincode_event_pb2.ChaincodeEvent] | None = ..., block_number: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        events: typing.Iterable[_fabric_protos_peer_chaincode_event_pb2.ChaincodeEvent]
+        | None = ...,
+        block_number: builtins.int | None = ...,
+    ) -> None: ...
+
 class ErrorDetail(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     address: builtins.str
     msp_id: builtins.str
     message: builtins.str
-    def __init__(self, *, address: builtins.str | None = ..., msp_id: builtins.str | None = ..., message: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        address: builtins.str | None = ...,
+        msp_id: builtins.str | None = ...,
+        message: builtins.str | None = ...,
+    ) -> None: ...
+
 class ProposedTransaction(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     transaction_id: builtins.str
@@ -100,10 +174,22 @@ class ProposedTransaction(_message.Message):
     def proposal(self) -> _fabric_protos_peer_proposal_pb2.SignedProposal: ...
     @property
     def endorsing_organizations(self) -> _containers.RepeatedScalarFieldContainer[builtins.str]: ...
-    def __init__(self, *, transaction_id: builtins.str | None = ..., proposal: _fabric_protos_peer_proposal_pb2.SignedProposal | None = ..., endorsing_organizations: typing.Iterable[builtins.str] | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        transaction_id: builtins.str | None = ...,
+        proposal: _fabric_protos_peer_proposal_pb2.SignedProposal | None = ...,
+        endorsing_organizations: typing.Iterable[builtins.str] | None = ...,
+    ) -> None: ...
+
 class PreparedTransaction(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     transaction_id: builtins.str
     @property
     def envelope(self) -> _fabric_protos_common_common_pb2.Envelope: ...
-    def __init__(self, *, transaction_id: builtins.str | None = ..., envelope: _fabric_protos_common_common_pb2.Envelope | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        transaction_id: builtins.str | None = ...,
+        envelope: _fabric_protos_common_common_pb2.Envelope | None = ...,
+    ) -> None: ...

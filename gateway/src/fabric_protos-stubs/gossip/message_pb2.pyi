@@ -9,30 +9,44 @@ from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import fabric_protos.peer.collection_pb2 as _fabric_protos_peer_collection_pb2
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class _PullMsgTypeEnumTypeWrapper(_enum_type_wrapper.EnumTypeWrapper):
     UNDEFINED: builtins.int
     BLOCK_MSG: builtins.int
     IDENTITY_MSG: builtins.int
+
 PullMsgType: _PullMsgTypeEnumTypeWrapper
 UNDEFINED: builtins.int
 BLOCK_MSG: builtins.int
 IDENTITY_MSG: builtins.int
+
 class Envelope(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     payload: builtins.bytes
     signature: builtins.bytes
     @property
     def secret_envelope(self) -> SecretEnvelope: ...
-    def __init__(self, *, payload: builtins.bytes | None = ..., signature: builtins.bytes | None = ..., secret_envelope: SecretEnvelope | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        payload: builtins.bytes | None = ...,
+        signature: builtins.bytes | None = ...,
+        secret_envelope: SecretEnvelope | None = ...,
+    ) -> None: ...
+
 class SecretEnvelope(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     payload: builtins.bytes
     signature: builtins.bytes
-    def __init__(self, *, payload: builtins.bytes | None = ..., signature: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self, *, payload: builtins.bytes | None = ..., signature: builtins.bytes | None = ...
+    ) -> None: ...
+
 class Secret(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     internalEndpoint: builtins.str
     def __init__(self, *, internalEndpoint: builtins.str | None = ...) -> None: ...
+
 class GossipMessage(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     class _TagEnumTypeWrapper(_enum_type_wrapper.EnumTypeWrapper):
@@ -42,6 +56,7 @@ class GossipMessage(_message.Message):
         CHAN_ONLY: builtins.int
         CHAN_AND_ORG: builtins.int
         CHAN_OR_ORG: builtins.int
+
     Tag: _TagEnumTypeWrapper
     UNDEFINED: builtins.int
     EMPTY: builtins.int
@@ -94,7 +109,35 @@ class GossipMessage(_message.Message):
     def privateRes(self) -> RemotePvtDataResponse: ...
     @property
     def private_data(self) -> PrivateDataMessage: ...
-    def __init__(self, *, nonce: builtins.int | None = ..., channel: builtins.bytes | None = ..., tag: builtins.int | None = ..., alive_msg: AliveMessage | None = ..., mem_req: MembershipRequest | None = ..., mem_res: MembershipResponse | None = ..., data_msg: DataMessage | None = ..., hello: GossipHello | None = ..., data_dig: DataDigest | None = ..., data_req: DataRequest | None = ..., data_update: DataUpdate | None = ..., empty: Empty | None = ..., conn: ConnEstablish | None = ..., state_info: StateInfo | None = ..., state_snapshot: StateInfoSnapshot | None = ..., state_info_pull_req: StateInfoPullRequest | None = ..., state_request: RemoteStateRequest | None = ..., state_response: RemoteStateResponse | None = ..., leadership_msg: LeadershipMessage | None = ..., peer_identity: PeerIdentity | None = ..., ack: Acknowledgement | None = ..., privateReq: RemotePvtDataRequest | None = ..., privateRes: RemotePvtDataResponse | None = ..., private_data: PrivateDataMessage | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        nonce: builtins.int | None = ...,
+        channel: builtins.bytes | None = ...,
+        tag: builtins.int | None = ...,
+        alive_msg: AliveMessage | None = ...,
+        mem_req: MembershipRequest | None = ...,
+        mem_res: MembershipResponse | None = ...,
+        data_msg: DataMessage | None = ...,
+        hello: GossipHello | None = ...,
+        data_dig: DataDigest | None = ...,
+        data_req: DataRequest | None = ...,
+        data_update: DataUpdate | None = ...,
+        empty: Empty | None = ...,
+        conn: ConnEstablish | None = ...,
+        state_info: StateInfo | None = ...,
+        state_snapshot: StateInfoSnapshot | None = ...,
+        state_info_pull_req: StateInfoPullRequest | None = ...,
+        state_request: RemoteStateRequest | None = ...,
+        state_response: RemoteStateResponse | None = ...,
+        leadership_msg: LeadershipMessage | None = ...,
+        peer_identity: PeerIdentity | None = ...,
+        ack: Acknowledgement | None = ...,
+        privateReq: RemotePvtDataRequest | None = ...,
+        privateRes: RemotePvtDataResponse | None = ...,
+        private_data: PrivateDataMessage | None = ...,
+    ) -> None: ...
+
 class StateInfo(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
@@ -103,80 +146,149 @@ class StateInfo(_message.Message):
     channel_MAC: builtins.bytes
     @property
     def properties(self) -> Properties: ...
-    def __init__(self, *, timestamp: PeerTime | None = ..., pki_id: builtins.bytes | None = ..., channel_MAC: builtins.bytes | None = ..., properties: Properties | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        timestamp: PeerTime | None = ...,
+        pki_id: builtins.bytes | None = ...,
+        channel_MAC: builtins.bytes | None = ...,
+        properties: Properties | None = ...,
+    ) -> None: ...
+
 class Properties(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     ledger_height: builtins.int
     left_channel: builtins.bool
     @property
     def chaincodes(self) -> _containers.RepeatedCompositeFieldContainer[Chaincode]: ...
-    def __init__(self, *, ledger_height: builtins.int | None = ..., left_channel: builtins.bool | None = ..., chaincodes: typing.Iterable[Chaincode] | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        ledger_height: builtins.int | None = ...,
+        left_channel: builtins.bool | None = ...,
+        chaincodes: typing.Iterable[Chaincode] | None = ...,
+    ) -> None: ...
+
 class StateInfoSnapshot(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def elements(self) -> _containers.RepeatedCompositeFieldContainer[Envelope]: ...
     def __init__(self, *, elements: typing.Iterable[Envelope] | None = ...) -> None: ...
+
 class StateInfoPullRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     channel_MAC: builtins.bytes
     def __init__(self, *, channel_MAC: builtins.bytes | None = ...) -> None: ...
+
 class ConnEstablish(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     pki_id: builtins.bytes
     identity: builtins.bytes
     tls_cert_hash: builtins.bytes
     probe: builtins.bool
-    def __init__(self, *, pki_id: builtins.bytes | None = ..., identity: builtins.bytes | None = ..., tls_cert_hash: builtins.bytes | None = ..., probe: builtins.bool | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        pki_id: builtins.bytes | None = ...,
+        identity: builtins.bytes | None = ...,
+        tls_cert_hash: builtins.bytes | None = ...,
+        probe: builtins.bool | None = ...,
+    ) -> None: ...
+
 class PeerIdentity(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     pki_id: builtins.bytes
     cert: builtins.bytes
     metadata: builtins.bytes
-    def __init__(self, *, pki_id: builtins.bytes | None = ..., cert: builtins.bytes | None = ..., metadata: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        pki_id: builtins.bytes | None = ...,
+        cert: builtins.bytes | None = ...,
+        metadata: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class DataRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     nonce: builtins.int
     @property
     def digests(self) -> _containers.RepeatedScalarFieldContainer[builtins.bytes]: ...
     msg_type: builtins.int
-    def __init__(self, *, nonce: builtins.int | None = ..., digests: typing.Iterable[builtins.bytes] | None = ..., msg_type: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        nonce: builtins.int | None = ...,
+        digests: typing.Iterable[builtins.bytes] | None = ...,
+        msg_type: builtins.int | None = ...,
+    ) -> None: ...
+
 class GossipHello(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     nonce: builtins.int
     metadata: builtins.bytes
     msg_type: builtins.int
-    def __init__(self, *, nonce: builtins.int | None = ..., metadata: builtins.bytes | None = ..., msg_type: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        nonce: builtins.int | None = ...,
+        metadata: builtins.bytes | None = ...,
+        msg_type: builtins.int | None = ...,
+    ) -> None: ...
+
 class DataUpdate(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     nonce: builtins.int
     @property
     def data(self) -> _containers.RepeatedCompositeFieldContainer[Envelope]: ...
     msg_type: builtins.int
-    def __init__(self, *, nonce: builtins.int | None = ..., data: typing.Iterable[Envelope] | None = ..., msg_type: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        nonce: builtins.int | None = ...,
+        data: typing.Iterable[Envelope] | None = ...,
+        msg_type: builtins.int | None = ...,
+    ) -> None: ...
+
 class DataDigest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     nonce: builtins.int
     @property
     def digests(self) -> _containers.RepeatedScalarFieldContainer[builtins.bytes]: ...
     msg_type: builtins.int
-    def __init__(self, *, nonce: builtins.int | None = ..., digests: typing.Iterable[builtins.bytes] | None = ..., msg_type: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        nonce: builtins.int | None = ...,
+        digests: typing.Iterable[builtins.bytes] | None = ...,
+        msg_type: builtins.int | None = ...,
+    ) -> None: ...
+
 class DataMessage(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def payload(self) -> Payload: ...
     def __init__(self, *, payload: Payload | None = ...) -> None: ...
+
 class PrivateDataMessage(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def payload(self) -> PrivatePayload: ...
     def __init__(self, *, payload: PrivatePayload | None = ...) -> None: ...
+
 class Payload(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     seq_num: builtins.int
     data: builtins.bytes
     @property
     def private_data(self) -> _containers.RepeatedScalarFieldContainer[builtins.bytes]: ...
-    def __init__(self, *, seq_num: builtins.int | None = ..., data: builtins.bytes | None = ..., private_data: typing.Iterable[builtins.bytes] | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        seq_num: builtins.int | None = ...,
+        data: builtins.bytes | None = ...,
+        private_data: typing.Iterable[builtins.bytes] | None = ...,
+    ) -> None: ...
+
 class PrivatePayload(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     collection_name: builtins.str
@@ -186,7 +298,17 @@ class PrivatePayload(_message.Message):
     private_sim_height: builtins.int
     @property
     def collection_configs(self) -> _fabric_protos_peer_collection_pb2.CollectionConfigPackage: ...
-    def __init__(self, *, collection_name: builtins.str | None = ..., namespace: builtins.str | None = ..., tx_id: builtins.str | None = ..., private_rwset: builtins.bytes | None = ..., private_sim_height: builtins.int | None = ..., collection_configs: _fabric_protos_peer_collection_pb2.CollectionConfigPackage | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        collection_name: builtins.str | None = ...,
+        namespace: builtins.str | None = ...,
+        tx_id: builtins.str | None = ...,
+        private_rwset: builtins.bytes | None = ...,
+        private_sim_height: builtins.int | None = ...,
+        collection_configs: _fabric_protos_peer_collection_pb2.CollectionConfigPackage | None = ...,
+    ) -> None: ...
+
 class AliveMessage(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
@@ -194,57 +316,99 @@ class AliveMessage(_message.Message):
     @property
     def timestamp(self) -> PeerTime: ...
     identity: builtins.bytes
-    def __init__(self, *, membership: Member | None = ..., timestamp: PeerTime | None = ..., identity: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        membership: Member | None = ...,
+        timestamp: PeerTime | None = ...,
+        identity: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class LeadershipMessage(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     pki_id: builtins.bytes
     @property
     def timestamp(self) -> PeerTime: ...
     is_declaration: builtins.bool
-    def __init__(self, *, pki_id: builtins.bytes | None = ..., timestamp: PeerTime | None = ..., is_declaration: builtins.bool | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        pki_id: builtins.bytes | None = ...,
+        timestamp: PeerTime | None = ...,
+        is_declaration: builtins.bool | None = ...,
+    ) -> None: ...
+
 class PeerTime(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     inc_num: builtins.int
     seq_num: builtins.int
-    def __init__(self, *, inc_num: builtins.int | None = ..., seq_num: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self, *, inc_num: builtins.int | None = ..., seq_num: builtins.int | None = ...
+    ) -> None: ...
+
 class MembershipRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def self_information(self) -> Envelope: ...
     @property
     def known(self) -> _containers.RepeatedScalarFieldContainer[builtins.bytes]: ...
-    def __init__(self, *, self_information: Envelope | None = ..., known: typing.Iterable[builtins.bytes] | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        self_information: Envelope | None = ...,
+        known: typing.Iterable[builtins.bytes] | None = ...,
+    ) -> None: ...
+
 class MembershipResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def alive(self) -> _containers.RepeatedCompositeFieldContainer[Envelope]: ...
     @property
     def dead(self) -> _containers.RepeatedCompositeFieldContainer[Envelope]: ...
-    def __init__(self, *, alive: typing.Iterable[Envelope] | None = ..., dead: typing.Iterable[Envelope] | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        alive: typing.Iterable[Envelope] | None = ...,
+        dead: typing.Iterable[Envelope] | None = ...,
+    ) -> None: ...
+
 class Member(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     endpoint: builtins.str
     metadata: builtins.bytes
     pki_id: builtins.bytes
-    def __init__(self, *, endpoint: builtins.str | None = ..., metadata: builtins.bytes | None = ..., pki_id: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        endpoint: builtins.str | None = ...,
+        metadata: builtins.bytes | None = ...,
+        pki_id: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class Empty(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     def __init__(self) -> None: ...
+
 class RemoteStateRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     start_seq_num: builtins.int
     end_seq_num: builtins.int
-    def __init__(self, *, start_seq_num: builtins.int | None = ..., end_seq_num: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self, *, start_seq_num: builtins.int | None = ..., end_seq_num: builtins.int | None = ...
+    ) -> None: ...
+
 class RemoteStateResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def payloads(self) -> _containers.RepeatedCompositeFieldContainer[Payload]: ...
     def __init__(self, *, payloads: typing.Iterable[Payload] | None = ...) -> None: ...
+
 class RemotePvtDataRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def digests(self) -> _containers.RepeatedCompositeFieldContainer[PvtDataDigest]: ...
     def __init__(self, *, digests: typing.Iterable[PvtDataDigest] | None = ...) -> None: ...
+
 class PvtDataDigest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     tx_id: builtins.str
@@ -252,31 +416,57 @@ class PvtDataDigest(_message.Message):
     collection: builtins.str
     block_seq: builtins.int
     seq_in_block: builtins.int
-    def __init__(self, *, tx_id: builtins.str | None = ..., namespace: builtins.str | None = ..., collection: builtins.str | None = ..., block_seq: builtins.int | None = ..., seq_in_block: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        tx_id: builtins.str | None = ...,
+        namespace: builtins.str | None = ...,
+        collection: builtins.str | None = ...,
+        block_seq: builtins.int | None = ...,
+        seq_in_block: builtins.int | None = ...,
+    ) -> None: ...
+
 class RemotePvtDataResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def elements(self) -> _containers.RepeatedCompositeFieldContainer[PvtDataElement]: ...
     def __init__(self, *, elements: typing.Iterable[PvtDataElement] | None = ...) -> None: ...
+
 class PvtDataElement(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def digest(self) -> PvtDataDigest: ...
     @property
     def payload(self) -> _containers.RepeatedScalarFieldContainer[builtins.bytes]: ...
-    def __init__(self, *, digest: PvtDataDigest | None = ..., payload: typing.Iterable[builtins.bytes] | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        digest: PvtDataDigest | None = ...,
+        payload: typing.Iterable[builtins.bytes] | None = ...,
+    ) -> None: ...
+
 class PvtDataPayload(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     tx_seq_in_block: builtins.int
     payload: builtins.bytes
-    def __init__(self, *, tx_seq_in_block: builtins.int | None = ..., payload: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self, *, tx_seq_in_block: builtins.int | None = ..., payload: builtins.bytes | None = ...
+    ) -> None: ...
+
 class Acknowledgement(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     error: builtins.str
     def __init__(self, *, error: builtins.str | None = ...) -> None: ...
+
 class Chaincode(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     name: builtins.str
     version: builtins.str
     metadata: builtins.bytes
-    def __init__(self, *, name: builtins.str | None = ..., version: builtins.str | None = ..., metadata: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        name: builtins.str | None = ...,
+        version: builtins.str | None = ...,
+        metadata: builtins.bytes | None = ...,
+    ) -> None: ...

@@ -8,11 +8,15 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class SerializedIdentity(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     mspid: builtins.str
     id_bytes: builtins.bytes
-    def __init__(self, *, mspid: builtins.str | None = ..., id_bytes: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self, *, mspid: builtins.str | None = ..., id_bytes: builtins.bytes | None = ...
+    ) -> None: ...
+
 class SerializedIdemixIdentity(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     nym_x: builtins.bytes
@@ -20,4 +24,12 @@ class SerializedIdemixIdentity(_message.Message):
     ou: builtins.bytes
     role: builtins.bytes
     proof: builtins.bytes
-    def __init__(self, *, nym_x: builtins.bytes | None = ..., nym_y: builtins.bytes | None = ..., ou: builtins.bytes | None = ..., role: builtins.bytes | None = ..., proof: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        nym_x: builtins.bytes | None = ...,
+        nym_y: builtins.bytes | None = ...,
+        ou: builtins.bytes | None = ...,
+        role: builtins.bytes | None = ...,
+        proof: builtins.bytes | None = ...,
+    ) -> None: ...

@@ -8,11 +8,15 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class MSPConfig(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     type: builtins.int
     config: builtins.bytes
-    def __init__(self, *, type: builtins.int | None = ..., config: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self, *, type: builtins.int | None = ..., config: builtins.bytes | None = ...
+    ) -> None: ...
+
 class FabricMSPConfig(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     name: builtins.str
@@ -27,21 +31,46 @@ class FabricMSPConfig(_message.Message):
     @property
     def signing_identity(self) -> SigningIdentityInfo: ...
     @property
-    def organizational_unit_identifiers(self) -> _containers.RepeatedCompositeFieldContainer[FabricOUIdentifier]: ...
+    def organizational_unit_identifiers(
+        self,
+    ) -> _containers.RepeatedCompositeFieldContainer[FabricOUIdentifier]: ...
     @property
     def crypto_config(self) -> FabricCryptoConfig: ...
     @property
     def tls_root_certs(self) -> _containers.RepeatedScalarFieldContainer[builtins.bytes]: ...
     @property
-    def tls_intermediate_certs(self) -> _containers.RepeatedScalarFieldContainer[builtins.bytes]: ...
+    def tls_intermediate_certs(
+        self,
+    ) -> _containers.RepeatedScalarFieldContainer[builtins.bytes]: ...
     @property
     def fabric_node_ous(self) -> FabricNodeOUs: ...
-    def __init__(self, *, name: builtins.str | None = ..., root_certs: typing.Iterable[builtins.bytes] | None = ..., intermediate_certs: typing.Iterable[builtins.bytes] | None = ..., admins: typing.Iterable[builtins.bytes] | None = ..., revocation_list: typing.Iterable[builtins.bytes] | None = ..., signing_identity: SigningIdentityInfo | None = ..., organizational_unit_identifiers: typing.Iterable[FabricOUIdentifier] | None = ..., crypto_config: FabricCryptoConfig | None = ..., tls_root_certs: typing.Iterable[builtins.bytes] | None = ..., tls_intermediate_certs: typing.Iterable[builtins.bytes] | None = ..., fabric_node_ous: FabricNodeOUs | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        name: builtins.str | None = ...,
+        root_certs: typing.Iterable[builtins.bytes] | None = ...,
+        intermediate_certs: typing.Iterable[builtins.bytes] | None = ...,
+        admins: typing.Iterable[builtins.bytes] | None = ...,
+        revocation_list: typing.Iterable[builtins.bytes] | None = ...,
+        signing_identity: SigningIdentityInfo | None = ...,
+        organizational_unit_identifiers: typing.Iterable[FabricOUIdentifier] | None = ...,
+        crypto_config: FabricCryptoConfig | None = ...,
+        tls_root_certs: typing.Iterable[builtins.bytes] | None = ...,
+        tls_intermediate_certs: typing.Iterable[builtins.bytes] | None = ...,
+        fabric_node_ous: FabricNodeOUs | None = ...,
+    ) -> None: ...
+
 class FabricCryptoConfig(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     signature_hash_family: builtins.str
     identity_identifier_hash_function: builtins.str
-    def __init__(self, *, signature_hash_family: builtins.str | None = ..., identity_identifier_hash_function: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        signature_hash_family: builtins.str | None = ...,
+        identity_identifier_hash_function: builtins.str | None = ...,
+    ) -> None: ...
+
 class IdemixMSPConfig(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     name: builtins.str
@@ -50,7 +79,16 @@ class IdemixMSPConfig(_message.Message):
     def signer(self) -> IdemixMSPSignerConfig: ...
     revocation_pk: builtins.bytes
     epoch: builtins.int
-    def __init__(self, *, name: builtins.str | None = ..., ipk: builtins.bytes | None = ..., signer: IdemixMSPSignerConfig | None = ..., revocation_pk: builtins.bytes | None = ..., epoch: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        name: builtins.str | None = ...,
+        ipk: builtins.bytes | None = ...,
+        signer: IdemixMSPSignerConfig | None = ...,
+        revocation_pk: builtins.bytes | None = ...,
+        epoch: builtins.int | None = ...,
+    ) -> None: ...
+
 class IdemixMSPSignerConfig(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     cred: builtins.bytes
@@ -59,23 +97,48 @@ class IdemixMSPSignerConfig(_message.Message):
     role: builtins.int
     enrollment_id: builtins.str
     credential_revocation_information: builtins.bytes
-    def __init__(self, *, cred: builtins.bytes | None = ..., sk: builtins.bytes | None = ..., organizational_unit_identifier: builtins.str | None = ..., role: builtins.int | None = ..., enrollment_id: builtins.str | None = ..., credential_revocation_information: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        cred: builtins.bytes | None = ...,
+        sk: builtins.bytes | None = ...,
+        organizational_unit_identifier: builtins.str | None = ...,
+        role: builtins.int | None = ...,
+        enrollment_id: builtins.str | None = ...,
+        credential_revocation_information: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class SigningIdentityInfo(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     public_signer: builtins.bytes
     @property
     def private_signer(self) -> KeyInfo: ...
-    def __init__(self, *, public_signer: builtins.bytes | None = ..., private_signer: KeyInfo | None = ...) -> None: ...
+    def __init__(
+        self, *, public_signer: builtins.bytes | None = ..., private_signer: KeyInfo | None = ...
+    ) -> None: ...
+
 class KeyInfo(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     key_identifier: builtins.str
     key_material: builtins.bytes
-    def __init__(self, *, key_identifier: builtins.str | None = ..., key_material: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        key_identifier: builtins.str | None = ...,
+        key_material: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class FabricOUIdentifier(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     certificate: builtins.bytes
     organizational_unit_identifier: builtins.str
-    def __init__(self, *, certificate: builtins.bytes | None = ..., organizational_unit_identifier: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        certificate: builtins.bytes | None = ...,
+        organizational_unit_identifier: builtins.str | None = ...,
+    ) -> None: ...
+
 class FabricNodeOUs(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     enable: builtins.bool
@@ -87,4 +150,12 @@ class FabricNodeOUs(_message.Message):
     def admin_ou_identifier(self) -> FabricOUIdentifier: ...
     @property
     def orderer_ou_identifier(self) -> FabricOUIdentifier: ...
-    def __init__(self, *, enable: builtins.bool | None = ..., client_ou_identifier: FabricOUIdentifier | None = ..., peer_ou_identifier: FabricOUIdentifier | None = ..., admin_ou_identifier: FabricOUIdentifier | None = ..., orderer_ou_identifier: FabricOUIdentifier | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        enable: builtins.bool | None = ...,
+        client_ou_identifier: FabricOUIdentifier | None = ...,
+        peer_ou_identifier: FabricOUIdentifier | None = ...,
+        admin_ou_identifier: FabricOUIdentifier | None = ...,
+        orderer_ou_identifier: FabricOUIdentifier | None = ...,
+    ) -> None: ...

@@ -8,6 +8,7 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class MSPPrincipal(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     class _ClassificationEnumTypeWrapper(_enum_type_wrapper.EnumTypeWrapper):
@@ -16,6 +17,7 @@ class MSPPrincipal(_message.Message):
         IDENTITY: builtins.int
         ANONYMITY: builtins.int
         COMBINED: builtins.int
+
     Classification: _ClassificationEnumTypeWrapper
     ROLE: builtins.int
     ORGANIZATION_UNIT: builtins.int
@@ -24,13 +26,26 @@ class MSPPrincipal(_message.Message):
     COMBINED: builtins.int
     principal_classification: builtins.int
     principal: builtins.bytes
-    def __init__(self, *, principal_classification: builtins.int | None = ..., principal: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        principal_classification: builtins.int | None = ...,
+        principal: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class OrganizationUnit(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     msp_identifier: builtins.str
     organizational_unit_identifier: builtins.str
     certifiers_identifier: builtins.bytes
-    def __init__(self, *, msp_identifier: builtins.str | None = ..., organizational_unit_identifier: builtins.str | None = ..., certifiers_identifier: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        msp_identifier: builtins.str | None = ...,
+        organizational_unit_identifier: builtins.str | None = ...,
+        certifiers_identifier: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class MSPRole(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     class _MSPRoleTypeEnumTypeWrapper(_enum_type_wrapper.EnumTypeWrapper):
@@ -39,6 +54,7 @@ class MSPRole(_message.Message):
         CLIENT: builtins.int
         PEER: builtins.int
         ORDERER: builtins.int
+
     MSPRoleType: _MSPRoleTypeEnumTypeWrapper
     MEMBER: builtins.int
     ADMIN: builtins.int
@@ -47,17 +63,22 @@ class MSPRole(_message.Message):
     ORDERER: builtins.int
     msp_identifier: builtins.str
     role: builtins.int
-    def __init__(self, *, msp_identifier: builtins.str | None = ..., role: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self, *, msp_identifier: builtins.str | None = ..., role: builtins.int | None = ...
+    ) -> None: ...
+
 class MSPIdentityAnonymity(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     class _MSPIdentityAnonymityTypeEnumTypeWrapper(_enum_type_wrapper.EnumTypeWrapper):
         NOMINAL: builtins.int
         ANONYMOUS: builtins.int
+
     MSPIdentityAnonymityType: _MSPIdentityAnonymityTypeEnumTypeWrapper
     NOMINAL: builtins.int
     ANONYMOUS: builtins.int
     anonymity_type: builtins.int
     def __init__(self, *, anonymity_type: builtins.int | None = ...) -> None: ...
+
 class CombinedPrincipal(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property

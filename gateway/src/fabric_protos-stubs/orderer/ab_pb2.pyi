@@ -9,24 +9,32 @@ from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import fabric_protos.common.common_pb2 as _fabric_protos_common_common_pb2
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class BroadcastResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     status: builtins.int
     info: builtins.str
-    def __init__(self, *, status: builtins.int | None = ..., info: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self, *, status: builtins.int | None = ..., info: builtins.str | None = ...
+    ) -> None: ...
+
 class SeekNewest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     def __init__(self) -> None: ...
+
 class SeekOldest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     def __init__(self) -> None: ...
+
 class SeekSpecified(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     number: builtins.int
     def __init__(self, *, number: builtins.int | None = ...) -> None: ...
+
 class SeekNextCommit(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     def __init__(self) -> None: ...
+
 class SeekPosition(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
@@ -37,24 +45,35 @@ class SeekPosition(_message.Message):
     def specified(self) -> SeekSpecified: ...
     @property
     def next_commit(self) -> SeekNextCommit: ...
-    def __init__(self, *, newest: SeekNewest | None = ..., oldest: SeekOldest | None = ..., specified: SeekSpecified | None = ..., next_commit: SeekNextCommit | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        newest: SeekNewest | None = ...,
+        oldest: SeekOldest | None = ...,
+        specified: SeekSpecified | None = ...,
+        next_commit: SeekNextCommit | None = ...,
+    ) -> None: ...
+
 class SeekInfo(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     class _SeekBehaviorEnumTypeWrapper(_enum_type_wrapper.EnumTypeWrapper):
         BLOCK_UNTIL_READY: builtins.int
         FAIL_IF_NOT_READY: builtins.int
+
     SeekBehavior: _SeekBehaviorEnumTypeWrapper
     BLOCK_UNTIL_READY: builtins.int
     FAIL_IF_NOT_READY: builtins.int
     class _SeekErrorResponseEnumTypeWrapper(_enum_type_wrapper.EnumTypeWrapper):
         STRICT: builtins.int
         BEST_EFFORT: builtins.int
+
     SeekErrorResponse: _SeekErrorResponseEnumTypeWrapper
     STRICT: builtins.int
     BEST_EFFORT: builtins.int
     class _SeekContentTypeEnumTypeWrapper(_enum_type_wrapper.EnumTypeWrapper):
         BLOCK: builtins.int
         HEADER_WITH_SIG: builtins.int
+
     SeekContentType: _SeekContentTypeEnumTypeWrapper
     BLOCK: builtins.int
     HEADER_WITH_SIG: builtins.int
@@ -65,10 +84,24 @@ class SeekInfo(_message.Message):
     behavior: builtins.int
     error_response: builtins.int
     content_type: builtins.int
-    def __init__(self, *, start: SeekPosition | None = ..., stop: SeekPosition | None = ..., behavior: builtins.int | None = ..., error_response: builtins.int | None = ..., content_type: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        start: SeekPosition | None = ...,
+        stop: SeekPosition | None = ...,
+        behavior: builtins.int | None = ...,
+        error_response: builtins.int | None = ...,
+        content_type: builtins.int | None = ...,
+    ) -> None: ...
+
 class DeliverResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     status: builtins.int
     @property
     def block(self) -> _fabric_protos_common_common_pb2.Block: ...
-    def __init__(self, *, status: builtins.int | None = ..., block: _fabric_protos_common_common_pb2.Block | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        status: builtins.int | None = ...,
+        block: _fabric_protos_common_common_pb2.Block | None = ...,
+    ) -> None: ...

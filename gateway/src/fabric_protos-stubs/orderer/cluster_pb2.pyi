@@ -9,34 +9,62 @@ from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import fabric_protos.common.common_pb2 as _fabric_protos_common_common_pb2
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class StepRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def consensus_request(self) -> ConsensusRequest: ...
     @property
     def submit_request(self) -> SubmitRequest: ...
-    def __init__(self, *, consensus_request: ConsensusRequest | None = ..., submit_request: SubmitRequest | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        consensus_request: ConsensusRequest | None = ...,
+        submit_request: SubmitRequest | None = ...,
+    ) -> None: ...
+
 class StepResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def submit_res(self) -> SubmitResponse: ...
     def __init__(self, *, submit_res: SubmitResponse | None = ...) -> None: ...
+
 class ConsensusRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     channel: builtins.str
     payload: builtins.bytes
     metadata: builtins.bytes
-    def __init__(self, *, channel: builtins.str | None = ..., payload: builtins.bytes | None = ..., metadata: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        channel: builtins.str | None = ...,
+        payload: builtins.bytes | None = ...,
+        metadata: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class SubmitRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     channel: builtins.str
     last_validation_seq: builtins.int
     @property
     def payload(self) -> _fabric_protos_common_common_pb2.Envelope: ...
-    def __init__(self, *, channel: builtins.str | None = ..., last_validation_seq: builtins.int | None = ..., payload: _fabric_protos_common_common_pb2.Envelope | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        channel: builtins.str | None = ...,
+        last_validation_seq: builtins.int | None = ...,
+        payload: _fabric_protos_common_common_pb2.Envelope | None = ...,
+    ) -> None: ...
+
 class SubmitResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     channel: builtins.str
     status: builtins.int
     info: builtins.str
-    def __init__(self, *, channel: builtins.str | None = ..., status: builtins.int | None = ..., info: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        channel: builtins.str | None = ...,
+        status: builtins.int | None = ...,
+        info: builtins.str | None = ...,
+    ) -> None: ...

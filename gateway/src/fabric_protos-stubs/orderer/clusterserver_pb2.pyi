@@ -10,6 +10,7 @@ import fabric_protos.common.common_pb2 as _fabric_protos_common_common_pb2
 import google.protobuf.timestamp_pb2 as _google_protobuf_timestamp_pb2
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class ClusterNodeServiceStepRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
@@ -18,30 +19,55 @@ class ClusterNodeServiceStepRequest(_message.Message):
     def node_tranrequest(self) -> NodeTransactionOrderRequest: ...
     @property
     def node_authrequest(self) -> NodeAuthRequest: ...
-    def __init__(self, *, node_conrequest: NodeConsensusRequest | None = ..., node_tranrequest: NodeTransactionOrderRequest | None = ..., node_authrequest: NodeAuthRequest | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        node_conrequest: NodeConsensusRequest | None = ...,
+        node_tranrequest: NodeTransactionOrderRequest | None = ...,
+        node_authrequest: NodeAuthRequest | None = ...,
+    ) -> None: ...
+
 class ClusterNodeServiceStepResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def tranorder_res(self) -> TransactionOrderResponse: ...
     def __init__(self, *, tranorder_res: TransactionOrderResponse | None = ...) -> None: ...
+
 class NodeConsensusRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     payload: builtins.bytes
     metadata: builtins.bytes
-    def __init__(self, *, payload: builtins.bytes | None = ..., metadata: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self, *, payload: builtins.bytes | None = ..., metadata: builtins.bytes | None = ...
+    ) -> None: ...
+
 class NodeTransactionOrderRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     last_validation_seq: builtins.int
     @property
     def payload(self) -> _fabric_protos_common_common_pb2.Envelope: ...
-    def __init__(self, *, last_validation_seq: builtins.int | None = ..., payload: _fabric_protos_common_common_pb2.Envelope | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        last_validation_seq: builtins.int | None = ...,
+        payload: _fabric_protos_common_common_pb2.Envelope | None = ...,
+    ) -> None: ...
+
 class TransactionOrderResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     channel: builtins.str
     tx_id: builtins.str
     status: builtins.int
     info: builtins.str
-    def __init__(self, *, channel: builtins.str | None = ..., tx_id: builtins.str | None = ..., status: builtins.int | None = ..., info: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        channel: builtins.str | None = ...,
+        tx_id: builtins.str | None = ...,
+        status: builtins.int | None = ...,
+        info: builtins.str | None = ...,
+    ) -> None: ...
+
 class NodeAuthRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     version: builtins.int
@@ -52,4 +78,14 @@ class NodeAuthRequest(_message.Message):
     to_id: builtins.int
     session_binding: builtins.bytes
     channel: builtins.str
-    def __init__(self, *, version: builtins.int | None = ..., signature: builtins.bytes | None = ..., timestamp: _google_protobuf_timestamp_pb2.Timestamp | None = ..., from_id: builtins.int | None = ..., to_id: builtins.int | None = ..., session_binding: builtins.bytes | None = ..., channel: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        version: builtins.int | None = ...,
+        signature: builtins.bytes | None = ...,
+        timestamp: _google_protobuf_timestamp_pb2.Timestamp | None = ...,
+        from_id: builtins.int | None = ...,
+        to_id: builtins.int | None = ...,
+        session_binding: builtins.bytes | None = ...,
+        channel: builtins.str | None = ...,
+    ) -> None: ...

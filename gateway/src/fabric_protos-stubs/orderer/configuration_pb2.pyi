@@ -8,33 +8,51 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class ConsensusType(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     class _StateEnumTypeWrapper(_enum_type_wrapper.EnumTypeWrapper):
         STATE_NORMAL: builtins.int
         STATE_MAINTENANCE: builtins.int
+
     State: _StateEnumTypeWrapper
     STATE_NORMAL: builtins.int
     STATE_MAINTENANCE: builtins.int
     type: builtins.str
     metadata: builtins.bytes
     state: builtins.int
-    def __init__(self, *, type: builtins.str | None = ..., metadata: builtins.bytes | None = ..., state: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        type: builtins.str | None = ...,
+        metadata: builtins.bytes | None = ...,
+        state: builtins.int | None = ...,
+    ) -> None: ...
+
 class BatchSize(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     max_message_count: builtins.int
     absolute_max_bytes: builtins.int
     preferred_max_bytes: builtins.int
-    def __init__(self, *, max_message_count: builtins.int | None = ..., absolute_max_bytes: builtins.int | None = ..., preferred_max_bytes: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        max_message_count: builtins.int | None = ...,
+        absolute_max_bytes: builtins.int | None = ...,
+        preferred_max_bytes: builtins.int | None = ...,
+    ) -> None: ...
+
 class BatchTimeout(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     timeout: builtins.str
     def __init__(self, *, timeout: builtins.str | None = ...) -> None: ...
+
 class KafkaBrokers(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def brokers(self) -> _containers.RepeatedScalarFieldContainer[builtins.str]: ...
     def __init__(self, *, brokers: typing.Iterable[builtins.str] | None = ...) -> None: ...
+
 class ChannelRestrictions(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     max_count: builtins.int

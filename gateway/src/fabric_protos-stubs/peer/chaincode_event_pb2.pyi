@@ -8,10 +8,18 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class ChaincodeEvent(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     chaincode_id: builtins.str
     tx_id: builtins.str
     event_name: builtins.str
     payload: builtins.bytes
-    def __init__(self, *, chaincode_id: builtins.str | None = ..., tx_id: builtins.str | None = ..., event_name: builtins.str | None = ..., payload: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        chaincode_id: builtins.str | None = ...,
+        tx_id: builtins.str | None = ...,
+        event_name: builtins.str | None = ...,
+        payload: builtins.bytes | None = ...,
+    ) -> None: ...

@@ -9,12 +9,20 @@ from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import fabric_protos.common.policies_pb2 as _fabric_protos_common_policies_pb2
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class ChaincodeID(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     path: builtins.str
     name: builtins.str
     version: builtins.str
-    def __init__(self, *, path: builtins.str | None = ..., name: builtins.str | None = ..., version: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        path: builtins.str | None = ...,
+        name: builtins.str | None = ...,
+        version: builtins.str | None = ...,
+    ) -> None: ...
+
 class ChaincodeInput(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
@@ -22,7 +30,14 @@ class ChaincodeInput(_message.Message):
     @property
     def decorations(self) -> _containers.ScalarMap[builtins.str, builtins.bytes]: ...
     is_init: builtins.bool
-    def __init__(self, *, args: typing.Iterable[builtins.bytes] | None = ..., decorations: typing.Mapping[builtins.str, builtins.bytes] | None = ..., is_init: builtins.bool | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        args: typing.Iterable[builtins.bytes] | None = ...,
+        decorations: typing.Mapping[builtins.str, builtins.bytes] | None = ...,
+        is_init: builtins.bool | None = ...,
+    ) -> None: ...
+
 class ChaincodeSpec(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     class _TypeEnumTypeWrapper(_enum_type_wrapper.EnumTypeWrapper):
@@ -31,6 +46,7 @@ class ChaincodeSpec(_message.Message):
         NODE: builtins.int
         CAR: builtins.int
         JAVA: builtins.int
+
     Type: _TypeEnumTypeWrapper
     UNDEFINED: builtins.int
     GOLANG: builtins.int
@@ -43,27 +59,46 @@ class ChaincodeSpec(_message.Message):
     @property
     def input(self) -> ChaincodeInput: ...
     timeout: builtins.int
-    def __init__(self, *, type: builtins.int | None = ..., chaincode_id: ChaincodeID | None = ..., input: ChaincodeInput | None = ..., timeout: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        type: builtins.int | None = ...,
+        chaincode_id: ChaincodeID | None = ...,
+        input: ChaincodeInput | None = ...,
+        timeout: builtins.int | None = ...,
+    ) -> None: ...
+
 class ChaincodeDeploymentSpec(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def chaincode_spec(self) -> ChaincodeSpec: ...
     code_package: builtins.bytes
-    def __init__(self, *, chaincode_spec: ChaincodeSpec | None = ..., code_package: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        chaincode_spec: ChaincodeSpec | None = ...,
+        code_package: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class ChaincodeInvocationSpec(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def chaincode_spec(self) -> ChaincodeSpec: ...
     def __init__(self, *, chaincode_spec: ChaincodeSpec | None = ...) -> None: ...
+
 class LifecycleEvent(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     chaincode_name: builtins.str
     def __init__(self, *, chaincode_name: builtins.str | None = ...) -> None: ...
+
 class CDSData(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     hash: builtins.bytes
     metadatahash: builtins.bytes
-    def __init__(self, *, hash: builtins.bytes | None = ..., metadatahash: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self, *, hash: builtins.bytes | None = ..., metadatahash: builtins.bytes | None = ...
+    ) -> None: ...
+
 class ChaincodeData(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     name: builtins.str
@@ -75,12 +110,34 @@ class ChaincodeData(_message.Message):
     data: builtins.bytes
     id: builtins.bytes
     @property
-    def instantiation_policy(self) -> _fabric_protos_common_policies_pb2.SignaturePolicyEnvelope: ...
-    def __init__(self, *, name: builtins.str | None = ..., version: builtins.str | None = ..., escc: builtins.str | None = ..., vscc: builtins.str | None = ..., policy: _fabric_protos_common_policies_pb2.SignaturePolicyEnvelope | None = ..., data: builtins.bytes | None = ..., id: builtins.bytes | None = ..., instantiation_policy: _fabric_protos_common_policies_pb2.SignaturePolicyEnvelope | None = ...) -> None: ...
+    def instantiation_policy(
+        self,
+    ) -> _fabric_protos_common_policies_pb2.SignaturePolicyEnvelope: ...
+    def __init__(
+        self,
+        *,
+        name: builtins.str | None = ...,
+        version: builtins.str | None = ...,
+        escc: builtins.str | None = ...,
+        vscc: builtins.str | None = ...,
+        policy: _fabric_protos_common_policies_pb2.SignaturePolicyEnvelope | None = ...,
+        data: builtins.bytes | None = ...,
+        id: builtins.bytes | None = ...,
+        instantiation_policy: _fabric_protos_common_policies_pb2.SignaturePolicyEnvelope
+        | None = ...,
+    ) -> None: ...
+
 class ChaincodeAdditionalParams(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     use_write_batch: builtins.bool
     max_size_write_batch: builtins.int
     use_get_multiple_keys: builtins.bool
     max_size_get_multiple_keys: builtins.int
-    def __init__(self, *, use_write_batch: builtins.bool | None = ..., max_size_write_batch: builtins.int | None = ..., use_get_multiple_keys: builtins.bool | None = ..., max_size_get_multiple_keys: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        use_write_batch: builtins.bool | None = ...,
+        max_size_write_batch: builtins.int | None = ...,
+        use_get_multiple_keys: builtins.bool | None = ...,
+        max_size_get_multiple_keys: builtins.int | None = ...,
+    ) -> None: ...

@@ -11,6 +11,7 @@ import fabric_protos.peer.proposal_pb2 as _fabric_protos_peer_proposal_pb2
 import google.protobuf.timestamp_pb2 as _google_protobuf_timestamp_pb2
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class ChaincodeMessage(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     class _TypeEnumTypeWrapper(_enum_type_wrapper.EnumTypeWrapper):
@@ -39,6 +40,7 @@ class ChaincodeMessage(_message.Message):
         PURGE_PRIVATE_DATA: builtins.int
         WRITE_BATCH_STATE: builtins.int
         GET_STATE_MULTIPLE: builtins.int
+
     Type: _TypeEnumTypeWrapper
     UNDEFINED: builtins.int
     REGISTER: builtins.int
@@ -75,46 +77,85 @@ class ChaincodeMessage(_message.Message):
     @property
     def chaincode_event(self) -> _fabric_protos_peer_chaincode_event_pb2.ChaincodeEvent: ...
     channel_id: builtins.str
-    def __init__(self, *, type: builtins.int | None = ..., timestamp: _google_protobuf_timestamp_pb2.Timestamp | None = ..., payload: builtins.bytes | None = ..., txid: builtins.str | None = ..., proposal: _fabric_protos_peer_proposal_pb2.SignedProposal | None = ..., chaincode_event: _fabric_protos_peer_chaincode_event_pb2.ChaincodeEvent | None = ..., channel_id: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        type: builtins.int | None = ...,
+        timestamp: _google_protobuf_timestamp_pb2.Timestamp | None = ...,
+        payload: builtins.bytes | None = ...,
+        txid: builtins.str | None = ...,
+        proposal: _fabric_protos_peer_proposal_pb2.SignedProposal | None = ...,
+        chaincode_event: _fabric_protos_peer_chaincode_event_pb2.ChaincodeEvent | None = ...,
+        channel_id: builtins.str | None = ...,
+    ) -> None: ...
+
 class GetState(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     key: builtins.str
     collection: builtins.str
-    def __init__(self, *, key: builtins.str | None = ..., collection: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self, *, key: builtins.str | None = ..., collection: builtins.str | None = ...
+    ) -> None: ...
+
 class GetStateMetadata(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     key: builtins.str
     collection: builtins.str
-    def __init__(self, *, key: builtins.str | None = ..., collection: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self, *, key: builtins.str | None = ..., collection: builtins.str | None = ...
+    ) -> None: ...
+
 class GetStateMultiple(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def keys(self) -> _containers.RepeatedScalarFieldContainer[builtins.str]: ...
     collection: builtins.str
-    def __init__(self, *, keys: typing.Iterable[builtins.str] | None = ..., collection: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        keys: typing.Iterable[builtins.str] | None = ...,
+        collection: builtins.str | None = ...,
+    ) -> None: ...
+
 class GetStateMultipleResult(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def values(self) -> _containers.RepeatedScalarFieldContainer[builtins.bytes]: ...
     def __init__(self, *, values: typing.Iterable[builtins.bytes] | None = ...) -> None: ...
+
 class PutState(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     key: builtins.str
     value: builtins.bytes
     collection: builtins.str
-    def __init__(self, *, key: builtins.str | None = ..., value: builtins.bytes | None = ..., collection: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        key: builtins.str | None = ...,
+        value: builtins.bytes | None = ...,
+        collection: builtins.str | None = ...,
+    ) -> None: ...
+
 class PutStateMetadata(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     key: builtins.str
     collection: builtins.str
     @property
     def metadata(self) -> StateMetadata: ...
-    def __init__(self, *, key: builtins.str | None = ..., collection: builtins.str | None = ..., metadata: StateMetadata | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        key: builtins.str | None = ...,
+        collection: builtins.str | None = ...,
+        metadata: StateMetadata | None = ...,
+    ) -> None: ...
+
 class WriteBatchState(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def rec(self) -> _containers.RepeatedCompositeFieldContainer[WriteRecord]: ...
     def __init__(self, *, rec: typing.Iterable[WriteRecord] | None = ...) -> None: ...
+
 class WriteRecord(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     class _TypeEnumTypeWrapper(_enum_type_wrapper.EnumTypeWrapper):
@@ -123,6 +164,7 @@ class WriteRecord(_message.Message):
         DEL_STATE: builtins.int
         PUT_STATE_METADATA: builtins.int
         PURGE_PRIVATE_DATA: builtins.int
+
     Type: _TypeEnumTypeWrapper
     UNDEFINED: builtins.int
     PUT_STATE: builtins.int
@@ -135,51 +177,88 @@ class WriteRecord(_message.Message):
     @property
     def metadata(self) -> StateMetadata: ...
     type: builtins.int
-    def __init__(self, *, key: builtins.str | None = ..., value: builtins.bytes | None = ..., collection: builtins.str | None = ..., metadata: StateMetadata | None = ..., type: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        key: builtins.str | None = ...,
+        value: builtins.bytes | None = ...,
+        collection: builtins.str | None = ...,
+        metadata: StateMetadata | None = ...,
+        type: builtins.int | None = ...,
+    ) -> None: ...
+
 class DelState(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     key: builtins.str
     collection: builtins.str
-    def __init__(self, *, key: builtins.str | None = ..., collection: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self, *, key: builtins.str | None = ..., collection: builtins.str | None = ...
+    ) -> None: ...
+
 class PurgePrivateState(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     key: builtins.str
     collection: builtins.str
-    def __init__(self, *, key: builtins.str | None = ..., collection: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self, *, key: builtins.str | None = ..., collection: builtins.str | None = ...
+    ) -> None: ...
+
 class GetStateByRange(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     startKey: builtins.str
     endKey: builtins.str
     collection: builtins.str
     metadata: builtins.bytes
-    def __init__(self, *, startKey: builtins.str | None = ..., endKey: builtins.str | None = ..., collection: builtins.str | None = ..., metadata: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        startKey: builtins.str | None = ...,
+        endKey: builtins.str | None = ...,
+        collection: builtins.str | None = ...,
+        metadata: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class GetQueryResult(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     query: builtins.str
     collection: builtins.str
     metadata: builtins.bytes
-    def __init__(self, *, query: builtins.str | None = ..., collection: builtins.str | None = ..., metadata: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        query: builtins.str | None = ...,
+        collection: builtins.str | None = ...,
+        metadata: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class QueryMetadata(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     pageSize: builtins.int
     bookmark: builtins.str
-    def __init__(self, *, pageSize: builtins.int | None = ..., bookmark: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self, *, pageSize: builtins.int | None = ..., bookmark: builtins.str | None = ...
+    ) -> None: ...
+
 class GetHistoryForKey(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     key: builtins.str
     def __init__(self, *, key: builtins.str | None = ...) -> None: ...
+
 class QueryStateNext(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     id: builtins.str
     def __init__(self, *, id: builtins.str | None = ...) -> None: ...
+
 class QueryStateClose(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     id: builtins.str
     def __init__(self, *, id: builtins.str | None = ...) -> None: ...
+
 class QueryResultBytes(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     resultBytes: builtins.bytes
     def __init__(self, *, resultBytes: builtins.bytes | None = ...) -> None: ...
+
 class QueryResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
@@ -187,17 +266,34 @@ class QueryResponse(_message.Message):
     has_more: builtins.bool
     id: builtins.str
     metadata: builtins.bytes
-    def __init__(self, *, results: typing.Iterable[QueryResultBytes] | None = ..., has_more: builtins.bool | None = ..., id: builtins.str | None = ..., metadata: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        results: typing.Iterable[QueryResultBytes] | None = ...,
+        has_more: builtins.bool | None = ...,
+        id: builtins.str | None = ...,
+        metadata: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class QueryResponseMetadata(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     fetched_records_count: builtins.int
     bookmark: builtins.str
-    def __init__(self, *, fetched_records_count: builtins.int | None = ..., bookmark: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        fetched_records_count: builtins.int | None = ...,
+        bookmark: builtins.str | None = ...,
+    ) -> None: ...
+
 class StateMetadata(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     metakey: builtins.str
     value: builtins.bytes
-    def __init__(self, *, metakey: builtins.str | None = ..., value: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self, *, metakey: builtins.str | None = ..., value: builtins.bytes | None = ...
+    ) -> None: ...
+
 class StateMetadataResult(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property

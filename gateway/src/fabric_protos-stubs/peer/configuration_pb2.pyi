@@ -8,20 +8,26 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class AnchorPeers(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def anchor_peers(self) -> _containers.RepeatedCompositeFieldContainer[AnchorPeer]: ...
     def __init__(self, *, anchor_peers: typing.Iterable[AnchorPeer] | None = ...) -> None: ...
+
 class AnchorPeer(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     host: builtins.str
     port: builtins.int
-    def __init__(self, *, host: builtins.str | None = ..., port: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self, *, host: builtins.str | None = ..., port: builtins.int | None = ...
+    ) -> None: ...
+
 class APIResource(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     policy_ref: builtins.str
     def __init__(self, *, policy_ref: builtins.str | None = ...) -> None: ...
+
 class ACLs(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property

@@ -11,13 +11,23 @@ import fabric_protos.ledger.rwset.rwset_pb2 as _fabric_protos_ledger_rwset_rwset
 import fabric_protos.peer.chaincode_event_pb2 as _fabric_protos_peer_chaincode_event_pb2
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class FilteredBlock(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     channel_id: builtins.str
     number: builtins.int
     @property
-    def filtered_transactions(self) -> _containers.RepeatedCompositeFieldContainer[FilteredTransaction]: ...
-    def __init__(self, *, channel_id: builtins.str | None = ..., number: builtins.int | None = ..., filtered_transactions: typing.Iterable[FilteredTransaction] | None = ...) -> None: ...
+    def filtered_transactions(
+        self,
+    ) -> _containers.RepeatedCompositeFieldContainer[FilteredTransaction]: ...
+    def __init__(
+        self,
+        *,
+        channel_id: builtins.str | None = ...,
+        number: builtins.int | None = ...,
+        filtered_transactions: typing.Iterable[FilteredTransaction] | None = ...,
+    ) -> None: ...
+
 class FilteredTransaction(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     txid: builtins.str
@@ -25,24 +35,55 @@ class FilteredTransaction(_message.Message):
     tx_validation_code: builtins.int
     @property
     def transaction_actions(self) -> FilteredTransactionActions: ...
-    def __init__(self, *, txid: builtins.str | None = ..., type: builtins.int | None = ..., tx_validation_code: builtins.int | None = ..., transaction_actions: FilteredTransactionActions | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        txid: builtins.str | None = ...,
+        type: builtins.int | None = ...,
+        tx_validation_code: builtins.int | None = ...,
+        transaction_actions: FilteredTransactionActions | None = ...,
+    ) -> None: ...
+
 class FilteredTransactionActions(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
-    def chaincode_actions(self) -> _containers.RepeatedCompositeFieldContainer[FilteredChaincodeAction]: ...
-    def __init__(self, *, chaincode_actions: typing.Iterable[FilteredChaincodeAction] | None = ...) -> None: ...
+    def chaincode_actions(
+        self,
+    ) -> _containers.RepeatedCompositeFieldContainer[FilteredChaincodeAction]: ...
+    def __init__(
+        self, *, chaincode_actions: typing.Iterable[FilteredChaincodeAction] | None = ...
+    ) -> None: ...
+
 class FilteredChaincodeAction(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def chaincode_event(self) -> _fabric_protos_peer_chaincode_event_pb2.ChaincodeEvent: ...
-    def __init__(self, *, chaincode_event: _fabric_protos_peer_chaincode_event_pb2.ChaincodeEvent | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        chaincode_event: _fabric_protos_peer_chaincode_event_pb2.ChaincodeEvent | None = ...,
+    ) -> None: ...
+
 class BlockAndPrivateData(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def block(self) -> _fabric_protos_common_common_pb2.Block: ...
     @property
-    def private_data_map(self) -> _containers.MessageMap[builtins.int, _fabric_protos_ledger_rwset_rwset_pb2.TxPvtReadWriteSet]: ...
-    def __init__(self, *, block: _fabric_protos_common_common_pb2.Block | None = ..., private_data_map: typing.Mapping[builtins.int, _fabric_protos_ledger_rwset_rwset_pb2.TxPvtReadWriteSet] | None = ...) -> None: ...
+    def private_data_map(
+        self,
+    ) -> _containers.MessageMap[
+        builtins.int, _fabric_protos_ledger_rwset_rwset_pb2.TxPvtReadWriteSet
+    ]: ...
+    def __init__(
+        self,
+        *,
+        block: _fabric_protos_common_common_pb2.Block | None = ...,
+        private_data_map: typing.Mapping[
+            builtins.int, _fabric_protos_ledger_rwset_rwset_pb2.TxPvtReadWriteSet
+        ]
+        | None = ...,
+    ) -> None: ...
+
 class DeliverResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     status: builtins.int
@@ -52,4 +93,11 @@ class DeliverResponse(_message.Message):
     def filtered_block(self) -> FilteredBlock: ...
     @property
     def block_and_private_data(self) -> BlockAndPrivateData: ...
-    def __init__(self, *, status: builtins.int | None = ..., block: _fabric_protos_common_common_pb2.Block | None = ..., filtered_block: FilteredBlock | None = ..., block_and_private_data: BlockAndPrivateData | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        status: builtins.int | None = ...,
+        block: _fabric_protos_common_common_pb2.Block | None = ...,
+        filtered_block: FilteredBlock | None = ...,
+        block_and_private_data: BlockAndPrivateData | None = ...,
+    ) -> None: ...

@@ -9,9 +9,15 @@ from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import fabric_protos.common.policies_pb2 as _fabric_protos_common_policies_pb2
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class ApplicationPolicy(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def signature_policy(self) -> _fabric_protos_common_policies_pb2.SignaturePolicyEnvelope: ...
     channel_config_policy_reference: builtins.str
-    def __init__(self, *, signature_policy: _fabric_protos_common_policies_pb2.SignaturePolicyEnvelope | None = ..., channel_config_policy_reference: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        signature_policy: _fabric_protos_common_policies_pb2.SignaturePolicyEnvelope | None = ...,
+        channel_config_policy_reference: builtins.str | None = ...,
+    ) -> None: ...

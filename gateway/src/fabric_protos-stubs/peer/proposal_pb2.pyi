@@ -10,28 +10,48 @@ import fabric_protos.peer.chaincode_pb2 as _fabric_protos_peer_chaincode_pb2
 import fabric_protos.peer.proposal_response_pb2 as _fabric_protos_peer_proposal_response_pb2
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class SignedProposal(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     proposal_bytes: builtins.bytes
     signature: builtins.bytes
-    def __init__(self, *, proposal_bytes: builtins.bytes | None = ..., signature: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self, *, proposal_bytes: builtins.bytes | None = ..., signature: builtins.bytes | None = ...
+    ) -> None: ...
+
 class Proposal(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     header: builtins.bytes
     payload: builtins.bytes
     extension: builtins.bytes
-    def __init__(self, *, header: builtins.bytes | None = ..., payload: builtins.bytes | None = ..., extension: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        header: builtins.bytes | None = ...,
+        payload: builtins.bytes | None = ...,
+        extension: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class ChaincodeHeaderExtension(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def chaincode_id(self) -> _fabric_protos_peer_chaincode_pb2.ChaincodeID: ...
-    def __init__(self, *, chaincode_id: _fabric_protos_peer_chaincode_pb2.ChaincodeID | None = ...) -> None: ...
+    def __init__(
+        self, *, chaincode_id: _fabric_protos_peer_chaincode_pb2.ChaincodeID | None = ...
+    ) -> None: ...
+
 class ChaincodeProposalPayload(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     input: builtins.bytes
     @property
     def TransientMap(self) -> _containers.ScalarMap[builtins.str, builtins.bytes]: ...
-    def __init__(self, *, input: builtins.bytes | None = ..., TransientMap: typing.Mapping[builtins.str, builtins.bytes] | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        input: builtins.bytes | None = ...,
+        TransientMap: typing.Mapping[builtins.str, builtins.bytes] | None = ...,
+    ) -> None: ...
+
 class ChaincodeAction(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     results: builtins.bytes
@@ -40,4 +60,11 @@ class ChaincodeAction(_message.Message):
     def response(self) -> _fabric_protos_peer_proposal_response_pb2.Response: ...
     @property
     def chaincode_id(self) -> _fabric_protos_peer_chaincode_pb2.ChaincodeID: ...
-    def __init__(self, *, results: builtins.bytes | None = ..., events: builtins.bytes | None = ..., response: _fabric_protos_peer_proposal_response_pb2.Response | None = ..., chaincode_id: _fabric_protos_peer_chaincode_pb2.ChaincodeID | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        results: builtins.bytes | None = ...,
+        events: builtins.bytes | None = ...,
+        response: _fabric_protos_peer_proposal_response_pb2.Response | None = ...,
+        chaincode_id: _fabric_protos_peer_chaincode_pb2.ChaincodeID | None = ...,
+    ) -> None: ...

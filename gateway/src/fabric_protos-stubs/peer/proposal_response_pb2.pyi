@@ -10,6 +10,7 @@ import fabric_protos.common.policies_pb2 as _fabric_protos_common_policies_pb2
 import google.protobuf.timestamp_pb2 as _google_protobuf_timestamp_pb2
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class ProposalResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     version: builtins.int
@@ -22,28 +23,52 @@ class ProposalResponse(_message.Message):
     def endorsement(self) -> Endorsement: ...
     @property
     def interest(self) -> ChaincodeInterest: ...
-    def __init__(self, *, version: builtins.int | None = ..., timestamp: _google_protobuf_timestamp_pb2.Timestamp | None = ..., response: Response | None = ..., payload: builtins.bytes | None = ..., endorsement: Endorsement | None = ..., interest: ChaincodeInterest | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        version: builtins.int | None = ...,
+        timestamp: _google_protobuf_timestamp_pb2.Timestamp | None = ...,
+        response: Response | None = ...,
+        payload: builtins.bytes | None = ...,
+        endorsement: Endorsement | None = ...,
+        interest: ChaincodeInterest | None = ...,
+    ) -> None: ...
+
 class Response(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     status: builtins.int
     message: builtins.str
     payload: builtins.bytes
-    def __init__(self, *, status: builtins.int | None = ..., message: builtins.str | None = ..., payload: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        status: builtins.int | None = ...,
+        message: builtins.str | None = ...,
+        payload: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class ProposalResponsePayload(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     proposal_hash: builtins.bytes
     extension: builtins.bytes
-    def __init__(self, *, proposal_hash: builtins.bytes | None = ..., extension: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self, *, proposal_hash: builtins.bytes | None = ..., extension: builtins.bytes | None = ...
+    ) -> None: ...
+
 class Endorsement(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     endorser: builtins.bytes
     signature: builtins.bytes
-    def __init__(self, *, endorser: builtins.bytes | None = ..., signature: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self, *, endorser: builtins.bytes | None = ..., signature: builtins.bytes | None = ...
+    ) -> None: ...
+
 class ChaincodeInterest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def chaincodes(self) -> _containers.RepeatedCompositeFieldContainer[ChaincodeCall]: ...
     def __init__(self, *, chaincodes: typing.Iterable[ChaincodeCall] | None = ...) -> None: ...
+
 class ChaincodeCall(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     name: builtins.str
@@ -52,6 +77,20 @@ class ChaincodeCall(_message.Message):
     no_private_reads: builtins.bool
     no_public_writes: builtins.bool
     @property
-    def key_policies(self) -> _containers.RepeatedCompositeFieldContainer[_fabric_protos_common_policies_pb2.SignaturePolicyEnvelope]: ...
+    def key_policies(
+        self,
+    ) -> _containers.RepeatedCompositeFieldContainer[
+        _fabric_protos_common_policies_pb2.SignaturePolicyEnvelope
+    ]: ...
     disregard_namespace_policy: builtins.bool
-    def __init__(self, *, name: builtins.str | None = ..., collection_names: typing.Iterable[builtins.str] | None = ..., no_private_reads: builtins.bool | None = ..., no_public_writes: builtins.bool | None = ..., key_policies: typing.Iterable[_fabric_protos_common_policies_pb2.SignaturePolicyEnvelope] | None = ..., disregard_namespace_policy: builtins.bool | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        name: builtins.str | None = ...,
+        collection_names: typing.Iterable[builtins.str] | None = ...,
+        no_private_reads: builtins.bool | None = ...,
+        no_public_writes: builtins.bool | None = ...,
+        key_policies: typing.Iterable[_fabric_protos_common_policies_pb2.SignaturePolicyEnvelope]
+        | None = ...,
+        disregard_namespace_policy: builtins.bool | None = ...,
+    ) -> None: ...

@@ -8,11 +8,13 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class ChaincodeQueryResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def chaincodes(self) -> _containers.RepeatedCompositeFieldContainer[ChaincodeInfo]: ...
     def __init__(self, *, chaincodes: typing.Iterable[ChaincodeInfo] | None = ...) -> None: ...
+
 class ChaincodeInfo(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     name: builtins.str
@@ -22,18 +24,36 @@ class ChaincodeInfo(_message.Message):
     escc: builtins.str
     vscc: builtins.str
     id: builtins.bytes
-    def __init__(self, *, name: builtins.str | None = ..., version: builtins.str | None = ..., path: builtins.str | None = ..., input: builtins.str | None = ..., escc: builtins.str | None = ..., vscc: builtins.str | None = ..., id: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        name: builtins.str | None = ...,
+        version: builtins.str | None = ...,
+        path: builtins.str | None = ...,
+        input: builtins.str | None = ...,
+        escc: builtins.str | None = ...,
+        vscc: builtins.str | None = ...,
+        id: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class ChannelQueryResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def channels(self) -> _containers.RepeatedCompositeFieldContainer[ChannelInfo]: ...
     def __init__(self, *, channels: typing.Iterable[ChannelInfo] | None = ...) -> None: ...
+
 class ChannelInfo(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     channel_id: builtins.str
     def __init__(self, *, channel_id: builtins.str | None = ...) -> None: ...
+
 class JoinBySnapshotStatus(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     in_progress: builtins.bool
     bootstrapping_snapshot_dir: builtins.str
-    def __init__(self, *, in_progress: builtins.bool | None = ..., bootstrapping_snapshot_dir: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        in_progress: builtins.bool | None = ...,
+        bootstrapping_snapshot_dir: builtins.str | None = ...,
+    ) -> None: ...

@@ -9,28 +9,42 @@ from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import fabric_protos.common.configtx_pb2 as _fabric_protos_common_configtx_pb2
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class ChaincodeIdentifier(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     hash: builtins.bytes
     version: builtins.str
-    def __init__(self, *, hash: builtins.bytes | None = ..., version: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self, *, hash: builtins.bytes | None = ..., version: builtins.str | None = ...
+    ) -> None: ...
+
 class ChaincodeValidation(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     name: builtins.str
     argument: builtins.bytes
-    def __init__(self, *, name: builtins.str | None = ..., argument: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self, *, name: builtins.str | None = ..., argument: builtins.bytes | None = ...
+    ) -> None: ...
+
 class VSCCArgs(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     endorsement_policy_ref: builtins.str
     def __init__(self, *, endorsement_policy_ref: builtins.str | None = ...) -> None: ...
+
 class ChaincodeEndorsement(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     name: builtins.str
     def __init__(self, *, name: builtins.str | None = ...) -> None: ...
+
 class ConfigTree(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def channel_config(self) -> _fabric_protos_common_configtx_pb2.Config: ...
     @property
     def resources_config(self) -> _fabric_protos_common_configtx_pb2.Config: ...
-    def __init__(self, *, channel_config: _fabric_protos_common_configtx_pb2.Config | None = ..., resources_config: _fabric_protos_common_configtx_pb2.Config | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        channel_config: _fabric_protos_common_configtx_pb2.Config | None = ...,
+        resources_config: _fabric_protos_common_configtx_pb2.Config | None = ...,
+    ) -> None: ...

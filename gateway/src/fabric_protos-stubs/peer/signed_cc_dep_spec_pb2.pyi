@@ -9,10 +9,22 @@ from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import fabric_protos.peer.proposal_response_pb2 as _fabric_protos_peer_proposal_response_pb2
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class SignedChaincodeDeploymentSpec(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     chaincode_deployment_spec: builtins.bytes
     instantiation_policy: builtins.bytes
     @property
-    def owner_endorsements(self) -> _containers.RepeatedCompositeFieldContainer[_fabric_protos_peer_proposal_response_pb2.Endorsement]: ...
-    def __init__(self, *, chaincode_deployment_spec: builtins.bytes | None = ..., instantiation_policy: builtins.bytes | None = ..., owner_endorsements: typing.Iterable[_fabric_protos_peer_proposal_response_pb2.Endorsement] | None = ...) -> None: ...
+    def owner_endorsements(
+        self,
+    ) -> _containers.RepeatedCompositeFieldContainer[
+        _fabric_protos_peer_proposal_response_pb2.Endorsement
+    ]: ...
+    def __init__(
+        self,
+        *,
+        chaincode_deployment_spec: builtins.bytes | None = ...,
+        instantiation_policy: builtins.bytes | None = ...,
+        owner_endorsements: typing.Iterable[_fabric_protos_peer_proposal_response_pb2.Endorsement]
+        | None = ...,
+    ) -> None: ...

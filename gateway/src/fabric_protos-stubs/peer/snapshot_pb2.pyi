@@ -9,24 +9,41 @@ from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import fabric_protos.common.common_pb2 as _fabric_protos_common_common_pb2
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class SnapshotRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def signature_header(self) -> _fabric_protos_common_common_pb2.SignatureHeader: ...
     channel_id: builtins.str
     block_number: builtins.int
-    def __init__(self, *, signature_header: _fabric_protos_common_common_pb2.SignatureHeader | None = ..., channel_id: builtins.str | None = ..., block_number: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        signature_header: _fabric_protos_common_common_pb2.SignatureHeader | None = ...,
+        channel_id: builtins.str | None = ...,
+        block_number: builtins.int | None = ...,
+    ) -> None: ...
+
 class SnapshotQuery(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def signature_header(self) -> _fabric_protos_common_common_pb2.SignatureHeader: ...
     channel_id: builtins.str
-    def __init__(self, *, signature_header: _fabric_protos_common_common_pb2.SignatureHeader | None = ..., channel_id: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        signature_header: _fabric_protos_common_common_pb2.SignatureHeader | None = ...,
+        channel_id: builtins.str | None = ...,
+    ) -> None: ...
+
 class SignedSnapshotRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     request: builtins.bytes
     signature: builtins.bytes
-    def __init__(self, *, request: builtins.bytes | None = ..., signature: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self, *, request: builtins.bytes | None = ..., signature: builtins.bytes | None = ...
+    ) -> None: ...
+
 class QueryPendingSnapshotsResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property

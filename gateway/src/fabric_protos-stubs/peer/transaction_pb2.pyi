@@ -10,6 +10,7 @@ import fabric_protos.common.common_pb2 as _fabric_protos_common_common_pb2
 import fabric_protos.peer.proposal_response_pb2 as _fabric_protos_peer_proposal_response_pb2
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class _TxValidationCodeEnumTypeWrapper(_enum_type_wrapper.EnumTypeWrapper):
     VALID: builtins.int
     NIL_ENVELOPE: builtins.int
@@ -39,6 +40,7 @@ class _TxValidationCodeEnumTypeWrapper(_enum_type_wrapper.EnumTypeWrapper):
     INVALID_CHAINCODE: builtins.int
     NOT_VALIDATED: builtins.int
     INVALID_OTHER_REASON: builtins.int
+
 TxValidationCode: _TxValidationCodeEnumTypeWrapper
 VALID: builtins.int
 NIL_ENVELOPE: builtins.int
@@ -68,37 +70,66 @@ INVALID_WRITESET: builtins.int
 INVALID_CHAINCODE: builtins.int
 NOT_VALIDATED: builtins.int
 INVALID_OTHER_REASON: builtins.int
+
 class _MetaDataKeysEnumTypeWrapper(_enum_type_wrapper.EnumTypeWrapper):
     VALIDATION_PARAMETER: builtins.int
     VALIDATION_PARAMETER_V2: builtins.int
+
 MetaDataKeys: _MetaDataKeysEnumTypeWrapper
 VALIDATION_PARAMETER: builtins.int
 VALIDATION_PARAMETER_V2: builtins.int
+
 class ProcessedTransaction(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def transactionEnvelope(self) -> _fabric_protos_common_common_pb2.Envelope: ...
     validationCode: builtins.int
-    def __init__(self, *, transactionEnvelope: _fabric_protos_common_common_pb2.Envelope | None = ..., validationCode: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        transactionEnvelope: _fabric_protos_common_common_pb2.Envelope | None = ...,
+        validationCode: builtins.int | None = ...,
+    ) -> None: ...
+
 class Transaction(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def actions(self) -> _containers.RepeatedCompositeFieldContainer[TransactionAction]: ...
     def __init__(self, *, actions: typing.Iterable[TransactionAction] | None = ...) -> None: ...
+
 class TransactionAction(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     header: builtins.bytes
     payload: builtins.bytes
-    def __init__(self, *, header: builtins.bytes | None = ..., payload: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self, *, header: builtins.bytes | None = ..., payload: builtins.bytes | None = ...
+    ) -> None: ...
+
 class ChaincodeActionPayload(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     chaincode_proposal_payload: builtins.bytes
     @property
     def action(self) -> ChaincodeEndorsedAction: ...
-    def __init__(self, *, chaincode_proposal_payload: builtins.bytes | None = ..., action: ChaincodeEndorsedAction | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        chaincode_proposal_payload: builtins.bytes | None = ...,
+        action: ChaincodeEndorsedAction | None = ...,
+    ) -> None: ...
+
 class ChaincodeEndorsedAction(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     proposal_response_payload: builtins.bytes
     @property
-    def endorsements(self) -> _containers.RepeatedCompositeFieldContainer[_fabric_protos_peer_proposal_response_pb2.Endorsement]: ...
-    def __init__(self, *, proposal_response_payload: builtins.bytes | None = ..., endorsements: typing.Iterable[_fabric_protos_peer_proposal_response_pb2.Endorsement] | None = ...) -> None: ...
+    def endorsements(
+        self,
+    ) -> _containers.RepeatedCompositeFieldContainer[
+        _fabric_protos_peer_proposal_response_pb2.Endorsement
+    ]: ...
+    def __init__(
+        self,
+        *,
+        proposal_response_payload: builtins.bytes | None = ...,
+        endorsements: typing.Iterable[_fabric_protos_peer_proposal_response_pb2.Endorsement]
+        | None = ...,
+    ) -> None: ...

@@ -10,11 +10,25 @@ import fabric_protos.ledger.rwset.rwset_pb2 as _fabric_protos_ledger_rwset_rwset
 import fabric_protos.peer.collection_pb2 as _fabric_protos_peer_collection_pb2
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class TxPvtReadWriteSetWithConfigInfo(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     endorsed_at: builtins.int
     @property
     def pvt_rwset(self) -> _fabric_protos_ledger_rwset_rwset_pb2.TxPvtReadWriteSet: ...
     @property
-    def collection_configs(self) -> _containers.MessageMap[builtins.str, _fabric_protos_peer_collection_pb2.CollectionConfigPackage]: ...
-    def __init__(self, *, endorsed_at: builtins.int | None = ..., pvt_rwset: _fabric_protos_ledger_rwset_rwset_pb2.TxPvtReadWriteSet | None = ..., collection_configs: typing.Mapping[builtins.str, _fabric_protos_peer_collection_pb2.CollectionConfigPackage] | None = ...) -> None: ...
+    def collection_configs(
+        self,
+    ) -> _containers.MessageMap[
+        builtins.str, _fabric_protos_peer_collection_pb2.CollectionConfigPackage
+    ]: ...
+    def __init__(
+        self,
+        *,
+        endorsed_at: builtins.int | None = ...,
+        pvt_rwset: _fabric_protos_ledger_rwset_rwset_pb2.TxPvtReadWriteSet | None = ...,
+        collection_configs: typing.Mapping[
+            builtins.str, _fabric_protos_peer_collection_pb2.CollectionConfigPackage
+        ]
+        | None = ...,
+    ) -> None: ...

@@ -9,12 +9,20 @@ from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import google.protobuf.timestamp_pb2 as _google_protobuf_timestamp_pb2
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class KV(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     namespace: builtins.str
     key: builtins.str
     value: builtins.bytes
-    def __init__(self, *, namespace: builtins.str | None = ..., key: builtins.str | None = ..., value: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        namespace: builtins.str | None = ...,
+        key: builtins.str | None = ...,
+        value: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class KeyModification(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     tx_id: builtins.str
@@ -22,4 +30,11 @@ class KeyModification(_message.Message):
     @property
     def timestamp(self) -> _google_protobuf_timestamp_pb2.Timestamp: ...
     is_delete: builtins.bool
-    def __init__(self, *, tx_id: builtins.str | None = ..., value: builtins.bytes | None = ..., timestamp: _google_protobuf_timestamp_pb2.Timestamp | None = ..., is_delete: builtins.bool | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        tx_id: builtins.str | None = ...,
+        value: builtins.bytes | None = ...,
+        timestamp: _google_protobuf_timestamp_pb2.Timestamp | None = ...,
+        is_delete: builtins.bool | None = ...,
+    ) -> None: ...

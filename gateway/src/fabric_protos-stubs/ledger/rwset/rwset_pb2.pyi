@@ -8,43 +8,83 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class TxReadWriteSet(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     class _DataModelEnumTypeWrapper(_enum_type_wrapper.EnumTypeWrapper):
         KV: builtins.int
+
     DataModel: _DataModelEnumTypeWrapper
     KV: builtins.int
     data_model: builtins.int
     @property
     def ns_rwset(self) -> _containers.RepeatedCompositeFieldContainer[NsReadWriteSet]: ...
-    def __init__(self, *, data_model: builtins.int | None = ..., ns_rwset: typing.Iterable[NsReadWriteSet] | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        data_model: builtins.int | None = ...,
+        ns_rwset: typing.Iterable[NsReadWriteSet] | None = ...,
+    ) -> None: ...
+
 class NsReadWriteSet(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     namespace: builtins.str
     rwset: builtins.bytes
     @property
-    def collection_hashed_rwset(self) -> _containers.RepeatedCompositeFieldContainer[CollectionHashedReadWriteSet]: ...
-    def __init__(self, *, namespace: builtins.str | None = ..., rwset: builtins.bytes | None = ..., collection_hashed_rwset: typing.Iterable[CollectionHashedReadWriteSet] | None = ...) -> None: ...
+    def collection_hashed_rwset(
+        self,
+    ) -> _containers.RepeatedCompositeFieldContainer[CollectionHashedReadWriteSet]: ...
+    def __init__(
+        self,
+        *,
+        namespace: builtins.str | None = ...,
+        rwset: builtins.bytes | None = ...,
+        collection_hashed_rwset: typing.Iterable[CollectionHashedReadWriteSet] | None = ...,
+    ) -> None: ...
+
 class CollectionHashedReadWriteSet(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     collection_name: builtins.str
     hashed_rwset: builtins.bytes
     pvt_rwset_hash: builtins.bytes
-    def __init__(self, *, collection_name: builtins.str | None = ..., hashed_rwset: builtins.bytes | None = ..., pvt_rwset_hash: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        collection_name: builtins.str | None = ...,
+        hashed_rwset: builtins.bytes | None = ...,
+        pvt_rwset_hash: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class TxPvtReadWriteSet(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     data_model: builtins.int
     @property
     def ns_pvt_rwset(self) -> _containers.RepeatedCompositeFieldContainer[NsPvtReadWriteSet]: ...
-    def __init__(self, *, data_model: builtins.int | None = ..., ns_pvt_rwset: typing.Iterable[NsPvtReadWriteSet] | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        data_model: builtins.int | None = ...,
+        ns_pvt_rwset: typing.Iterable[NsPvtReadWriteSet] | None = ...,
+    ) -> None: ...
+
 class NsPvtReadWriteSet(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     namespace: builtins.str
     @property
-    def collection_pvt_rwset(self) -> _containers.RepeatedCompositeFieldContainer[CollectionPvtReadWriteSet]: ...
-    def __init__(self, *, namespace: builtins.str | None = ..., collection_pvt_rwset: typing.Iterable[CollectionPvtReadWriteSet] | None = ...) -> None: ...
+    def collection_pvt_rwset(
+        self,
+    ) -> _containers.RepeatedCompositeFieldContainer[CollectionPvtReadWriteSet]: ...
+    def __init__(
+        self,
+        *,
+        namespace: builtins.str | None = ...,
+        collection_pvt_rwset: typing.Iterable[CollectionPvtReadWriteSet] | None = ...,
+    ) -> None: ...
+
 class CollectionPvtReadWriteSet(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     collection_name: builtins.str
     rwset: builtins.bytes
-    def __init__(self, *, collection_name: builtins.str | None = ..., rwset: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self, *, collection_name: builtins.str | None = ..., rwset: builtins.bytes | None = ...
+    ) -> None: ...

@@ -8,20 +8,32 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class ConfigMetadata(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def consenters(self) -> _containers.RepeatedCompositeFieldContainer[Consenter]: ...
     @property
     def options(self) -> Options: ...
-    def __init__(self, *, consenters: typing.Iterable[Consenter] | None = ..., options: Options | None = ...) -> None: ...
+    def __init__(
+        self, *, consenters: typing.Iterable[Consenter] | None = ..., options: Options | None = ...
+    ) -> None: ...
+
 class Consenter(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     host: builtins.str
     port: builtins.int
     client_tls_cert: builtins.bytes
     server_tls_cert: builtins.bytes
-    def __init__(self, *, host: builtins.str | None = ..., port: builtins.int | None = ..., client_tls_cert: builtins.bytes | None = ..., server_tls_cert: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        host: builtins.str | None = ...,
+        port: builtins.int | None = ...,
+        client_tls_cert: builtins.bytes | None = ...,
+        server_tls_cert: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class Options(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     tick_interval: builtins.str
@@ -29,4 +41,12 @@ class Options(_message.Message):
     heartbeat_tick: builtins.int
     max_inflight_blocks: builtins.int
     snapshot_interval_size: builtins.int
-    def __init__(self, *, tick_interval: builtins.str | None = ..., election_tick: builtins.int | None = ..., heartbeat_tick: builtins.int | None = ..., max_inflight_blocks: builtins.int | None = ..., snapshot_interval_size: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        tick_interval: builtins.str | None = ...,
+        election_tick: builtins.int | None = ...,
+        heartbeat_tick: builtins.int | None = ...,
+        max_inflight_blocks: builtins.int | None = ...,
+        snapshot_interval_size: builtins.int | None = ...,
+    ) -> None: ...

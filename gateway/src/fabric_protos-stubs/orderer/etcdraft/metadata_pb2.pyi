@@ -8,13 +8,21 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class BlockMetadata(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def consenter_ids(self) -> _containers.RepeatedScalarFieldContainer[builtins.int]: ...
     next_consenter_id: builtins.int
     raft_index: builtins.int
-    def __init__(self, *, consenter_ids: typing.Iterable[builtins.int] | None = ..., next_consenter_id: builtins.int | None = ..., raft_index: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        consenter_ids: typing.Iterable[builtins.int] | None = ...,
+        next_consenter_id: builtins.int | None = ...,
+        raft_index: builtins.int | None = ...,
+    ) -> None: ...
+
 class ClusterMetadata(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property

@@ -8,12 +8,14 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class Options(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     class _RotationEnumTypeWrapper(_enum_type_wrapper.EnumTypeWrapper):
         ROTATION_UNSPECIFIED: builtins.int
         ROTATION_OFF: builtins.int
         ROTATION_ON: builtins.int
+
     Rotation: _RotationEnumTypeWrapper
     ROTATION_UNSPECIFIED: builtins.int
     ROTATION_OFF: builtins.int
@@ -36,4 +38,25 @@ class Options(_message.Message):
     speed_up_view_change: builtins.bool
     leader_rotation: builtins.int
     decisions_per_leader: builtins.int
-    def __init__(self, *, request_batch_max_count: builtins.int | None = ..., request_batch_max_bytes: builtins.int | None = ..., request_batch_max_interval: builtins.str | None = ..., incoming_message_buffer_size: builtins.int | None = ..., request_pool_size: builtins.int | None = ..., request_forward_timeout: builtins.str | None = ..., request_complain_timeout: builtins.str | None = ..., request_auto_remove_timeout: builtins.str | None = ..., request_max_bytes: builtins.int | None = ..., view_change_resend_interval: builtins.str | None = ..., view_change_timeout: builtins.str | None = ..., leader_heartbeat_timeout: builtins.str | None = ..., leader_heartbeat_count: builtins.int | None = ..., collect_timeout: builtins.str | None = ..., sync_on_start: builtins.bool | None = ..., speed_up_view_change: builtins.bool | None = ..., leader_rotation: builtins.int | None = ..., decisions_per_leader: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        request_batch_max_count: builtins.int | None = ...,
+        request_batch_max_bytes: builtins.int | None = ...,
+        request_batch_max_interval: builtins.str | None = ...,
+        incoming_message_buffer_size: builtins.int | None = ...,
+        request_pool_size: builtins.int | None = ...,
+        request_forward_timeout: builtins.str | None = ...,
+        request_complain_timeout: builtins.str | None = ...,
+        request_auto_remove_timeout: builtins.str | None = ...,
+        request_max_bytes: builtins.int | None = ...,
+        view_change_resend_interval: builtins.str | None = ...,
+        view_change_timeout: builtins.str | None = ...,
+        leader_heartbeat_timeout: builtins.str | None = ...,
+        leader_heartbeat_count: builtins.int | None = ...,
+        collect_timeout: builtins.str | None = ...,
+        sync_on_start: builtins.bool | None = ...,
+        speed_up_view_change: builtins.bool | None = ...,
+        leader_rotation: builtins.int | None = ...,
+        decisions_per_leader: builtins.int | None = ...,
+    ) -> None: ...

@@ -8,14 +8,27 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class ChaincodeEndorsementInfo(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     version: builtins.str
     init_required: builtins.bool
     endorsement_plugin: builtins.str
-    def __init__(self, *, version: builtins.str | None = ..., init_required: builtins.bool | None = ..., endorsement_plugin: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        version: builtins.str | None = ...,
+        init_required: builtins.bool | None = ...,
+        endorsement_plugin: builtins.str | None = ...,
+    ) -> None: ...
+
 class ChaincodeValidationInfo(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     validation_plugin: builtins.str
     validation_parameter: builtins.bytes
-    def __init__(self, *, validation_plugin: builtins.str | None = ..., validation_parameter: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        validation_plugin: builtins.str | None = ...,
+        validation_parameter: builtins.bytes | None = ...,
+    ) -> None: ...

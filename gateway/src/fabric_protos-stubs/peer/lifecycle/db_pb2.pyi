@@ -8,15 +8,28 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class StateMetadata(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     datatype: builtins.str
     @property
     def fields(self) -> _containers.RepeatedScalarFieldContainer[builtins.str]: ...
-    def __init__(self, *, datatype: builtins.str | None = ..., fields: typing.Iterable[builtins.str] | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        datatype: builtins.str | None = ...,
+        fields: typing.Iterable[builtins.str] | None = ...,
+    ) -> None: ...
+
 class StateData(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     Int64: builtins.int
     Bytes: builtins.bytes
     String: builtins.str
-    def __init__(self, *, Int64: builtins.int | None = ..., Bytes: builtins.bytes | None = ..., String: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        Int64: builtins.int | None = ...,
+        Bytes: builtins.bytes | None = ...,
+        String: builtins.str | None = ...,
+    ) -> None: ...

@@ -9,47 +9,78 @@ from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import fabric_protos.peer.collection_pb2 as _fabric_protos_peer_collection_pb2
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class InstallChaincodeArgs(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     chaincode_install_package: builtins.bytes
     def __init__(self, *, chaincode_install_package: builtins.bytes | None = ...) -> None: ...
+
 class InstallChaincodeResult(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     package_id: builtins.str
     label: builtins.str
-    def __init__(self, *, package_id: builtins.str | None = ..., label: builtins.str | None = ...) -> None: ...
+    def __init__(
+        self, *, package_id: builtins.str | None = ..., label: builtins.str | None = ...
+    ) -> None: ...
+
 class QueryInstalledChaincodeArgs(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     package_id: builtins.str
     def __init__(self, *, package_id: builtins.str | None = ...) -> None: ...
+
 class QueryInstalledChaincodeResult(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     class References(_message.Message):
         DESCRIPTOR: _descriptor.Descriptor
         @property
-        def chaincodes(self) -> _containers.RepeatedCompositeFieldContainer[QueryInstalledChaincodeResult.Chaincode]: ...
-        def __init__(self, *, chaincodes: typing.Iterable[QueryInstalledChaincodeResult.Chaincode] | None = ...) -> None: ...
+        def chaincodes(
+            self,
+        ) -> _containers.RepeatedCompositeFieldContainer[
+            QueryInstalledChaincodeResult.Chaincode
+        ]: ...
+        def __init__(
+            self,
+            *,
+            chaincodes: typing.Iterable[QueryInstalledChaincodeResult.Chaincode] | None = ...,
+        ) -> None: ...
+
     class Chaincode(_message.Message):
         DESCRIPTOR: _descriptor.Descriptor
         name: builtins.str
         version: builtins.str
-        def __init__(self, *, name: builtins.str | None = ..., version: builtins.str | None = ...) -> None: ...
+        def __init__(
+            self, *, name: builtins.str | None = ..., version: builtins.str | None = ...
+        ) -> None: ...
+
     package_id: builtins.str
     label: builtins.str
     @property
-    def references(self) -> _containers.MessageMap[builtins.str, QueryInstalledChaincodeResult.References]: ...
-    def __init__(self, *, package_id: builtins.str | None = ..., label: builtins.str | None = ..., references: typing.Mapping[builtins.str, QueryInstalledChaincodeResult.References] | None = ...) -> None: ...
+    def references(
+        self,
+    ) -> _containers.MessageMap[builtins.str, QueryInstalledChaincodeResult.References]: ...
+    def __init__(
+        self,
+        *,
+        package_id: builtins.str | None = ...,
+        label: builtins.str | None = ...,
+        references: typing.Mapping[builtins.str, QueryInstalledChaincodeResult.References]
+        | None = ...,
+    ) -> None: ...
+
 class GetInstalledChaincodePackageArgs(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     package_id: builtins.str
     def __init__(self, *, package_id: builtins.str | None = ...) -> None: ...
+
 class GetInstalledChaincodePackageResult(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     chaincode_install_package: builtins.bytes
     def __init__(self, *, chaincode_install_package: builtins.bytes | None = ...) -> None: ...
+
 class QueryInstalledChaincodesArgs(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     def __init__(self) -> None: ...
+
 class QueryInstalledChaincodesResult(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     class InstalledChaincode(_message.Message):
@@ -57,21 +88,53 @@ class QueryInstalledChaincodesResult(_message.Message):
         package_id: builtins.str
         label: builtins.str
         @property
-        def references(self) -> _containers.MessageMap[builtins.str, QueryInstalledChaincodesResult.References]: ...
-        def __init__(self, *, package_id: builtins.str | None = ..., label: builtins.str | None = ..., references: typing.Mapping[builtins.str, QueryInstalledChaincodesResult.References] | None = ...) -> None: ...
+        def references(
+            self,
+        ) -> _containers.MessageMap[builtins.str, QueryInstalledChaincodesResult.References]: ...
+        def __init__(
+            self,
+            *,
+            package_id: builtins.str | None = ...,
+            label: builtins.str | None = ...,
+            references: typing.Mapping[builtins.str, QueryInstalledChaincodesResult.References]
+            | None = ...,
+        ) -> None: ...
+
     class References(_message.Message):
         DESCRIPTOR: _descriptor.Descriptor
         @property
-        def chaincodes(self) -> _containers.RepeatedCompositeFieldContainer[QueryInstalledChaincodesResult.Chaincode]: ...
-        def __init__(self, *, chaincodes: typing.Iterable[QueryInstalledChaincodesResult.Chaincode] | None = ...) -> None: ...
+        def chaincodes(
+            self,
+        ) -> _containers.RepeatedCompositeFieldContainer[
+            QueryInstalledChaincodesResult.Chaincode
+        ]: ...
+        def __init__(
+            self,
+            *,
+            chaincodes: typing.Iterable[QueryInstalledChaincodesResult.Chaincode] | None = ...,
+        ) -> None: ...
+
     class Chaincode(_message.Message):
         DESCRIPTOR: _descriptor.Descriptor
         name: builtins.str
         version: builtins.str
-        def __init__(self, *, name: builtins.str | None = ..., version: builtins.str | None = ...) -> None: ...
+        def __init__(
+            self, *, name: builtins.str | None = ..., version: builtins.str | None = ...
+        ) -> None: ...
+
     @property
-    def installed_chaincodes(self) -> _containers.RepeatedCompositeFieldContainer[QueryInstalledChaincodesResult.InstalledChaincode]: ...
-    def __init__(self, *, installed_chaincodes: typing.Iterable[QueryInstalledChaincodesResult.InstalledChaincode] | None = ...) -> None: ...
+    def installed_chaincodes(
+        self,
+    ) -> _containers.RepeatedCompositeFieldContainer[
+        QueryInstalledChaincodesResult.InstalledChaincode
+    ]: ...
+    def __init__(
+        self,
+        *,
+        installed_chaincodes: typing.Iterable[QueryInstalledChaincodesResult.InstalledChaincode]
+        | None = ...,
+    ) -> None: ...
+
 class ApproveChaincodeDefinitionForMyOrgArgs(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     sequence: builtins.int
@@ -85,24 +148,46 @@ class ApproveChaincodeDefinitionForMyOrgArgs(_message.Message):
     init_required: builtins.bool
     @property
     def source(self) -> ChaincodeSource: ...
-    def __init__(self, *, sequence: builtins.int | None = ..., name: builtins.str | None = ..., version: builtins.str | None = ..., endorsement_plugin: builtins.str | None = ..., validation_plugin: builtins.str | None = ..., validation_parameter: builtins.bytes | None = ..., collections: _fabric_protos_peer_collection_pb2.CollectionConfigPackage | None = ..., init_required: builtins.bool | None = ..., source: ChaincodeSource | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        sequence: builtins.int | None = ...,
+        name: builtins.str | None = ...,
+        version: builtins.str | None = ...,
+        endorsement_plugin: builtins.str | None = ...,
+        validation_plugin: builtins.str | None = ...,
+        validation_parameter: builtins.bytes | None = ...,
+        collections: _fabric_protos_peer_collection_pb2.CollectionConfigPackage | None = ...,
+        init_required: builtins.bool | None = ...,
+        source: ChaincodeSource | None = ...,
+    ) -> None: ...
+
 class ChaincodeSource(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     class Unavailable(_message.Message):
         DESCRIPTOR: _descriptor.Descriptor
         def __init__(self) -> None: ...
+
     class Local(_message.Message):
         DESCRIPTOR: _descriptor.Descriptor
         package_id: builtins.str
         def __init__(self, *, package_id: builtins.str | None = ...) -> None: ...
+
     @property
     def unavailable(self) -> ChaincodeSource.Unavailable: ...
     @property
     def local_package(self) -> ChaincodeSource.Local: ...
-    def __init__(self, *, unavailable: ChaincodeSource.Unavailable | None = ..., local_package: ChaincodeSource.Local | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        unavailable: ChaincodeSource.Unavailable | None = ...,
+        local_package: ChaincodeSource.Local | None = ...,
+    ) -> None: ...
+
 class ApproveChaincodeDefinitionForMyOrgResult(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     def __init__(self) -> None: ...
+
 class CommitChaincodeDefinitionArgs(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     sequence: builtins.int
@@ -114,10 +199,23 @@ class CommitChaincodeDefinitionArgs(_message.Message):
     @property
     def collections(self) -> _fabric_protos_peer_collection_pb2.CollectionConfigPackage: ...
     init_required: builtins.bool
-    def __init__(self, *, sequence: builtins.int | None = ..., name: builtins.str | None = ..., version: builtins.str | None = ..., endorsement_plugin: builtins.str | None = ..., validation_plugin: builtins.str | None = ..., validation_parameter: builtins.bytes | None = ..., collections: _fabric_protos_peer_collection_pb2.CollectionConfigPackage | None = ..., init_required: builtins.bool | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        sequence: builtins.int | None = ...,
+        name: builtins.str | None = ...,
+        version: builtins.str | None = ...,
+        endorsement_plugin: builtins.str | None = ...,
+        validation_plugin: builtins.str | None = ...,
+        validation_parameter: builtins.bytes | None = ...,
+        collections: _fabric_protos_peer_collection_pb2.CollectionConfigPackage | None = ...,
+        init_required: builtins.bool | None = ...,
+    ) -> None: ...
+
 class CommitChaincodeDefinitionResult(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     def __init__(self) -> None: ...
+
 class CheckCommitReadinessArgs(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     sequence: builtins.int
@@ -129,7 +227,19 @@ class CheckCommitReadinessArgs(_message.Message):
     @property
     def collections(self) -> _fabric_protos_peer_collection_pb2.CollectionConfigPackage: ...
     init_required: builtins.bool
-    def __init__(self, *, sequence: builtins.int | None = ..., name: builtins.str | None = ..., version: builtins.str | None = ..., endorsement_plugin: builtins.str | None = ..., validation_plugin: builtins.str | None = ..., validation_parameter: builtins.bytes | None = ..., collections: _fabric_protos_peer_collection_pb2.CollectionConfigPackage | None = ..., init_required: builtins.bool | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        sequence: builtins.int | None = ...,
+        name: builtins.str | None = ...,
+        version: builtins.str | None = ...,
+        endorsement_plugin: builtins.str | None = ...,
+        validation_plugin: builtins.str | None = ...,
+        validation_parameter: builtins.bytes | None = ...,
+        collections: _fabric_protos_peer_collection_pb2.CollectionConfigPackage | None = ...,
+        init_required: builtins.bool | None = ...,
+    ) -> None: ...
+
 class CheckCommitReadinessResult(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     class Mismatches(_message.Message):
@@ -137,16 +247,29 @@ class CheckCommitReadinessResult(_message.Message):
         @property
         def items(self) -> _containers.RepeatedScalarFieldContainer[builtins.str]: ...
         def __init__(self, *, items: typing.Iterable[builtins.str] | None = ...) -> None: ...
+
     @property
     def approvals(self) -> _containers.ScalarMap[builtins.str, builtins.bool]: ...
     @property
-    def mismatches(self) -> _containers.MessageMap[builtins.str, CheckCommitReadinessResult.Mismatches]: ...
-    def __init__(self, *, approvals: typing.Mapping[builtins.str, builtins.bool] | None = ..., mismatches: typing.Mapping[builtins.str, CheckCommitReadinessResult.Mismatches] | None = ...) -> None: ...
+    def mismatches(
+        self,
+    ) -> _containers.MessageMap[builtins.str, CheckCommitReadinessResult.Mismatches]: ...
+    def __init__(
+        self,
+        *,
+        approvals: typing.Mapping[builtins.str, builtins.bool] | None = ...,
+        mismatches: typing.Mapping[builtins.str, CheckCommitReadinessResult.Mismatches]
+        | None = ...,
+    ) -> None: ...
+
 class QueryApprovedChaincodeDefinitionArgs(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     name: builtins.str
     sequence: builtins.int
-    def __init__(self, *, name: builtins.str | None = ..., sequence: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self, *, name: builtins.str | None = ..., sequence: builtins.int | None = ...
+    ) -> None: ...
+
 class QueryApprovedChaincodeDefinitionResult(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     sequence: builtins.int
@@ -159,10 +282,23 @@ class QueryApprovedChaincodeDefinitionResult(_message.Message):
     init_required: builtins.bool
     @property
     def source(self) -> ChaincodeSource: ...
-    def __init__(self, *, sequence: builtins.int | None = ..., version: builtins.str | None = ..., endorsement_plugin: builtins.str | None = ..., validation_plugin: builtins.str | None = ..., validation_parameter: builtins.bytes | None = ..., collections: _fabric_protos_peer_collection_pb2.CollectionConfigPackage | None = ..., init_required: builtins.bool | None = ..., source: ChaincodeSource | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        sequence: builtins.int | None = ...,
+        version: builtins.str | None = ...,
+        endorsement_plugin: builtins.str | None = ...,
+        validation_plugin: builtins.str | None = ...,
+        validation_parameter: builtins.bytes | None = ...,
+        collections: _fabric_protos_peer_collection_pb2.CollectionConfigPackage | None = ...,
+        init_required: builtins.bool | None = ...,
+        source: ChaincodeSource | None = ...,
+    ) -> None: ...
+
 class QueryApprovedChaincodeDefinitionsArgs(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     def __init__(self) -> None: ...
+
 class QueryApprovedChaincodeDefinitionsResult(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     class ApprovedChaincodeDefinition(_message.Message):
@@ -178,14 +314,40 @@ class QueryApprovedChaincodeDefinitionsResult(_message.Message):
         init_required: builtins.bool
         @property
         def source(self) -> ChaincodeSource: ...
-        def __init__(self, *, name: builtins.str | None = ..., sequence: builtins.int | None = ..., version: builtins.str | None = ..., endorsement_plugin: builtins.str | None = ..., validation_plugin: builtins.str | None = ..., validation_parameter: builtins.bytes | None = ..., collections: _fabric_protos_peer_collection_pb2.CollectionConfigPackage | None = ..., init_required: builtins.bool | None = ..., source: ChaincodeSource | None = ...) -> None: ...
+        def __init__(
+            self,
+            *,
+            name: builtins.str | None = ...,
+            sequence: builtins.int | None = ...,
+            version: builtins.str | None = ...,
+            endorsement_plugin: builtins.str | None = ...,
+            validation_plugin: builtins.str | None = ...,
+            validation_parameter: builtins.bytes | None = ...,
+            collections: _fabric_protos_peer_collection_pb2.CollectionConfigPackage | None = ...,
+            init_required: builtins.bool | None = ...,
+            source: ChaincodeSource | None = ...,
+        ) -> None: ...
+
     @property
-    def approved_chaincode_definitions(self) -> _containers.RepeatedCompositeFieldContainer[QueryApprovedChaincodeDefinitionsResult.ApprovedChaincodeDefinition]: ...
-    def __init__(self, *, approved_chaincode_definitions: typing.Iterable[QueryApprovedChaincodeDefinitionsResult.ApprovedChaincodeDefinition] | None = ...) -> None: ...
+    def approved_chaincode_definitions(
+        self,
+    ) -> _containers.RepeatedCompositeFieldContainer[
+        QueryApprovedChaincodeDefinitionsResult.ApprovedChaincodeDefinition
+    ]: ...
+    def __init__(
+        self,
+        *,
+        approved_chaincode_definitions: typing.Iterable[
+            QueryApprovedChaincodeDefinitionsResult.ApprovedChaincodeDefinition
+        ]
+        | None = ...,
+    ) -> None: ...
+
 class QueryChaincodeDefinitionArgs(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     name: builtins.str
     def __init__(self, *, name: builtins.str | None = ...) -> None: ...
+
 class QueryChaincodeDefinitionResult(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     sequence: builtins.int
@@ -198,10 +360,23 @@ class QueryChaincodeDefinitionResult(_message.Message):
     init_required: builtins.bool
     @property
     def approvals(self) -> _containers.ScalarMap[builtins.str, builtins.bool]: ...
-    def __init__(self, *, sequence: builtins.int | None = ..., version: builtins.str | None = ..., endorsement_plugin: builtins.str | None = ..., validation_plugin: builtins.str | None = ..., validation_parameter: builtins.bytes | None = ..., collections: _fabric_protos_peer_collection_pb2.CollectionConfigPackage | None = ..., init_required: builtins.bool | None = ..., approvals: typing.Mapping[builtins.str, builtins.bool] | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        sequence: builtins.int | None = ...,
+        version: builtins.str | None = ...,
+        endorsement_plugin: builtins.str | None = ...,
+        validation_plugin: builtins.str | None = ...,
+        validation_parameter: builtins.bytes | None = ...,
+        collections: _fabric_protos_peer_collection_pb2.CollectionConfigPackage | None = ...,
+        init_required: builtins.bool | None = ...,
+        approvals: typing.Mapping[builtins.str, builtins.bool] | None = ...,
+    ) -> None: ...
+
 class QueryChaincodeDefinitionsArgs(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     def __init__(self) -> None: ...
+
 class QueryChaincodeDefinitionsResult(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     class ChaincodeDefinition(_message.Message):
@@ -215,7 +390,28 @@ class QueryChaincodeDefinitionsResult(_message.Message):
         @property
         def collections(self) -> _fabric_protos_peer_collection_pb2.CollectionConfigPackage: ...
         init_required: builtins.bool
-        def __init__(self, *, name: builtins.str | None = ..., sequence: builtins.int | None = ..., version: builtins.str | None = ..., endorsement_plugin: builtins.str | None = ..., validation_plugin: builtins.str | None = ..., validation_parameter: builtins.bytes | None = ..., collections: _fabric_protos_peer_collection_pb2.CollectionConfigPackage | None = ..., init_required: builtins.bool | None = ...) -> None: ...
+        def __init__(
+            self,
+            *,
+            name: builtins.str | None = ...,
+            sequence: builtins.int | None = ...,
+            version: builtins.str | None = ...,
+            endorsement_plugin: builtins.str | None = ...,
+            validation_plugin: builtins.str | None = ...,
+            validation_parameter: builtins.bytes | None = ...,
+            collections: _fabric_protos_peer_collection_pb2.CollectionConfigPackage | None = ...,
+            init_required: builtins.bool | None = ...,
+        ) -> None: ...
+
     @property
-    def chaincode_definitions(self) -> _containers.RepeatedCompositeFieldContainer[QueryChaincodeDefinitionsResult.ChaincodeDefinition]: ...
-    def __init__(self, *, chaincode_definitions: typing.Iterable[QueryChaincodeDefinitionsResult.ChaincodeDefinition] | None = ...) -> None: ...
+    def chaincode_definitions(
+        self,
+    ) -> _containers.RepeatedCompositeFieldContainer[
+        QueryChaincodeDefinitionsResult.ChaincodeDefinition
+    ]: ...
+    def __init__(
+        self,
+        *,
+        chaincode_definitions: typing.Iterable[QueryChaincodeDefinitionsResult.ChaincodeDefinition]
+        | None = ...,
+    ) -> None: ...

@@ -8,6 +8,7 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
 class KVRWSet(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
@@ -18,7 +19,15 @@ class KVRWSet(_message.Message):
     def writes(self) -> _containers.RepeatedCompositeFieldContainer[KVWrite]: ...
     @property
     def metadata_writes(self) -> _containers.RepeatedCompositeFieldContainer[KVMetadataWrite]: ...
-    def __init__(self, *, reads: typing.Iterable[KVRead] | None = ..., range_queries_info: typing.Iterable[RangeQueryInfo] | None = ..., writes: typing.Iterable[KVWrite] | None = ..., metadata_writes: typing.Iterable[KVMetadataWrite] | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        reads: typing.Iterable[KVRead] | None = ...,
+        range_queries_info: typing.Iterable[RangeQueryInfo] | None = ...,
+        writes: typing.Iterable[KVWrite] | None = ...,
+        metadata_writes: typing.Iterable[KVMetadataWrite] | None = ...,
+    ) -> None: ...
+
 class HashedRWSet(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
@@ -26,55 +35,103 @@ class HashedRWSet(_message.Message):
     @property
     def hashed_writes(self) -> _containers.RepeatedCompositeFieldContainer[KVWriteHash]: ...
     @property
-    def metadata_writes(self) -> _containers.RepeatedCompositeFieldContainer[KVMetadataWriteHash]: ...
-    def __init__(self, *, hashed_reads: typing.Iterable[KVReadHash] | None = ..., hashed_writes: typing.Iterable[KVWriteHash] | None = ..., metadata_writes: typing.Iterable[KVMetadataWriteHash] | None = ...) -> None: ...
+    def metadata_writes(
+        self,
+    ) -> _containers.RepeatedCompositeFieldContainer[KVMetadataWriteHash]: ...
+    def __init__(
+        self,
+        *,
+        hashed_reads: typing.Iterable[KVReadHash] | None = ...,
+        hashed_writes: typing.Iterable[KVWriteHash] | None = ...,
+        metadata_writes: typing.Iterable[KVMetadataWriteHash] | None = ...,
+    ) -> None: ...
+
 class KVRead(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     key: builtins.str
     @property
     def version(self) -> Version: ...
-    def __init__(self, *, key: builtins.str | None = ..., version: Version | None = ...) -> None: ...
+    def __init__(
+        self, *, key: builtins.str | None = ..., version: Version | None = ...
+    ) -> None: ...
+
 class KVWrite(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     key: builtins.str
     is_delete: builtins.bool
     value: builtins.bytes
-    def __init__(self, *, key: builtins.str | None = ..., is_delete: builtins.bool | None = ..., value: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        key: builtins.str | None = ...,
+        is_delete: builtins.bool | None = ...,
+        value: builtins.bytes | None = ...,
+    ) -> None: ...
+
 class KVMetadataWrite(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     key: builtins.str
     @property
     def entries(self) -> _containers.RepeatedCompositeFieldContainer[KVMetadataEntry]: ...
-    def __init__(self, *, key: builtins.str | None = ..., entries: typing.Iterable[KVMetadataEntry] | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        key: builtins.str | None = ...,
+        entries: typing.Iterable[KVMetadataEntry] | None = ...,
+    ) -> None: ...
+
 class KVReadHash(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     key_hash: builtins.bytes
     @property
     def version(self) -> Version: ...
-    def __init__(self, *, key_hash: builtins.bytes | None = ..., version: Version | None = ...) -> None: ...
+    def __init__(
+        self, *, key_hash: builtins.bytes | None = ..., version: Version | None = ...
+    ) -> None: ...
+
 class KVWriteHash(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     key_hash: builtins.bytes
     is_delete: builtins.bool
     value_hash: builtins.bytes
     is_purge: builtins.bool
-    def __init__(self, *, key_hash: builtins.bytes | None = ..., is_delete: builtins.bool | None = ..., value_hash: builtins.bytes | None = ..., is_purge: builtins.bool | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        key_hash: builtins.bytes | None = ...,
+        is_delete: builtins.bool | None = ...,
+        value_hash: builtins.bytes | None = ...,
+        is_purge: builtins.bool | None = ...,
+    ) -> None: ...
+
 class KVMetadataWriteHash(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     key_hash: builtins.bytes
     @property
     def entries(self) -> _containers.RepeatedCompositeFieldContainer[KVMetadataEntry]: ...
-    def __init__(self, *, key_hash: builtins.bytes | None = ..., entries: typing.Iterable[KVMetadataEntry] | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        key_hash: builtins.bytes | None = ...,
+        entries: typing.Iterable[KVMetadataEntry] | None = ...,
+    ) -> None: ...
+
 class KVMetadataEntry(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     name: builtins.str
     value: builtins.bytes
-    def __init__(self, *, name: builtins.str | None = ..., value: builtins.bytes | None = ...) -> None: ...
+    def __init__(
+        self, *, name: builtins.str | None = ..., value: builtins.bytes | None = ...
+    ) -> None: ...
+
 class Version(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     block_num: builtins.int
     tx_num: builtins.int
-    def __init__(self, *, block_num: builtins.int | None = ..., tx_num: builtins.int | None = ...) -> None: ...
+    def __init__(
+        self, *, block_num: builtins.int | None = ..., tx_num: builtins.int | None = ...
+    ) -> None: ...
+
 class RangeQueryInfo(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     start_key: builtins.str
@@ -84,16 +141,32 @@ class RangeQueryInfo(_message.Message):
     def raw_reads(self) -> QueryReads: ...
     @property
     def reads_merkle_hashes(self) -> QueryReadsMerkleSummary: ...
-    def __init__(self, *, start_key: builtins.str | None = ..., end_key: builtins.str | None = ..., itr_exhausted: builtins.bool | None = ..., raw_reads: QueryReads | None = ..., reads_merkle_hashes: QueryReadsMerkleSummary | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        start_key: builtins.str | None = ...,
+        end_key: builtins.str | None = ...,
+        itr_exhausted: builtins.bool | None = ...,
+        raw_reads: QueryReads | None = ...,
+        reads_merkle_hashes: QueryReadsMerkleSummary | None = ...,
+    ) -> None: ...
+
 class QueryReads(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     @property
     def kv_reads(self) -> _containers.RepeatedCompositeFieldContainer[KVRead]: ...
     def __init__(self, *, kv_reads: typing.Iterable[KVRead] | None = ...) -> None: ...
+
 class QueryReadsMerkleSummary(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
     max_degree: builtins.int
     max_level: builtins.int
     @property
     def max_level_hashes(self) -> _containers.RepeatedScalarFieldContainer[builtins.bytes]: ...
-    def __init__(self, *, max_degree: builtins.int | None = ..., max_level: builtins.int | None = ..., max_level_hashes: typing.Iterable[builtins.bytes] | None = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        max_degree: builtins.int | None = ...,
+        max_level: builtins.int | None = ...,
+        max_level_hashes: typing.Iterable[builtins.bytes] | None = ...,
+    ) -> None: ...
