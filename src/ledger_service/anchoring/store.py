@@ -65,22 +65,22 @@ class AnchoringStore:
     def pending_count(self) -> int:
         with self._sessions() as s:
             return int(
-                s.scalar(
-                    select(func.count())
-                    .select_from(m.OutboxEntry)
-                    .where(m.OUTBOX_PENDING)
-                )
+                s.scalar(select(func.count()).select_from(m.OutboxEntry).where(m.OUTBOX_PENDING))
                 or 0
             )
 
-    def oldest_pending_at(self) -> dt.datetime | None:
+    def pending_summary(self, limit: int) -> tuple[int, dt.datetime | None]:
+        """(pending records, capped at `limit`; when the oldest was enqueued), in one query."""
+        head = (
+            select(m.OutboxEntry.enqueued_at)
+            .where(m.OUTBOX_PENDING)
+            .order_by(m.OutboxEntry.seq)
+            .limit(limit)
+            .subquery()
+        )
         with self._sessions() as s:
-            return s.scalar(
-                select(m.OutboxEntry.enqueued_at)
-                .where(m.OUTBOX_PENDING)
-                .order_by(m.OutboxEntry.seq)
-                .limit(1)
-            )
+            count, oldest = s.execute(select(func.count(), func.min(head.c.enqueued_at))).one()
+        return int(count), oldest
 
     def claim_batch(self, limit: int) -> BatchPlan | None:
         """Take up to `limit` of the oldest pending records into a new batch (one transaction)."""

@@ -55,7 +55,8 @@ class WorkerSettings:
     batch_size: int = 4096  # records per batch (≈ 800 KB transaction)
     linger: float = 0.2  # seconds the oldest pending record may wait for a fuller batch
     max_in_flight: int = 4  # batches endorsed/submitted concurrently
-    poll_interval: float = 0.02
+    poll_interval: float = 0.02  # first wait when nothing is due; doubles while idle
+    idle_poll_max: float = 0.25
     retry_backoff: float = 0.5
     retry_backoff_max: float = 10.0
 
@@ -116,6 +117,7 @@ class AnchoringWorker:
     async def run(self, stop: asyncio.Event) -> None:
         """Anchor until `stop` is set; then finish the batches already in flight."""
         in_flight: set[asyncio.Task[None]] = set()
+        idle = self._settings.poll_interval
         for leftover in await asyncio.to_thread(self._store.unfinished_batches):
             in_flight.add(asyncio.create_task(self._anchor(leftover, stop)))
         while not stop.is_set():
@@ -125,8 +127,11 @@ class AnchoringWorker:
                 continue
             plan: BatchPlan | None = await asyncio.to_thread(self._claim_if_due)
             if plan is None:
-                await _sleep_or_stop(stop, self._settings.poll_interval)
+                # Idle: back off to a few polls a second; busy: poll again at once.
+                await _sleep_or_stop(stop, idle)
+                idle = min(idle * 2, self._settings.idle_poll_max)
                 continue
+            idle = self._settings.poll_interval
             in_flight.add(asyncio.create_task(self._anchor(plan, stop)))
         if in_flight:
             await asyncio.gather(*in_flight)
@@ -156,11 +161,11 @@ class AnchoringWorker:
 
     def _claim_if_due(self) -> BatchPlan | None:
         s = self._settings
-        oldest = self._store.oldest_pending_at()
-        if oldest is None:
+        count, oldest = self._store.pending_summary(s.batch_size)
+        if count == 0 or oldest is None:
             return None
         waited = (dt.datetime.now(dt.UTC) - oldest).total_seconds()
-        if waited < s.linger and self._store.pending_count() < s.batch_size:
+        if count < s.batch_size and waited < s.linger:
             return None
         return self._store.claim_batch(s.batch_size)
 
