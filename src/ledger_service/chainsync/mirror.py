@@ -112,9 +112,14 @@ def write_range(
     batches: Sequence[ChainBatchRow],
     records: Sequence[ChainRecordRow],
     now: dt.datetime,
+    replay_start: int | None = None,
 ) -> SyncState:
     """Upsert the rows of blocks ``first..last`` and advance ``chain_sync``, in ``conn``'s
     transaction (the caller commits).
+
+    ``replay_start`` is where the replay writing this range began (default ``first``): a
+    replay that started before the mirror's first block lowers ``first_block`` to it only
+    once its ranges reach the mirror (until then its rows are written but not claimed).
 
     Raises:
         MirrorGapError: the mirror ends before ``first - 1`` (a gap), or it mirrors another
@@ -141,10 +146,12 @@ def write_range(
         conn.execute(_insert_for(conn)(_sync).values(**_sync_values(new)))
     else:
         ahead = last >= state.last_block
+        start = first if replay_start is None else min(replay_start, first)
+        joined = last >= state.first_block - 1
         new = SyncState(
             channel,
             chaincode,
-            min(state.first_block, first),
+            min(state.first_block, start) if joined else state.first_block,
             last if ahead else state.last_block,
             last_hash if ahead else state.last_block_hash,
             now,

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Table, exists, literal, or_, select, union
+from sqlalchemy import Connection, Table, exists, literal, or_, select, true, union
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_service.chainsync.mirror import read_sync_state
@@ -170,18 +170,20 @@ def reconcile(
     """
     summary = summary if summary is not None else ReconcileSummary()
     with sessions() as session:
-        conn = session.connection()
-        if conn.dialect.name == "postgresql":
-            conn = conn.execution_options(isolation_level="REPEATABLE READ")
-        last_block: int | None = None
+        options = (
+            {"isolation_level": "REPEATABLE READ"}
+            if session.get_bind().dialect.name == "postgresql"
+            else None
+        )
+        conn = session.connection(execution_options=options)
+        blocks: tuple[int, int] | None = None
         if channel is not None:
             state = read_sync_state(conn, channel)
             if state is not None:
                 summary.mirror_first_block = state.first_block
-                summary.mirror_last_block = last_block = state.last_block
-        for mismatch in mismatches(
-            conn, scope=scope, last_block=last_block, summary=summary, chunk=chunk
-        ):
+                summary.mirror_last_block = state.last_block
+                blocks = (state.first_block, state.last_block)
+        for mismatch in mismatches(conn, scope=scope, blocks=blocks, summary=summary, chunk=chunk):
             summary.counts[mismatch.kind.value] += 1
             yield mismatch
 
@@ -190,22 +192,23 @@ def mismatches(
     conn: Connection,
     *,
     scope: Scope = "channel",
-    last_block: int | None = None,
+    blocks: tuple[int, int] | None = None,
     summary: ReconcileSummary | None = None,
     chunk: int = 10_000,
 ) -> Iterator[Mismatch]:
     """The checks, one after the other, on ``conn`` (see the module docstring).
 
-    ``last_block``: the mirror's last block; an index batch committed in a later block is
-    not reported as missing from the chain (the mirror has not seen it yet).
+    ``blocks``: the mirror's block range; an index batch the index says was committed in a
+    block outside it is not reported as missing from the chain (the mirror has not seen
+    that block).
     """
     if scope not in ("channel", "index"):
         raise ValueError(f"scope must be 'channel' or 'index', got {scope!r}")
     yield from _content_and_commitments(conn, summary, chunk)
     yield from _missing_from_index(conn, scope, chunk)
-    yield from _not_on_chain(conn, last_block, chunk)
+    yield from _not_on_chain(conn, blocks, chunk)
     yield from _anchors(conn, chunk)
-    yield from _batches(conn, last_block, chunk)
+    yield from _batches(conn, blocks, chunk)
 
 
 def _stream(conn: Connection, query: Any, chunk: int) -> Iterator[Any]:
@@ -291,15 +294,22 @@ def _missing_from_index(conn: Connection, scope: Scope, chunk: int) -> Iterator[
 
 
 # (c) ------------------------------------------------------------------------------------------
-def _not_on_chain(conn: Connection, last_block: int | None, chunk: int) -> Iterator[Mismatch]:
+def _in_mirror(block_number: Any, blocks: tuple[int, int] | None) -> Any:
+    """The index's block number is NULL (no claim) or inside the mirrored range."""
+    if blocks is None:
+        return true()
+    return or_(block_number.is_(None), block_number.between(blocks[0], blocks[1]))
+
+
+def _not_on_chain(
+    conn: Connection, blocks: tuple[int, int] | None, chunk: int
+) -> Iterator[Mismatch]:
     query = (
         select(_a.c.record_id, _a.c.batch_id, _a.c.leaf_index, _b.c.tx_id, _b.c.block_number)
         .join(_b, _b.c.batch_id == _a.c.batch_id)
         .where(_b.c.state == _COMMITTED, ~exists().where(_cr.c.record_id == _a.c.record_id))
     )
-    if last_block is not None:
-        # committed after the mirror's end: not seen yet, not missing
-        query = query.where(or_(_b.c.block_number.is_(None), _b.c.block_number <= last_block))
+    query = query.where(_in_mirror(_b.c.block_number, blocks))
     for row in _stream(conn, query, chunk):
         yield Mismatch(
             MismatchKind.NOT_ON_CHAIN,
@@ -374,7 +384,7 @@ def _str(value: object) -> str | None:
 
 
 # (f) ------------------------------------------------------------------------------------------
-def _batches(conn: Connection, last_block: int | None, chunk: int) -> Iterator[Mismatch]:
+def _batches(conn: Connection, blocks: tuple[int, int] | None, chunk: int) -> Iterator[Mismatch]:
     query = (
         select(
             _b.c.batch_id,
@@ -399,8 +409,7 @@ def _batches(conn: Connection, last_block: int | None, chunk: int) -> Iterator[M
     absent = select(_b.c.batch_id, _b.c.tx_id, _b.c.block_number).where(
         _b.c.state == _COMMITTED, ~exists().where(_cb.c.batch_id == _b.c.batch_id)
     )
-    if last_block is not None:
-        absent = absent.where(or_(_b.c.block_number.is_(None), _b.c.block_number <= last_block))
+    absent = absent.where(_in_mirror(_b.c.block_number, blocks))
     for row in _stream(conn, absent, chunk):
         yield Mismatch(
             K.BATCH_NOT_ON_CHAIN,

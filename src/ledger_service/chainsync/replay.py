@@ -152,7 +152,8 @@ def replay(
 
     Args:
         from_block: replay from this block (default: resume after ``chain_sync``, or 0).
-            It may go back (a replay is idempotent) but not beyond the mirror's end + 1.
+            It may go back (a replay is idempotent) but not beyond the mirror's end + 1; an
+            empty mirror may start anywhere (it then covers the channel from that block on).
         to_block: stop after this block (default: the last block at the start).
         reset: empty the mirror first (a full replay from block 0 then rebuilds it).
         restore: also fill the index's missing anchoring facts (``ledgerctl index rebuild``).
@@ -189,12 +190,17 @@ def replay(
     start = resume_at if from_block is None else from_block
     if start < 0:
         raise ValueError(f"from_block must be >= 0, got {start}")
-    if start > resume_at:
+    if state is not None and start > resume_at:
         raise MirrorGapError(
             f"the mirror ends at block {resume_at - 1}; replaying from block {start} would "
             f"leave a gap (use a start block <= {resume_at})"
         )
     stop = height - 1 if to_block is None else min(to_block, height - 1)
+    if state is not None and start < state.first_block and stop < state.first_block - 1:
+        raise MirrorGapError(
+            f"the mirror starts at block {state.first_block}; replaying blocks {start}..{stop} "
+            "would leave a gap before it"
+        )
     link = state.last_block_hash if state is not None and start == resume_at else None
 
     if start <= stop:
@@ -274,6 +280,7 @@ def _replay_range(
                 batches=buffer.batches,
                 records=buffer.records,
                 now=clock(),
+                replay_start=start,
             )
             w1 = time.monotonic()
             if restore:

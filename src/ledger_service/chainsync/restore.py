@@ -80,6 +80,11 @@ class RestoreStats:
         return sum(getattr(self, name) for name in self.__dataclass_fields__)
 
 
+def _rowcount(conn: Connection, statement: Any) -> int:
+    """Rows changed by one INSERT .. SELECT / UPDATE (psycopg needs ``preserve_rowcount``)."""
+    return int(conn.execute(statement.execution_options(preserve_rowcount=True)).rowcount)
+
+
 def _in(column: Any, batch_ids: Sequence[str] | None) -> Any:
     return column.in_(batch_ids) if batch_ids is not None else true()
 
@@ -103,7 +108,8 @@ def restore_index_facts(
         return stats
 
     # 1. batches the index still has in flight, but the chain has committed
-    stats.batches_committed = conn.execute(
+    stats.batches_committed = _rowcount(
+        conn,
         update(_b)
         .where(
             _b.c.batch_id == _cb.c.batch_id,
@@ -121,8 +127,8 @@ def restore_index_facts(
             failure_reason=None,
             committed_at=func.coalesce(_b.c.committed_at, _cb.c.tx_timestamp),
         )
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
 
     # 2. chain batches holding index records that the index has no row for
     index_has_a_record = exists().where(
@@ -146,7 +152,8 @@ def restore_index_facts(
         ~exists().where(_b.c.tx_id == _cb.c.tx_id),
         index_has_a_record,
     )
-    stats.batches_inserted = conn.execute(
+    stats.batches_inserted = _rowcount(
+        conn,
         insert(_b).from_select(
             [
                 "batch_id",
@@ -162,8 +169,8 @@ def restore_index_facts(
                 "committed_at",
             ],
             new_batches,
-        )
-    ).rowcount
+        ),
+    )
 
     # 3. anchors of index records the chain holds, where the index has none
     new_anchors = (
@@ -176,9 +183,9 @@ def restore_index_facts(
             ~exists().where(_a.c.batch_id == _cr.c.batch_id, _a.c.leaf_index == _cr.c.leaf_index),
         )
     )
-    stats.anchors_inserted = conn.execute(
-        insert(_a).from_select(["record_id", "batch_id", "leaf_index"], new_anchors)
-    ).rowcount
+    stats.anchors_inserted = _rowcount(
+        conn, insert(_a).from_select(["record_id", "batch_id", "leaf_index"], new_anchors)
+    )
 
     # 4. the outbox of anchored records says "batched"
     anchored_committed = (
@@ -186,12 +193,13 @@ def restore_index_facts(
         .join(_b, _b.c.batch_id == _a.c.batch_id)
         .where(_b.c.state == _COMMITTED, _in(_a.c.batch_id, batch_ids))
     )
-    stats.outbox_marked_batched = conn.execute(
+    stats.outbox_marked_batched = _rowcount(
+        conn,
         update(_o)
         .where(_o.c.state == m.OutboxState.PENDING.value, _o.c.record_id.in_(anchored_committed))
         .values(state=m.OutboxState.BATCHED.value, batched_at=func.coalesce(_o.c.batched_at, now))
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     missing_outbox = (
         select(
             _r.c.record_id,
@@ -208,9 +216,10 @@ def restore_index_facts(
         )
         .order_by(_r.c.recorded_at, _r.c.record_id)
     )
-    stats.outbox_inserted = conn.execute(
-        insert(_o).from_select(["record_id", "state", "enqueued_at", "batched_at"], missing_outbox)
-    ).rowcount
+    stats.outbox_inserted = _rowcount(
+        conn,
+        insert(_o).from_select(["record_id", "state", "enqueued_at", "batched_at"], missing_outbox),
+    )
 
     # 5. records nobody will ever anchor: no outbox row, no anchor, not on chain → queue them
     if requeue:
@@ -223,9 +232,9 @@ def restore_index_facts(
             )
             .order_by(_r.c.recorded_at, _r.c.record_id)
         )
-        stats.requeued = conn.execute(
-            insert(_o).from_select(["record_id", "state", "enqueued_at"], orphans)
-        ).rowcount
+        stats.requeued = _rowcount(
+            conn, insert(_o).from_select(["record_id", "state", "enqueued_at"], orphans)
+        )
     return stats
 
 
@@ -247,7 +256,8 @@ def store_envelopes(conn: Connection, envelopes: Mapping[str, tuple[str, bytes]]
     """Set ``batches.envelope`` where it is NULL: ``{batch_id: (tx_id, envelope)}``."""
     stored = 0
     for batch_id, (tx_id, envelope) in envelopes.items():
-        stored += conn.execute(
+        stored += _rowcount(
+            conn,
             update(_b)
             .where(
                 _b.c.batch_id == batch_id,
@@ -255,6 +265,6 @@ def store_envelopes(conn: Connection, envelopes: Mapping[str, tuple[str, bytes]]
                 _b.c.state == _COMMITTED,
                 _b.c.envelope.is_(None),
             )
-            .values(envelope=envelope)
-        ).rowcount
+            .values(envelope=envelope),
+        )
     return stored
