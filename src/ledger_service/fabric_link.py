@@ -13,8 +13,8 @@ from pathlib import Path
 
 import grpc
 import grpc.aio
-
 from fabric_gateway import AsyncGateway, Gateway, connect, connect_async, load_msp
+
 from ledger_service.ops.topology import Peer, Topology
 
 #: gRPC limits: a batch transaction (and a block holding it) can be tens of MB.
@@ -48,7 +48,9 @@ class FabricTarget:
         )
 
     def _credentials(self) -> grpc.ChannelCredentials:
-        return grpc.ssl_channel_credentials(root_certificates=Path(self.peer.tls_ca_cert).read_bytes())
+        return grpc.ssl_channel_credentials(
+            root_certificates=Path(self.peer.tls_ca_cert).read_bytes()
+        )
 
     @contextmanager
     def gateway(self) -> Iterator[Gateway]:
@@ -57,7 +59,9 @@ class FabricTarget:
         channel = grpc.secure_channel(self.peer.address, self._credentials(), _CHANNEL_OPTIONS)
         try:
             yield connect(
-                identity=creds.identity, signer=creds.signer, channel=channel,
+                identity=creds.identity,
+                signer=creds.signer,
+                channel=channel,
                 endorse_timeout=ENDORSE_TIMEOUT,
             )
         finally:
@@ -70,7 +74,9 @@ class FabricTarget:
         channel = grpc.aio.secure_channel(self.peer.address, self._credentials(), _CHANNEL_OPTIONS)
         try:
             yield connect_async(
-                identity=creds.identity, signer=creds.signer, channel=channel,
+                identity=creds.identity,
+                signer=creds.signer,
+                channel=channel,
                 endorse_timeout=ENDORSE_TIMEOUT,
             )
         finally:

@@ -59,78 +59,133 @@ def enterprise_story(writer: SampleWriter, n: int, *, prefix: str = "demo") -> l
 
     common = {"subject": subject, "actor": writer.actor}
     tax = DataUpdateRecord(
-        record_id=f"{rid}-tax", occurred_at=at(0), source="state-tax-bureau",
-        payload={"dataset": "tax", "fields_changed": {"vat_paid_2025": "482300.00",
-                 "tax_credit_grade": "A"}, "source_reference": f"STB-2025-{n:07d}"},
+        record_id=f"{rid}-tax",
+        occurred_at=at(0),
+        source="state-tax-bureau",
+        payload={
+            "dataset": "tax",
+            "fields_changed": {"vat_paid_2025": "482300.00", "tax_credit_grade": "A"},
+            "source_reference": f"STB-2025-{n:07d}",
+        },
         **common,
     )
     social = DataUpdateRecord(
-        record_id=f"{rid}-si", occurred_at=at(1), source="social-insurance-agency",
-        payload={"dataset": "social_insurance", "fields_changed": {"insured_employees": 38,
-                 "arrears_months": 2}, "source_reference": f"SIA-{n:07d}"},
+        record_id=f"{rid}-si",
+        occurred_at=at(1),
+        source="social-insurance-agency",
+        payload={
+            "dataset": "social_insurance",
+            "fields_changed": {"insured_employees": 38, "arrears_months": 2},
+            "source_reference": f"SIA-{n:07d}",
+        },
         **common,
     )
     score = ScoreChangeRecord(
-        record_id=f"{rid}-score1", occurred_at=at(2), source="scoring-engine",
+        record_id=f"{rid}-score1",
+        occurred_at=at(2),
+        source="scoring-engine",
         parents=[tax.record_id, social.record_id],
-        payload={"model_id": "sme-credit", "model_version": "4.1.0", "score_before": "640",
-                 "score_after": "688", "grade_before": "BB", "grade_after": "BBB",
-                 "dimension_scores": {"tax": "82.5", "social_insurance": "61.0"},
-                 "reason_codes": ["TAX_ON_TIME", "SI_ARREARS"]},
+        payload={
+            "model_id": "sme-credit",
+            "model_version": "4.1.0",
+            "score_before": "640",
+            "score_after": "688",
+            "grade_before": "BB",
+            "grade_after": "BBB",
+            "dimension_scores": {"tax": "82.5", "social_insurance": "61.0"},
+            "reason_codes": ["TAX_ON_TIME", "SI_ARREARS"],
+        },
         **common,
     )
     application = FinancingEventRecord(
-        record_id=f"{rid}-loan-apply", occurred_at=at(3), source="lending-platform",
+        record_id=f"{rid}-loan-apply",
+        occurred_at=at(3),
+        source="lending-platform",
         parents=[score.record_id],
-        payload={"loan_id": f"loan-{n:07d}", "event": "application",
-                 "amount": {"value": "1500000.00", "currency": "CNY"},
-                 "institution": "Example Commercial Bank"},
+        payload={
+            "loan_id": f"loan-{n:07d}",
+            "event": "application",
+            "amount": {"value": "1500000.00", "currency": "CNY"},
+            "institution": "Example Commercial Bank",
+        },
         **common,
     )
     approval = FinancingEventRecord(
-        record_id=f"{rid}-loan-approve", occurred_at=at(26), source="bank-credit-system",
+        record_id=f"{rid}-loan-approve",
+        occurred_at=at(26),
+        source="bank-credit-system",
         parents=[score.record_id, application.record_id],
-        payload={"loan_id": f"loan-{n:07d}", "event": "approval",
-                 "amount": {"value": "1200000.00", "currency": "CNY"}, "rate": "0.0395",
-                 "institution": "Example Commercial Bank"},
+        payload={
+            "loan_id": f"loan-{n:07d}",
+            "event": "approval",
+            "amount": {"value": "1200000.00", "currency": "CNY"},
+            "rate": "0.0395",
+            "institution": "Example Commercial Bank",
+        },
         **common,
     )
     disbursement = FinancingEventRecord(
-        record_id=f"{rid}-loan-disburse", occurred_at=at(50), source="bank-core-banking",
+        record_id=f"{rid}-loan-disburse",
+        occurred_at=at(50),
+        source="bank-core-banking",
         parents=[approval.record_id],
-        payload={"loan_id": f"loan-{n:07d}", "event": "disbursement",
-                 "amount": {"value": "1200000.00", "currency": "CNY"}, "rate": "0.0395",
-                 "institution": "Example Commercial Bank"},
+        payload={
+            "loan_id": f"loan-{n:07d}",
+            "event": "disbursement",
+            "amount": {"value": "1200000.00", "currency": "CNY"},
+            "rate": "0.0395",
+            "institution": "Example Commercial Bank",
+        },
         **common,
     )
     repair = CreditRepairRecord(
-        record_id=f"{rid}-repair", occurred_at=at(72), source="credit-repair-desk",
+        record_id=f"{rid}-repair",
+        occurred_at=at(72),
+        source="credit-repair-desk",
         parents=[social.record_id],
-        payload={"action": "back_paid_social_insurance", "status": "verified",
-                 "affected_records": [social.record_id]},
+        payload={
+            "action": "back_paid_social_insurance",
+            "status": "verified",
+            "affected_records": [social.record_id],
+        },
         **common,
     )
     social_fixed = DataUpdateRecord(
-        record_id=f"{rid}-si-2", occurred_at=at(73), source="social-insurance-agency",
+        record_id=f"{rid}-si-2",
+        occurred_at=at(73),
+        source="social-insurance-agency",
         parents=[repair.record_id],
-        payload={"dataset": "social_insurance", "fields_changed": {"arrears_months": 0},
-                 "source_reference": f"SIA-{n:07d}-R"},
+        payload={
+            "dataset": "social_insurance",
+            "fields_changed": {"arrears_months": 0},
+            "source_reference": f"SIA-{n:07d}-R",
+        },
         **common,
     )
     score2 = ScoreChangeRecord(
-        record_id=f"{rid}-score2", occurred_at=at(74), source="scoring-engine",
+        record_id=f"{rid}-score2",
+        occurred_at=at(74),
+        source="scoring-engine",
         parents=[tax.record_id, social_fixed.record_id, repair.record_id],
-        payload={"model_id": "sme-credit", "model_version": "4.1.0", "score_before": "688",
-                 "score_after": "721", "grade_before": "BBB", "grade_after": "A",
-                 "dimension_scores": {"tax": "82.5", "social_insurance": "88.0"},
-                 "reason_codes": ["TAX_ON_TIME", "SI_REPAIRED"]},
+        payload={
+            "model_id": "sme-credit",
+            "model_version": "4.1.0",
+            "score_before": "688",
+            "score_after": "721",
+            "grade_before": "BBB",
+            "grade_after": "A",
+            "dimension_scores": {"tax": "82.5", "social_insurance": "88.0"},
+            "reason_codes": ["TAX_ON_TIME", "SI_REPAIRED"],
+        },
         **common,
     )
     story = [tax, social, score, application, approval, disbursement, repair, social_fixed, score2]
     return [writer.sign(r) for r in story]
 
 
-def stories(writer: SampleWriter, count: int, *, prefix: str = "demo", start: int = 0) -> Iterator[Record]:
+def stories(
+    writer: SampleWriter, count: int, *, prefix: str = "demo", start: int = 0
+) -> Iterator[Record]:
     """`count` records (whole stories, the last one cut short), parents always first."""
     n = start
     emitted = 0

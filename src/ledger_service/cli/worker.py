@@ -17,15 +17,25 @@ from ledger_service.fabric_link import FabricTarget
 
 def worker(
     state_dir: StateDir,
-    db_url: Annotated[str | None, typer.Option(envvar="LEDGER_DB_URL", help="Index database URL.")] = None,
-    batch_size: Annotated[int, typer.Option(help="Records per batch (one Fabric transaction).")] = 4096,
-    linger: Annotated[float, typer.Option(help="Seconds a record may wait for a fuller batch.")] = 0.2,
+    db_url: Annotated[
+        str | None, typer.Option(envvar="LEDGER_DB_URL", help="Index database URL.")
+    ] = None,
+    batch_size: Annotated[
+        int, typer.Option(help="Records per batch (one Fabric transaction).")
+    ] = 4096,
+    linger: Annotated[
+        float, typer.Option(help="Seconds a record may wait for a fuller batch.")
+    ] = 0.2,
     max_in_flight: Annotated[int, typer.Option(help="Batches in flight at once.")] = 4,
     drain: Annotated[bool, typer.Option(help="Exit once nothing is pending or in flight.")] = False,
-    timeout: Annotated[float, typer.Option(help="With --drain: give up after this many seconds.")] = 600,
+    timeout: Annotated[
+        float, typer.Option(help="With --drain: give up after this many seconds.")
+    ] = 600,
 ) -> None:
     """Anchor pending records: Merkle batches, one Fabric transaction each, exactly once."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     config = ServiceConfig.from_env(state_dir, db_url)
     topo = run_or_fail(config.topology)
     _, sessions = config.open_index()
@@ -35,8 +45,11 @@ def worker(
     async def main() -> None:
         async with target.gateway_async() as gateway:
             w = AnchoringWorker(
-                store=AnchoringStore(session_factory=sessions), gateway=gateway,
-                channel=target.channel, chaincode=target.chaincode, settings=settings,
+                store=AnchoringStore(session_factory=sessions),
+                gateway=gateway,
+                channel=target.channel,
+                chaincode=target.chaincode,
+                settings=settings,
             )
             if drain:
                 await w.drain(timeout=timeout)
