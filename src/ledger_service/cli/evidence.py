@@ -126,7 +126,8 @@ def verify(
             results.append(verifier.verify_file(name))
     ok = all(r.ok for r in results)
     if as_json:
-        console.print_json(json.dumps({"ok": ok, "bundles": [r.as_dict() for r in results]}))
+        report = {"ok": ok, "bundles": [r.as_dict() for r in results]}
+        sys.stdout.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     else:
         _print_results(results, show_all=show_all)
     if not ok:

@@ -388,8 +388,12 @@ class Verifier:
             tx = self._tx(block, tx_index)
             block.txs[tx_index] = tx
         s5 = self._step_block(entry, block, tx, tx_index)
-        if tx.parse_error is not None:
-            nc = "the transaction cannot be decoded (step 5)"
+        if tx.parse_error is not None or tx.tx_id != entry.tx_id:
+            nc = (
+                "the transaction cannot be decoded (step 5)"
+                if tx.parse_error is not None
+                else f"data entry {tx_index} is not the transaction (step 5)"
+            )
             steps = (s1, *_not_checked((Step.MERKLE, Step.WRITE_SET, Step.ENDORSEMENT), nc), s5, s6)
             return _outcome(entry, steps, redacted, header_hash)
         s4 = (
@@ -439,7 +443,9 @@ class Verifier:
     # -- step 2 ---------------------------------------------------------------------------------
     def _step_merkle(self, e: _Entry, batch: _ChainBatch | None) -> StepResult:
         if batch is None:
-            return StepResult(Step.MERKLE, _N, "no batch root on chain to check against (step 3)")
+            return StepResult(
+                Step.MERKLE, _N, "no batch root on chain for this record to check against (step 3)"
+            )
         if e.tree_size != batch.size:
             return StepResult(
                 Step.MERKLE,
@@ -493,8 +499,6 @@ class Verifier:
                 ),
                 None,
             )
-        batch = tx.batch(e.chaincode, e.batch_id)
-        chain_batch = batch if isinstance(batch, _ChainBatch) else None
         writes = tx.writes(e.chaincode)
         if writes is None:
             return (
@@ -507,18 +511,23 @@ class Verifier:
             )
         write = writes.get(record_key(e.record_id))
         if write is None or write.is_delete:
+            # No record on chain in this transaction: no batch root to check the proof against.
             return (
                 StepResult(
                     Step.WRITE_SET,
                     _F,
                     f"the write set of tx {short_hex(e.tx_id)} has no key for the record",
                 ),
-                chain_batch,
+                None,
             )
         if write.value != record_value(e.commitment, e.batch_id, e.leaf_index):
-            return StepResult(
-                Step.WRITE_SET, _F, _record_value_mismatch(e, write.value)
-            ), chain_batch
+            mismatch, chain_batch_id = _record_value_mismatch(e, write.value)
+            chain_batch = None
+            if chain_batch_id is not None:
+                found = tx.batch(e.chaincode, chain_batch_id)
+                chain_batch = found if isinstance(found, _ChainBatch) else None
+            return StepResult(Step.WRITE_SET, _F, mismatch), chain_batch
+        batch = tx.batch(e.chaincode, e.batch_id)
         if isinstance(batch, str):
             return StepResult(Step.WRITE_SET, _F, batch), None
         return (
@@ -830,23 +839,29 @@ def _endorsed_text(tx: _TxCheck) -> str:
     )
 
 
-def _record_value_mismatch(e: _Entry, value: bytes) -> str:
+def _record_value_mismatch(e: _Entry, value: bytes) -> tuple[str, str | None]:
+    """Why the record key's value differs from the bundle's claims, and the batch id the
+    chain names for the record (``None`` if unreadable)."""
     try:
         chain = json.loads(value)
     except ValueError:
         chain = None
     if not isinstance(chain, dict):
-        return "the record key's value on chain is not a JSON object"
+        return "the record key's value on chain is not a JSON object", None
+    named = chain.get("b")
+    chain_batch = named if isinstance(named, str) and _ID.fullmatch(named) else None
     if chain.get("c") != e.commitment:
-        return (
+        why = (
             f"chain commitment {short_hex(str(chain.get('c')))} != "
             f"bundle commitment {short_hex(e.commitment)}"
         )
-    if chain.get("b") != e.batch_id:
-        return f"chain batch id {chain.get('b')!r} != bundle batch id {e.batch_id!r}"
-    if chain.get("i") != e.leaf_index:
-        return f"chain leaf index {chain.get('i')!r} != bundle leaf index {e.leaf_index}"
-    return f"the record key's value on chain is not in the canonical layout: {value[:200]!r}"
+    elif named != e.batch_id:
+        why = f"chain batch id {named!r} != bundle batch id {e.batch_id!r}"
+    elif chain.get("i") != e.leaf_index:
+        why = f"chain leaf index {chain.get('i')!r} != bundle leaf index {e.leaf_index}"
+    else:
+        why = f"the record key's value on chain is not in the canonical layout: {value[:200]!r}"
+    return why, chain_batch
 
 
 def _block_key(entry: Mapping[str, Any]) -> bytes:
