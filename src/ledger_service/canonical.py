@@ -4,10 +4,31 @@ Records are hashed, signed and committed over these bytes, so the same logical v
 always give the same bytes. Floats are refused outright: binary floating point cannot carry
 decimal amounts exactly, and ECMAScript number formatting is a classic source of
 cross-implementation hash mismatches. Decimals travel as strings instead.
+
+Two implementations, one output:
+
+* the **fast path** serialises with the standard library's C JSON encoder
+  (``ensure_ascii=False``, no whitespace, sorted keys). For the value domain accepted here
+  (``dict``/``list``/``tuple``/``str``/``int`` within ±(2**53 - 1)/``bool``/``None``) that is
+  byte-for-byte RFC 8785: the same escapes (``\\" \\\\ \\b \\f \\n \\r \\t``, other controls as
+  lower-case ``\\u00xx``, everything else raw UTF-8), integers in plain decimal, no
+  whitespace. The one difference is key order: Python sorts by code point, RFC 8785 by UTF-16
+  code unit, and the two disagree only when a key holds a character outside the BMP;
+* the **reference path** (a walk that names the offending value, then the ``rfc8785``
+  package) handles everything else: astral-plane keys, values outside the fast domain
+  (subclasses of the built-in types, other mappings or sequences, floats, big integers,
+  non-string keys, lone surrogates, very deep nesting) and therefore every error, with its
+  precise message.
+
+The fast path is taken only when a cheap pre-walk has proved the value is in its domain; it
+never raises for bad input, it hands over to the reference path instead.
+``tests/unit/test_canonical_fast*.py`` checks the two agree on generated values.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,10 +36,30 @@ import rfc8785
 
 from ledger_service.errors import CanonicalizationError
 
-__all__ = ["MAX_SAFE_INTEGER", "canonicalize"]
+__all__ = [
+    "MAX_SAFE_INTEGER",
+    "add_string_member",
+    "canonicalize",
+    "canonicalize_reference",
+]
 
 #: Largest integer that every JSON implementation represents exactly (2**53 - 1, I-JSON).
 MAX_SAFE_INTEGER = 2**53 - 1
+_MIN_SAFE_INTEGER = -MAX_SAFE_INTEGER
+
+# Containers nested deeper than this take the reference path (which behaves as it always
+# did on absurd nesting); records nest four levels at most.
+_FAST_MAX_DEPTH = 64
+
+# The C encoder, built once (``json.dumps`` with keyword arguments builds one per call).
+# No circularity check: the pre-walk's depth limit already keeps cycles off the fast path.
+_ENCODE = json.JSONEncoder(
+    ensure_ascii=False,
+    separators=(",", ":"),
+    sort_keys=True,
+    allow_nan=False,
+    check_circular=False,
+).encode
 
 
 def canonicalize(obj: Any) -> bytes:
@@ -31,11 +72,129 @@ def canonicalize(obj: Any) -> bytes:
         CanonicalizationError: naming the JSON path of the first offending value, for a float,
             an out-of-range integer, a non-string key, a lone surrogate or an unsupported type.
     """
+    if _fast_domain(obj, 0):
+        try:
+            return _ENCODE(obj).encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: the reference path names where it is
+    return canonicalize_reference(obj)
+
+
+def canonicalize_reference(obj: Any) -> bytes:
+    """:func:`canonicalize` by the reference path only (the ``rfc8785`` package).
+
+    Same result and same errors as :func:`canonicalize`, several times slower; used by
+    :func:`canonicalize` for values outside its fast domain, and by tests and benchmarks.
+    """
     _check_value(obj, "$")
     try:
         return rfc8785.dumps(obj)
     except rfc8785.CanonicalizationError as exc:  # pre-check should make this unreachable
         raise CanonicalizationError("$", str(exc)) from exc
+
+
+# Text that RFC 8785 writes verbatim between quotes: printable ASCII except '"' and '\\'.
+_VERBATIM_TEXT = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")
+
+
+def add_string_member(canonical: bytes, obj: Any, key: str, value: str) -> bytes | None:
+    """Return ``canonicalize({**obj, key: value})``, spliced into ``canonical``, or ``None``.
+
+    ``canonical`` must be ``canonicalize(obj)``. Adding one member to an object must not cost
+    a second canonicalisation: the new member's place among the sorted top-level keys is
+    known, so it is inserted there. ``None`` (the caller canonicalises the whole object
+    instead) unless the splice is provably exact:
+
+    * ``obj`` is a ``dict`` without ``key`` and at least one key sorting before it; ``key``
+      and every top-level key are ASCII identifiers (ASCII: code point order is UTF-16 order);
+    * ``value`` is printable ASCII without ``"`` or ``\\`` (written verbatim, unescaped);
+    * every top-level value whose key sorts after ``key`` is a ``str``.
+
+    Why the splice point is found reliably: the new member goes right before the member of
+    the smallest key ``k`` sorting after ``key`` (or before the closing brace if there is
+    none). Inside JSON string content every ``"`` byte is escaped as ``\\"``, so the bytes
+    ``,"k":"`` only ever occur as structure (an object member named ``k``), and after the
+    top-level one come only top-level members with string values: the *last* occurrence is
+    the top-level one.
+    """
+    if (
+        type(obj) is not dict
+        or type(value) is not str
+        or type(key) is not str
+        or not key.isascii()
+        or not key.isidentifier()
+        or key in obj
+        or not _VERBATIM_TEXT.fullmatch(value)
+    ):
+        return None
+    has_earlier = False
+    following: str | None = None
+    for other, item in obj.items():
+        if type(other) is not str or not other.isascii() or not other.isidentifier():
+            return None
+        if other < key:
+            has_earlier = True
+        else:
+            if type(item) is not str:
+                return None
+            if following is None or other < following:
+                following = other
+    if not has_earlier:
+        return None
+    member = b',"' + key.encode("ascii") + b'":"' + value.encode("ascii") + b'"'
+    if following is None:
+        if not canonical.endswith(b"}"):
+            return None
+        return canonical[:-1] + member + b"}"
+    at = canonical.rfind(b',"' + following.encode("ascii") + b'":"')
+    if at < 0:
+        return None
+    return canonical[:at] + member + canonical[at:]
+
+
+def _fast_domain(value: Any, depth: int) -> bool:
+    """Whether the C encoder gives ``value``'s RFC 8785 form (see the module docstring).
+
+    True for exact built-in ``dict`` (``str`` keys, none with a character beyond U+FFFF),
+    ``list``, ``tuple``, ``str``, ``bool``, ``None`` and ``int`` within the safe range, nested
+    at most ``_FAST_MAX_DEPTH`` deep. Lone surrogates are left to the final UTF-8 encode.
+    """
+    kind = type(value)
+    if kind is dict:
+        if depth >= _FAST_MAX_DEPTH:
+            return False
+        for key, item in value.items():
+            if type(key) is not str or (not key.isascii() and max(key) > "\uffff"):
+                return False
+            item_kind = type(item)
+            if item_kind is str or item_kind is bool or item is None:
+                continue
+            if item_kind is int:
+                if _MIN_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                    continue
+                return False
+            if not _fast_domain(item, depth + 1):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        if depth >= _FAST_MAX_DEPTH:
+            return False
+        for item in value:
+            item_kind = type(item)
+            if item_kind is str or item_kind is bool or item is None:
+                continue
+            if item_kind is int:
+                if _MIN_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                    continue
+                return False
+            if not _fast_domain(item, depth + 1):
+                return False
+        return True
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return bool(_MIN_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER)
+    return False
 
 
 def _check_value(value: Any, path: str) -> None:
