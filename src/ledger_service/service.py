@@ -352,8 +352,9 @@ class LedgerService:
         total_bytes = 0
         for position, record in enumerate(records):
             try:
-                signing_bytes = record.signing_bytes()
-                canonical = record.canonical_bytes()
+                # One canonicalisation: the committed form is the signed form plus the
+                # signature member (Record.signing_and_canonical_bytes).
+                signing_bytes, canonical = record.signing_and_canonical_bytes()
             except CanonicalizationError as exc:
                 raise ValidationError(record.record_id, exc.path, exc.message) from exc
             total_bytes += len(canonical)

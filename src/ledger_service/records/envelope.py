@@ -24,7 +24,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from ledger_service.canonical import canonicalize
+from ledger_service.canonical import add_string_member, canonicalize
 from ledger_service.errors import FieldProblem, PayloadTooLarge, ValidationError
 from ledger_service.records.payloads import (
     CreditRepairPayload,
@@ -176,11 +176,32 @@ class Record(BaseModel):
 
     def signing_bytes(self) -> bytes:
         """Canonical JSON of the record without ``signature``: the bytes the writer signs."""
-        return canonicalize(self.to_json_dict(include_signature=False))
+        data = self.to_json_dict()
+        data.pop("signature", None)  # cheaper than asking model_dump to exclude it
+        return canonicalize(data)
 
     def canonical_bytes(self) -> bytes:
         """Canonical JSON of the whole record, signature included: the bytes committed."""
         return canonicalize(self.to_json_dict())
+
+    def signing_and_canonical_bytes(self) -> tuple[bytes, bytes]:
+        """``(signing_bytes(), canonical_bytes())`` for the price of one canonicalisation.
+
+        The signature (a base64 string) sorts at a known place among the envelope's
+        top-level keys, so the committed form is the signed form with that one member
+        spliced in (:func:`ledger_service.canonical.add_string_member`, which refuses rather
+        than guesses; the whole record is canonicalised again only then).
+        """
+        data = self.to_json_dict()
+        signature = data.pop("signature", None)
+        signing = canonicalize(data)
+        if signature is None:
+            return signing, signing
+        canonical = add_string_member(signing, data, "signature", signature)
+        if canonical is None:
+            data["signature"] = signature
+            canonical = canonicalize(data)
+        return signing, canonical
 
     def with_signature(self, signature_b64: str) -> Self:
         """Return a copy carrying ``signature_b64`` (checked to be a well-formed Ed25519 value)."""
