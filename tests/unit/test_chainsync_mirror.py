@@ -27,6 +27,7 @@ from ledger_service.chainsync import (
     replay,
 )
 from ledger_service.chainsync.reconcile import Mismatch, MismatchKind, reconcile
+from ledger_service.chainsync.restore import prepared_transaction
 from ledger_service.index import models as m
 from ledger_service.index.chain_models import ChainBatch, ChainRecord
 from ledger_service.index.session import write_session
@@ -317,7 +318,7 @@ def test_rebuild_restores_anchoring_facts(ledger: Ledger) -> None:
         pending = s.scalars(
             select(m.OutboxEntry.record_id).where(m.OutboxEntry.state == "pending")
         ).all()
-    assert env == ledger.source.envelope("tx-0")
+    assert env == prepared_transaction("tx-0", ledger.source.envelope("tx-0"))
     assert states
     assert len(pending) == 9  # the 9 records the chain does not have stay queued
 

@@ -7,7 +7,9 @@ rows (e.g. restored from a backup taken without — or before — the anchoring 
   batch id, root, size, tx id, block number, state ``committed``, validation code ``VALID``,
   and the signed transaction envelope (from the block itself). ``created_at`` /
   ``submitted_at`` / ``committed_at`` become the transaction's timestamp (the worker's own
-  clock readings are not on chain), ``submit_attempts`` 0. A batch the index still has as
+  clock readings are not on chain), ``submit_attempts`` 0. The envelope is stored the way
+  the worker stores it: a ``gateway.PreparedTransaction`` (tx id + the signed envelope
+  exactly as committed in the block). A batch the index still has as
   ``pending`` / ``submitted`` while the chain has it committed (same root and size, same or
   no tx id) is moved to ``committed`` with the chain's tx id and block.
 * ``record_anchors`` — batch and leaf index of every index record the chain holds, where the
@@ -31,6 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from fabric_protos.gateway import gateway_pb2
 from sqlalchemy import (
     Connection,
     Table,
@@ -252,10 +255,21 @@ def missing_envelopes(
     return [(row.batch_id, row.tx_id) for row in conn.execute(query)]
 
 
+def prepared_transaction(tx_id: str, envelope: bytes) -> bytes:
+    """What the anchoring worker stores in ``batches.envelope``: a serialized
+    ``gateway.PreparedTransaction`` (tx id + signed envelope), which
+    ``Gateway.new_transaction`` accepts for a resubmission."""
+    prepared = gateway_pb2.PreparedTransaction(transaction_id=tx_id)
+    prepared.envelope.ParseFromString(envelope)
+    return bytes(prepared.SerializeToString())
+
+
 def store_envelopes(conn: Connection, envelopes: Mapping[str, tuple[str, bytes]]) -> int:
-    """Set ``batches.envelope`` where it is NULL: ``{batch_id: (tx_id, envelope)}``."""
+    """Set ``batches.envelope`` where it is NULL: ``{batch_id: (tx_id, raw envelope)}``, the
+    envelope as committed in the block (stored as :func:`prepared_transaction`)."""
     stored = 0
-    for batch_id, (tx_id, envelope) in envelopes.items():
+    for batch_id, (tx_id, raw) in envelopes.items():
+        envelope = prepared_transaction(tx_id, raw)
         stored += _rowcount(
             conn,
             update(_b)
