@@ -193,11 +193,16 @@ def test_bad_serialized_input(client: Client) -> None:
         gateway.new_transaction(b"\xff\xff\xff")
 
 
-def test_connect_rejects_wrong_channel_kind() -> None:
+async def test_connect_rejects_wrong_channel_kind() -> None:
+    # Async so a running event loop exists: grpc.aio channels need one, and an earlier
+    # test's asyncio.run() leaves the main thread without a current loop.
     identity, _ = new_identity()
     aio_channel = grpc.aio.insecure_channel("127.0.0.1:1")
-    with pytest.raises(TypeError, match="connect_async"):
-        connect(identity=identity, channel=aio_channel)  # type: ignore[arg-type]
+    try:
+        with pytest.raises(TypeError, match="connect_async"):
+            connect(identity=identity, channel=aio_channel)  # type: ignore[arg-type]
+    finally:
+        await aio_channel.close()
 
 
 @settings(max_examples=100, deadline=None)
