@@ -3,18 +3,42 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from sqlalchemy import select
 
 from ledger_service.index import models as m
-from tests.integration.conftest import AnchoredLedger
+from ledger_service.ops.topology import Topology
+from tests.integration.conftest import AnchoredLedger, make_anchored_ledger
 
 pytestmark = pytest.mark.fabric
 
 
-def test_every_record_is_on_chain_where_the_index_says(anchored_ledger: AnchoredLedger) -> None:
-    ledger = anchored_ledger
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def ledger(
+    request: pytest.FixtureRequest,
+    fabric_network: Topology,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AnchoredLedger:
+    """900 records anchored through an index on SQLite, and through one on PostgreSQL."""
+    if request.param == "sqlite":
+        anchored: AnchoredLedger = request.getfixturevalue("anchored_ledger")
+        return anchored
+    server = request.getfixturevalue("postgres_server")
+    url = server.create_database(f"anchoring_{uuid.uuid4().hex[:8]}")
+    return make_anchored_ledger(
+        fabric_network,
+        tmp_path_factory.mktemp("pg-ledger"),
+        count=900,
+        prefix=f"p{uuid.uuid4().hex[:8]}",
+        db_url=url,
+    )
+
+
+def test_every_record_is_on_chain_where_the_index_says(ledger: AnchoredLedger) -> None:
     with ledger.session_factory() as s:
         rows = s.execute(
             select(
