@@ -597,6 +597,9 @@ def test_malformed_block_entry(bundle: Bundle, trust: TrustStore) -> None:
     block_of(one, one["records"][0])["data"][0] = "not base64!"
     assert_fails(check_one(one, trust), Step.BLOCK, "is not valid base64")
     one = only(bundle, 0)
+    block_of(one, one["records"][0])["data"][0] = "é\ud800"
+    assert_fails(check_one(one, trust), Step.BLOCK, "is not valid base64")
+    one = only(bundle, 0)
     del block_of(one, one["records"][0])["metadata"]
     assert_fails(check_one(one, trust), Step.BLOCK, "missing field 'metadata'")
 
@@ -759,6 +762,22 @@ def test_block_checks_are_cached_across_bundles(saved: Bundle, trust: TrustStore
     block_of(one, one["records"][0])["data_hash"] = "00" * 32
     assert not verifier.verify(one).ok
     assert verifier.stats.blocks_checked == 3
+    # same header and metadata, one data entry altered: the cached check is not reused
+    record = next(r for r in saved["records"] if len(block_of(saved, r)["data"]) > 1)
+    one = copy.deepcopy(saved)
+    one["records"] = [copy.deepcopy(record)]
+    block = block_of(one, record)
+    other = next(i for i in range(len(block["data"])) if i != tx_index_of(one, record))
+    raw = bytearray(base64.b64decode(block["data"][other]))
+    raw[10] ^= 1
+    block["data"][other] = base64.b64encode(bytes(raw)).decode()
+    outcome = check_one(one, trust)
+    assert_fails(outcome, Step.BLOCK, "!= header data_hash")
+    (outcome,) = verifier.verify(one).records
+    assert_fails(outcome, Step.BLOCK, "!= header data_hash")
+    assert verifier.stats.blocks_checked == 4
+    # and the genuine block is still recognised afterwards
+    assert verifier.verify(only(saved, 0)).ok
 
 
 def test_verify_bundle_and_public_entry_point(saved: Bundle, trust: TrustStore) -> None:

@@ -22,7 +22,7 @@ public key must be ECDSA (P-256/P-384) or Ed25519.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -33,7 +33,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from fabric_protos.msp import identities_pb2
@@ -59,6 +59,7 @@ TRUST_MANIFEST = "trust.json"
 
 _SHA256 = hashes.SHA256()
 _ECDSA_SHA256 = ec.ECDSA(_SHA256)
+_ECDSA_PREHASHED = ec.ECDSA(Prehashed(_SHA256))
 _CURVE_ORDERS = {
     "secp256r1": 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
     "secp384r1": int(
@@ -115,6 +116,25 @@ class TrustedIdentity:
             f"certificate {self.subject} was not valid at {when.isoformat()} "
             f"(valid {self.not_before.isoformat()} to {self.not_after.isoformat()})"
         )
+
+    def verify_digest(
+        self, signature: bytes, sha256_digest: bytes, message: Callable[[], bytes]
+    ) -> str | None:
+        """Like :meth:`verify` with SHA-256(data) already computed; ``message`` gives the
+        data itself for key types that sign messages, not digests (Ed25519)."""
+        key = self.public_key
+        if not isinstance(key, ec.EllipticCurvePublicKey):
+            return self.verify(signature, message())
+        try:
+            _, s = decode_dss_signature(signature)
+            if s > self.curve_order >> 1:
+                return f"signature by {self.subject} has a high S value (Fabric requires low S)"
+            key.verify(signature, sha256_digest, _ECDSA_PREHASHED)
+        except InvalidSignature:
+            return f"signature by {self.subject} does not verify"
+        except ValueError as exc:
+            return f"signature by {self.subject} is malformed: {exc}"
+        return None
 
     def verify(self, signature: bytes, data: bytes) -> str | None:
         """Error text unless ``signature`` is this identity's signature of ``data``.

@@ -38,9 +38,10 @@ import hmac
 import json
 import re
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -76,6 +77,7 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 _ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _VALID = transaction_pb2.VALID
 _ENDORSER_TRANSACTION = common_pb2.ENDORSER_TRANSACTION
+_BISECT_LOOKUPS = 16
 _PEER_OUS = ("peer",)
 _CREATOR_OUS = ("client", "admin")
 _ORDERER_OUS = ("orderer",)
@@ -118,7 +120,7 @@ def _b64(value: object, what: str) -> bytes:
         raise _Malformed(f"{what} must be base64 text")
     try:
         return binascii.a2b_base64(value, strict_mode=True)
-    except binascii.Error as exc:
+    except ValueError as exc:  # binascii.Error, or non-ASCII text
         raise _Malformed(f"{what} is not valid base64: {exc}") from None
 
 
@@ -141,6 +143,44 @@ class _ChainBatch:
     size: int
 
 
+class _WriteSet:
+    """The public writes of one namespace, looked up by key.
+
+    Fabric's rwset builder emits writes sorted by key (unique), so the first lookups are a
+    binary search in the decoded list (a single-record bundle of a 4096-record batch needs
+    two); from the 17th lookup on, the writes are turned into a dict once.
+    """
+
+    __slots__ = ("_lookups", "_table", "_writes")
+
+    def __init__(self, writes: Sequence[kv_rwset_pb2.KVWrite]) -> None:
+        self._writes = writes
+        self._table: dict[str, kv_rwset_pb2.KVWrite] | None = None
+        self._lookups = 0
+
+    def get(self, key: str) -> kv_rwset_pb2.KVWrite | None:
+        table = self._table
+        if table is not None:
+            return table.get(key)
+        self._lookups += 1
+        writes = self._writes
+        if self._lookups > _BISECT_LOOKUPS:
+            self._table = table = {w.key: w for w in writes}
+            return table.get(key)
+        lo, hi = 0, len(writes)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            write = writes[mid]
+            found = write.key
+            if found < key:
+                lo = mid + 1
+            elif found > key:
+                hi = mid
+            else:
+                return write
+        return None
+
+
 @dataclass(slots=True)
 class _TxCheck:
     """One transaction of a block, decoded and checked (steps 4 and 5 parts)."""
@@ -159,17 +199,16 @@ class _TxCheck:
     chaincode: str = ""
     response_status: int = 0
     rwsets: dict[str, bytes] = field(default_factory=dict)
-    _writes: dict[str, dict[str, kv_rwset_pb2.KVWrite]] = field(default_factory=dict)
+    _writes: dict[str, _WriteSet] = field(default_factory=dict)
     _batches: dict[str, _ChainBatch | str] = field(default_factory=dict)
 
-    def writes(self, namespace: str) -> dict[str, kv_rwset_pb2.KVWrite] | None:
+    def writes(self, namespace: str) -> _WriteSet | None:
         table = self._writes.get(namespace)
         if table is None:
             raw = self.rwsets.get(namespace)
             if raw is None:
                 return None
-            kv = kv_rwset_pb2.KVRWSet.FromString(raw)
-            table = {w.key: w for w in kv.writes}
+            table = _WriteSet(kv_rwset_pb2.KVRWSet.FromString(raw).writes)
             self._writes[namespace] = table
         return table
 
@@ -223,7 +262,9 @@ class _BlockCheck:
     #: step 6
     orderer_error: str | None = None
     orderers: tuple[TrustedIdentity, ...] = ()
-    data: list[bytes] = field(default_factory=list)
+    #: the data entries as the bundle has them (base64 text): compared on a cache hit,
+    #: decoded again only for the transactions looked at
+    data: list[str] = field(default_factory=list)
     codes: bytes = b""
     txs: dict[int, _TxCheck] = field(default_factory=dict)
 
@@ -260,7 +301,7 @@ class Verifier:
 
     def __init__(self, trust: TrustStore, *, max_cached_blocks: int = 64) -> None:
         self.trust = trust
-        self._cache: OrderedDict[bytes, _BlockCheck] = OrderedDict()
+        self._cache: OrderedDict[bytes, list[_BlockCheck]] = OrderedDict()
         self._max_cached = max_cached_blocks
         self.stats = VerifierStats()
 
@@ -586,41 +627,52 @@ class Verifier:
 
     # -- block level (cached) ------------------------------------------------------------------
     def _block(self, entry: Mapping[str, Any]) -> _BlockCheck:
+        """The checks of a block entry: from the cache when this verifier has seen exactly
+        this entry before (same header and metadata, and the same data entries, compared in
+        full), else computed and remembered."""
         number = entry["number"]
         try:
-            key = _block_key(entry)
+            parts = _block_parts(entry)
         except _Malformed as exc:
             return _BlockCheck(number=number, format_error=f"block {number}: {exc}")
-        cached = self._cache.get(key)
-        if cached is not None:
+        key = _block_key(parts)
+        candidates = self._cache.get(key)
+        if candidates is not None:
             self._cache.move_to_end(key)
-            self.stats.block_cache_hits += 1
-            return cached
-        check = self._check_block(number, entry)
+            for cached in candidates:
+                if cached.data == parts[1]:  # length + memcmp of each entry: exact match
+                    self.stats.block_cache_hits += 1
+                    return cached
+        check = self._check_block(number, parts)
         self.stats.blocks_checked += 1
-        self._cache[key] = check
-        if len(self._cache) > self._max_cached:
-            self._cache.popitem(last=False)
+        if candidates is None:
+            self._cache[key] = [check]
+            if len(self._cache) > self._max_cached:
+                self._cache.popitem(last=False)
+        else:  # same header, other data (a forgery, or a fork): keep the newest two
+            candidates[:] = [check, *candidates[:1]]
         return check
 
-    def _check_block(self, number: int, entry: Mapping[str, Any]) -> _BlockCheck:
-        check = _BlockCheck(number=number)
+    def _check_block(self, number: int, parts: _BlockParts) -> _BlockCheck:
+        (_, previous_hex, data_hash_hex, signatures_b64, filter_b64), data = parts
+        check = _BlockCheck(number=number, data=data)
+        previous_hash = bytes.fromhex(previous_hex)
+        data_hash = bytes.fromhex(data_hash_hex)
+        digest = hashlib.sha256()
         try:
-            previous_hash = bytes.fromhex(entry["previous_hash"])
-            data_hash = bytes.fromhex(entry["data_hash"])
-            metadata = entry["metadata"]
-            check.data = [_b64(d, f"data[{i}]") for i, d in enumerate(entry["data"])]
-            signatures = _b64(metadata["signatures"], "metadata.signatures")
-            check.codes = _b64(metadata["transactions_filter"], "metadata.transactions_filter")
+            for i, item in enumerate(data):
+                digest.update(_b64(item, f"data[{i}]"))
+            signatures = _b64(signatures_b64, "metadata.signatures")
+            check.codes = _b64(filter_b64, "metadata.transactions_filter")
         except _Malformed as exc:
             check.format_error = f"block {number}: {exc}"
             return check
         header = block_header_bytes(number, previous_hash, data_hash)
         check.header_hash = hashlib.sha256(header).hexdigest()
-        calculated = blocks.block_data_hash(check.data)
+        calculated = digest.digest()  # = blocks.block_data_hash(decoded data entries)
         if not hmac.compare_digest(calculated, data_hash):
             check.data_error = (
-                f"block {number}: SHA-256 of its {len(check.data)} data entries "
+                f"block {number}: SHA-256 of its {len(data)} data entries "
                 f"{short_hex(calculated)} != header data_hash {short_hex(data_hash)}"
             )
         check.orderer_error, check.orderers = self._check_orderers(number, signatures, header)
@@ -663,13 +715,13 @@ class Verifier:
         tx = _TxCheck(index=index)
         where = f"data entry {index} of block {block.number}"
         try:
-            envelope = common_pb2.Envelope.FromString(block.data[index])
+            envelope = common_pb2.Envelope.FromString(_b64(block.data[index], "data"))
             payload = common_pb2.Payload.FromString(envelope.payload)
             channel_header = common_pb2.ChannelHeader.FromString(payload.header.channel_header)
             signature_header = common_pb2.SignatureHeader.FromString(
                 payload.header.signature_header
             )
-        except DecodeError as exc:
+        except (DecodeError, _Malformed) as exc:
             tx.parse_error = f"{where} is not a transaction envelope: {exc}"
             return tx
         try:
@@ -755,6 +807,7 @@ class Verifier:
         bound: bytes,
     ) -> str | None:
         orgs: list[str] = []
+        prp_hash = hashlib.sha256(prp)
         for i, endorsement in enumerate(endorsements):
             try:
                 identity = self.trust.identity(endorsement.endorser)
@@ -763,10 +816,15 @@ class Verifier:
             where = f"endorsement {i} ({identity.msp_id})"
             if identity.role is not MspRole.APPLICATION:
                 return f"{where}: {identity.msp_id} is not an application org"
+            endorser: bytes = endorsement.endorser
+            signed = prp_hash.copy()  # SHA-256(prp ‖ endorser), prp hashed once for all
+            signed.update(endorser)
             problem = (
                 identity.check_ou(_PEER_OUS)
                 or identity.check_valid_at(tx.timestamp)
-                or identity.verify(endorsement.signature, prp + endorsement.endorser)
+                or identity.verify_digest(
+                    endorsement.signature, signed.digest(), partial(bytes.__add__, prp, endorser)
+                )
             )
             if problem is not None:
                 return f"{where}: {problem}"
@@ -864,8 +922,11 @@ def _record_value_mismatch(e: _Entry, value: bytes) -> tuple[str, str | None]:
     return why, chain_batch
 
 
-def _block_key(entry: Mapping[str, Any]) -> bytes:
-    """SHA-256 over everything the block checks depend on (not the 'transactions' hints)."""
+_BlockParts = tuple[list[str], list[str]]
+
+
+def _block_parts(entry: Mapping[str, Any]) -> _BlockParts:
+    """The text fields the block checks depend on (not the 'transactions' hints), type-checked."""
     try:
         metadata = entry["metadata"]
         parts = [
@@ -886,17 +947,18 @@ def _block_key(entry: Mapping[str, Any]) -> bytes:
     for name, value in zip(("signatures", "transactions_filter"), parts[3:], strict=True):
         if not isinstance(value, str):
             raise _Malformed(f"'metadata.{name}' must be base64 text")
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part.encode())
-        digest.update(b"\n")
-    digest.update(str(len(data)).encode())
     for item in data:
         if not isinstance(item, str):
             raise _Malformed("every 'data' entry must be base64 text")
-        digest.update(b"\n")
-        digest.update(item.encode("ascii", "replace"))
-    return digest.digest()
+    return parts, data
+
+
+def _block_key(parts: _BlockParts) -> bytes:
+    """Cache key of a block entry: SHA-256 over its header and metadata fields and the number
+    of its data entries (the data entries themselves are compared in full on a hit)."""
+    fields, data = parts
+    text = "\n".join([*fields, str(len(data))])
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
 
 
 def _tx_indexes(entry: Mapping[str, Any]) -> dict[str, int] | str:
