@@ -3,6 +3,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 STATE_DIR ?= $(CURDIR)/.state
+# First of 60 loopback ports for a new network (default 27000); e.g. `make up BASE_PORT=28000`.
+BASE_PORT ?=
 export LEDGER_STATE_DIR := $(STATE_DIR)
 UV := uv run --frozen
 
@@ -20,7 +22,7 @@ fabric:
 	@bash scripts/install-fabric.sh >/dev/null
 
 up: deps fabric
-	$(UV) ledgerctl network up
+	$(UV) ledgerctl network up $(if $(BASE_PORT),--base-port $(BASE_PORT))
 	$(UV) ledgerctl chaincode deploy
 	$(UV) ledgerctl service start
 	$(UV) ledgerctl network status
