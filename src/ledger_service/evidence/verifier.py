@@ -74,6 +74,7 @@ from ledger_service.records import parse_record
 __all__ = ["Verifier", "VerifierStats", "block_header_bytes", "verify_bundle"]
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_HEX_RUN = re.compile(r"[0-9a-f]*")
 _ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _VALID = transaction_pb2.VALID
 _ENDORSER_TRANSACTION = common_pb2.ENDORSER_TRANSACTION
@@ -113,6 +114,17 @@ def _is_int(value: object) -> TypeGuard[int]:
 
 def _hex32(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and len(value) == 64 and _HEX64.fullmatch(value) is not None
+
+
+def _hex_hashes(values: list[Any]) -> bool:
+    """Every item is 64 lowercase hex digits (one regex over the joined list)."""
+    if not all(isinstance(v, str) and len(v) == 64 for v in values):
+        return False
+    return _HEX_RUN.fullmatch("".join(values)) is not None
+
+
+def _split32(data: bytes) -> list[bytes]:
+    return [data[i : i + 32] for i in range(0, len(data), 32)]
 
 
 def _b64(value: object, what: str) -> bytes:
@@ -498,7 +510,7 @@ class Verifier:
                 e.leaf_index,
                 batch.size,
                 commitment_leaf_hash(bytes.fromhex(e.commitment)),
-                [bytes.fromhex(h) for h in e.proof],
+                _split32(bytes.fromhex("".join(e.proof))),
                 batch.root,
             )
         except RootMismatch as exc:
@@ -1007,7 +1019,7 @@ def _parse_entry(raw: object) -> _Entry | str:
         return "merkle.leaf_index must be a non-negative integer"
     if not _is_int(tree_size) or tree_size < 1:
         return "merkle.tree_size must be a positive integer"
-    if not isinstance(proof, list) or not all(_hex32(h) for h in proof):
+    if not isinstance(proof, list) or not _hex_hashes(proof):
         return "merkle.proof must be a list of 64-hex-digit hashes"
     if not isinstance(anchor, Mapping):
         return "anchor must be an object {channel, chaincode, batch_id, tx_id, block_number}"

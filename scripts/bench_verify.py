@@ -1,0 +1,405 @@
+"""Offline verification rate of evidence bundles, on ONE core.
+
+Anchors sample records on the running network in Merkle batches of each size asked for
+(default 256 and 4096), builds evidence bundles for them, then measures — with the process
+pinned to one CPU, no network, no index:
+
+(a) single-record bundles/s: every bundle its own file, read from disk and verified by a
+    fresh ``Verifier`` (nothing cached between bundles — the worst case), two ways:
+    *warm trust* (the trust directory loaded once, its certificate checks cached — what
+    ``ledgerctl verify a.json b.json …`` does) and *cold* (the trust directory re-loaded for
+    every bundle too: one process per bundle, minus interpreter start-up);
+(b) records/s inside one multi-record bundle (every record of the anchored batches, sharing
+    their blocks), full and redacted.
+
+Prints the figures and a cProfile summary of where the time goes, and appends a section to
+docs/benchmarks.md.
+
+    uv run python scripts/bench_verify.py                    # network at .state (default)
+    uv run python scripts/bench_verify.py --batch-sizes 256 --seconds 3 --no-doc
+
+Bundles are cached in --work (default /tmp/bench_verify) per batch size and network; pass
+--rebuild to anchor fresh records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import datetime as dt
+import io
+import json
+import os
+import platform
+import pstats
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ledger_service.anchoring import AnchoringStore, AnchoringWorker, WorkerSettings
+from ledger_service.evidence import (
+    GatewayBlockSource,
+    TrustStore,
+    Verifier,
+    build_bundle,
+    encode_bundle,
+)
+from ledger_service.fabric_link import FabricTarget
+from ledger_service.index import make_engine, make_session_factory, sqlite_url, upgrade
+from ledger_service.ops.topology import Topology
+from ledger_service.sample_data import SampleWriter, stories
+from ledger_service.service import LedgerService
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "benchmarks.md"
+
+
+# -- preparing bundles --------------------------------------------------------------------------
+
+
+def prepare(topo: Topology, work: Path, batch_size: int, batches: int, singles: int) -> Path:
+    """Anchor `batches` full batches of `batch_size` records; write single-record bundles for
+    `singles` of them (spread over all batches) and one bundle of all records."""
+    out = work / f"b{batch_size}"
+    marker = out / "done.json"
+    if marker.exists():
+        info = json.loads(marker.read_text())
+        if info.get("network") == topo.state_dir and info.get("singles") == singles:
+            print(f"[b{batch_size}] reusing bundles in {out}", flush=True)
+            return out
+    shutil.rmtree(out, ignore_errors=True)
+    (out / "single").mkdir(parents=True)
+    engine = make_engine(sqlite_url(out))
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    service = LedgerService(session_factory=sessions)
+    writer = SampleWriter()
+    service.register_writer(writer.actor, writer.public_key)
+    count = batch_size * batches
+    prefix = f"bv{uuid.uuid4().hex[:8]}"
+    t0 = time.perf_counter()
+    records = list(stories(writer, count, prefix=prefix))
+    for i in range(0, len(records), 5000):
+        service.append(records[i : i + 5000])
+    print(
+        f"[b{batch_size}] appended {count} records in {time.perf_counter() - t0:.1f}s", flush=True
+    )
+    target = FabricTarget.from_topology(topo)
+
+    async def anchor() -> None:
+        async with target.gateway_async() as gateway:
+            worker = AnchoringWorker(
+                store=AnchoringStore(session_factory=sessions),
+                gateway=gateway,
+                channel=target.channel,
+                chaincode=target.chaincode,
+                settings=WorkerSettings(batch_size=batch_size, linger=5.0, max_in_flight=2),
+            )
+            await worker.drain(timeout=600)
+
+    t0 = time.perf_counter()
+    asyncio.run(anchor())
+    print(f"[b{batch_size}] anchored in {time.perf_counter() - t0:.1f}s", flush=True)
+    ids = [r.record_id for r in records]
+    step = max(1, len(ids) // singles)
+    chosen = ids[::step][:singles]
+    with target.gateway() as gateway:
+        source = GatewayBlockSource(gateway, target.channel)
+        from ledger_service.evidence import CachingBlockSource
+
+        cached = CachingBlockSource(source)
+        for i, rid in enumerate(chosen):
+            bundle = build_bundle(sessions, [rid], block_source=cached)
+            (out / "single" / f"{i:05d}.json").write_bytes(encode_bundle(bundle))
+        multi = build_bundle(sessions, ids, block_source=cached)
+        (out / "multi.json").write_bytes(encode_bundle(multi))
+        redacted = build_bundle(sessions, ids, block_source=cached, redact=True)
+        (out / "multi-redacted.json").write_bytes(encode_bundle(redacted))
+    blocks = multi["blocks"]
+    marker.write_text(
+        json.dumps(
+            {
+                "network": topo.state_dir,
+                "singles": singles,
+                "records": len(ids),
+                "blocks": [{"number": b["number"], "transactions": len(b["data"])} for b in blocks],
+            }
+        )
+    )
+    return out
+
+
+# -- measuring ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Figure:
+    name: str
+    items: int
+    seconds: float
+    cpu_seconds: float
+    unit: str
+
+    @property
+    def rate(self) -> float:
+        return self.items / self.seconds
+
+    @property
+    def cpu_rate(self) -> float:
+        return self.items / self.cpu_seconds
+
+
+def measure(name: str, unit: str, run: Callable[[], int], min_seconds: float) -> Figure:
+    """Repeat `run` (returns items done) until `min_seconds` have passed; best of 3 rounds."""
+    run()  # warm-up (imports, first-use caches of the libraries)
+    rounds = []
+    for _ in range(3):
+        items = 0
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        while True:
+            items += run()
+            wall = time.perf_counter() - wall0
+            if wall >= min_seconds / 3:
+                break
+        rounds.append(Figure(name, items, wall, time.process_time() - cpu0, unit))
+    return max(rounds, key=lambda f: f.rate)
+
+
+def bench_size(out: Path, trust_dir: Path, seconds: float) -> tuple[list[Figure], dict[str, Any]]:
+    files = sorted((out / "single").glob("*.json"))
+    sizes = [f.stat().st_size for f in files]
+    warm_trust = TrustStore.load(trust_dir)
+
+    def singles_warm() -> int:
+        for path in files:
+            result = Verifier(warm_trust).verify(path.read_bytes())
+            assert result.ok, result.messages
+        return len(files)
+
+    def singles_cold() -> int:
+        for path in files:
+            result = Verifier(TrustStore.load(trust_dir)).verify(path.read_bytes())
+            assert result.ok, result.messages
+        return len(files)
+
+    def singles_shared() -> int:
+        verifier = Verifier(warm_trust)
+        for path in files:
+            assert verifier.verify(path.read_bytes()).ok
+        return len(files)
+
+    multi = (out / "multi.json").read_bytes()
+    redacted = (out / "multi-redacted.json").read_bytes()
+    n_records = len(json.loads(multi)["records"])
+
+    def multi_full() -> int:
+        result = Verifier(warm_trust).verify(multi)
+        assert result.ok, result.messages[:3]
+        return n_records
+
+    def multi_redacted() -> int:
+        result = Verifier(warm_trust).verify(redacted)
+        assert result.ok, result.messages[:3]
+        return n_records
+
+    figures = [
+        measure(
+            "(a) single-record bundles, fresh verifier, warm trust",
+            "bundles",
+            singles_warm,
+            seconds,
+        ),
+        measure(
+            "(a) single-record bundles, fresh verifier, cold trust",
+            "bundles",
+            singles_cold,
+            seconds,
+        ),
+        measure(
+            "(a') single-record bundles, one verifier (block cache)",
+            "bundles",
+            singles_shared,
+            seconds,
+        ),
+        measure("(b) records in one multi-record bundle, full", "records", multi_full, seconds),
+        measure(
+            "(b) records in one multi-record bundle, redacted", "records", multi_redacted, seconds
+        ),
+    ]
+    info = {
+        "bundle_files": len(files),
+        "bundle_bytes_median": int(statistics.median(sizes)),
+        "multi_records": n_records,
+        "multi_bytes": len(multi),
+        "profile_single": profile(singles_warm),
+        "profile_multi": profile(multi_full),
+    }
+    return figures, info
+
+
+def profile(run: Callable[[], int], top: int = 14, min_seconds: float = 2.0) -> str:
+    profiler = cProfile.Profile(time.process_time)  # CPU time: the machine may be shared
+    t0 = time.process_time()
+    profiler.enable()
+    while time.process_time() - t0 < min_seconds:
+        run()
+    profiler.disable()
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text)
+    stats.sort_stats("tottime").print_stats(top)
+    lines = [ln for ln in text.getvalue().splitlines() if ln.strip()]
+    start = next(i for i, ln in enumerate(lines) if ln.lstrip().startswith("ncalls"))
+    total = stats.total_tt  # type: ignore[attr-defined]
+    rows = []
+    for ln in lines[start + 1 : start + 1 + top]:
+        parts = ln.split(None, 5)
+        tottime = float(parts[1])
+        where = parts[5]
+        rows.append(f"{100 * tottime / total:5.1f}%  {tottime:7.3f}s  {where}")
+    return "\n".join(rows)
+
+
+# -- reporting ----------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    return f"{nproc} cores (nproc), {cpu}, Linux {platform.release()}, Python {platform.python_version()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--state-dir", type=Path, default=ROOT / ".state")
+    parser.add_argument("--batch-sizes", default="256,4096")
+    parser.add_argument("--batches", type=int, default=2, help="full batches anchored per size")
+    parser.add_argument(
+        "--singles", type=int, default=200, help="single-record bundle files per size"
+    )
+    parser.add_argument("--seconds", type=float, default=6.0, help="measuring time per figure")
+    parser.add_argument("--cpu", type=int, default=None, help="CPU to pin to (default: the last)")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/bench_verify"))
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--no-doc", action="store_true", help="do not append to docs/benchmarks.md")
+    args = parser.parse_args()
+
+    topo = Topology.load(args.state_dir)
+    if args.rebuild:
+        shutil.rmtree(args.work, ignore_errors=True)
+    args.work.mkdir(parents=True, exist_ok=True)
+    trust_dir = args.work / "trust"
+    TrustStore.from_topology(topo).write(trust_dir)
+    sizes = [int(s) for s in args.batch_sizes.split(",")]
+    outs = {b: prepare(topo, args.work, b, args.batches, args.singles) for b in sizes}
+
+    cpu = args.cpu if args.cpu is not None else max(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"pinned to CPU {cpu}; load average {load}", flush=True)
+    results: dict[int, tuple[list[Figure], dict[str, Any]]] = {}
+    for b in sizes:
+        results[b] = bench_size(outs[b], trust_dir, args.seconds)
+        figures, info = results[b]
+        done = json.loads((outs[b] / "done.json").read_text())
+        print(
+            f"\nbatch size {b}: {done['records']} records; blocks "
+            f"{[(x['number'], x['transactions']) for x in done['blocks']]}; "
+            f"single-record bundle ~{info['bundle_bytes_median']:,} bytes"
+        )
+        for f in figures:
+            print(
+                f"  {f.name}: {f.rate:,.0f} {f.unit}/s (CPU-time rate {f.cpu_rate:,.0f}/s; "
+                f"{f.items} in {f.seconds:.2f}s)"
+            )
+        print(
+            "  profile, single-record bundles (self time):\n    "
+            + info["profile_single"].replace("\n", "\n    ")
+        )
+        print(
+            "  profile, multi-record bundle (self time):\n    "
+            + info["profile_multi"].replace("\n", "\n    ")
+        )
+    load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    if not args.no_doc:
+        write_doc(args, topo, sizes, outs, results, cpu, load, load_after)
+
+
+def write_doc(
+    args: argparse.Namespace,
+    topo: Topology,
+    sizes: list[int],
+    outs: dict[int, Path],
+    results: dict[int, tuple[list[Figure], dict[str, Any]]],
+    cpu: int,
+    load: str,
+    load_after: str,
+) -> None:
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    command = "uv run python scripts/bench_verify.py " + " ".join(
+        shlex.quote(a) for a in sys.argv[1:]
+    )
+    lines = [
+        "",
+        f"## Offline evidence verification — {now}",
+        "",
+        f"- machine: {machine()}; the benchmark process pinned to CPU {cpu} (one core)",
+        f"- load average before / after: {load} / {load_after} (the machine is shared with other work)",
+        f"- bundles: built by `build_bundle` from records anchored on the running network "
+        f"(Fabric {topo.fabric_version}, 3 Raft orderers, 3 orgs, MAJORITY endorsement); "
+        f"{args.singles} single-record bundle files per batch size",
+        f"- command: `{command.strip()}`",
+        "",
+        "| batch size | blocks (txs in each) | single bundle | measurement | rate | CPU-time rate |",
+        "|---:|---|---:|---|---:|---:|",
+    ]
+    for b in sizes:
+        figures, info = results[b]
+        done = json.loads((outs[b] / "done.json").read_text())
+        blocks = ", ".join(f"#{x['number']} ({x['transactions']})" for x in done["blocks"])
+        for f in figures:
+            lines.append(
+                f"| {b} | {blocks} | {info['bundle_bytes_median'] / 1024:,.0f} KiB | {f.name} | "
+                f"**{f.rate:,.0f} {f.unit}/s** | {f.cpu_rate:,.0f}/s |"
+            )
+    for b in sizes:
+        _, info = results[b]
+        lines += [
+            "",
+            f"Where the time goes, batch size {b} — single-record bundles, fresh verifier "
+            "(cProfile self time):",
+            "",
+            "```",
+            info["profile_single"],
+            "```",
+            "",
+            f"Multi-record bundle of {info['multi_records']} records:",
+            "",
+            "```",
+            info["profile_multi"],
+            "```",
+        ]
+    with DOC.open("a") as fh:
+        fh.write("\n".join(lines) + "\n")
+    print(f"\nappended to {DOC}")
+
+
+if __name__ == "__main__":
+    main()
