@@ -278,6 +278,8 @@ class _BlockCheck:
     #: decoded again only for the transactions looked at
     data: list[str] = field(default_factory=list)
     codes: bytes = b""
+    #: decoded entries of the transactions the bundle names, until they are parsed
+    decoded: dict[int, bytes] = field(default_factory=dict)
     txs: dict[int, _TxCheck] = field(default_factory=dict)
 
 
@@ -355,6 +357,8 @@ class Verifier:
             by_number[number] = b
         local: dict[int, tuple[_BlockCheck, dict[str, int] | str]] = {}
         outcomes = tuple(self._record(i, r, by_number, local) for i, r in enumerate(records))
+        for block, _ in local.values():
+            block.decoded.clear()  # entries listed but not used by any record
         return VerificationResult(records=outcomes, source=source)
 
     def verify_file(self, path: str | Path) -> VerificationResult:
@@ -399,7 +403,9 @@ class Verifier:
 
         got = local.get(entry.block_number)
         if got is None:
-            got = (self._block(block_entry), _tx_indexes(block_entry))
+            indexes = _tx_indexes(block_entry)
+            wanted = frozenset(indexes.values()) if isinstance(indexes, dict) else frozenset()
+            got = (self._block(block_entry, wanted), indexes)
             local[entry.block_number] = got
         block, tx_indexes = got
         header_hash = block.header_hash
@@ -638,7 +644,7 @@ class Verifier:
         )
 
     # -- block level (cached) ------------------------------------------------------------------
-    def _block(self, entry: Mapping[str, Any]) -> _BlockCheck:
+    def _block(self, entry: Mapping[str, Any], wanted: frozenset[int]) -> _BlockCheck:
         """The checks of a block entry: from the cache when this verifier has seen exactly
         this entry before (same header and metadata, and the same data entries, compared in
         full), else computed and remembered."""
@@ -655,7 +661,7 @@ class Verifier:
                 if cached.data == parts[1]:  # length + memcmp of each entry: exact match
                     self.stats.block_cache_hits += 1
                     return cached
-        check = self._check_block(number, parts)
+        check = self._check_block(number, parts, wanted)
         self.stats.blocks_checked += 1
         if candidates is None:
             self._cache[key] = [check]
@@ -665,7 +671,7 @@ class Verifier:
             candidates[:] = [check, *candidates[:1]]
         return check
 
-    def _check_block(self, number: int, parts: _BlockParts) -> _BlockCheck:
+    def _check_block(self, number: int, parts: _BlockParts, wanted: frozenset[int]) -> _BlockCheck:
         (_, previous_hex, data_hash_hex, signatures_b64, filter_b64), data = parts
         check = _BlockCheck(number=number, data=data)
         previous_hash = bytes.fromhex(previous_hex)
@@ -673,7 +679,10 @@ class Verifier:
         digest = hashlib.sha256()
         try:
             for i, item in enumerate(data):
-                digest.update(_b64(item, f"data[{i}]"))
+                raw = _b64(item, f"data[{i}]")
+                digest.update(raw)
+                if i in wanted:  # about to be decoded as a transaction: keep, don't re-decode
+                    check.decoded[i] = raw
             signatures = _b64(signatures_b64, "metadata.signatures")
             check.codes = _b64(filter_b64, "metadata.transactions_filter")
         except _Malformed as exc:
@@ -727,7 +736,10 @@ class Verifier:
         tx = _TxCheck(index=index)
         where = f"data entry {index} of block {block.number}"
         try:
-            envelope = common_pb2.Envelope.FromString(_b64(block.data[index], "data"))
+            raw = block.decoded.pop(index, None)
+            if raw is None:
+                raw = _b64(block.data[index], "data")
+            envelope = common_pb2.Envelope.FromString(raw)
             payload = common_pb2.Payload.FromString(envelope.payload)
             channel_header = common_pb2.ChannelHeader.FromString(payload.header.channel_header)
             signature_header = common_pb2.SignatureHeader.FromString(
