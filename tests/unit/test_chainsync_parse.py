@@ -28,6 +28,8 @@ from ledger_service.chainsync.parse import (
     ChainIntegrityError,
     ChainLayoutError,
     ChainRecordRow,
+    _record_value_fast,
+    _record_value_json,
     composite_key,
     extract_block,
     extract_writes,
@@ -386,3 +388,58 @@ def test_undecodable_valid_transaction_is_an_anomaly() -> None:
     rows = extract_block(block, NS)
     assert rows.skipped_transactions == 1
     assert "undecodable" in rows.anomalies[0]
+
+
+# -- the fast path for record values agrees with the strict JSON path -----------------------------
+
+_hex = st.binary(min_size=32, max_size=32)
+
+
+@settings(max_examples=300, deadline=None)
+@given(c=_hex, b=_ids, i=st.integers(0, 10**18))
+def test_fast_record_value_equals_json_on_canonical_bytes(c: bytes, b: str, i: int) -> None:
+    value = record_value(c, b, i)
+    assert _record_value_fast(value, {}) in (None, (c, b, i))  # None only beyond 16 digits
+    assert parse_record_value(value) == (c, b, i)
+    assert _record_value_json(value) == (c, b, i)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    c=_hex,
+    b=_ids,
+    i=st.integers(0, 10**6),
+    at=st.integers(0, 200),
+    byte=st.integers(0, 255),
+    cut=st.booleans(),
+)
+def test_fast_record_value_never_accepts_what_json_refuses(
+    c: bytes, b: str, i: int, at: int, byte: int, cut: bool
+) -> None:
+    value = bytearray(record_value(c, b, i))
+    at %= len(value)
+    if cut:
+        del value[at]
+    else:
+        value[at] = byte
+    mutated = bytes(value)
+    fast = _record_value_fast(mutated, {})
+    try:
+        strict: tuple[bytes, str, int] | None = tuple(_record_value_json(mutated))  # type: ignore[assignment]
+    except ChainLayoutError:
+        strict = None
+    if fast is not None:
+        assert fast == strict
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        b'{"c":"' + b"a" * 64 + b'","b":"b7","i":01}',  # leading zero: not JSON
+        b'{"c":"' + b"a" * 64 + b'", "b":"b7","i":1}',  # whitespace: JSON path decides
+        b'{"b":"b7","c":"' + b"a" * 64 + b'","i":1}',  # other order: JSON path decides
+        b'{"c":"' + b"a" * 64 + b'","b":"b\\u0037","i":1}',  # escape: JSON path decides
+    ],
+)
+def test_fast_record_value_leaves_other_forms_to_json(value: bytes) -> None:
+    assert _record_value_fast(value, {}) is None

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+from binascii import unhexlify
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -179,8 +180,35 @@ def _count(obj: dict[str, Any], name: str, minimum: int, what: str) -> int:
     return v
 
 
+#: The chaincode's exact record value bytes: compact JSON, fields in order, no escapes.
+_RECORD_VALUE = re.compile(
+    rb'\{"c":"([0-9a-f]{64})","b":"([A-Za-z0-9._:-]{1,128})","i":(0|[1-9][0-9]{0,15})\}'
+)
+
+
+def _record_value_fast(value: bytes, ids: dict[bytes, str]) -> tuple[bytes, str, int] | None:
+    """The chaincode's exact bytes without a JSON parser, or ``None`` for anything else (the
+    strict JSON path then decides). Accepts nothing the JSON path refuses and gives the same
+    result. ``ids`` caches decoded batch ids (all records of a transaction name one batch)."""
+    m = _RECORD_VALUE.fullmatch(value)
+    if m is None:
+        return None
+    c, raw_id, i = m.groups()
+    batch_id = ids.get(raw_id)
+    if batch_id is None:
+        batch_id = ids[raw_id] = raw_id.decode("ascii")
+    return unhexlify(c), batch_id, int(i)
+
+
 def parse_record_value(value: bytes) -> RecordValue:
     """Decode ``{"c":"<64 hex>","b":"<batch id>","i":<n>}`` strictly."""
+    fast = _record_value_fast(value, {})
+    if fast is not None:
+        return RecordValue(*fast)
+    return _record_value_json(value)
+
+
+def _record_value_json(value: bytes) -> RecordValue:
     obj = _object(value, _RECORD_FIELDS, "record")
     c = _string(obj, "c", _HEX64, "record")
     return RecordValue(
@@ -241,7 +269,19 @@ def extract_writes(
     where = f"block {block_number} tx {tx_index} ({tx_id})"
     batch_ids: set[str] = set()
     first_record = len(out.records)
+    records = out.records
+    seen_ids: dict[bytes, str] = {}
+    id_ok = _ID.fullmatch
     for key, value, is_delete in writes:
+        # fast path: a record key with the chaincode's exact value bytes
+        if not is_delete and key[:5] == "\x00rec\x00" and key[-1:] == "\x00":
+            ident = key[5:-1]
+            fast = _record_value_fast(value, seen_ids) if id_ok(ident) else None
+            if fast is not None:
+                records.append(
+                    ChainRecordRow(ident, fast[0], fast[1], fast[2], block_number, tx_id)
+                )
+                continue
         parsed = parse_composite_key(key)
         if parsed is None:
             out.anomalies.append(f"{where}: unexpected key {key!r:.80} (not a composite key)")
@@ -256,7 +296,7 @@ def extract_writes(
             if kind == RECORD_KEY_TYPE:
                 if not _ID.fullmatch(ident):
                     raise ChainLayoutError(f"bad record id {ident!r:.80}")
-                c, b, i = parse_record_value(value)
+                c, b, i = _record_value_json(value)
                 out.records.append(ChainRecordRow(ident, c, b, i, block_number, tx_id))
             else:
                 bv = parse_batch_value(value)

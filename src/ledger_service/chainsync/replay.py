@@ -25,6 +25,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import queue
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -91,8 +93,12 @@ class ReplayResult:
     anomaly_count: int = 0
     anomalies: list[str] = field(default_factory=list)
     seconds: float = 0.0
-    #: seconds spent decoding blocks / writing the mirror (the rest: waiting for blocks)
+    #: where the time went: decoding blocks, waiting for the next block from the peer,
+    #: waiting for the writer to take a range (main thread); writing the mirror and
+    #: restoring the index's facts (writer thread, overlapping the decoding)
     parse_seconds: float = 0.0
+    wait_block_seconds: float = 0.0
+    wait_writer_seconds: float = 0.0
     write_seconds: float = 0.0
     restore_seconds: float = 0.0
     restore: RestoreStats | None = None
@@ -245,6 +251,49 @@ def replay(
     return result
 
 
+class _RangeWriter:
+    """Writes block ranges on a background thread while the caller decodes the next ones.
+
+    At most one range waits while another is written (so memory stays bounded and the
+    replay cannot run far ahead of the database). Ranges are written in order, each in its
+    own transaction with its checkpoint. :meth:`close` waits for everything handed over;
+    after a failure, the ranges already committed stay committed.
+    """
+
+    def __init__(self, write: Callable[[_Buffer], None]) -> None:
+        self._write = write
+        self._queue: queue.Queue[_Buffer | None] = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="mirror-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if self._error is not None:
+                continue  # drain: nothing after a failed range may be written
+            try:
+                self._write(item)
+            except BaseException as exc:  # handed to the caller
+                self._error = exc
+
+    def submit(self, buffer: _Buffer) -> None:
+        self._raise()
+        self._queue.put(buffer)
+
+    def close(self) -> None:
+        """Wait until every range handed over is written; re-raise a write failure."""
+        self._queue.put(None)
+        self._thread.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+
 def _replay_range(
     sessions: sessionmaker[Session],
     source: BlockSource,
@@ -259,14 +308,11 @@ def _replay_range(
     on_progress: Callable[[ReplayProgress], None] | None,
     clock: Callable[[], dt.datetime],
 ) -> None:
-    buffer = _Buffer()
-    expected = start
     committed: int | None = None
 
-    def flush() -> None:
-        nonlocal buffer, committed
-        if buffer.first is None:
-            return
+    def write(buffer: _Buffer) -> None:
+        nonlocal committed
+        assert buffer.first is not None
         w0 = time.monotonic()
         with write_session(sessions) as s:
             conn = s.connection()
@@ -300,56 +346,81 @@ def _replay_range(
         if result.first_block is None:
             result.first_block = buffer.first
         result.last_block = buffer.last
-        buffer = _Buffer()
 
-    for block in source.blocks(start, stop):
-        p0 = time.monotonic()
-        number = block.header.number
-        if number != expected:
-            raise ChainIntegrityError(f"expected block {expected}, the peer sent block {number}")
-        if link is not None and block.header.previous_hash != link:
-            raise ChainIntegrityError(
-                f"block {number} does not link to block {number - 1} "
-                + (
-                    "as mirrored (was the channel recreated? reset the mirror)"
-                    if number == start
-                    else "(previous-hash mismatch)"
+    writer = _RangeWriter(write)
+    buffer = _Buffer()
+    expected = start
+    blocks = iter(source.blocks(start, stop))
+    try:
+        while True:
+            b0 = time.monotonic()
+            block = next(blocks, None)
+            p0 = time.monotonic()
+            result.wait_block_seconds += p0 - b0
+            if block is None:
+                break
+            number = block.header.number
+            if number != expected:
+                raise ChainIntegrityError(
+                    f"expected block {expected}, the peer sent block {number}"
                 )
-            )
-        rows = extract_block(block, result.chaincode, keep_envelopes=restore)
-        result.parse_seconds += time.monotonic() - p0
-        link = rows.header_hash
-        expected = number + 1
-        buffer.add(rows)
-        result.blocks += 1
-        result.transactions += rows.valid_transactions
-        result.skipped_transactions += rows.skipped_transactions
-        result.batches += len(rows.batches)
-        result.records += len(rows.records)
-        if rows.anomalies:
-            result.anomaly_count += len(rows.anomalies)
-            room = MAX_ANOMALIES - len(result.anomalies)
-            result.anomalies.extend(rows.anomalies[: max(room, 0)])
-        if (
-            number >= stop
-            or len(buffer.records) >= flush_records
-            or buffer.blocks >= flush_blocks
-            or time.monotonic() - buffer.started >= flush_seconds
-        ):
-            flush()
-        if on_progress is not None:
-            on_progress(
-                ReplayProgress(
-                    block_number=number,
-                    first_block=start,
-                    last_block=stop,
-                    blocks=result.blocks,
-                    records=result.records,
-                    batches=result.batches,
-                    committed_block=committed,
+            if link is not None and block.header.previous_hash != link:
+                raise ChainIntegrityError(
+                    f"block {number} does not link to block {number - 1} "
+                    + (
+                        "as mirrored (was the channel recreated? reset the mirror)"
+                        if number == start
+                        else "(previous-hash mismatch)"
+                    )
                 )
-            )
-        if number >= stop:
-            break
+            rows = extract_block(block, result.chaincode, keep_envelopes=restore)
+            result.parse_seconds += time.monotonic() - p0
+            link = rows.header_hash
+            expected = number + 1
+            buffer.add(rows)
+            result.blocks += 1
+            result.transactions += rows.valid_transactions
+            result.skipped_transactions += rows.skipped_transactions
+            result.batches += len(rows.batches)
+            result.records += len(rows.records)
+            if rows.anomalies:
+                result.anomaly_count += len(rows.anomalies)
+                room = MAX_ANOMALIES - len(result.anomalies)
+                result.anomalies.extend(rows.anomalies[: max(room, 0)])
+            if (
+                number >= stop
+                or len(buffer.records) >= flush_records
+                or buffer.blocks >= flush_blocks
+                or time.monotonic() - buffer.started >= flush_seconds
+            ):
+                s0 = time.monotonic()
+                writer.submit(buffer)
+                result.wait_writer_seconds += time.monotonic() - s0
+                buffer = _Buffer()
+            if on_progress is not None:
+                on_progress(
+                    ReplayProgress(
+                        block_number=number,
+                        first_block=start,
+                        last_block=stop,
+                        blocks=result.blocks,
+                        records=result.records,
+                        batches=result.batches,
+                        committed_block=committed,
+                    )
+                )
+            if number >= stop:
+                break
+    finally:
+        # On any exit — also an exception or interrupt — finish the ranges already handed
+        # over (each is one transaction; the checkpoint then names the last one written).
+        s0 = time.monotonic()
+        try:
+            writer.close()
+        finally:
+            result.wait_writer_seconds += time.monotonic() - s0
+            close = getattr(blocks, "close", None)
+            if close is not None:
+                close()
     if expected <= stop:
         raise ChainIntegrityError(f"the block stream ended at block {expected - 1}, before {stop}")
