@@ -6,6 +6,7 @@ that org's peer's Gateway service, over TLS verified against the org's TLS CA.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import grpc
 import grpc.aio
-from fabric_gateway import AsyncGateway, Gateway, connect, connect_async, load_msp
+from fabric_gateway import AsyncGateway, Gateway, GatewayError, connect, connect_async, load_msp
 
 from ledger_service.ops.topology import Peer, Topology
 
@@ -51,6 +52,24 @@ class FabricTarget:
         return grpc.ssl_channel_credentials(
             root_certificates=Path(self.peer.tls_ca_cert).read_bytes()
         )
+
+    def wait_endorsable(self, timeout: float = 60.0) -> None:
+        """Until the gateway can gather a MAJORITY endorsement (a no-op `Echo` proposal).
+
+        Right after start-up the gateway peer needs a few seconds of gossip to discover the
+        other orgs' peers; until then endorsements fail for want of endorsers.
+        """
+        deadline = time.monotonic() + timeout
+        with self.gateway() as gw:
+            contract = gw.get_network(self.channel).get_contract(self.chaincode)
+            while True:
+                try:
+                    contract.new_proposal("Echo", args=["ready"]).endorse(timeout=10)
+                    return
+                except GatewayError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.5)
 
     @contextmanager
     def gateway(self) -> Iterator[Gateway]:

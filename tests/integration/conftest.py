@@ -7,18 +7,27 @@ If the network cannot start, every test that needs it fails (never skips).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
+from ledger_service.anchoring import AnchoringStore, AnchoringWorker, WorkerSettings
+from ledger_service.fabric_link import FabricTarget
+from ledger_service.index import make_engine, make_session_factory, sqlite_url, upgrade
 from ledger_service.ops import chaincode as cc_ops
 from ledger_service.ops import network as net
 from ledger_service.ops.fabric import FabricInstall, find_fabric
 from ledger_service.ops.topology import Topology
+from ledger_service.records import Record
+from ledger_service.sample_data import SampleWriter, stories
+from ledger_service.service import LedgerService
 
 
 def _free_base_port(span: int = 60) -> int:
@@ -52,12 +61,14 @@ def fabric_network(
         state = Path(reuse)
         topo = net.up(state, fabric)
         cc_ops.deploy(topo, fabric)
+        FabricTarget.from_topology(topo).wait_endorsable()
         yield topo
         return
     state = tmp_path_factory.mktemp("fabric") / "state"
     try:
         topo = net.up(state, fabric, base_port=_free_base_port())
         cc_ops.deploy(topo, fabric)
+        FabricTarget.from_topology(topo).wait_endorsable()
         yield topo
     finally:
         net.down(state, purge=False)
@@ -67,18 +78,6 @@ def fabric_network(
 
 
 # -- an anchored ledger: index + records + worker, on the real network ---------------------------
-
-import asyncio  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-
-from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
-
-from ledger_service.anchoring import AnchoringStore, AnchoringWorker, WorkerSettings  # noqa: E402
-from ledger_service.fabric_link import FabricTarget  # noqa: E402
-from ledger_service.index import make_engine, make_session_factory, sqlite_url, upgrade  # noqa: E402
-from ledger_service.records import Record  # noqa: E402
-from ledger_service.sample_data import SampleWriter, stories  # noqa: E402
-from ledger_service.service import LedgerService  # noqa: E402
 
 
 @dataclass

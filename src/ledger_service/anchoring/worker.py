@@ -215,6 +215,9 @@ class AnchoringWorker:
                     f"endorsement refused: {text}",
                     requeue=not any(w in text for w in _ALREADY_ON_CHAIN),
                 ) from exc
+            # Sign now, so what is stored is the exact signed transaction that will be sent;
+            # a resubmission after a crash then sends these very bytes.
+            transaction.sign()
             envelope = transaction.bytes()
             await asyncio.to_thread(
                 self._store.mark_submitted,
