@@ -739,19 +739,21 @@ class Verifier:
             raw = block.decoded.pop(index, None)
             if raw is None:
                 raw = _b64(block.data[index], "data")
+            # protobuf bytes fields are copied on every access: read each big one once
             envelope = common_pb2.Envelope.FromString(raw)
-            payload = common_pb2.Payload.FromString(envelope.payload)
-            channel_header = common_pb2.ChannelHeader.FromString(payload.header.channel_header)
+            payload_bytes = envelope.payload
+            payload = common_pb2.Payload.FromString(payload_bytes)
+            channel_header_bytes = payload.header.channel_header
+            channel_header = common_pb2.ChannelHeader.FromString(channel_header_bytes)
             signature_header = common_pb2.SignatureHeader.FromString(
                 payload.header.signature_header
             )
+            creator = signature_header.creator
         except (DecodeError, _Malformed) as exc:
             tx.parse_error = f"{where} is not a transaction envelope: {exc}"
             return tx
         try:
-            tx.creator_msp = identities_pb2.SerializedIdentity.FromString(
-                signature_header.creator
-            ).mspid
+            tx.creator_msp = identities_pb2.SerializedIdentity.FromString(creator).mspid
         except DecodeError:
             tx.creator_msp = ""
         tx.tx_id = channel_header.tx_id
@@ -773,9 +775,8 @@ class Verifier:
             action = transaction.actions[0]
             action_payload = transaction_pb2.ChaincodeActionPayload.FromString(action.payload)
             endorsed = action_payload.action
-            prp = proposal_response_pb2.ProposalResponsePayload.FromString(
-                endorsed.proposal_response_payload
-            )
+            prp_bytes = endorsed.proposal_response_payload
+            prp = proposal_response_pb2.ProposalResponsePayload.FromString(prp_bytes)
             cc_action = proposal_pb2.ChaincodeAction.FromString(prp.extension)
             rwset = rwset_pb2.TxReadWriteSet.FromString(cc_action.results)
         except DecodeError as exc:
@@ -790,7 +791,7 @@ class Verifier:
 
         # step 5, transaction part
         code = block.codes[index] if index < len(block.codes) else None
-        expected_id = hashlib.sha256(signature_header.nonce + signature_header.creator).hexdigest()
+        expected_id = hashlib.sha256(signature_header.nonce + creator).hexdigest()
         if code is None:
             tx.tx_error = f"TRANSACTIONS_FILTER of block {block.number} has no entry {index}"
         elif code != _VALID:
@@ -804,20 +805,19 @@ class Verifier:
             )
 
         # step 4
+        bound = hashlib.sha256(channel_header_bytes)
+        bound.update(action.header)
+        bound.update(action_payload.chaincode_proposal_payload)
         tx.endorsement_error = self._check_endorsements(
             tx,
             endorsed.endorsements,
-            endorsed.proposal_response_payload,
+            prp_bytes,
             proposal_hash=prp.proposal_hash,
-            bound=hashlib.sha256(
-                payload.header.channel_header
-                + action.header
-                + action_payload.chaincode_proposal_payload
-            ).digest(),
+            bound=bound.digest(),
         )
         if tx.endorsement_error is None:
             tx.endorsement_error = self._check_creator(
-                tx, signature_header.creator, envelope.signature, envelope.payload
+                tx, creator, envelope.signature, payload_bytes
             )
         return tx
 
