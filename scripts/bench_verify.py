@@ -310,6 +310,7 @@ def main() -> None:
     sizes = [int(s) for s in args.batch_sizes.split(",")]
     outs = {b: prepare(topo, args.work, b, args.batches, args.singles) for b in sizes}
 
+    host = machine()  # before pinning: nproc counts the CPUs this process may use
     cpu = args.cpu if args.cpu is not None else max(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {cpu})
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -339,7 +340,7 @@ def main() -> None:
         )
     load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
     if not args.no_doc:
-        write_doc(args, topo, sizes, outs, results, cpu, load, load_after)
+        write_doc(args, topo, sizes, outs, results, host, cpu, load, load_after)
 
 
 def write_doc(
@@ -348,6 +349,7 @@ def write_doc(
     sizes: list[int],
     outs: dict[int, Path],
     results: dict[int, tuple[list[Figure], dict[str, Any]]],
+    host: str,
     cpu: int,
     load: str,
     load_after: str,
@@ -360,7 +362,7 @@ def write_doc(
         "",
         f"## Offline evidence verification — {now}",
         "",
-        f"- machine: {machine()}; the benchmark process pinned to CPU {cpu} (one core)",
+        f"- machine: {host}; the benchmark process pinned to CPU {cpu} (one core)",
         f"- load average before / after: {load} / {load_after} (the machine is shared with other work)",
         f"- bundles: built by `build_bundle` from records anchored on the running network "
         f"(Fabric {topo.fabric_version}, 3 Raft orderers, 3 orgs, MAJORITY endorsement); "
