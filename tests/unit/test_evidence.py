@@ -33,6 +33,7 @@ from ledger_service.cli import app
 from ledger_service.evidence import (
     EvidenceError,
     EvidenceVerificationError,
+    IdentityError,
     MspRole,
     RecordOutcome,
     Step,
@@ -888,3 +889,63 @@ def test_cli_verify(tmp_path: Path, saved: Bundle) -> None:
     result = runner.invoke(app, ["verify", str(path), "--trust", str(tmp_path / "no-trust")])
     assert result.exit_code == 1
     assert "does not exist" in result.output
+
+
+def test_ed25519_identities(tmp_path: Path) -> None:
+    """Fabric also allows Ed25519 MSP identities: checked and verified over the message."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from fabric_protos.msp import identities_pb2
+
+    ca_key = ed25519.Ed25519PrivateKey.generate()
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ca.ed")])
+    now = dt.datetime.now(dt.UTC)
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(ca_key, None)
+    )
+    key = ed25519.Ed25519PrivateKey.generate()
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "peer"),
+                    x509.NameAttribute(NameOID.COMMON_NAME, "peer0.ed"),
+                ]
+            )
+        )
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(2)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(ca_key, None)
+    )
+    store = TrustStore.from_pems({"EdMSP": ca.public_bytes(serialization.Encoding.PEM)}, {})
+    serialized = identities_pb2.SerializedIdentity(
+        mspid="EdMSP", id_bytes=leaf.public_bytes(serialization.Encoding.PEM)
+    ).SerializeToString()
+    identity = store.identity(serialized)
+    assert identity.check_ou(["peer"]) is None
+    assert identity.check_valid_at(now) is None
+    assert identity.check_valid_at(now + dt.timedelta(days=3)) is not None
+    message = b"proposal response payload" + serialized
+    signature = key.sign(message)
+    digest = __import__("hashlib").sha256(message).digest()
+    assert identity.verify(signature, message) is None
+    assert identity.verify_digest(signature, digest, lambda: message) is None
+    assert identity.verify(signature, message + b"x") == 'signature by "peer0.ed" does not verify'
+    # an identity of an unknown MSP, or one that does not parse
+    other = identities_pb2.SerializedIdentity(mspid="Nope", id_bytes=b"x").SerializeToString()
+    with pytest.raises(IdentityError, match="MSP 'Nope' is not in the trust directory"):
+        store.identity(other)
+    with pytest.raises(IdentityError, match="holds no PEM certificate"):
+        store.identity(
+            identities_pb2.SerializedIdentity(mspid="EdMSP", id_bytes=b"x").SerializeToString()
+        )

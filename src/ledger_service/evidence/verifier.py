@@ -313,7 +313,7 @@ class _Entry:
 class Verifier:
     """Verifies bundles against one trust store; reuse it to share the block cache."""
 
-    def __init__(self, trust: TrustStore, *, max_cached_blocks: int = 64) -> None:
+    def __init__(self, trust: TrustStore, *, max_cached_blocks: int = 16) -> None:
         self.trust = trust
         self._cache: OrderedDict[bytes, list[_BlockCheck]] = OrderedDict()
         self._max_cached = max_cached_blocks
