@@ -20,6 +20,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from ledger_service.chainsync import (
     ChainIntegrityError,
@@ -150,8 +151,11 @@ def rebuild(
     """Replay the channel's blocks into the index (chain mirror + missing anchoring facts).
 
     Restores what the chain holds — batches (root, size, tx id, block, envelope) and where
-    each record sits (batch, leaf) — for records the index has. Record content and salts
-    live only off chain and cannot be restored from it.
+    each record sits (batch, leaf; outbox "batched") — for records the index has, and
+    queues records found neither anchored nor on chain. It cannot restore what lives only
+    off chain: record rows, content and salts (the chain has only salted commitments),
+    lineage, writer keys, access log. Facts that contradict the chain are left alone and
+    reported by `ledgerctl index reconcile`. Resumes after the last replayed block.
     """
     config = ServiceConfig.from_env(state_dir, db_url)
     result = _replay(
@@ -195,6 +199,47 @@ def rebuild(
 KIND_WIDTH, RECORD_WIDTH, VALUE_WIDTH = 21, 36, 40
 
 
+def _print_json(stream: Iterator[Mismatch], summary: ReconcileSummary, show_info: bool) -> None:
+    out = sys.stdout
+    for m in stream:
+        if show_info or m.is_tampering:
+            out.write(json.dumps(m.to_json(), separators=(",", ":")) + "\n")
+    out.write(json.dumps({"summary": summary.to_json()}, separators=(",", ":")) + "\n")
+    out.flush()
+
+
+def _print_table(stream: Iterator[Mismatch], summary: ReconcileSummary, show_info: bool) -> None:
+    """Streams: a table page per 200 mismatches (fixed column widths), then the summary."""
+    page: list[Mismatch] = []
+    first = True
+    for m in stream:
+        if not (show_info or m.is_tampering):
+            continue
+        page.append(m)
+        if len(page) >= 200:
+            console.print(_table(page, header=first))
+            page, first = [], False
+    if page:
+        console.print(_table(page, header=first))
+    counts = ", ".join(f"{k}: {n:,}" for k, n in sorted(summary.counts.items())) or "none"
+    colour = "green" if summary.clean else "red"
+    console.print(
+        f"[{colour}]{summary.tampering:,} mismatches[/] over {summary.records_checked:,} "
+        f"records on chain ({counts}); mirror blocks {summary.mirror_first_block}.."
+        f"{summary.mirror_last_block}"
+    )
+    if summary.mirror_last_block is None:
+        err_console.print(
+            "[yellow]the chain mirror is empty: nothing was compared (run without --no-sync, "
+            "or `ledgerctl index rebuild`)[/]"
+        )
+    elif summary.mirror_first_block != 0:
+        err_console.print(
+            "[yellow]the mirror does not start at block 0: records anchored in earlier blocks "
+            "were not checked (run `ledgerctl index rebuild --from-block 0`)[/]"
+        )
+
+
 def _table(rows: list[Mismatch], *, header: bool) -> Table:
     table = Table(show_header=header, box=None, pad_edge=False)
     table.add_column("record", min_width=RECORD_WIDTH, max_width=RECORD_WIDTH, overflow="fold")
@@ -234,7 +279,15 @@ def reconcile_cmd(
         bool, typer.Option(help="Also list erased records and anchoring in progress.")
     ] = True,
 ) -> None:
-    """Compare the index with the chain; list every mismatch by record. Exit 1 on any."""
+    """Compare the index with the chain; list every mismatch by record.
+
+    Kinds: content_altered / content_missing (payload or salt does not hash to the chain
+    commitment), missing_from_index, not_on_chain, anchor_missing / wrong_batch /
+    wrong_leaf_index / wrong_tx_id / wrong_block_number / wrong_batch_state,
+    commitment_mismatch, batch_root_mismatch / batch_size_mismatch / batch_not_on_chain;
+    informational (not tampering): erased, anchoring_in_progress.
+    Exit status: 0 clean, 1 mismatches found, 2 the check could not run.
+    """
     if scope not in ("channel", "index"):
         fail(f"--scope must be 'channel' or 'index', got {scope!r}", code=2)
     config = ServiceConfig.from_env(state_dir, db_url)
@@ -247,40 +300,16 @@ def reconcile_cmd(
             channel = config.topology().channel
         except FileNotFoundError:
             channel = None
-    _, sessions = config.open_index()
     summary = ReconcileSummary()
     typed_scope: Scope = "index" if scope == "index" else "channel"
-    stream = reconcile(sessions, scope=typed_scope, channel=channel, summary=summary)
-    if as_json:
-        out = sys.stdout
-        for m in stream:
-            if show_info or m.is_tampering:
-                out.write(json.dumps(m.to_json(), separators=(",", ":")) + "\n")
-        out.write(json.dumps({"summary": summary.to_json()}, separators=(",", ":")) + "\n")
-        out.flush()
-    else:
-        page: list[Mismatch] = []
-        first = True
-        for m in stream:
-            if not (show_info or m.is_tampering):
-                continue
-            page.append(m)
-            if len(page) >= 200:
-                console.print(_table(page, header=first))
-                page, first = [], False
-        if page:
-            console.print(_table(page, header=first))
-        counts = ", ".join(f"{k}: {n:,}" for k, n in sorted(summary.counts.items())) or "none"
-        colour = "green" if summary.clean else "red"
-        console.print(
-            f"[{colour}]{summary.tampering:,} mismatches[/] over {summary.records_checked:,} "
-            f"records on chain ({counts}); mirror blocks {summary.mirror_first_block}.."
-            f"{summary.mirror_last_block}"
-        )
-        if summary.mirror_first_block not in (None, 0):
-            err_console.print(
-                "[yellow]the mirror does not start at block 0: records of earlier blocks look "
-                "missing from the chain (run `ledgerctl index rebuild --from-block 0`)[/]"
-            )
+    try:
+        _, sessions = config.open_index()
+        stream = reconcile(sessions, scope=typed_scope, channel=channel, summary=summary)
+        if as_json:
+            _print_json(stream, summary, show_info)
+        else:
+            _print_table(stream, summary, show_info)
+    except SQLAlchemyError as exc:
+        fail(f"index database: {exc}", code=2)
     if not summary.clean:
         raise typer.Exit(1)
