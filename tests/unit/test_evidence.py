@@ -949,3 +949,48 @@ def test_ed25519_identities(tmp_path: Path) -> None:
         store.identity(
             identities_pb2.SerializedIdentity(mspid="EdMSP", id_bytes=b"x").SerializeToString()
         )
+
+
+def test_random_corruption_never_verifies_and_never_raises(
+    saved: Bundle, trust: TrustStore
+) -> None:
+    import random
+
+    rng = random.Random(1234)
+    base = only(saved, 0)
+    record = base["records"][0]
+    envelope = envelope_of(base, record)
+    verifier = Verifier(trust)
+    for i in range(150):
+        forged = copy.deepcopy(base)
+        raw = bytearray(envelope)
+        for _ in range(rng.randint(1, 3)):
+            raw[rng.randrange(len(raw))] ^= 1 << rng.randrange(8)
+        set_envelope(forged, forged["records"][0], bytes(raw), fix_data_hash=i % 2 == 0)
+        result = verifier.verify(forged)
+        assert result.error is None
+        (outcome,) = result.records
+        assert not outcome.ok
+        assert outcome.failure is not None
+
+
+def test_hostile_shapes_do_not_raise(saved: Bundle, trust: TrustStore) -> None:
+    deep = (
+        b'{"format": "credit-ledger-evidence/1", "records": '
+        + b"[" * 100_000
+        + b"]" * 100_000
+        + b"}"
+    )
+    result = Verifier(trust).verify(deep)
+    assert result.error is not None
+
+    one = only(saved, 0)
+    record = one["records"][0]
+    env = common_pb2.Envelope.FromString(envelope_of(one, record))
+    payload = common_pb2.Payload.FromString(env.payload)
+    header = common_pb2.ChannelHeader.FromString(payload.header.channel_header)
+    header.timestamp.seconds = 2**62
+    payload.header.channel_header = header.SerializeToString()
+    env.payload = payload.SerializeToString()
+    set_envelope(one, record, env.SerializeToString(), fix_data_hash=True)
+    assert_fails(check_one(one, trust), Step.BLOCK, "out of range")

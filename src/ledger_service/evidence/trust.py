@@ -207,6 +207,8 @@ class TrustStore:
                 cached = self._check_identity(serialized)
             except IdentityError as exc:
                 cached = str(exc)
+            except (ValueError, TypeError) as exc:  # certificate fields that do not parse
+                cached = f"identity cannot be checked: {exc}"
             if len(self._identities) >= _IDENTITY_CACHE_LIMIT:
                 self._identities.clear()
             self._identities[serialized] = cached

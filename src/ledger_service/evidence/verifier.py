@@ -139,7 +139,10 @@ def _b64(value: object, what: str) -> bytes:
 def _timestamp(ts: Any) -> datetime | None:
     if not ts.seconds and not ts.nanos:
         return None
-    return datetime.fromtimestamp(ts.seconds + ts.nanos / 1e9, UTC)
+    try:
+        return datetime.fromtimestamp(ts.seconds + ts.nanos / 1e9, UTC)
+    except (OverflowError, ValueError, OSError):
+        raise _Malformed(f"timestamp {ts.seconds}s is out of range") from None
 
 
 class _Malformed(Exception):
@@ -239,7 +242,7 @@ class _TxCheck:
             return f"the write set of tx {short_hex(self.tx_id)} has no key for batch {batch_id!r}"
         try:
             value = json.loads(write.value)
-        except ValueError:
+        except (ValueError, RecursionError):
             return f"batch {batch_id!r}: the value on chain is not JSON"
         if not isinstance(value, dict):
             return f"batch {batch_id!r}: the value on chain is not a JSON object"
@@ -329,7 +332,7 @@ class Verifier:
         if isinstance(bundle, (bytes, bytearray, str)):
             try:
                 data = json.loads(bundle)
-            except (ValueError, UnicodeDecodeError) as exc:
+            except (ValueError, RecursionError) as exc:
                 return VerificationResult(error=f"bundle is not valid JSON: {exc}", source=source)
         if not isinstance(data, Mapping):
             return VerificationResult(error="bundle must be a JSON object", source=source)
@@ -356,7 +359,7 @@ class Verifier:
                 return VerificationResult(error=f"block {number} appears twice", source=source)
             by_number[number] = b
         local: dict[int, tuple[_BlockCheck, dict[str, int] | str]] = {}
-        outcomes = tuple(self._record(i, r, by_number, local) for i, r in enumerate(records))
+        outcomes = tuple(self._record_safely(i, r, by_number, local) for i, r in enumerate(records))
         for block, _ in local.values():
             block.decoded.clear()  # entries listed but not used by any record
         return VerificationResult(records=outcomes, source=source)
@@ -370,6 +373,29 @@ class Verifier:
         return self.verify(raw, source=str(path))
 
     # -- one record -----------------------------------------------------------------------------
+    def _record_safely(
+        self,
+        position: int,
+        raw: object,
+        by_number: Mapping[int, Mapping[str, Any]],
+        local: dict[int, tuple[_BlockCheck, dict[str, int] | str]],
+    ) -> RecordOutcome:
+        """:meth:`_record`, failing closed: an unexpected error is a failed record, never an
+        exception out of :meth:`verify`."""
+        try:
+            return self._record(position, raw, by_number, local)
+        except Exception as exc:  # a verifier must not crash on hostile input: fail closed
+            label = raw.get("record_id") if isinstance(raw, Mapping) else None
+            rid = label if isinstance(label, str) else f"records[{position}]"
+            why = f"verification error: {type(exc).__name__}: {exc}"
+            return RecordOutcome(
+                record_id=rid,
+                steps=(
+                    StepResult(Step.FORMAT, _F, why),
+                    *_not_checked(tuple(Step)[1:], "verification stopped (step 0)"),
+                ),
+            )
+
     def _record(
         self,
         position: int,
@@ -491,6 +517,8 @@ class Verifier:
             record = parse_record(content)
         except ValidationError as exc:
             return StepResult(Step.CONTENT, _F, f"content is not a valid record: {exc}")
+        except (ValueError, RecursionError) as exc:  # anything else the parser may raise
+            return StepResult(Step.CONTENT, _F, f"content cannot be parsed: {exc}")
         if record.record_id != e.record_id:
             return StepResult(
                 Step.CONTENT, _F, f"content is record {record.record_id!r}, not {e.record_id!r}"
@@ -759,7 +787,11 @@ class Verifier:
         tx.tx_id = channel_header.tx_id
         tx.channel_id = channel_header.channel_id
         tx.header_type = channel_header.type
-        tx.timestamp = _timestamp(channel_header.timestamp)
+        try:
+            tx.timestamp = _timestamp(channel_header.timestamp)
+        except _Malformed as exc:
+            tx.parse_error = f"{where}: {exc}"
+            return tx
         if tx.header_type != _ENDORSER_TRANSACTION:
             tx.parse_error = (
                 f"{where} is a {blocks.header_type_name(tx.header_type)} transaction, "
@@ -926,7 +958,7 @@ def _record_value_mismatch(e: _Entry, value: bytes) -> tuple[str, str | None]:
     chain names for the record (``None`` if unreadable)."""
     try:
         chain = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):
         chain = None
     if not isinstance(chain, dict):
         return "the record key's value on chain is not a JSON object", None
