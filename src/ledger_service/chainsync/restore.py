@@ -19,6 +19,11 @@ rows (e.g. restored from a backup taken without — or before — the anchoring 
   chain get a ``pending`` outbox row, so the worker anchors them (only done when the mirror
   covers the whole channel, from block 0).
 
+Stop the anchoring worker of this index while rebuilding an index restored from a backup:
+a batch the backup has as ``pending`` may be committed here while a running worker would
+endorse it again (the chaincode then refuses it and the worker marks it failed). Against a
+running worker on an intact index a rebuild is harmless (it finds nothing to fill).
+
 What it never touches: existing facts that contradict the chain (a different batch, leaf,
 tx id, root…: that is tampering or a bug, reported by reconcile, not silently "fixed"), and
 anything that only lives off chain — record content, salts, envelopes of the records,
