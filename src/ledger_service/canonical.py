@@ -27,6 +27,7 @@ never raises for bad input, it hands over to the reference path instead.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -121,26 +122,16 @@ def add_string_member(canonical: bytes, obj: Any, key: str, value: str) -> bytes
         type(obj) is not dict
         or type(value) is not str
         or type(key) is not str
-        or not key.isascii()
-        or not key.isidentifier()
-        or key in obj
         or not _VERBATIM_TEXT.fullmatch(value)
     ):
         return None
-    has_earlier = False
-    following: str | None = None
-    for other, item in obj.items():
-        if type(other) is not str or not other.isascii() or not other.isidentifier():
-            return None
-        if other < key:
-            has_earlier = True
-        else:
-            if type(item) is not str:
-                return None
-            if following is None or other < following:
-                following = other
-    if not has_earlier:
+    plan = _splice_plan(tuple(obj), key)
+    if plan is None:
         return None
+    following, later = plan
+    for other in later:
+        if type(obj[other]) is not str:
+            return None
     member = b',"' + key.encode("ascii") + b'":"' + value.encode("ascii") + b'"'
     if following is None:
         if not canonical.endswith(b"}"):
@@ -150,6 +141,27 @@ def add_string_member(canonical: bytes, obj: Any, key: str, value: str) -> bytes
     if at < 0:
         return None
     return canonical[:at] + member + canonical[at:]
+
+
+@functools.lru_cache(maxsize=256)
+def _splice_plan(keys: tuple[Any, ...], key: str) -> tuple[str | None, tuple[str, ...]] | None:
+    """For :func:`add_string_member`: ``(smallest key after key, keys after key)``, or ``None``
+    if the keys do not qualify (depends on the key set only, so it is cached: records have
+    a handful of key sets)."""
+    if not key.isascii() or not key.isidentifier() or key in keys:
+        return None
+    has_earlier = False
+    later: list[str] = []
+    for other in keys:
+        if type(other) is not str or not other.isascii() or not other.isidentifier():
+            return None
+        if other < key:
+            has_earlier = True
+        else:
+            later.append(other)
+    if not has_earlier:
+        return None
+    return (min(later) if later else None), tuple(later)
 
 
 def _fast_domain(value: Any, depth: int) -> bool:

@@ -11,20 +11,27 @@ from __future__ import annotations
 
 import itertools
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_service import canonical as canonical_module
-from ledger_service.index import write_session
+from ledger_service.index import make_engine, write_session
 from ledger_service.index.models import Record as RecordRow
 from ledger_service.records import Record
 from ledger_service.sample_data import SampleWriter, stories
-from ledger_service.service import AppendResult, LedgerService, _RowWriter
+from ledger_service.service import (
+    AppendResult,
+    LedgerService,
+    _fast_sqlite_datetimes,
+    _RowWriter,
+)
 from tests.db.factories import RecordFactory, table_counts
 
 NOW = datetime(2025, 3, 1, 12, 0, 0, 250_000, tzinfo=UTC)
@@ -224,3 +231,29 @@ def test_stored_content_is_the_reference_canonical_form(
                 }
             ],
         )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)
+    ),
+    offset_minutes=st.one_of(st.none(), st.integers(-14 * 60, 14 * 60)),
+)
+def test_sqlite_datetime_shortcut_equals_the_column_type(
+    moment: datetime, offset_minutes: int | None
+) -> None:
+    dialect = make_engine("sqlite://").dialect
+    processor = RecordRow.metadata.tables["records"].c.occurred_at.type.dialect_impl(dialect)
+    processor_function = processor.bind_processor(dialect)
+    assert processor_function is not None
+    shortcut = _fast_sqlite_datetimes(processor_function)
+    value = moment
+    if offset_minutes is not None:
+        value = moment.astimezone(timezone(timedelta(minutes=offset_minutes)))
+    assert shortcut(value) == processor_function(value)
+    naive = moment.replace(tzinfo=None)
+    with pytest.raises(ValueError, match="naive datetime"):
+        processor_function(naive)
+    with pytest.raises(ValueError, match="naive datetime"):
+        shortcut(naive)
