@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import functools
 import json
+import json.encoder
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import rfc8785
@@ -52,15 +53,43 @@ _MIN_SAFE_INTEGER = -MAX_SAFE_INTEGER
 # did on absurd nesting); records nest four levels at most.
 _FAST_MAX_DEPTH = 64
 
-# The C encoder, built once (``json.dumps`` with keyword arguments builds one per call).
-# No circularity check: the pre-walk's depth limit already keeps cycles off the fast path.
-_ENCODE = json.JSONEncoder(
-    ensure_ascii=False,
-    separators=(",", ":"),
-    sort_keys=True,
-    allow_nan=False,
-    check_circular=False,
-).encode
+
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not a JSON value")  # pre-walk rules it out
+
+
+def _make_encoder() -> Callable[[Any], str]:
+    """The C encoder (sorted keys, no whitespace, raw UTF-8 text, no NaN), built once.
+
+    ``json.dumps`` with keyword arguments builds a ``JSONEncoder`` per call, whose
+    ``encode`` builds a C encoder per call again; calling the C encoder directly saves both.
+    No circularity check: the pre-walk's depth limit keeps cycles off the fast path.
+    """
+    reference = json.JSONEncoder(
+        ensure_ascii=False,
+        separators=(",", ":"),
+        sort_keys=True,
+        allow_nan=False,
+        check_circular=False,
+    ).encode
+    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    c_encode_string = getattr(json.encoder, "c_encode_basestring", None)
+    if c_make_encoder is None or c_encode_string is None:  # pragma: no cover - no _json
+        return reference
+    # (markers, default, string encoder, indent, key separator, item separator,
+    #  sort_keys, skipkeys, allow_nan)
+    iterencode = c_make_encoder(
+        None, _not_json, c_encode_string, None, ":", ",", True, False, False
+    )
+
+    def encode(value: Any) -> str:
+        return "".join(iterencode(value, 0))
+
+    probe = {"b": [1, True, None, '\u00e9\n\x1f"'], "a": {"\ufb33": "x"}, "": -(2**53) + 1}
+    return encode if encode(probe) == reference(probe) else reference  # pragma: no branch
+
+
+_ENCODE = _make_encoder()
 
 
 def canonicalize(obj: Any) -> bytes:
