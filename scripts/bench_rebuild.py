@@ -24,7 +24,6 @@ Prints the figures and appends them, with machine and command, to docs/benchmark
 from __future__ import annotations
 
 import argparse
-import asyncio
 import cProfile
 import datetime as dt
 import io
@@ -43,7 +42,6 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger_service.anchoring import AnchoringStore, AnchoringWorker, WorkerSettings
 from ledger_service.chainsync import DeliverBlockSource, ReplayResult, replay
 from ledger_service.chainsync.reconcile import ReconcileSummary, reconcile
 from ledger_service.fabric_link import FabricTarget
@@ -52,9 +50,7 @@ from ledger_service.index import models as m
 from ledger_service.index.chain_models import ChainBatch, ChainRecord, ChainSync
 from ledger_service.index.session import write_session
 from ledger_service.ops.topology import Topology, default_state_dir
-from ledger_service.records import Record
-from ledger_service.sample_data import SampleWriter, stories
-from ledger_service.service import LedgerService
+from ledger_service.sample_ledger import make_anchored_ledger
 
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "benchmarks.md"
@@ -105,41 +101,22 @@ def channel_records(target: FabricTarget, tmp: Path) -> int:
     return result.records
 
 
-def prepare(target: FabricTarget, tmp: Path, count: int, batch_size: int) -> tuple[str, float]:
+def prepare(topo: Topology, tmp: Path, count: int, batch_size: int) -> tuple[str, float]:
     """Anchor `count` new sample records; returns the index URL and the anchoring seconds."""
-    url = sqlite_url(tmp / "prepared")
-    sessions = sessions_for(url)
-    service = LedgerService(session_factory=sessions)
-    writer = SampleWriter()
-    service.register_writer(writer.actor, writer.public_key)
-    prefix = f"rb{uuid.uuid4().hex[:6]}"
     t0 = time.monotonic()
-    batch: list[Record] = []
-    for record in stories(writer, count, prefix=prefix):
-        batch.append(record)
-        if len(batch) == 5000:
-            service.append(batch)
-            batch = []
-    if batch:
-        service.append(batch)
+    ledger = make_anchored_ledger(
+        topo,
+        tmp / "prepared",
+        count=count,
+        prefix=f"rb{uuid.uuid4().hex[:6]}",
+        anchor=False,
+    )
     t1 = time.monotonic()
     print(f"  appended {count:,} records in {t1 - t0:.1f}s", flush=True)
-
-    async def anchor() -> None:
-        async with target.gateway_async() as gw:
-            worker = AnchoringWorker(
-                store=AnchoringStore(session_factory=sessions),
-                gateway=gw,
-                channel=target.channel,
-                chaincode=target.chaincode,
-                settings=WorkerSettings(batch_size=batch_size, linger=0.05, max_in_flight=4),
-            )
-            await worker.drain(timeout=3600)
-
-    asyncio.run(anchor())
+    ledger.anchor(batch_size=batch_size, timeout=3600)
     t2 = time.monotonic()
     print(f"  anchored them in {t2 - t1:.1f}s", flush=True)
-    return url, t2 - t1
+    return ledger.db_url, t2 - t1
 
 
 def strip_copy(source_url: str, tmp: Path, name: str) -> str:
@@ -189,7 +166,7 @@ def main() -> None:
     anchor_seconds = None
     print(f"  channel holds {on_channel:,} records; anchoring {args.anchor:,} more", flush=True)
     if args.anchor > 0:
-        prepared_url, anchor_seconds = prepare(target, tmp, args.anchor, args.batch_size)
+        prepared_url, anchor_seconds = prepare(topo, tmp, args.anchor, args.batch_size)
 
     print("2. mirror replay into an empty index", flush=True)
     rounds: list[ReplayResult] = []

@@ -25,7 +25,6 @@ Bundles are cached in --work (default /tmp/bench_verify) per batch size and netw
 from __future__ import annotations
 
 import argparse
-import asyncio
 import cProfile
 import datetime as dt
 import io
@@ -45,7 +44,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ledger_service.anchoring import AnchoringStore, AnchoringWorker, WorkerSettings
 from ledger_service.evidence import (
     GatewayBlockSource,
     TrustStore,
@@ -53,11 +51,8 @@ from ledger_service.evidence import (
     build_bundle,
     encode_bundle,
 )
-from ledger_service.fabric_link import FabricTarget
-from ledger_service.index import make_engine, make_session_factory, sqlite_url, upgrade
 from ledger_service.ops.topology import Topology
-from ledger_service.sample_data import SampleWriter, stories
-from ledger_service.service import LedgerService
+from ledger_service.sample_ledger import make_anchored_ledger
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -78,37 +73,19 @@ def prepare(topo: Topology, work: Path, batch_size: int, batches: int, singles: 
             return out
     shutil.rmtree(out, ignore_errors=True)
     (out / "single").mkdir(parents=True)
-    engine = make_engine(sqlite_url(out))
-    upgrade(engine)
-    sessions = make_session_factory(engine)
-    service = LedgerService(session_factory=sessions)
-    writer = SampleWriter()
-    service.register_writer(writer.actor, writer.public_key)
     count = batch_size * batches
-    prefix = f"bv{uuid.uuid4().hex[:8]}"
     t0 = time.perf_counter()
-    records = list(stories(writer, count, prefix=prefix))
-    for i in range(0, len(records), 5000):
-        service.append(records[i : i + 5000])
+    ledger = make_anchored_ledger(
+        topo, out, count=count, prefix=f"bv{uuid.uuid4().hex[:8]}", anchor=False
+    )
     print(
         f"[b{batch_size}] appended {count} records in {time.perf_counter() - t0:.1f}s", flush=True
     )
-    target = FabricTarget.from_topology(topo)
-
-    async def anchor() -> None:
-        async with target.gateway_async() as gateway:
-            worker = AnchoringWorker(
-                store=AnchoringStore(session_factory=sessions),
-                gateway=gateway,
-                channel=target.channel,
-                chaincode=target.chaincode,
-                settings=WorkerSettings(batch_size=batch_size, linger=5.0, max_in_flight=2),
-            )
-            await worker.drain(timeout=600)
-
     t0 = time.perf_counter()
-    asyncio.run(anchor())
+    # A long linger fills every batch to `batch_size`: the bundles then carry full anchors.
+    ledger.anchor(batch_size=batch_size, linger=5.0, max_in_flight=2)
     print(f"[b{batch_size}] anchored in {time.perf_counter() - t0:.1f}s", flush=True)
+    records, sessions, target = ledger.records, ledger.session_factory, ledger.target
     ids = [r.record_id for r in records]
     step = max(1, len(ids) // singles)
     chosen = ids[::step][:singles]

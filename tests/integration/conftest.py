@@ -7,27 +7,20 @@ If the network cannot start, every test that needs it fails (never skips).
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
 
-from ledger_service.anchoring import AnchoringStore, AnchoringWorker, WorkerSettings
 from ledger_service.fabric_link import FabricTarget
-from ledger_service.index import make_engine, make_session_factory, sqlite_url, upgrade
 from ledger_service.ops import chaincode as cc_ops
 from ledger_service.ops import network as net
 from ledger_service.ops.fabric import FabricInstall, find_fabric
 from ledger_service.ops.topology import Topology
-from ledger_service.records import Record
-from ledger_service.sample_data import SampleWriter, stories
-from ledger_service.service import LedgerService
+from ledger_service.sample_ledger import AnchoredLedger, make_anchored_ledger
 
 
 def _free_base_port(span: int = 60) -> int:
@@ -77,62 +70,7 @@ def fabric_network(
             shutil.rmtree(state / sub, ignore_errors=True)
 
 
-# -- an anchored ledger: index + records + worker, on the real network ---------------------------
-
-
-@dataclass
-class AnchoredLedger:
-    """An index whose records were appended and then anchored on the real channel."""
-
-    topology: Topology
-    target: FabricTarget
-    session_factory: sessionmaker[Session]
-    service: LedgerService
-    writer: SampleWriter
-    records: list[Record]
-
-    def anchor(self, *, batch_size: int = 256, timeout: float = 300) -> AnchoringWorker:
-        """Run the anchoring worker until nothing is pending; returns it (for its stats)."""
-
-        async def run() -> AnchoringWorker:
-            async with self.target.gateway_async() as gw:
-                worker = AnchoringWorker(
-                    store=AnchoringStore(session_factory=self.session_factory),
-                    gateway=gw,
-                    channel=self.target.channel,
-                    chaincode=self.target.chaincode,
-                    settings=WorkerSettings(batch_size=batch_size, linger=0.05),
-                )
-                await worker.drain(timeout=timeout)
-                return worker
-
-        return asyncio.run(run())
-
-
-def make_anchored_ledger(
-    topo: Topology, state: Path, *, count: int, prefix: str, db_url: str | None = None
-) -> AnchoredLedger:
-    """Append `count` sample records (whole enterprise stories) into a fresh index and anchor
-    them. `prefix` keeps record ids unique on the shared channel."""
-    engine = make_engine(db_url or sqlite_url(state))
-    upgrade(engine)
-    sessions = make_session_factory(engine)
-    service = LedgerService(session_factory=sessions)
-    writer = SampleWriter()
-    service.register_writer(writer.actor, writer.public_key)
-    records = list(stories(writer, count, prefix=prefix))
-    for i in range(0, len(records), 5000):
-        service.append(records[i : i + 5000])
-    ledger = AnchoredLedger(
-        topology=topo,
-        target=FabricTarget.from_topology(topo),
-        session_factory=sessions,
-        service=service,
-        writer=writer,
-        records=records,
-    )
-    ledger.anchor()
-    return ledger
+# -- an anchored ledger (ledger_service.sample_ledger), one per test module ----------
 
 
 @pytest.fixture(scope="module")

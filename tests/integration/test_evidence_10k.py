@@ -14,8 +14,8 @@ from ledger_service.evidence.builder import GatewayBlockSource, build_bundle, en
 from ledger_service.index import models as m
 from ledger_service.ops.topology import Topology
 from ledger_service.records import RecordKind
+from ledger_service.sample_ledger import make_anchored_ledger
 from ledger_service.verify import TrustStore, Verifier
-from tests.integration.conftest import make_anchored_ledger
 
 pytestmark = pytest.mark.fabric
 

@@ -25,6 +25,7 @@ def endorsable(fabric_network: Topology) -> None:
     finally:
         channel.close()
 
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "gateway" / "examples"
 
 

@@ -33,8 +33,8 @@ from ledger_service.index import make_engine, make_session_factory, sqlite_url
 from ledger_service.index import models as m
 from ledger_service.index.chain_models import ChainBatch, ChainRecord, ChainSync
 from ledger_service.index.session import write_session
+from ledger_service.sample_ledger import AnchoredLedger
 from ledger_service.service import LedgerService
-from tests.integration.conftest import AnchoredLedger
 
 pytestmark = pytest.mark.fabric
 

@@ -27,7 +27,7 @@ from ledger_service.cli import app
 from ledger_service.index import models as m
 from ledger_service.index.session import write_session
 from ledger_service.sample_data import stories
-from tests.integration.conftest import AnchoredLedger
+from ledger_service.sample_ledger import AnchoredLedger
 from tests.integration.test_rebuild import IndexCopy, copy_index, run_replay
 
 pytestmark = pytest.mark.fabric
