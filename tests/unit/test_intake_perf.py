@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,6 +31,8 @@ from ledger_service.service import (
     LedgerService,
     _fast_sqlite_datetimes,
     _RowWriter,
+    _select_in,
+    _select_many,
 )
 from tests.db.factories import RecordFactory, table_counts
 
@@ -257,3 +259,26 @@ def test_sqlite_datetime_shortcut_equals_the_column_type(
         processor_function(naive)
     with pytest.raises(ValueError, match="naive datetime"):
         shortcut(naive)
+
+
+@pytest.mark.parametrize("count", [0, 1, 2500])
+def test_select_many_equals_in_lists(session_factory: sessionmaker[Session], count: int) -> None:
+    """The one-statement lookup (ANY(array) / json_each) finds what chunked IN lists find."""
+    factory = RecordFactory("platform")
+    service = LedgerService(session_factory=session_factory, clock=lambda: NOW)
+    service.register_writer("platform", factory.public_key)
+    stored = [factory.data_update(f"sm-{i}") for i in range(30)]
+    service.append(stored)
+    wanted = [f"sm-{i}" for i in range(0, 60, 2)] + [f"absent-{i}" for i in range(count)]
+    wanted += ['it\'s "quoted"', "ünïcode-✓"]
+    query = select(RecordRow.record_id, RecordRow.commitment)
+    with session_factory() as session:
+        fast = sorted(
+            tuple(row) for row in _select_many(session, query, RecordRow.record_id, wanted)
+        )
+        plain = sorted(
+            tuple(row) for row in _select_in(session, query, RecordRow.record_id, wanted)
+        )
+        assert list(_select_many(session, query, RecordRow.record_id, [])) == []
+    assert fast == plain
+    assert [row[0] for row in fast] == sorted(f"sm-{i}" for i in range(0, 30, 2))
