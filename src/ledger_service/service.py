@@ -39,11 +39,14 @@ import json
 import logging
 import secrets
 import sqlite3
+import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from nacl.exceptions import BadSignatureError
 from sqlalchemy import (
@@ -287,11 +290,21 @@ class LedgerService:
         clock: Callable[[], datetime] = utc_now,
         max_records: int = DEFAULT_MAX_RECORDS,
         max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+        verify_threads: int = 1,
     ) -> None:
+        """``verify_threads`` > 1 verifies the signatures of a large request on that many
+        threads at once (libsodium releases the GIL): fewer seconds per request when cores
+        are free, the same CPU per record, the same results and errors. 1 (the default)
+        verifies in the calling thread only."""
+        if verify_threads < 1:
+            raise ValueError(f"verify_threads must be at least 1, got {verify_threads}")
         self._session_factory = session_factory
         self._clock = clock
         self.max_records = max_records
         self.max_request_bytes = max_request_bytes
+        self.verify_threads = verify_threads
+        self._verify_pool: ThreadPoolExecutor | None = None
+        self._verify_pool_lock = threading.Lock()
 
     def _now(self) -> datetime:
         now = self._clock()
@@ -394,8 +407,11 @@ class LedgerService:
     def _verify_signatures(self, candidates: list[_Candidate]) -> None:
         with self._session_factory() as session:
             keys = active_writer_keys(session, {c.record.actor for c in candidates})
+            # Verdicts under the writers' own keys, computed on several threads for a large
+            # request; the loop below still decides record by record, in request order.
+            verdicts = self._parallel_verdicts(candidates, keys)
             all_keys: dict[str, list[ActiveWriterKey]] | None = None
-            for candidate in candidates:
+            for position, candidate in enumerate(candidates):
                 record = candidate.record
                 if record.signature is None:
                     raise SignatureError(record.record_id, "record is not signed")
@@ -409,7 +425,11 @@ class LedgerService:
                         f"writer {record.actor!r} "
                         + ("has only revoked keys" if revoked else "has no registered key"),
                     )
-                key = _first_verifying(own_keys, candidate.signing_bytes, signature)
+                verdict = _UNDECIDED if verdicts is None else verdicts[position]
+                if verdict is _UNDECIDED:
+                    key = _first_verifying(own_keys, candidate.signing_bytes, signature)
+                else:
+                    key = cast(ActiveWriterKey | None, verdict)
                 if key is not None:
                     candidate.key_id = key.key_id
                     continue
@@ -429,6 +449,30 @@ class LedgerService:
                     f"does not verify under any registered key of writer {record.actor!r} "
                     "(wrong key, or the record was altered after signing)",
                 )
+
+    def _parallel_verdicts(
+        self, candidates: list[_Candidate], keys: dict[str, list[ActiveWriterKey]]
+    ) -> list[object] | None:
+        """Per candidate: the first own key its signature verifies under, ``None`` if none,
+        or ``_UNDECIDED`` (left to the in-order loop: unsigned, no keys, or anything odd).
+        ``None`` overall when the request is verified in the calling thread only."""
+        threads = self.verify_threads
+        if threads <= 1 or len(candidates) < _PARALLEL_VERIFY_MIN_RECORDS:
+            return None
+        with self._verify_pool_lock:
+            if self._verify_pool is None:
+                self._verify_pool = ThreadPoolExecutor(
+                    max_workers=threads - 1, thread_name_prefix="ledger-verify"
+                )
+                weakref.finalize(self, self._verify_pool.shutdown, wait=False)
+            pool = self._verify_pool
+        size = -(-len(candidates) // threads)
+        chunks = [candidates[i : i + size] for i in range(0, len(candidates), size)]
+        futures = [pool.submit(_own_key_verdicts, chunk, keys) for chunk in chunks[1:]]
+        verdicts = _own_key_verdicts(chunks[0], keys)  # this thread takes the first chunk
+        for future in futures:
+            verdicts.extend(future.result())
+        return verdicts
 
     def _write(self, candidates: list[_Candidate]) -> list[AppendResult]:
         with write_session(self._session_factory) as session:
@@ -898,6 +942,31 @@ def _is_write_conflict(exc: DBAPIError) -> bool:
 def _signature_bytes(record: Record) -> bytes:
     assert record.signature is not None
     return base64.b64decode(record.signature, validate=True)
+
+
+# Requests smaller than this are verified in the calling thread (handing work to threads
+# costs more than it saves).
+_PARALLEL_VERIFY_MIN_RECORDS = 64
+# A verdict the parallel pass leaves to the in-order loop.
+_UNDECIDED = object()
+
+
+def _own_key_verdicts(
+    candidates: list[_Candidate], keys: dict[str, list[ActiveWriterKey]]
+) -> list[object]:
+    verdicts: list[object] = []
+    for candidate in candidates:
+        record = candidate.record
+        own_keys = keys.get(record.actor)
+        if record.signature is None or not own_keys:
+            verdicts.append(_UNDECIDED)
+            continue
+        try:
+            signature = _signature_bytes(record)
+            verdicts.append(_first_verifying(own_keys, candidate.signing_bytes, signature))
+        except Exception:  # the in-order loop meets it again, at its place in the request
+            verdicts.append(_UNDECIDED)
+    return verdicts
 
 
 def _first_verifying(

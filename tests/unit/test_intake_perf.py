@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_service import canonical as canonical_module
+from ledger_service.errors import SignatureError, ValidationError
 from ledger_service.index import make_engine, write_session
 from ledger_service.index.models import Record as RecordRow
 from ledger_service.records import Record
@@ -282,3 +283,56 @@ def test_select_many_equals_in_lists(session_factory: sessionmaker[Session], cou
         assert list(_select_many(session, query, RecordRow.record_id, [])) == []
     assert fast == plain
     assert [row[0] for row in fast] == sorted(f"sm-{i}" for i in range(0, 30, 2))
+
+
+def _signed_batch(factory: RecordFactory, prefix: str, count: int) -> list[Record]:
+    return [factory.data_update(f"{prefix}-{i}") for i in range(count)]
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    ["none", "bad_signature", "unsigned_later", "impostor", "unsigned_first"],
+)
+def test_parallel_verification_decides_like_the_calling_thread(
+    session_factory: sessionmaker[Session], spoil: str
+) -> None:
+    """verify_threads > 1 gives the same results, and the same first error, as 1 thread."""
+    platform = RecordFactory("platform")
+    bank = RecordFactory("bank")
+    outcomes: list[Any] = []
+    for threads in (1, 3):
+        service = LedgerService(
+            session_factory=session_factory, clock=lambda: NOW, verify_threads=threads
+        )
+        service.register_writer("platform", platform.public_key)
+        service.register_writer("bank", bank.public_key)
+        records = _signed_batch(platform, f"pv{threads}", 150)
+        if spoil in ("bad_signature", "unsigned_later"):
+            other = records[71].without_signature().with_signature(records[70].signature or "")
+            records[71] = other  # a valid signature, of another record
+        if spoil == "unsigned_later":
+            records[120] = records[120].without_signature()
+        if spoil == "impostor":
+            records[90] = bank.sign(records[90])  # signed by bank, claims platform
+        if spoil == "unsigned_first":
+            records[3] = records[3].without_signature()
+            records[80] = (
+                records[80].without_signature().with_signature(records[81].signature or "")
+            )
+        try:
+            result: Any = [
+                (r.record_id[len(f"pv{threads}") :], r.status) for r in service.append(records)
+            ]
+        except (SignatureError, ValidationError) as exc:
+            result = (type(exc).__name__, str(exc).replace(f"pv{threads}", "pv"))
+        outcomes.append(result)
+    assert outcomes[0] == outcomes[1]
+    if spoil == "none":
+        assert len(outcomes[0]) == 150
+    else:
+        assert isinstance(outcomes[0], tuple), outcomes[0]
+
+
+def test_verify_threads_must_be_positive(session_factory: sessionmaker[Session]) -> None:
+    with pytest.raises(ValueError, match="verify_threads"):
+        LedgerService(session_factory=session_factory, verify_threads=0)
