@@ -9,7 +9,9 @@ before/after figure of every change comes from the same run, on the same records
 ``+fast-jcs``     the C-encoder RFC 8785 fast path (still two canonicalisations);
 ``+one-jcs``      one canonicalisation per record, the signature spliced into the committed form;
 ``+driver-bulk``  bulk inserts through the driver (SQLite ``executemany`` of tuples,
-                  PostgreSQL ``COPY``): the current code.
+                  PostgreSQL ``COPY``): the current code, as configured by default;
+``+2-verify-threads``  the current code with ``verify_threads=2``: signatures verified on two
+                  threads (libsodium releases the GIL), i.e. using the second core.
 
 Every variant gets a fresh, migrated database (a new SQLite file; a new database on a
 throw-away PostgreSQL server started with ``scripts/pg.sh``), one untimed warm-up request,
@@ -62,7 +64,7 @@ from ledger_service.service import LedgerService, _RowWriter
 ROOT = Path(__file__).resolve().parents[1]
 PG_SCRIPT = ROOT / "scripts" / "pg.sh"
 
-VARIANTS = ("baseline", "+fast-jcs", "+one-jcs", "+driver-bulk")
+VARIANTS = ("baseline", "+fast-jcs", "+one-jcs", "+driver-bulk", "+2-verify-threads")
 
 
 # ---------------------------------------------------------------------------- variants
@@ -139,8 +141,14 @@ def _run(command: list[str]) -> str:
     return completed.stdout
 
 
+def verify_threads(name: str) -> int:
+    return 2 if VARIANTS.index(name) >= 4 else 1
+
+
 @contextmanager
-def fresh_service(backend: str, postgres: Postgres | None, workdir: Path) -> Iterator[Any]:
+def fresh_service(
+    backend: str, postgres: Postgres | None, workdir: Path, threads: int = 1
+) -> Iterator[Any]:
     if backend == "sqlite":
         url = sqlite_url(workdir / f"sqlite-{secrets.token_hex(4)}")
     else:
@@ -149,7 +157,7 @@ def fresh_service(backend: str, postgres: Postgres | None, workdir: Path) -> Ite
     engine = make_engine(url)
     try:
         upgrade(engine)
-        yield LedgerService(session_factory=make_session_factory(engine))
+        yield LedgerService(session_factory=make_session_factory(engine), verify_threads=threads)
     finally:
         engine.dispose()
         if postgres is not None and backend == "postgresql":
@@ -187,7 +195,8 @@ def run_variant(
     workdir: Path,
 ) -> Run:
     run = Run(backend, name)
-    with variant(name), fresh_service(backend, postgres, workdir) as service:
+    threads = verify_threads(name)
+    with variant(name), fresh_service(backend, postgres, workdir, threads) as service:
         service.register_writer(writer.actor, writer.public_key)
         service.append(warmup)
         for batch in batches:
@@ -457,7 +466,10 @@ def main() -> None:
         "canonicalisations per record, Core `insert()` of dicts); `+fast-jcs` = C-encoder "
         "RFC 8785 fast path; `+one-jcs` = one canonicalisation per record (signature spliced "
         "in); `+driver-bulk` = driver bulk inserts (SQLite executemany of tuples, PostgreSQL "
-        "COPY) = the current code. PostgreSQL CPU is the service process only.",
+        "COPY) = the current code with its defaults; `+2-verify-threads` = the same with "
+        "`LedgerService(verify_threads=2)` (signatures verified on two threads: the second "
+        "core; the CPU column is then the sum over threads). PostgreSQL CPU is the service "
+        "process only.",
         "",
         "Micro-benchmarks (service CPU µs per record, best of 5, 2,000 records):",
         "",
