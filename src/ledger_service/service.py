@@ -54,6 +54,7 @@ from sqlalchemy import (
     Row,
     String,
     Table,
+    Text,
     any_,
     bindparam,
     func,
@@ -1130,7 +1131,9 @@ def _select_many(
         return
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        array = bindparam(None, list(values), type_=postgresql.ARRAY(column.type), unique=True)
+        # text[], not the column's varchar(n)[]: a cast to varchar(n) would silently cut a
+        # longer value to n characters, and could then match another id.
+        array = bindparam(None, list(values), type_=postgresql.ARRAY(Text()), unique=True)
         yield from session.execute(query.where(column == any_(array)))
     elif dialect == "sqlite" and _sqlite_has_json_each():
         encoded = bindparam(None, json.dumps(list(values)), type_=String(), unique=True)

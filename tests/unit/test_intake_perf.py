@@ -336,3 +336,18 @@ def test_parallel_verification_decides_like_the_calling_thread(
 def test_verify_threads_must_be_positive(session_factory: sessionmaker[Session]) -> None:
     with pytest.raises(ValueError, match="verify_threads"):
         LedgerService(session_factory=session_factory, verify_threads=0)
+
+
+def test_select_many_never_matches_a_prefix(session_factory: sessionmaker[Session]) -> None:
+    """A longer id must not match a stored id that is its first 128 characters."""
+    factory = RecordFactory("platform")
+    service = LedgerService(session_factory=session_factory, clock=lambda: NOW)
+    service.register_writer("platform", factory.public_key)
+    stored_id = "p" * 128
+    service.append([factory.data_update(stored_id)])
+    query = select(RecordRow.record_id)
+    with session_factory() as session:
+        found = list(_select_many(session, query, RecordRow.record_id, [stored_id + "pp"]))
+        assert found == []
+        found = list(_select_many(session, query, RecordRow.record_id, [stored_id]))
+        assert [row[0] for row in found] == [stored_id]
