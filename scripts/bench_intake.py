@@ -40,6 +40,7 @@ import platform
 import pstats
 import secrets
 import shlex
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -362,7 +363,9 @@ def load_average() -> str:
         return "n/a"
 
 
-def results_table(runs: dict[tuple[str, str], Run], backends: list[str]) -> list[str]:
+def results_table(
+    runs: dict[tuple[str, str], Run], backends: list[str], variants: list[str]
+) -> list[str]:
     lines = [
         "| backend | variant | records/s (wall) | service CPU µs/record | "
         "records/s per timed call | vs baseline (wall) |",
@@ -370,7 +373,7 @@ def results_table(runs: dict[tuple[str, str], Run], backends: list[str]) -> list
     ]
     for backend in backends:
         base = runs[(backend, "baseline")].rps
-        for name in VARIANTS:
+        for name in variants:
             run = runs[(backend, name)]
             calls = ", ".join(f"{x:,.0f}" for x in run.per_call_rps)
             lines.append(
@@ -419,6 +422,7 @@ def main() -> None:
         postgres: Postgres | None = None
         if "postgresql" in backends:
             pg_dir = Path(tempfile.mkdtemp(prefix="bench-intake-pg-", dir="/tmp"))
+            stack.callback(shutil.rmtree, pg_dir, ignore_errors=True)  # after the stop below
             postgres = Postgres(pg_dir)
             stack.callback(postgres.stop)
         for round_number in range(1, args.rounds + 1):
@@ -460,7 +464,7 @@ def main() -> None:
         f"after one warm-up request, best of {args.rounds} round-robin rounds",
         f"- command: `{command}`",
         "",
-        *results_table(runs, backends),
+        *results_table(runs, backends, variants),
         "",
         "Variants are cumulative: `baseline` = the intake before this work (rfc8785, two "
         "canonicalisations per record, Core `insert()` of dicts); `+fast-jcs` = C-encoder "
