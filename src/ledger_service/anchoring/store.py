@@ -179,14 +179,6 @@ class AnchoringStore:
                 )
             )
 
-    def note_attempt(self, batch_id: str) -> None:
-        with write_session(self._sessions) as s:
-            s.execute(
-                update(m.Batch)
-                .where(m.Batch.batch_id == batch_id)
-                .values(submit_attempts=m.Batch.submit_attempts + 1)
-            )
-
     def mark_committed(self, batch_id: str, *, block_number: int) -> None:
         with write_session(self._sessions) as s:
             s.execute(
@@ -234,10 +226,6 @@ class AnchoringStore:
                     .where(m.OutboxEntry.record_id.in_(chunk))
                     .values(state=m.OutboxState.PENDING, batched_at=None)
                 )
-
-    def batch_state(self, batch_id: str) -> str | None:
-        with self._sessions() as s:
-            return s.scalar(select(m.Batch.state).where(m.Batch.batch_id == batch_id))
 
 
 def _chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:

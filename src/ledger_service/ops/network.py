@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from ledger_service.ops.fabric import FabricInstall, FabricToolError
-from ledger_service.ops.processes import ManagedProcess, ProcessError, port_in_use, wait_for_port
+from ledger_service.ops.processes import ManagedProcess, ProcessError, port_in_use
 from ledger_service.ops.topology import (
     REPO_ROOT,
     Orderer,
@@ -468,7 +468,3 @@ def status(topo: Topology, fabric: FabricInstall) -> list[NodeStatus]:
             )
         )
     return rows
-
-
-def wait_port_open(port: int, timeout: float) -> bool:
-    return wait_for_port(port, timeout=timeout)
