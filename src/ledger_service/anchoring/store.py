@@ -27,6 +27,7 @@ from ledger_service.merkle import MerkleTree, commitment_leaf_hash
 
 Clock = Callable[[], dt.datetime]
 T = TypeVar("T")
+_UNFINISHED = (m.BatchState.PENDING, m.BatchState.SUBMITTED)
 
 
 def _utcnow() -> dt.datetime:
@@ -137,31 +138,43 @@ class AnchoringStore:
     def unfinished_batches(self) -> list[BatchPlan]:
         """Batches a previous run left pending or submitted, oldest first."""
         with self._sessions() as s:
-            batches = s.scalars(
-                select(m.Batch)
-                .where(m.Batch.state.in_([m.BatchState.PENDING, m.BatchState.SUBMITTED]))
+            batch_ids = s.scalars(
+                select(m.Batch.batch_id)
+                .where(m.Batch.state.in_(_UNFINISHED))
                 .order_by(m.Batch.created_at, m.Batch.batch_id)
             ).all()
-            plans = []
-            for b in batches:
-                members = s.execute(
-                    select(m.RecordAnchor.record_id, m.Record.commitment)
-                    .join(m.Record, m.Record.record_id == m.RecordAnchor.record_id)
-                    .where(m.RecordAnchor.batch_id == b.batch_id)
-                    .order_by(m.RecordAnchor.leaf_index)
-                ).all()
-                plans.append(
-                    BatchPlan(
-                        batch_id=b.batch_id,
-                        root=bytes(b.root),
-                        record_ids=tuple(r.record_id for r in members),
-                        commitments=tuple(bytes(r.commitment) for r in members),
-                        state=b.state,
-                        envelope=b.envelope,
-                        tx_id=b.tx_id,
-                    )
+        return [plan for b in batch_ids if (plan := self.load_plan(b)) is not None]
+
+    def unfinished_count(self) -> int:
+        with self._sessions() as s:
+            return int(
+                s.scalar(
+                    select(func.count()).select_from(m.Batch).where(m.Batch.state.in_(_UNFINISHED))
                 )
-            return plans
+                or 0
+            )
+
+    def load_plan(self, batch_id: str) -> BatchPlan | None:
+        """A batch as stored: its members in leaf order, state, and signed transaction."""
+        with self._sessions() as s:
+            b = s.get(m.Batch, batch_id)
+            if b is None:
+                return None
+            members = s.execute(
+                select(m.RecordAnchor.record_id, m.Record.commitment)
+                .join(m.Record, m.Record.record_id == m.RecordAnchor.record_id)
+                .where(m.RecordAnchor.batch_id == batch_id)
+                .order_by(m.RecordAnchor.leaf_index)
+            ).all()
+            return BatchPlan(
+                batch_id=b.batch_id,
+                root=bytes(b.root),
+                record_ids=tuple(r.record_id for r in members),
+                commitments=tuple(bytes(r.commitment) for r in members),
+                state=b.state,
+                envelope=b.envelope,
+                tx_id=b.tx_id,
+            )
 
     # -- state transitions ----------------------------------------------------------------------
     def mark_submitted(self, batch_id: str, *, envelope: bytes, tx_id: str) -> None:

@@ -144,7 +144,7 @@ class AnchoringWorker:
         try:
             while True:
                 pending = await asyncio.to_thread(self._store.pending_count)
-                unfinished = await asyncio.to_thread(self._store.unfinished_batches)
+                unfinished = await asyncio.to_thread(self._store.unfinished_count)
                 if pending == 0 and not unfinished:
                     break
                 if task.done():
@@ -152,7 +152,7 @@ class AnchoringWorker:
                 if asyncio.get_running_loop().time() > deadline:
                     raise TimeoutError(
                         f"anchoring did not finish within {timeout}s: {pending} pending, "
-                        f"{len(unfinished)} batches unfinished"
+                        f"{unfinished} batches unfinished"
                     )
                 await asyncio.sleep(0.05)
         finally:
@@ -193,14 +193,10 @@ class AnchoringWorker:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self._settings.retry_backoff_max)
                 # Reload: the batch may have moved on (e.g. persisted before the error).
-                plan = next(
-                    (
-                        p
-                        for p in await asyncio.to_thread(self._store.unfinished_batches)
-                        if p.batch_id == plan.batch_id
-                    ),
-                    plan,
+                reloaded: BatchPlan | None = await asyncio.to_thread(
+                    self._store.load_plan, plan.batch_id
                 )
+                plan = reloaded or plan
 
     async def _anchor_once(self, plan: BatchPlan) -> None:
         if plan.state == m.BatchState.PENDING:
