@@ -90,11 +90,18 @@ def _valid_record_writes(target: FabricTarget, first_block: int, prefix: str) ->
     return seen
 
 
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
 def test_sigkill_at_random_points_loses_nothing_and_anchors_nothing_twice(
-    fabric_network: Topology, tmp_path: Path
+    fabric_network: Topology, tmp_path: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:
     rng = random.Random(int(os.environ.get("LEDGER_CRASH_SEED", "20261122")))
-    db_url = sqlite_url(tmp_path)
+    if backend == "sqlite":
+        db_url = sqlite_url(tmp_path)
+    else:
+        server = request.getfixturevalue("postgres_server")
+        db_url = server.create_database(f"crash_{uuid.uuid4().hex[:8]}")
     engine = make_engine(db_url)
     upgrade(engine)
     sessions = make_session_factory(engine)

@@ -22,14 +22,25 @@ pytestmark = pytest.mark.fabric
 COUNT = 10_000
 
 
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
 def test_ten_thousand_records_every_bundle_verifies(
-    fabric_network: Topology, tmp_path_factory: pytest.TempPathFactory
+    fabric_network: Topology,
+    tmp_path_factory: pytest.TempPathFactory,
+    backend: str,
+    request: pytest.FixtureRequest,
 ) -> None:
+    db_url = None
+    if backend == "postgresql":
+        server = request.getfixturevalue("postgres_server")
+        db_url = server.create_database(f"evidence_{uuid.uuid4().hex[:8]}")
     ledger = make_anchored_ledger(
         fabric_network,
         tmp_path_factory.mktemp("ledger10k"),
         count=COUNT,
         prefix=f"e{uuid.uuid4().hex[:8]}",
+        db_url=db_url,
     )
     assert {r.kind for r in ledger.records} == set(RecordKind)
     with ledger.session_factory() as s:
