@@ -25,6 +25,7 @@ from ledger_service.chainsync.reconcile import (
 )
 from ledger_service.cli import app
 from ledger_service.index import models as m
+from ledger_service.index.chain_models import ChainBatch
 from ledger_service.index.session import write_session
 from ledger_service.sample_data import stories
 from ledger_service.sample_ledger import AnchoredLedger
@@ -311,6 +312,20 @@ def test_batch_root_and_size_are_checked(mirrored: AnchoredLedger, index: IndexC
         (K.BATCH_SIZE_MISMATCH, batch_b),
     }
     assert all(x.record_id is None for x in got)
+
+
+def test_a_root_that_is_not_the_root_of_its_leaves_is_detected(
+    mirrored: AnchoredLedger, index: IndexCopy
+) -> None:
+    # Index and mirror agree on a root that is not the Merkle root of the batch's records:
+    # no comparison between them can see it; recomputing the tree does.
+    batch, _, _ = anchor_of(index, some_record(mirrored, 12))
+    with write_session(index.sessions) as s:
+        s.execute(update(m.Batch).where(m.Batch.batch_id == batch).values(root=b"\x05" * 32))
+        s.execute(update(ChainBatch).where(ChainBatch.batch_id == batch).values(root=b"\x05" * 32))
+    got = check(mirrored, index)
+    assert {(x.kind, x.batch_id) for x in got} == {(K.CHAIN_ROOT_INCONSISTENT, batch)}
+    assert got[0].chain_value == "05" * 32
 
 
 def test_many_tamperings_at_once_are_all_listed(mirrored: AnchoredLedger, index: IndexCopy) -> None:

@@ -8,7 +8,6 @@ the real network in tests/integration/test_rebuild.py and test_reconcile.py.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,6 +30,7 @@ from ledger_service.chainsync.restore import prepared_transaction
 from ledger_service.index import models as m
 from ledger_service.index.chain_models import ChainBatch, ChainRecord
 from ledger_service.index.session import write_session
+from ledger_service.merkle import MerkleTree, commitment_leaf_hash
 from ledger_service.sample_data import SampleWriter, stories
 from ledger_service.service import LedgerService
 from tests.db.fixtures import IndexDatabase
@@ -262,9 +262,11 @@ class Ledger:
             [envelope("tx-foreign", batch_writes("b-foreign", "tx-foreign", ["f1", "f2"]))],
         ]
         for n, (bid, members) in enumerate(self.batches.items()):
-            writes = batch_writes(
-                bid, f"tx-{n}", members, root=hashlib.sha256(bid.encode()).digest()
-            )
+            # A real RFC 6962 root over the members' commitments: reconcile recomputes it.
+            root = MerkleTree.from_leaf_hashes(
+                [commitment_leaf_hash(self.commitments[rid]) for rid in members]
+            ).root
+            writes = batch_writes(bid, f"tx-{n}", members, root=root)
             writes = [
                 (k, v if "\x00rec\x00" not in k else self._value(k, bid, members))
                 for k, v in writes

@@ -25,6 +25,8 @@ commitment_mismatch    (e)    ``records.commitment`` ≠ the chain commitment
 batch_root_mismatch    (f)    index batch root ≠ chain batch root   (per batch)
 batch_size_mismatch    (f)    index batch size ≠ chain batch size   (per batch)
 batch_not_on_chain     (f)    the index has a committed batch the chain does not
+chain_root_inconsistent (f)   the chain's batch root is not the RFC 6962 root of the chain's
+                              own records of that batch in leaf order (or leaves are missing)
 erased                 info   crypto-shredded (content and salt deleted, ``erased_at`` set)
 anchoring_in_progress  info   on chain, the index's batch still pending/submitted
 =====================  =====  ==========================================================
@@ -50,6 +52,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledger_service.chainsync.mirror import read_sync_state
 from ledger_service.index import models as m
 from ledger_service.index.chain_models import ChainBatch, ChainRecord
+from ledger_service.merkle import MerkleTree, commitment_leaf_hash
 
 __all__ = [
     "INFO_KINDS",
@@ -87,6 +90,7 @@ class MismatchKind(StrEnum):
     BATCH_ROOT_MISMATCH = "batch_root_mismatch"
     BATCH_SIZE_MISMATCH = "batch_size_mismatch"
     BATCH_NOT_ON_CHAIN = "batch_not_on_chain"
+    CHAIN_ROOT_INCONSISTENT = "chain_root_inconsistent"
     ERASED = "erased"
     ANCHORING_IN_PROGRESS = "anchoring_in_progress"
 
@@ -209,6 +213,7 @@ def mismatches(
     yield from _not_on_chain(conn, blocks, chunk)
     yield from _anchors(conn, chunk)
     yield from _batches(conn, blocks, chunk)
+    yield from _chain_roots(conn, chunk)
 
 
 def _stream(conn: Connection, query: Any, chunk: int) -> Iterator[Any]:
@@ -418,3 +423,57 @@ def _batches(conn: Connection, blocks: tuple[int, int] | None, chunk: int) -> It
             f"committed, tx {row.tx_id} block {row.block_number}",
             None,
         )
+
+
+def _chain_roots(conn: Connection, chunk: int) -> Iterator[Mismatch]:
+    """Each chain batch the index knows: its root must be the Merkle root of the chain's own
+    record commitments of that batch, leaves 0..size-1 in order. The chaincode checks only the
+    batch's shape, not its root, so this is where a root that does not match its leaves —
+    a writer's bug or a forged batch — shows up."""
+    known = {
+        row.batch_id: (bytes(row.root), row.size)
+        for row in conn.execute(
+            select(_cb.c.batch_id, _cb.c.root, _cb.c.size).join(_b, _b.c.batch_id == _cb.c.batch_id)
+        )
+    }
+    query = (
+        select(_cr.c.batch_id, _cr.c.leaf_index, _cr.c.commitment)
+        .join(_b, _b.c.batch_id == _cr.c.batch_id)
+        .order_by(_cr.c.batch_id, _cr.c.leaf_index)
+    )
+    current: str | None = None
+    leaves: list[bytes] = []
+    in_order = True
+
+    def verdict(batch_id: str) -> Mismatch | None:
+        root, size = known[batch_id]
+        if not in_order or len(leaves) != size:
+            return Mismatch(
+                MismatchKind.CHAIN_ROOT_INCONSISTENT,
+                None,
+                batch_id,
+                None,
+                f"{len(leaves)} of {size} leaves on chain{'' if in_order else ', out of order'}",
+            )
+        calculated = MerkleTree.from_leaf_hashes(leaves).root
+        if calculated != root:
+            return Mismatch(
+                MismatchKind.CHAIN_ROOT_INCONSISTENT, None, batch_id, _hex(calculated), _hex(root)
+            )
+        return None
+
+    seen: set[str] = set()
+    for row in _stream(conn, query, chunk):
+        if row.batch_id != current:
+            if current is not None and (found := verdict(current)) is not None:
+                yield found
+            current, leaves, in_order = row.batch_id, [], True
+            seen.add(current)
+        in_order = in_order and row.leaf_index == len(leaves)
+        leaves.append(commitment_leaf_hash(bytes(row.commitment)))
+    if current is not None and (found := verdict(current)) is not None:
+        yield found
+    for batch_id in sorted(known.keys() - seen):
+        current, leaves, in_order = batch_id, [], True
+        if (found := verdict(batch_id)) is not None:
+            yield found
