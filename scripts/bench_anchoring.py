@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import os
-import platform
 import pstats
 import signal
 import subprocess
@@ -35,6 +34,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from benchlib import machine  # scripts/ is on sys.path when a script runs
 from sqlalchemy import func, select
 
 from ledger_service.anchoring.store import BatchPlan
@@ -47,19 +47,6 @@ from ledger_service.sample_data import SampleWriter, stories
 from ledger_service.service import LedgerService
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, Python {platform.python_version()}"
 
 
 def cpu_seconds(pid: int) -> float:

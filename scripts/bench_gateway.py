@@ -20,7 +20,6 @@ import asyncio
 import datetime as dt
 import json
 import os
-import platform
 import resource
 import shlex
 import subprocess
@@ -31,6 +30,7 @@ from pathlib import Path
 
 import grpc
 import grpc.aio
+from benchlib import machine  # scripts/ is on sys.path when a script runs
 from fabric_gateway import connect_async, load_msp
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -196,18 +196,6 @@ def run_go(
         sys.exit(f"Go benchmark failed: {proc.stderr}")
     data = json.loads(proc.stdout)
     return Result(**{k: data.get(k, "") for k in Result.__dataclass_fields__})  # type: ignore[arg-type]
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores (nproc), {model}, {platform.system()} {platform.release()}"
 
 
 def topology(network: dict[str, object]) -> str:

@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchlib import cpu_model  # scripts/ is on sys.path when a script runs
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -339,14 +340,7 @@ def _reference_pair(record: Record) -> tuple[bytes, bytes]:
 
 
 def machine() -> dict[str, str]:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model()
     return {
         "nproc": str(os.cpu_count()),
         "cpu": model,

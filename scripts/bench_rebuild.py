@@ -27,8 +27,6 @@ import argparse
 import cProfile
 import datetime as dt
 import io
-import os
-import platform
 import pstats
 import shlex
 import sqlite3
@@ -39,6 +37,7 @@ import time
 import uuid
 from pathlib import Path
 
+from benchlib import machine  # scripts/ is on sys.path when a script runs
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -54,22 +53,6 @@ from ledger_service.sample_ledger import make_anchored_ledger
 
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "benchmarks.md"
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (
-        f"{os.cpu_count()} cores (nproc), {cpu}, {mem:.0f} GiB, Linux {platform.release()}, "
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
-    )
 
 
 def load() -> str:

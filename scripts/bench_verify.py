@@ -30,12 +30,10 @@ import datetime as dt
 import io
 import json
 import os
-import platform
 import pstats
 import shlex
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -43,6 +41,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from benchlib import machine  # scripts/ is on sys.path when a script runs
 
 from ledger_service.evidence import (
     GatewayBlockSource,
@@ -246,19 +246,6 @@ def profile(run: Callable[[], int], top: int = 14, min_seconds: float = 2.0) -> 
 
 
 # -- reporting ----------------------------------------------------------------------------------
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
-    return f"{nproc} cores (nproc), {cpu}, Linux {platform.release()}, Python {platform.python_version()}"
 
 
 def main() -> None:
