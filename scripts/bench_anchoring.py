@@ -67,6 +67,32 @@ def fabric_pids(topo: Topology) -> dict[str, int]:
     return pids
 
 
+def cpu_by_role(topo: Topology) -> dict[str, float]:
+    """CPU seconds used so far by the network's processes, summed per role."""
+    totals: dict[str, float] = {}
+    for name, pid in fabric_pids(topo).items():
+        role = (
+            "orderers"
+            if name.startswith("orderer")
+            else "peers"
+            if name.startswith("peer")
+            else ("chaincode servers" if name.startswith("ccaas") else None)
+        )
+        if role:
+            totals[role] = totals.get(role, 0.0) + cpu_seconds(pid)
+    return totals
+
+
+def cpu_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {role: after.get(role, 0.0) - t for role, t in before.items()}
+
+
+def cpu_line(phase: dict[str, object]) -> str:
+    fabric_cpu = phase["fabric_cpu"]
+    assert isinstance(fabric_cpu, dict)
+    return ", ".join(f"{k} {v:.1f} s" for k, v in sorted(fabric_cpu.items()))
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -75,18 +101,18 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class WorkerProcess:
-    """`ledgerctl worker --drain` under cProfile, watched for its peak memory."""
+    """`ledgerctl worker` as its own process (optionally under cProfile), watched for its
+    CPU time and peak memory."""
 
     def __init__(
-        self, db_url: str, state_dir: Path, batch_size: int, profile: Path, *, drain: bool
+        self, db_url: str, state_dir: Path, batch_size: int, profile: Path | None, *, drain: bool
     ) -> None:
         self.profile = profile
+        # cProfile roughly doubles the worker's own CPU time: only on request.
+        prof = ["-m", "cProfile", "-o", str(profile)] if profile else []
         argv = [
             sys.executable,
-            "-m",
-            "cProfile",
-            "-o",
-            str(profile),
+            *prof,
             "-m",
             "ledger_service.cli",
             "worker",
@@ -137,6 +163,8 @@ class WorkerProcess:
         return out
 
     def top_functions(self, n: int = 12) -> list[str]:
+        if self.profile is None:
+            return []
         stats = pstats.Stats(str(self.profile))
         rows = []
         for func_, (_cc, _nc, tt, _ct, _callers) in sorted(
@@ -163,10 +191,15 @@ def phase_pipeline(
     url, service, sessions = fresh_index(tmp, "pipeline")
     service.register_writer(writer.actor, writer.public_key)
     records = list(stories(writer, args.records, prefix=f"bp{uuid.uuid4().hex[:6]}"))
-    pids = fabric_pids(topo)
-    cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    cpu_before = cpu_by_role(topo)
     own_before = time.process_time()
-    worker = WorkerProcess(url, topo.root, args.batch_size, tmp / "pipeline.prof", drain=False)
+    worker = WorkerProcess(
+        url,
+        topo.root,
+        args.batch_size,
+        tmp / "pipeline.prof" if args.profile else None,
+        drain=False,
+    )
     time.sleep(2.0)  # let the worker import and connect before the clock starts
     acked: dict[str, float] = {}
     t0 = time.monotonic()
@@ -207,18 +240,7 @@ def phase_pipeline(
     last_commit = max(r.committed_at for r in rows)
     elapsed = (last_commit - wall0).total_seconds()
     latencies = [(r.committed_at - wall0).total_seconds() - (acked[r.record_id] - t0) for r in rows]
-    cpu_after = {name: cpu_seconds(pid) for name, pid in pids.items()}
-    fabric_cpu: dict[str, float] = {}
-    for name, before in cpu_before.items():
-        role = (
-            "orderers"
-            if name.startswith("orderer")
-            else "peers"
-            if name.startswith("peer")
-            else ("chaincode servers" if name.startswith("ccaas") else None)
-        )
-        if role:
-            fabric_cpu[role] = fabric_cpu.get(role, 0.0) + cpu_after[name] - before
+    fabric_cpu = cpu_delta(cpu_before, cpu_by_role(topo))
     return {
         "records": len(records),
         "batches": batches,
@@ -243,8 +265,16 @@ def phase_anchoring_only(
     records = list(stories(writer, args.records, prefix=f"ba{uuid.uuid4().hex[:6]}"))
     for i in range(0, len(records), args.chunk):
         service.append(records[i : i + args.chunk])
-    worker = WorkerProcess(url, topo.root, args.batch_size, tmp / "anchoring.prof", drain=True)
+    cpu_before = cpu_by_role(topo)
+    worker = WorkerProcess(
+        url,
+        topo.root,
+        args.batch_size,
+        tmp / "anchoring.prof" if args.profile else None,
+        drain=True,
+    )
     worker.wait()
+    fabric_cpu = cpu_delta(cpu_before, cpu_by_role(topo))
     with sessions() as s:  # type: ignore[operator]
         first_claim, last_commit = s.execute(
             select(func.min(m.Batch.created_at), func.max(m.Batch.committed_at))
@@ -256,6 +286,7 @@ def phase_anchoring_only(
         "elapsed": elapsed,
         "rate": len(records) / elapsed,
         "worker_cpu": worker.cpu_seconds,
+        "fabric_cpu": fabric_cpu,
     }
 
 
@@ -291,7 +322,7 @@ async def phase_naive(
                 plan = queue.get_nowait()
                 t = time.monotonic()
                 tx = await contract.new_proposal(
-                    "PutBatch", args=[plan.chaincode_argument()]
+                    "PutBatch", transient=plan.transient_data()
                 ).endorse()
                 status = await (await tx.submit()).status()
                 assert status.successful, status
@@ -320,45 +351,64 @@ def main() -> None:
     ap.add_argument("--naive-concurrency", type=int, default=64)
     ap.add_argument("--state-dir", type=Path, default=default_state_dir())
     ap.add_argument("--no-write", action="store_true", help="do not append to docs/benchmarks.md")
+    ap.add_argument(
+        "--phases",
+        default="ABC",
+        help="which phases to run (e.g. B for a quick anchoring-only look; only ABC is written)",
+    )
+    ap.add_argument(
+        "--profile", action="store_true", help="run the worker under cProfile (slows it down)"
+    )
     args = ap.parse_args()
+    args.phases = args.phases.upper()
     topo = Topology.load(args.state_dir)
     writer = SampleWriter(actor="bench-writer")
     with tempfile.TemporaryDirectory(prefix="bench-anchoring-") as d:
         tmp = Path(d)
         print(f"machine: {machine()}", flush=True)
-        print(f"A. pipeline: {args.records} records, batch size {args.batch_size} ...", flush=True)
-        a = phase_pipeline(args, topo, tmp, writer)
-        print(
-            f"   {a['rate']:,.0f} records/s end to end ({a['batches']} batches, {a['elapsed']:.1f} s); "
-            f"intake alone {a['append_rate']:,.0f} records/s; latency p50 {a['p50']:.2f} s p99 {a['p99']:.2f} s",
-            flush=True,
-        )
-        print(f"B. anchoring only: {args.records} accepted records ...", flush=True)
-        b = phase_anchoring_only(args, topo, tmp, writer)
-        print(
-            f"   {b['rate']:,.0f} records/s ({b['elapsed']:.1f} s, first claim to last commit)",
-            flush=True,
-        )
-        print(
-            f"C. naive: {args.naive} records, one transaction each, {args.naive_concurrency} concurrent ...",
-            flush=True,
-        )
-        c = asyncio.run(phase_naive(args, topo, writer))
-        print(
-            f"   {c['rate']:,.1f} records/s; latency p50 {c['p50']:.2f} s p99 {c['p99']:.2f} s",
-            flush=True,
-        )
+        a = b = c = None
+        if "A" in args.phases:
+            print(
+                f"A. pipeline: {args.records} records, batch size {args.batch_size} ...", flush=True
+            )
+            a = phase_pipeline(args, topo, tmp, writer)
+            print(
+                f"   {a['rate']:,.0f} records/s end to end ({a['batches']} batches, {a['elapsed']:.1f} s); "
+                f"intake alone {a['append_rate']:,.0f} records/s; latency p50 {a['p50']:.2f} s p99 {a['p99']:.2f} s",
+                flush=True,
+            )
+            print(
+                f"   CPU: intake (this process) {a['intake_cpu']:.1f} s; worker {a['worker_cpu']:.1f} s; "
+                + cpu_line(a),
+                flush=True,
+            )
+        if "B" in args.phases:
+            print(f"B. anchoring only: {args.records} accepted records ...", flush=True)
+            b = phase_anchoring_only(args, topo, tmp, writer)
+            print(
+                f"   {b['rate']:,.0f} records/s ({b['elapsed']:.1f} s, first claim to last commit)",
+                flush=True,
+            )
+            print(f"   CPU: worker {b['worker_cpu']:.1f} s; " + cpu_line(b), flush=True)
+        if "C" in args.phases:
+            print(
+                f"C. naive: {args.naive} records, one transaction each, {args.naive_concurrency} concurrent ...",
+                flush=True,
+            )
+            c = asyncio.run(phase_naive(args, topo, writer))
+            print(
+                f"   {c['rate']:,.1f} records/s; latency p50 {c['p50']:.2f} s p99 {c['p99']:.2f} s",
+                flush=True,
+            )
+    if a is None or b is None or c is None:
+        return
     ratio_a = float(a["rate"]) / float(c["rate"])  # type: ignore[arg-type]
     ratio_b = float(b["rate"]) / float(c["rate"])  # type: ignore[arg-type]
     print(f"ratio batched/naive: pipeline {ratio_a:.0f}x, anchoring only {ratio_b:.0f}x")
-    fabric_cpu = a["fabric_cpu"]
-    assert isinstance(fabric_cpu, dict)
-    cpu_line = ", ".join(f"{k} {v:.1f} s" for k, v in sorted(fabric_cpu.items()))
     top = "\n".join(f"    {line}" for line in a["worker_top"])  # type: ignore[attr-defined]
-    print(
-        f"CPU during A: intake (this process) {a['intake_cpu']:.1f} s; worker {a['worker_cpu']:.1f} s; {cpu_line}"
-    )
-    print(f"worker peak RSS {a['worker_peak_mib']:.0f} MiB; worker self-time top:\n{top}")
+    if top:
+        print(f"worker self-time top:\n{top}")
+    print(f"worker peak RSS {a['worker_peak_mib']:.0f} MiB")
     if args.no_write:
         return
     cmd = "uv run python scripts/bench_anchoring.py " + " ".join(sys.argv[1:])
@@ -377,14 +427,12 @@ everywhere, CCaaS chaincode), all on this machine; index: fresh SQLite (WAL) fil
 | C. naive: one Fabric transaction per record, {args.naive_concurrency} concurrent submitters, same client | {c["records"]:,} | **{c["rate"]:,.1f} records/s**; latency p50 {c["p50"]:.2f} s, p99 {c["p99"]:.2f} s |
 | ratio batched ÷ naive | | pipeline **{ratio_a:.0f}×**, anchoring only **{ratio_b:.0f}×** |
 
-Where the time went during A (CPU seconds, all on the same 2 cores): intake {a["intake_cpu"]:.1f} s;
-anchoring worker {a["worker_cpu"]:.1f} s;
-{cpu_line}. Anchoring worker peak RSS: {a["worker_peak_mib"]:.0f} MiB. Worker self-time (cProfile):
-
-```
-{top}
-```
+Where the time went (CPU seconds, all on the same 2 cores) — during A: intake {a["intake_cpu"]:.1f} s,
+anchoring worker {a["worker_cpu"]:.1f} s, {cpu_line(a)}; during B: anchoring worker
+{b["worker_cpu"]:.1f} s, {cpu_line(b)}. Anchoring worker peak RSS: {a["worker_peak_mib"]:.0f} MiB.
 """
+    if top:
+        section += f"Worker self-time (cProfile, `--profile`):\n\n```\n{top}\n```\n"
     bench = REPO / "docs" / "benchmarks.md"
     if not bench.exists():
         bench.write_text(

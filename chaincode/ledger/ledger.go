@@ -4,10 +4,11 @@
 package ledger
 
 import (
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
@@ -72,8 +73,9 @@ func (cc *Chaincode) Invoke(stub shim.ChaincodeStubInterface) *peer.Response {
 	)
 	switch fn {
 	case "PutBatch":
-		if err = wantArgs(fn, params, "batchJSON"); err == nil {
-			payload, err = cc.putBatch(stub, params[0])
+		var arg []byte
+		if arg, err = batchArgument(stub, params); err == nil {
+			payload, err = cc.putBatch(stub, arg)
 		}
 	case "GetRecord":
 		if err = wantArgs(fn, params, "recordID"); err == nil {
@@ -98,6 +100,31 @@ func (cc *Chaincode) Invoke(stub shim.ChaincodeStubInterface) *peer.Response {
 		return shim.Error(err.Error())
 	}
 	return shim.Success(payload)
+}
+
+// TransientBatchField is the transient-data field that may carry PutBatch's argument.
+const TransientBatchField = "batch"
+
+// batchArgument returns PutBatch's batch JSON: the one argument, or — with no argument —
+// the transient field "batch". Transient data reaches the endorsers but is not kept in
+// the committed transaction, so a batch sent that way is not stored on chain twice (once
+// as the argument, once as the write set).
+func batchArgument(stub shim.ChaincodeStubInterface, params [][]byte) ([]byte, error) {
+	switch len(params) {
+	case 1:
+		return params[0], nil
+	case 0:
+		transient, err := stub.GetTransient()
+		if err != nil {
+			return nil, fmt.Errorf("PutBatch: cannot read transient data: %v", err)
+		}
+		if arg, ok := transient[TransientBatchField]; ok {
+			return arg, nil
+		}
+		return nil, fmt.Errorf("PutBatch: expected the batch JSON as argument 1 or in transient field %q, got neither", TransientBatchField)
+	default:
+		return nil, fmt.Errorf("PutBatch: expected 1 argument (batchJSON), got %d", len(params))
+	}
 }
 
 func wantArgs(fn string, params [][]byte, name string) error {
@@ -170,11 +197,58 @@ type BatchEvent struct {
 	Size    int    `json:"size"`
 }
 
-// RecordValue is the JSON value stored under a record key.
+// RecordValue is the decoded value stored under a record key.
+//
+// On chain it is binary, not JSON — commitment (32 raw bytes) ‖ leaf index (unsigned
+// varint, minimal) ‖ batch id (ASCII, the rest of the value) — because every record key
+// is written, validated, committed and compacted by every peer: at thousands of records
+// per transaction the value's size is a large share of the peers' work (see README).
 type RecordValue struct {
-	C string `json:"c"`
-	B string `json:"b"`
-	I int    `json:"i"`
+	Commitment [CommitmentLen]byte
+	LeafIndex  uint64
+	BatchID    string
+}
+
+// CommitmentLen is the size of a commitment (SHA-256) in a record value.
+const CommitmentLen = 32
+
+// AppendRecordValue appends the encoding of (commitment, leafIndex, batchID) to dst;
+// commitmentHex must already have passed checkHex.
+func AppendRecordValue[T ~string | ~[]byte](dst []byte, commitmentHex T, leafIndex uint64, batchID T) []byte {
+	var c [CommitmentLen]byte
+	for i := range c {
+		c[i] = unhex(commitmentHex[2*i])<<4 | unhex(commitmentHex[2*i+1])
+	}
+	dst = append(dst, c[:]...)
+	dst = binary.AppendUvarint(dst, leafIndex)
+	return append(dst, batchID...)
+}
+
+func unhex(b byte) byte {
+	if b <= '9' {
+		return b - '0'
+	}
+	return b - 'a' + 10
+}
+
+// DecodeRecordValue decodes a record value strictly (minimal varint, id pattern).
+func DecodeRecordValue(v []byte) (RecordValue, error) {
+	var rv RecordValue
+	if len(v) < CommitmentLen+2 {
+		return rv, fmt.Errorf("record value is %d bytes, shorter than the minimum %d", len(v), CommitmentLen+2)
+	}
+	copy(rv.Commitment[:], v)
+	idx, n := binary.Uvarint(v[CommitmentLen:])
+	if n <= 0 || (n > 1 && v[CommitmentLen+n-1] == 0) {
+		return rv, errors.New("record value: leaf index is not a minimal unsigned varint")
+	}
+	rv.LeafIndex = idx
+	id := v[CommitmentLen+n:]
+	if !validID(id) {
+		return rv, fmt.Errorf("record value: %v", idError("batch id", id))
+	}
+	rv.BatchID = string(id)
+	return rv, nil
 }
 
 // RecordView is what GetRecord returns.
@@ -182,7 +256,7 @@ type RecordView struct {
 	RecordID   string `json:"record_id"`
 	Commitment string `json:"commitment"`
 	BatchID    string `json:"batch_id"`
-	LeafIndex  int    `json:"leaf_index"`
+	LeafIndex  uint64 `json:"leaf_index"`
 }
 
 func validateBatch(in *batchInput) error {
@@ -280,10 +354,9 @@ func (cc *Chaincode) putBatch(stub shim.ChaincodeStubInterface, arg []byte) ([]b
 		}
 	}
 	if firstDup >= 0 {
-		var rv RecordValue
 		other := "?"
-		if json.Unmarshal(vals[1+firstDup], &rv) == nil {
-			other = rv.B
+		if rv, err := DecodeRecordValue(vals[1+firstDup]); err == nil {
+			other = rv.BatchID
 		}
 		return nil, fmt.Errorf("record %s already anchored in batch %s (records[%d]; %d of %d records in this batch already anchored)",
 			quote(in.Records[firstDup].ID), quote(other), firstDup, dups, n)
@@ -313,10 +386,9 @@ func (cc *Chaincode) putBatch(stub shim.ChaincodeStubInterface, arg []byte) ([]b
 		return nil, err
 	}
 
-	// Record values, all in one buffer: {"c":"<hex>","b":"<batch id>","i":<index>}.
-	// Every piece is from a JSON-safe alphabet, so no escaping is needed.
-	per := len(`{"c":"","b":"","i":}`) + HexLen + len(in.BatchID)
-	vb := make([]byte, 0, n*(per+5)+64)
+	// Record values, all in one buffer (see RecordValue for the layout).
+	per := CommitmentLen + binary.MaxVarintLen32 + len(in.BatchID)
+	vb := make([]byte, 0, n*per)
 
 	stub.StartWriteBatch()
 	if err := stub.PutState(keys[0], batchVal); err != nil {
@@ -324,13 +396,7 @@ func (cc *Chaincode) putBatch(stub shim.ChaincodeStubInterface, arg []byte) ([]b
 	}
 	for i := range in.Records {
 		s := len(vb)
-		vb = append(vb, `{"c":"`...)
-		vb = append(vb, in.Records[i].Commitment...)
-		vb = append(vb, `","b":"`...)
-		vb = append(vb, in.BatchID...)
-		vb = append(vb, `","i":`...)
-		vb = strconv.AppendInt(vb, int64(i), 10)
-		vb = append(vb, '}')
+		vb = AppendRecordValue(vb, in.Records[i].Commitment, uint64(i), in.BatchID)
 		// Full slice expression: later appends (or a reallocation) never touch a value
 		// already handed to PutState.
 		if err := stub.PutState(keys[i+1], vb[s:len(vb):len(vb)]); err != nil {
@@ -360,11 +426,16 @@ func getRecord(stub shim.ChaincodeStubInterface, id []byte) ([]byte, error) {
 	if v == nil {
 		return nil, fmt.Errorf("record %s not found", quote(id))
 	}
-	var rv RecordValue
-	if err := json.Unmarshal(v, &rv); err != nil {
+	rv, err := DecodeRecordValue(v)
+	if err != nil {
 		return nil, fmt.Errorf("record %s: stored value is corrupt: %v", quote(id), err)
 	}
-	return json.Marshal(RecordView{RecordID: string(id), Commitment: rv.C, BatchID: rv.B, LeafIndex: rv.I})
+	return json.Marshal(RecordView{
+		RecordID:   string(id),
+		Commitment: hex.EncodeToString(rv.Commitment[:]),
+		BatchID:    rv.BatchID,
+		LeafIndex:  rv.LeafIndex,
+	})
 }
 
 func getBatch(stub shim.ChaincodeStubInterface, id []byte) ([]byte, error) {

@@ -48,6 +48,39 @@ func batchJSON(batchID, root string, rs []rec) string {
 	return b.String()
 }
 
+// recValue is the expected record value, built by hand (single-byte varint: i < 128).
+func recValue(commitmentHex string, i int, batchID string) string {
+	c, err := hex.DecodeString(commitmentHex)
+	if err != nil || len(c) != 32 || i >= 128 {
+		panic("bad test input")
+	}
+	return string(c) + string([]byte{byte(i)}) + batchID
+}
+
+func TestRecordValueRoundTripAndStrictDecoding(t *testing.T) {
+	c := commitment("x")
+	for _, idx := range []uint64{0, 1, 127, 128, 300, 49999, 1 << 40} {
+		v := AppendRecordValue(nil, c, idx, "b-1")
+		got, err := DecodeRecordValue(v)
+		if err != nil || hex.EncodeToString(got.Commitment[:]) != c || got.LeafIndex != idx || got.BatchID != "b-1" {
+			t.Fatalf("%d: %+v %v", idx, got, err)
+		}
+	}
+	raw, _ := hex.DecodeString(c)
+	bad := map[string]string{
+		"short":        string(raw[:31]) + "\x00",
+		"non-minimal":  string(raw) + "\x80\x00b1",
+		"truncated":    string(raw) + "\x80",
+		"no batch id":  string(raw) + "\x05",
+		"bad batch id": string(raw) + "\x05a b",
+	}
+	for name, v := range bad {
+		if _, err := DecodeRecordValue([]byte(v)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
 func js(s string) string {
 	b, err := json.Marshal(s)
 	if err != nil {
@@ -89,9 +122,9 @@ func TestPutBatchHappyPath(t *testing.T) {
 	}
 	want := []kv{
 		{"\x00batch\x00b1\x00", wantBatch},
-		{"\x00rec\x00r0\x00", `{"c":"` + rs[0].C + `","b":"b1","i":0}`},
-		{"\x00rec\x00r1\x00", `{"c":"` + rs[1].C + `","b":"b1","i":1}`},
-		{"\x00rec\x00r2\x00", `{"c":"` + rs[2].C + `","b":"b1","i":2}`},
+		{"\x00rec\x00r0\x00", recValue(rs[0].C, 0, "b1")},
+		{"\x00rec\x00r1\x00", recValue(rs[1].C, 1, "b1")},
+		{"\x00rec\x00r2\x00", recValue(rs[2].C, 2, "b1")},
 	}
 	got := s.writeSet()
 	if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -334,8 +367,8 @@ func TestDeterminism(t *testing.T) {
 	}
 	// Every record value parses and carries its leaf index.
 	for i, r := range rs {
-		var v RecordValue
-		if err := json.Unmarshal(s1.writes["\x00rec\x00"+r.ID+"\x00"], &v); err != nil || v != (RecordValue{r.C, "batch-42", i}) {
+		v, err := DecodeRecordValue(s1.writes["\x00rec\x00"+r.ID+"\x00"])
+		if err != nil || hex.EncodeToString(v.Commitment[:]) != r.C || v.LeafIndex != uint64(i) || v.BatchID != "batch-42" {
 			t.Fatalf("record %d: %+v %v", i, v, err)
 		}
 	}
@@ -383,7 +416,8 @@ func TestReadsAndSmallFunctions(t *testing.T) {
 	known := "known functions: PutBatch, GetRecord, GetBatch, Echo, Touch"
 	mustErr(t, l.tx(t, platform, "t", "Nope").invoke(cc), `unknown function "Nope"; `+known)
 	mustErr(t, l.tx(t, platform, "t").invoke(cc), `no function name given; `+known)
-	mustErr(t, l.tx(t, platform, "t", "PutBatch").invoke(cc), `PutBatch: expected 1 argument (batchJSON), got 0`)
+	mustErr(t, l.tx(t, platform, "t", "PutBatch").invoke(cc), `PutBatch: expected the batch JSON as argument 1 or in transient field "batch", got neither`)
+	mustErr(t, l.tx(t, platform, "t", "PutBatch", "a", "b").invoke(cc), `PutBatch: expected 1 argument (batchJSON), got 2`)
 	mustErr(t, l.tx(t, platform, "t", "GetRecord", "a", "b").invoke(cc), `GetRecord: expected 1 argument (recordID), got 2`)
 	mustErr(t, l.tx(t, platform, "t", "GetBatch").invoke(cc), `GetBatch: expected 1 argument (batchID), got 0`)
 	mustErr(t, l.tx(t, platform, "t", "Echo").invoke(cc), `Echo: expected 1 argument (arg), got 0`)
@@ -440,4 +474,33 @@ func benchmarkPutBatch(b *testing.B, n int) {
 		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+func TestPutBatchFromTransientWritesTheSameAsFromArgument(t *testing.T) {
+	cc := New(nil)
+	rs := recs("r", 5)
+	arg := batchJSON("b1", root1, rs)
+
+	byArg := newLedger()
+	viaArg := byArg.tx(t, platform, "tx1", "PutBatch", arg)
+	payloadArg := mustOK(t, viaArg.invoke(cc))
+
+	byTransient := newLedger()
+	viaTransient := byTransient.tx(t, platform, "tx1", "PutBatch")
+	viaTransient.transient = map[string][]byte{TransientBatchField: []byte(arg)}
+	payloadTransient := mustOK(t, viaTransient.invoke(cc))
+
+	if !bytes.Equal(payloadArg, payloadTransient) {
+		t.Fatalf("payloads differ:\n%s\n%s", payloadArg, payloadTransient)
+	}
+	if fmt.Sprint(viaArg.writeSet()) != fmt.Sprint(viaTransient.writeSet()) {
+		t.Fatal("write sets differ between argument and transient delivery")
+	}
+	if len(viaTransient.writeSet()) != 1+len(rs) {
+		t.Fatalf("want %d writes, got %d", 1+len(rs), len(viaTransient.writeSet()))
+	}
+	// Other transient fields are ignored; the batch field is required.
+	other := newLedger().tx(t, platform, "tx2", "PutBatch")
+	other.transient = map[string][]byte{"something": []byte(arg)}
+	mustErr(t, other.invoke(cc), `PutBatch: expected the batch JSON as argument 1 or in transient field "batch", got neither`)
 }

@@ -28,11 +28,12 @@ func newLedger() *memLedger { return &memLedger{state: map[string][]byte{}} }
 type memStub struct {
 	shim.ChaincodeStubInterface
 
-	ledger  *memLedger
-	args    [][]byte
-	txID    string
-	creator []byte
-	ts      *timestamppb.Timestamp
+	ledger    *memLedger
+	args      [][]byte
+	txID      string
+	creator   []byte
+	ts        *timestamppb.Timestamp
+	transient map[string][]byte
 
 	writes     map[string][]byte // this transaction's write set
 	reads      []string          // keys read, in order
@@ -101,9 +102,10 @@ func (s *memStub) GetFunctionAndParameters() (string, []string) {
 	}
 	return a[0], a[1:]
 }
-func (s *memStub) GetTxID() string                                  { return s.txID }
-func (s *memStub) GetChannelID() string                             { return "ledger" }
-func (s *memStub) GetCreator() ([]byte, error)                      { return s.creator, nil }
+func (s *memStub) GetTransient() (map[string][]byte, error)        { return s.transient, nil }
+func (s *memStub) GetTxID() string                                 { return s.txID }
+func (s *memStub) GetChannelID() string                            { return "ledger" }
+func (s *memStub) GetCreator() ([]byte, error)                     { return s.creator, nil }
 func (s *memStub) GetTxTimestamp() (*timestamppb.Timestamp, error) { return s.ts, nil }
 
 func (s *memStub) CreateCompositeKey(objectType string, attributes []string) (string, error) {

@@ -27,6 +27,7 @@ from ledger_service.chainsync import (
 )
 from ledger_service.chainsync.reconcile import Mismatch, MismatchKind, reconcile
 from ledger_service.chainsync.restore import prepared_transaction
+from ledger_service.evidence import record_value
 from ledger_service.index import models as m
 from ledger_service.index.chain_models import ChainBatch, ChainRecord
 from ledger_service.index.session import write_session
@@ -278,7 +279,7 @@ class Ledger:
     def _value(self, key: str, batch_id: str, members: list[str]) -> bytes:
         rid = key.split("\x00")[2]
         c = self.commitments[rid]
-        return f'{{"c":"{c.hex()}","b":"{batch_id}","i":{members.index(rid)}}}'.encode()
+        return record_value(c.hex(), batch_id, members.index(rid))
 
     def mismatches(self, scope: str = "index") -> list[Mismatch]:
         return list(reconcile(self.db.session_factory, scope=scope, channel=CHANNEL))  # type: ignore[arg-type]

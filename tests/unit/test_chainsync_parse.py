@@ -28,8 +28,6 @@ from ledger_service.chainsync.parse import (
     ChainIntegrityError,
     ChainLayoutError,
     ChainRecordRow,
-    _record_value_fast,
-    _record_value_json,
     composite_key,
     extract_block,
     extract_writes,
@@ -49,8 +47,15 @@ TS_PARSED = datetime(2026, 1, 5, 9, 0, 0, 123456, tzinfo=UTC)
 
 
 def record_value(commitment: bytes, batch_id: str, leaf: int) -> bytes:
-    """Exactly the chaincode's bytes: compact JSON, fields in order c, b, i."""
-    return f'{{"c":"{commitment.hex()}","b":"{batch_id}","i":{leaf}}}'.encode()
+    """Exactly the chaincode's bytes: commitment ‖ leaf index (LEB128) ‖ batch id — written
+    out here independently of the code under test."""
+    varint = bytearray()
+    while True:
+        low, leaf = leaf & 0x7F, leaf >> 7
+        varint.append(low | (0x80 if leaf else 0))
+        if not leaf:
+            break
+    return commitment + bytes(varint) + batch_id.encode()
 
 
 def batch_value(
@@ -185,27 +190,26 @@ def test_composite_keys_like_the_shim() -> None:
 
 def test_record_value_exact_bytes() -> None:
     c = bytes(range(32))
-    value = record_value(c, "b7", 3)
-    assert (
-        value == b'{"c":"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",'
-        b'"b":"b7","i":3}'
-    )
-    assert parse_record_value(value) == (c, "b7", 3)
+    assert record_value(c, "b7", 3) == c + b"\x03b7"
+    assert record_value(c, "b7", 300) == c + b"\xac\x02b7"
+    assert parse_record_value(c + b"\x03b7") == (c, "b7", 3)
+    assert parse_record_value(c + b"\xac\x02b7") == (c, "b7", 300)
+
+
+_C = b"\xaa" * 32
 
 
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        (b"nope", "not JSON"),
-        (b"[1,2]", "must be a JSON object"),
-        (b'{"c":"' + b"a" * 64 + b'","b":"b7"}', r"missing: \['i'\]"),
-        (b'{"c":"' + b"a" * 64 + b'","b":"b7","i":0,"x":1}', r"unknown: \['x'\]"),
-        (b'{"c":"' + b"A" * 64 + b'","b":"b7","i":0}', "field 'c'"),
-        (b'{"c":"' + b"a" * 63 + b'","b":"b7","i":0}', "field 'c'"),
-        (b'{"c":"' + b"a" * 64 + b'","b":"b 7","i":0}', "field 'b'"),
-        (b'{"c":"' + b"a" * 64 + b'","b":"b7","i":-1}', "field 'i'"),
-        (b'{"c":"' + b"a" * 64 + b'","b":"b7","i":true}', "field 'i'"),
-        (b'{"c":"' + b"a" * 64 + b'","b":"b7","i":"0"}', "field 'i'"),
+        (b"nope", "shorter than the minimum"),
+        (_C + b"\x00", "shorter than the minimum"),
+        (_C + b"\x80\x00b7", "not a minimal varint"),
+        (_C + b"\x80\x80", "truncated"),
+        (_C + b"\x80" * 11 + b"\x01b7", "too long"),
+        (_C + b"\x03b 7", "bad batch id"),
+        (_C + b"\x03" + b"b" * 129, "bad batch id"),
+        (_C + b"\x03b\xff", "bad batch id"),
     ],
 )
 def test_record_value_is_strict(value: bytes, message: str) -> None:
@@ -294,11 +298,11 @@ def test_touch_keys_are_ignored_and_oddities_reported() -> None:
     assert out.records == []
     assert "deleted" in out.anomalies[0]
 
-    bad = [(composite_key("rec", "r1"), b'{"c":"zz","b":"b1","i":0}')]
+    bad = [(composite_key("rec", "r1"), b"zz")]
     out = _rows(bad)
     assert out.records == []
     assert "block 5 tx 2 (tx1)" in out.anomalies[0]
-    assert "field 'c'" in out.anomalies[0]
+    assert "shorter than the minimum" in out.anomalies[0]
 
 
 def test_record_without_its_batch_in_the_transaction_is_flagged() -> None:
@@ -390,18 +394,16 @@ def test_undecodable_valid_transaction_is_an_anomaly() -> None:
     assert "undecodable" in rows.anomalies[0]
 
 
-# -- the fast path for record values agrees with the strict JSON path -----------------------------
+# -- record values: round trip, and one encoding per value ----------------------------------------
 
 _hex = st.binary(min_size=32, max_size=32)
 
 
 @settings(max_examples=300, deadline=None)
-@given(c=_hex, b=_ids, i=st.integers(0, 10**18))
-def test_fast_record_value_equals_json_on_canonical_bytes(c: bytes, b: str, i: int) -> None:
+@given(c=_hex, b=_ids, i=st.integers(0, 2**63 - 1))
+def test_record_value_round_trip(c: bytes, b: str, i: int) -> None:
     value = record_value(c, b, i)
-    assert _record_value_fast(value, {}) in (None, (c, b, i))  # None only beyond 16 digits
     assert parse_record_value(value) == (c, b, i)
-    assert _record_value_json(value) == (c, b, i)
 
 
 @settings(max_examples=500, deadline=None)
@@ -413,9 +415,12 @@ def test_fast_record_value_equals_json_on_canonical_bytes(c: bytes, b: str, i: i
     byte=st.integers(0, 255),
     cut=st.booleans(),
 )
-def test_fast_record_value_never_accepts_what_json_refuses(
+def test_mutated_record_value_is_refused_or_canonical(
     c: bytes, b: str, i: int, at: int, byte: int, cut: bool
 ) -> None:
+    """Whatever a mutation makes of a value, the parser either refuses it with a layout
+    error or accepts bytes that are exactly the encoding of what it returns (so two
+    different byte strings never decode to the same record value)."""
     value = bytearray(record_value(c, b, i))
     at %= len(value)
     if cut:
@@ -423,23 +428,8 @@ def test_fast_record_value_never_accepts_what_json_refuses(
     else:
         value[at] = byte
     mutated = bytes(value)
-    fast = _record_value_fast(mutated, {})
     try:
-        strict: tuple[bytes, str, int] | None = tuple(_record_value_json(mutated))  # type: ignore[assignment]
+        got = parse_record_value(mutated)
     except ChainLayoutError:
-        strict = None
-    if fast is not None:
-        assert fast == strict
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        b'{"c":"' + b"a" * 64 + b'","b":"b7","i":01}',  # leading zero: not JSON
-        b'{"c":"' + b"a" * 64 + b'", "b":"b7","i":1}',  # whitespace: JSON path decides
-        b'{"b":"b7","c":"' + b"a" * 64 + b'","i":1}',  # other order: JSON path decides
-        b'{"c":"' + b"a" * 64 + b'","b":"b\\u0037","i":1}',  # escape: JSON path decides
-    ],
-)
-def test_fast_record_value_leaves_other_forms_to_json(value: bytes) -> None:
-    assert _record_value_fast(value, {}) is None
+        return
+    assert record_value(got.commitment, got.batch_id, got.leaf_index) == mutated

@@ -445,7 +445,9 @@ def test_endorsed_payload_altered(bundle: Bundle, trust: TrustStore) -> None:
         prp = proposal_response_pb2.ProposalResponsePayload.FromString(
             action.proposal_response_payload
         )
-        prp.extension = prp.extension.replace(record["commitment"].encode(), ("cd" * 32).encode())
+        prp.extension = prp.extension.replace(
+            bytes.fromhex(record["commitment"]), bytes.fromhex("cd" * 32)
+        )
         action.proposal_response_payload = prp.SerializeToString()
 
     set_envelope(one, record, edit_endorsed_action(envelope_of(one, record), alter))
@@ -670,13 +672,13 @@ def test_orderer_signature_by_a_peer_org(bundle: Bundle, trust: TrustStore) -> N
         (b"\xff\xfe", "bundle is not valid JSON"),
         (b"[]", "bundle must be a JSON object"),
         (b"{}", "it has no format field"),
-        (b'{"format": "credit-ledger-evidence/2"}', "has format 'credit-ledger-evidence/2'"),
+        (b'{"format": "credit-ledger-evidence/1"}', "has format 'credit-ledger-evidence/1'"),
         (
-            b'{"format": "credit-ledger-evidence/1", "records": {}, "blocks": []}',
+            b'{"format": "credit-ledger-evidence/2", "records": {}, "blocks": []}',
             "'records' must be a list",
         ),
         (
-            b'{"format": "credit-ledger-evidence/1", "records": [], "blocks": [{"number": -1}]}',
+            b'{"format": "credit-ledger-evidence/2", "records": [], "blocks": [{"number": -1}]}',
             "blocks[0]: 'number' must be a non-negative integer",
         ),
     ],
@@ -699,7 +701,7 @@ def test_duplicate_block(bundle: Bundle, trust: TrustStore) -> None:
 
 def test_empty_bundle_is_not_ok(trust: TrustStore) -> None:
     result = Verifier(trust).verify(
-        {"format": "credit-ledger-evidence/1", "records": [], "blocks": []}
+        {"format": "credit-ledger-evidence/2", "records": [], "blocks": []}
     )
     assert not result.ok
     assert result.messages == ["bundle holds no records"]
@@ -976,7 +978,7 @@ def test_random_corruption_never_verifies_and_never_raises(
 
 def test_hostile_shapes_do_not_raise(saved: Bundle, trust: TrustStore) -> None:
     deep = (
-        b'{"format": "credit-ledger-evidence/1", "records": '
+        b'{"format": "credit-ledger-evidence/2", "records": '
         + b"[" * 100_000
         + b"]" * 100_000
         + b"}"

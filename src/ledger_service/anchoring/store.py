@@ -56,6 +56,12 @@ class BatchPlan:
         head = f'{{"batch_id":"{self.batch_id}","root":"{self.root.hex()}","records":['
         return f"{head}{rows}]}}".encode()
 
+    def transient_data(self) -> dict[str, bytes]:
+        """PutBatch's argument as transient data (field "batch"): the endorsers get it, but
+        Fabric leaves it out of the committed transaction, whose write set already holds
+        every id and commitment — the block stays about a third smaller."""
+        return {"batch": self.chaincode_argument()}
+
 
 class AnchoringStore:
     def __init__(self, *, session_factory: sessionmaker[Session], clock: Clock = _utcnow) -> None:
@@ -99,8 +105,10 @@ class AnchoringStore:
             record_ids = tuple(r.record_id for r in rows)
             commitments = tuple(bytes(r.commitment) for r in rows)
             tree = MerkleTree.from_leaf_hashes([commitment_leaf_hash(c) for c in commitments])
-            # First queue position + root: unique (a seq is batched once) and self-describing.
-            batch_id = f"b{rows[0].seq:012d}-{tree.root.hex()[:16]}"
+            # First queue position + root prefix: unique (a seq is batched once; the root part
+            # guards against a reset queue) and short — the id is repeated in every record
+            # value on chain, so each byte is paid for thousands of times per batch.
+            batch_id = f"b{rows[0].seq}-{tree.root.hex()[:12]}"
             now = self._clock()
             s.add(
                 m.Batch(

@@ -201,7 +201,7 @@ class AnchoringWorker:
     async def _anchor_once(self, plan: BatchPlan) -> None:
         if plan.state == m.BatchState.PENDING:
             try:
-                proposal = self._contract.new_proposal("PutBatch", args=[plan.chaincode_argument()])
+                proposal = self._contract.new_proposal("PutBatch", transient=plan.transient_data())
                 transaction = await proposal.endorse()
             except EndorseError as exc:
                 text = str(exc)

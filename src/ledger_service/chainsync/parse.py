@@ -1,10 +1,10 @@
 """Pure decoding of the ledger chaincode's on-chain layout from Fabric blocks (no I/O).
 
 The layout (chaincode/README.md, "On-chain layout") — composite keys in the chaincode's
-namespace, compact JSON values::
+namespace; batch values are compact JSON, record values binary::
 
     \\x00batch\\x00<batch_id>\\x00  {"batch_id":..,"root":..,"size":N,"tx_id":..,"msp":..,"ts":..}
-    \\x00rec\\x00<record_id>\\x00   {"c":"<64 hex>","b":"<batch_id>","i":<leaf index>}
+    \\x00rec\\x00<record_id>\\x00   commitment (32 bytes) ‖ leaf index (uvarint) ‖ batch_id
     \\x00touch\\x00<key>\\x00       <tx id>  (ignored here)
 
 :func:`extract_block` takes a ``common.Block`` and returns the rows to mirror. It decodes
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import re
-from binascii import unhexlify
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -34,6 +33,8 @@ from fabric_protos.ledger.rwset import rwset_pb2
 from fabric_protos.ledger.rwset.kvrwset import kv_rwset_pb2
 from fabric_protos.peer import proposal_pb2, proposal_response_pb2, transaction_pb2
 from google.protobuf.message import DecodeError
+
+from ledger_service.evidence.model import decode_record_value
 
 __all__ = [
     "BATCH_KEY_TYPE",
@@ -62,7 +63,6 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 _RFC3339_UTC = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z")
 _VALID = transaction_pb2.VALID
 _ENDORSER_TRANSACTION = common_pb2.ENDORSER_TRANSACTION
-_RECORD_FIELDS = frozenset(("c", "b", "i"))
 _BATCH_FIELDS = frozenset(("batch_id", "root", "size", "tx_id", "msp", "ts"))
 
 
@@ -180,40 +180,13 @@ def _count(obj: dict[str, Any], name: str, minimum: int, what: str) -> int:
     return v
 
 
-#: The chaincode's exact record value bytes: compact JSON, fields in order, no escapes.
-_RECORD_VALUE = re.compile(
-    rb'\{"c":"([0-9a-f]{64})","b":"([A-Za-z0-9._:-]{1,128})","i":(0|[1-9][0-9]{0,15})\}'
-)
-
-
-def _record_value_fast(value: bytes, ids: dict[bytes, str]) -> tuple[bytes, str, int] | None:
-    """The chaincode's exact bytes without a JSON parser, or ``None`` for anything else (the
-    strict JSON path then decides). Accepts nothing the JSON path refuses and gives the same
-    result. ``ids`` caches decoded batch ids (all records of a transaction name one batch)."""
-    m = _RECORD_VALUE.fullmatch(value)
-    if m is None:
-        return None
-    c, raw_id, i = m.groups()
-    batch_id = ids.get(raw_id)
-    if batch_id is None:
-        batch_id = ids[raw_id] = raw_id.decode("ascii")
-    return unhexlify(c), batch_id, int(i)
-
-
 def parse_record_value(value: bytes) -> RecordValue:
-    """Decode ``{"c":"<64 hex>","b":"<batch id>","i":<n>}`` strictly."""
-    fast = _record_value_fast(value, {})
-    if fast is not None:
-        return RecordValue(*fast)
-    return _record_value_json(value)
-
-
-def _record_value_json(value: bytes) -> RecordValue:
-    obj = _object(value, _RECORD_FIELDS, "record")
-    c = _string(obj, "c", _HEX64, "record")
-    return RecordValue(
-        bytes.fromhex(c), _string(obj, "b", _ID, "record"), _count(obj, "i", 0, "record")
-    )
+    """Decode ``commitment (32 bytes) ‖ leaf index (uvarint) ‖ batch id`` strictly."""
+    try:
+        c, i, b = decode_record_value(value)
+    except ValueError as exc:
+        raise ChainLayoutError(str(exc)) from None
+    return RecordValue(c, b, i)
 
 
 def parse_rfc3339(text: str) -> datetime:
@@ -270,18 +243,19 @@ def extract_writes(
     batch_ids: set[str] = set()
     first_record = len(out.records)
     records = out.records
-    seen_ids: dict[bytes, str] = {}
     id_ok = _ID.fullmatch
     for key, value, is_delete in writes:
-        # fast path: a record key with the chaincode's exact value bytes
+        # fast path: a well-formed record key and value
         if not is_delete and key[:5] == "\x00rec\x00" and key[-1:] == "\x00":
             ident = key[5:-1]
-            fast = _record_value_fast(value, seen_ids) if id_ok(ident) else None
-            if fast is not None:
-                records.append(
-                    ChainRecordRow(ident, fast[0], fast[1], fast[2], block_number, tx_id)
-                )
-                continue
+            if id_ok(ident):
+                try:
+                    c, i, b = decode_record_value(value)
+                except ValueError:
+                    pass  # the slow path below reports it
+                else:
+                    records.append(ChainRecordRow(ident, c, b, i, block_number, tx_id))
+                    continue
         parsed = parse_composite_key(key)
         if parsed is None:
             out.anomalies.append(f"{where}: unexpected key {key!r:.80} (not a composite key)")
@@ -296,7 +270,7 @@ def extract_writes(
             if kind == RECORD_KEY_TYPE:
                 if not _ID.fullmatch(ident):
                     raise ChainLayoutError(f"bad record id {ident!r:.80}")
-                c, b, i = _record_value_json(value)
+                c, b, i = parse_record_value(value)
                 out.records.append(ChainRecordRow(ident, c, b, i, block_number, tx_id))
             else:
                 bv = parse_batch_value(value)

@@ -6,7 +6,7 @@ that the builder and the verifier share.
 
 from __future__ import annotations
 
-import json
+import re
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any
@@ -15,6 +15,7 @@ from ledger_service.errors import LedgerError, VerificationError
 
 __all__ = [
     "BUNDLE_FORMAT",
+    "COMMITMENT_LEN",
     "STEP_NAMES",
     "BundleFormatError",
     "EvidenceError",
@@ -25,13 +26,14 @@ __all__ = [
     "StepStatus",
     "VerificationResult",
     "batch_key",
+    "decode_record_value",
     "record_key",
     "record_value",
     "short_hex",
 ]
 
-#: The ``format`` field of every v1 bundle.
-BUNDLE_FORMAT = "credit-ledger-evidence/1"
+#: The ``format`` field of every bundle. /2: record values on chain are binary (/1: JSON).
+BUNDLE_FORMAT = "credit-ledger-evidence/2"
 
 
 class Step(IntEnum):
@@ -227,15 +229,57 @@ def batch_key(batch_id: str) -> str:
     return f"\x00batch\x00{batch_id}\x00"
 
 
+#: Size of the commitment at the start of a record value.
+COMMITMENT_LEN = 32
+
+
 def record_value(commitment_hex: str, batch_id: str, leaf_index: int) -> bytes:
-    """The exact bytes PutBatch writes under a record key."""
-    return (
-        '{"c":'
-        + json.dumps(commitment_hex)
-        + ',"b":'
-        + json.dumps(batch_id)
-        + f',"i":{leaf_index}}}'
-    ).encode()
+    """The exact bytes PutBatch writes under a record key: commitment (32 raw bytes) ‖
+    leaf index (unsigned LEB128 varint, minimal) ‖ batch id (ASCII)."""
+    return bytes.fromhex(commitment_hex) + _uvarint(leaf_index) + batch_id.encode("ascii")
+
+
+def _uvarint(n: int) -> bytes:
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def decode_record_value(value: bytes) -> tuple[bytes, int, str]:
+    """(commitment, leaf index, batch id) from a record value, strictly: a non-minimal
+    varint, a missing or malformed batch id, or a short value raise :class:`ValueError`
+    with the reason."""
+    if len(value) < COMMITMENT_LEN + 2:
+        raise ValueError(
+            f"record value is {len(value)} bytes, shorter than the minimum {COMMITMENT_LEN + 2}"
+        )
+    pos = COMMITMENT_LEN
+    first = value[pos]
+    if first < 0x80:  # leaf index < 128: one byte (the common case, kept fast)
+        index, pos = first, pos + 1
+    else:
+        index, shift = 0, 0
+        while True:
+            if pos >= len(value) or shift > 63:
+                raise ValueError("record value: leaf index varint is truncated or too long")
+            byte = value[pos]
+            index |= (byte & 0x7F) << shift
+            pos += 1
+            if byte < 0x80:
+                if byte == 0:
+                    raise ValueError("record value: leaf index is not a minimal varint")
+                break
+            shift += 7
+    raw_id = value[pos:]
+    if not _ID_BYTES.fullmatch(raw_id):
+        raise ValueError(f"record value: bad batch id {raw_id[:80]!r}")
+    return value[:COMMITMENT_LEN], index, raw_id.decode("ascii")
+
+
+_ID_BYTES = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 
 
 def short_hex(value: str | bytes, length: int = 16) -> str:

@@ -63,6 +63,7 @@ from ledger_service.evidence.model import (
     StepStatus,
     VerificationResult,
     batch_key,
+    decode_record_value,
     record_key,
     record_value,
     short_hex,
@@ -957,25 +958,21 @@ def _record_value_mismatch(e: _Entry, value: bytes) -> tuple[str, str | None]:
     """Why the record key's value differs from the bundle's claims, and the batch id the
     chain names for the record (``None`` if unreadable)."""
     try:
-        chain = json.loads(value)
-    except (ValueError, RecursionError):
-        chain = None
-    if not isinstance(chain, dict):
-        return "the record key's value on chain is not a JSON object", None
-    named = chain.get("b")
-    chain_batch = named if isinstance(named, str) and _ID.fullmatch(named) else None
-    if chain.get("c") != e.commitment:
+        commitment, leaf_index, named = decode_record_value(value)
+    except ValueError as exc:
+        return f"the record key's value on chain is not in the record layout: {exc}", None
+    if commitment.hex() != e.commitment:
         why = (
-            f"chain commitment {short_hex(str(chain.get('c')))} != "
+            f"chain commitment {short_hex(commitment)} != "
             f"bundle commitment {short_hex(e.commitment)}"
         )
     elif named != e.batch_id:
         why = f"chain batch id {named!r} != bundle batch id {e.batch_id!r}"
-    elif chain.get("i") != e.leaf_index:
-        why = f"chain leaf index {chain.get('i')!r} != bundle leaf index {e.leaf_index}"
+    elif leaf_index != e.leaf_index:
+        why = f"chain leaf index {leaf_index} != bundle leaf index {e.leaf_index}"
     else:
         why = f"the record key's value on chain is not in the canonical layout: {value[:200]!r}"
-    return why, chain_batch
+    return why, named
 
 
 _BlockParts = tuple[list[str], list[str]]

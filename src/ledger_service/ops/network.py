@@ -7,7 +7,9 @@ happen only where missing. Every Fabric link uses TLS (client, cluster, admin, o
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import shutil
 import ssl
 import string
@@ -191,6 +193,25 @@ def peer_env(topo: Topology, p: Peer) -> dict[str, str]:
         "CORE_OPERATIONS_TLS_KEY_FILE": str(tls / "server.key"),
         "CORE_OPERATIONS_TLS_CLIENTAUTHREQUIRED": "false",
         "CORE_METRICS_PROVIDER": "disabled",
+        **_pprof_env(p),
+    }
+
+
+# Set LEDGER_PEER_PPROF=1 when starting the network to expose Go's pprof on each peer at
+# 127.0.0.1:<peer port + 4> (plain HTTP, loopback only) for profiling benchmarks.
+PPROF_ENV = "LEDGER_PEER_PPROF"
+
+
+def pprof_port(p: Peer) -> int:
+    return p.port + 4
+
+
+def _pprof_env(p: Peer) -> dict[str, str]:
+    if os.environ.get(PPROF_ENV) != "1":
+        return {}
+    return {
+        "CORE_PEER_PROFILE_ENABLED": "true",
+        "CORE_PEER_PROFILE_LISTENADDRESS": f"{p.host}:{pprof_port(p)}",
     }
 
 
@@ -386,23 +407,30 @@ def up(
         progress(f"starting {o.name}")
         start_orderer(topo, o, fabric)
     for o in topo.orderers:
-        if join_orderer(topo, o, fabric):
+        # The operations endpoint (our health check) can answer before the admin listener
+        # is bound, so the first `osnadmin` call may meet a refused connection.
+        if _retrying(functools.partial(join_orderer, topo, o, fabric)):
             progress(f"{o.name} joined channel {topo.channel}")
     for p in topo.peers:
         progress(f"starting {p.name}")
         start_peer(topo, p, fabric)
     for p in topo.peers:
-        for attempt in range(20):
-            try:
-                if join_peer(topo, p, fabric):
-                    progress(f"{p.name} joined channel {topo.channel}")
-                break
-            except FabricToolError:
-                # The orderers may still be electing a Raft leader right after start-up.
-                if attempt == 19:
-                    raise
-                time.sleep(0.5)
+        # The orderers may still be electing a Raft leader right after start-up.
+        if _retrying(functools.partial(join_peer, topo, p, fabric)):
+            progress(f"{p.name} joined channel {topo.channel}")
     return topo
+
+
+def _retrying(step: Callable[[], bool], attempts: int = 20, delay: float = 0.5) -> bool:
+    """Run a Fabric CLI step, retrying while the node it talks to is still starting."""
+    for attempt in range(attempts):
+        try:
+            return step()
+        except FabricToolError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(delay)
+    raise AssertionError("unreachable")
 
 
 def down(state_dir: Path, *, purge: bool = False, progress: Progress = _quiet) -> list[str]:
