@@ -109,6 +109,12 @@ class AnchoringStore:
             # guards against a reset queue) and short — the id is repeated in every record
             # value on chain, so each byte is paid for thousands of times per batch.
             batch_id = f"b{rows[0].seq}-{tree.root.hex()[:12]}"
+            # The same records, re-queued after a failed batch, form the same id again: the
+            # failed batch keeps its row (and its reason), so the retry gets a suffix.
+            attempt = 1
+            while s.get(m.Batch, batch_id) is not None:
+                attempt += 1
+                batch_id = f"b{rows[0].seq}.{attempt}-{tree.root.hex()[:12]}"
             now = self._clock()
             s.add(
                 m.Batch(

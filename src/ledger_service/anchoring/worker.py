@@ -43,6 +43,11 @@ _TRANSIENT = {
     grpc.StatusCode.ABORTED,
     grpc.StatusCode.CANCELLED,
     grpc.StatusCode.UNKNOWN,
+    # The gateway's "no combination of peers can be derived which satisfy the endorsement
+    # policy": too few endorsers reachable right now (peers down, or service discovery not
+    # caught up just after a chaincode deploy). The batch waits for them; failing it would
+    # only re-form the same batch.
+    grpc.StatusCode.FAILED_PRECONDITION,
 }
 #: How the gateway reports that the chaincode itself refused the proposal (its error status).
 _CHAINCODE_REFUSAL = "chaincode response 5"
@@ -52,7 +57,7 @@ _ALREADY_ON_CHAIN = ("already anchored", "already exists")
 
 @dataclass(frozen=True, kw_only=True)
 class WorkerSettings:
-    batch_size: int = 4096  # records per batch (≈ 800 KB transaction)
+    batch_size: int = 4096  # records per batch (≈ 500 KB transaction)
     linger: float = 0.2  # seconds the oldest pending record may wait for a fuller batch
     max_in_flight: int = 4  # batches endorsed/submitted concurrently
     poll_interval: float = 0.02  # first wait when nothing is due; doubles while idle
