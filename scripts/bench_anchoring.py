@@ -168,9 +168,9 @@ class WorkerProcess:
         stats = pstats.Stats(str(self.profile))
         rows = []
         for func_, (_cc, _nc, tt, _ct, _callers) in sorted(
-            stats.stats.items(),
+            stats.stats.items(),  # type: ignore[attr-defined]
             key=lambda kv: kv[1][2],
-            reverse=True,  # type: ignore[attr-defined]
+            reverse=True,
         )[:n]:
             filename, line, name = func_
             rows.append(f"{tt:7.2f}s  {name}  ({Path(filename).name}:{line})")
@@ -290,26 +290,28 @@ def phase_anchoring_only(
     }
 
 
-async def phase_naive(
-    args: argparse.Namespace, topo: Topology, writer: SampleWriter
-) -> dict[str, object]:
-    """One Fabric transaction per record: PutBatch of a single record, same client."""
-    target = FabricTarget.from_topology(topo)
-    prefix = f"bn{uuid.uuid4().hex[:6]}"
+def synthetic_plans(prefix: str, count: int, batch_size: int) -> list[BatchPlan]:
+    """Batches of random commitments under ids `<prefix>-<n>` (no index involved)."""
     plans = []
-    for i in range(args.naive):
-        rid = f"{prefix}-{i:07d}"
-        commitment = os.urandom(32)
-        root = MerkleTree.from_leaf_hashes([commitment_leaf_hash(commitment)]).root
+    for start in range(0, count, batch_size):
+        ids = tuple(f"{prefix}-{i:07d}" for i in range(start, min(count, start + batch_size)))
+        commitments = tuple(os.urandom(32) for _ in ids)
+        root = MerkleTree.from_leaf_hashes([commitment_leaf_hash(c) for c in commitments]).root
         plans.append(
             BatchPlan(
-                batch_id=f"{rid}-b",
+                batch_id=f"{ids[0]}-b",
                 root=root,
-                record_ids=(rid,),
-                commitments=(commitment,),
+                record_ids=ids,
+                commitments=commitments,
                 state="pending",
             )
         )
+    return plans
+
+
+async def submit_plans(topo: Topology, plans: list[BatchPlan], concurrency: int) -> list[float]:
+    """PutBatch every plan through the same client, `concurrency` at a time; latencies."""
+    target = FabricTarget.from_topology(topo)
     latencies: list[float] = []
     queue: asyncio.Queue[BatchPlan] = asyncio.Queue()
     for p in plans:
@@ -328,9 +330,27 @@ async def phase_naive(
                 assert status.successful, status
                 latencies.append(time.monotonic() - t)
 
-        t0 = time.monotonic()
-        await asyncio.gather(*(submitter() for _ in range(args.naive_concurrency)))
-        elapsed = time.monotonic() - t0
+        await asyncio.gather(*(submitter() for _ in range(concurrency)))
+    return latencies
+
+
+async def prefill(args: argparse.Namespace, topo: Topology) -> None:
+    """Grow the peers' state database before measuring: a ledger in service holds millions
+    of record keys, and LevelDB's compaction work grows with it."""
+    prefix = f"bf{uuid.uuid4().hex[:6]}"
+    t0 = time.monotonic()
+    await submit_plans(topo, synthetic_plans(prefix, args.prefill, args.batch_size), 4)
+    print(f"   prefilled {args.prefill:,} record keys in {time.monotonic() - t0:.0f} s", flush=True)
+
+
+async def phase_naive(
+    args: argparse.Namespace, topo: Topology, writer: SampleWriter
+) -> dict[str, object]:
+    """One Fabric transaction per record: PutBatch of a single record, same client."""
+    plans = synthetic_plans(f"bn{uuid.uuid4().hex[:6]}", args.naive, 1)
+    t0 = time.monotonic()
+    latencies = await submit_plans(topo, plans, args.naive_concurrency)
+    elapsed = time.monotonic() - t0
     return {
         "records": args.naive,
         "elapsed": elapsed,
@@ -359,6 +379,12 @@ def main() -> None:
     ap.add_argument(
         "--profile", action="store_true", help="run the worker under cProfile (slows it down)"
     )
+    ap.add_argument(
+        "--prefill",
+        type=int,
+        default=0,
+        help="first anchor this many synthetic records (not measured) to grow the state DB",
+    )
     args = ap.parse_args()
     args.phases = args.phases.upper()
     topo = Topology.load(args.state_dir)
@@ -367,6 +393,9 @@ def main() -> None:
         tmp = Path(d)
         print(f"machine: {machine()}", flush=True)
         a = b = c = None
+        if args.prefill:
+            print(f"prefill: {args.prefill:,} synthetic records ...", flush=True)
+            asyncio.run(prefill(args, topo))
         if "A" in args.phases:
             print(
                 f"A. pipeline: {args.records} records, batch size {args.batch_size} ...", flush=True
