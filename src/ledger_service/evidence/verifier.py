@@ -32,7 +32,6 @@ write set is turned into a dict once; identity (certificate) checks are cached i
 
 from __future__ import annotations
 
-import binascii
 import hashlib
 import hmac
 import json
@@ -45,6 +44,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeGuard
 
+import pybase64
 from fabric_gateway import blocks
 from fabric_protos.common import common_pb2
 from fabric_protos.ledger.rwset import rwset_pb2
@@ -132,7 +132,9 @@ def _b64(value: object, what: str) -> bytes:
     if not isinstance(value, str):
         raise _Malformed(f"{what} must be base64 text")
     try:
-        return binascii.a2b_base64(value, strict_mode=True)
+        # pybase64 (SIMD) decodes a block several times faster than binascii; validate=True
+        # refuses anything outside the alphabet and bad padding, like strict_mode.
+        return pybase64.b64decode(value, validate=True)
     except ValueError as exc:  # binascii.Error, or non-ASCII text
         raise _Malformed(f"{what} is not valid base64: {exc}") from None
 
