@@ -1,4 +1,5 @@
-"""Evidence bundle format v1: names, on-chain keys, result types and errors.
+"""Evidence bundle format (``credit-ledger-evidence/2``): names, on-chain keys and values,
+result types and errors.
 
 The format itself is specified in ``docs/evidence-format.md``; this module holds the pieces
 that the builder and the verifier share.
@@ -11,11 +12,11 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any
 
+from ledger_service.commitments import COMMITMENT_BYTES
 from ledger_service.errors import LedgerError, VerificationError
 
 __all__ = [
     "BUNDLE_FORMAT",
-    "COMMITMENT_LEN",
     "STEP_NAMES",
     "BundleFormatError",
     "EvidenceError",
@@ -229,10 +230,6 @@ def batch_key(batch_id: str) -> str:
     return f"\x00batch\x00{batch_id}\x00"
 
 
-#: Size of the commitment at the start of a record value.
-COMMITMENT_LEN = 32
-
-
 def record_value(commitment_hex: str, batch_id: str, leaf_index: int) -> bytes:
     """The exact bytes PutBatch writes under a record key: commitment (32 raw bytes) ‖
     leaf index (unsigned LEB128 varint, minimal) ‖ batch id (ASCII)."""
@@ -252,11 +249,11 @@ def decode_record_value(value: bytes) -> tuple[bytes, int, str]:
     """(commitment, leaf index, batch id) from a record value, strictly: a non-minimal
     varint, a missing or malformed batch id, or a short value raise :class:`ValueError`
     with the reason."""
-    if len(value) < COMMITMENT_LEN + 2:
+    if len(value) < COMMITMENT_BYTES + 2:
         raise ValueError(
-            f"record value is {len(value)} bytes, shorter than the minimum {COMMITMENT_LEN + 2}"
+            f"record value is {len(value)} bytes, shorter than the minimum {COMMITMENT_BYTES + 2}"
         )
-    pos = COMMITMENT_LEN
+    pos = COMMITMENT_BYTES
     first = value[pos]
     if first < 0x80:  # leaf index < 128: one byte (the common case, kept fast)
         index, pos = first, pos + 1
@@ -276,7 +273,7 @@ def decode_record_value(value: bytes) -> tuple[bytes, int, str]:
     raw_id = value[pos:]
     if not _ID_BYTES.fullmatch(raw_id):
         raise ValueError(f"record value: bad batch id {raw_id[:80]!r}")
-    return value[:COMMITMENT_LEN], index, raw_id.decode("ascii")
+    return value[:COMMITMENT_BYTES], index, raw_id.decode("ascii")
 
 
 _ID_BYTES = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
