@@ -343,9 +343,7 @@ async def prefill(args: argparse.Namespace, topo: Topology) -> None:
     print(f"   prefilled {args.prefill:,} record keys in {time.monotonic() - t0:.0f} s", flush=True)
 
 
-async def phase_naive(
-    args: argparse.Namespace, topo: Topology, writer: SampleWriter
-) -> dict[str, object]:
+async def phase_naive(args: argparse.Namespace, topo: Topology) -> dict[str, object]:
     """One Fabric transaction per record: PutBatch of a single record, same client."""
     plans = synthetic_plans(f"bn{uuid.uuid4().hex[:6]}", args.naive, 1)
     t0 = time.monotonic()
@@ -424,7 +422,7 @@ def main() -> None:
                 f"C. naive: {args.naive} records, one transaction each, {args.naive_concurrency} concurrent ...",
                 flush=True,
             )
-            c = asyncio.run(phase_naive(args, topo, writer))
+            c = asyncio.run(phase_naive(args, topo))
             print(
                 f"   {c['rate']:,.1f} records/s; latency p50 {c['p50']:.2f} s p99 {c['p99']:.2f} s",
                 flush=True,
