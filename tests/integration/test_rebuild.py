@@ -247,11 +247,15 @@ def test_interrupted_replay_resumes_without_gap_or_duplicate(
     assert last_ours <= stop
 
     interrupted = copy_index(ledger, tmp_path / "interrupted", drop=MIRROR_TABLES)
-    # ranges of 2 blocks from block 0 end at odd blocks (the record and time limits set out
+    # Ranges of 2 blocks from block 0 end at odd blocks (the record and time limits set out
     # of reach, so only the block count cuts ranges): crashing at an even block loses the
-    # block in the unfinished range, which the resumed replay must read again
-    crash_at = max(2, (first_ours + last_ours) // 2 // 2 * 2)
-    assert crash_at <= stop
+    # block in the unfinished range, which the resumed replay must read again. The crash
+    # block must have a successor within the replay: a range ending at `stop` is the final
+    # one and is flushed when the stream ends, before progress is reported — so the crash
+    # block is the even block nearest the middle of ours that is below `stop`, whatever
+    # blocks the fixture's records happen to land in.
+    crash_at = min((first_ours + last_ours) // 2 // 2 * 2, (stop - 1) // 2 * 2)
+    assert 2 <= crash_at < stop, f"need an even block in [2, {stop}) to crash at"
     progress: list[ReplayProgress] = []
 
     def crash(p: ReplayProgress) -> None:

@@ -22,13 +22,24 @@ class ProcessError(RuntimeError):
     """A node could not be started or stopped; the message says which and why."""
 
 
+# /proc states of a process that has ended but is not yet reaped (zombie, dead): a SIGKILLed
+# daemon stays a zombie until its parent (often pid 1 in a container) collects it, which can
+# take seconds; it must not count as running, or `start` in that window would start nothing.
+_ENDED_STATES = frozenset("ZXx")
+
+
 def _start_time(pid: int) -> str | None:
+    """The process's start time (clock ticks since boot, as text), None if it is not running."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    # Field 22 (starttime) follows the parenthesised command name, which may hold spaces.
-    return stat.rsplit(")", 1)[1].split()[19]
+    # Fields after the parenthesised command name (which may hold spaces): state is field 3,
+    # starttime field 22.
+    fields = stat.rsplit(")", 1)[1].split()
+    if fields[0] in _ENDED_STATES:
+        return None
+    return fields[19]
 
 
 @dataclass(frozen=True, kw_only=True)
