@@ -71,9 +71,8 @@ url_for() { # DIR DB
 }
 
 cmd_start() {
-  local dir=${1:?usage: pg.sh start DIR [PORT]} port=${2:-0} bindir
+  local dir=${1:?usage: pg.sh start DIR [PORT]} port=${2:-0} bindir attempt
   bindir=$(find_bindir) || die "no PostgreSQL server binaries; run: scripts/pg.sh install"
-  [ "$port" != 0 ] || port=$(free_port)
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
   if [ "$(id -u)" -eq 0 ]; then
@@ -100,14 +99,29 @@ cmd_start() {
     install -m 0600 "$pwfile" "$dir/password"
     rm -f "$pwfile"
   fi
-  echo "$port" >"$dir/port"
   as_owner mkdir -p "$dir/run"
-  # -w waits until the server accepts connections; fsync stays on (the default).
-  as_owner "$bindir/pg_ctl" --pgdata="$dir/data" --log="$dir/server.log" --wait --timeout=60 \
-    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir/run -c fsync=on" \
-    start >/dev/null \
-    || { tail -n 30 "$dir/server.log" >&2 2>/dev/null || true; die "pg_ctl start failed"; }
-  url_for "$dir" postgres
+  # A port chosen free can be taken by another process before the server binds it (the
+  # Fabric network's connections draw from the same range): with no port given, choose it
+  # just before starting and choose again if the bind fails.
+  for attempt in 1 2 3 4 5; do
+    local chosen=$port
+    [ "$chosen" != 0 ] || chosen=$(free_port)
+    echo "$chosen" >"$dir/port"
+    # -w waits until the server accepts connections; fsync stays on (the default).
+    if as_owner "$bindir/pg_ctl" --pgdata="$dir/data" --log="$dir/server.log" --wait --timeout=60 \
+      -o "-c listen_addresses=127.0.0.1 -c port=$chosen -c unix_socket_directories=$dir/run -c fsync=on" \
+      start >/dev/null; then
+      url_for "$dir" postgres
+      return 0
+    fi
+    if [ "$port" = 0 ] && grep -q "could not bind\|Address already in use" "$dir/server.log" 2>/dev/null; then
+      echo "pg.sh: port $chosen was taken before the server bound it (attempt $attempt); choosing another" >&2
+      continue
+    fi
+    break
+  done
+  tail -n 30 "$dir/server.log" >&2 2>/dev/null || true
+  die "pg_ctl start failed"
 }
 
 cmd_stop() {

@@ -97,8 +97,9 @@ def test_deadline_is_applied_and_reported(fake_gateway: FakeGateway, client: Cli
         contract.evaluate("F")
     assert info.value.code is grpc.StatusCode.DEADLINE_EXCEEDED
     assert "timeout 0.1s" in str(info.value)
-    # per-call override
-    assert contract.evaluate("F", timeout=2.0) == b"result-payload"
+    # per-call override; generous, because the timed-out call's handler may still hold the
+    # fake server's thread on a loaded machine
+    assert contract.evaluate("F", timeout=10.0) == b"result-payload"
 
 
 def test_submit_raises_commit_error_but_status_does_not(
