@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from ledger_service.fabric_link import FabricTarget
+from ledger_service.fabric.target import FabricTarget
 from ledger_service.ops import chaincode as cc_ops
 from ledger_service.ops import network as net
 from ledger_service.ops.fabric import FabricInstall, find_fabric
 from ledger_service.ops.topology import Topology
-from ledger_service.sample_ledger import AnchoredLedger, make_anchored_ledger
+from ledger_service.samples.ledger import AnchoredLedger, make_anchored_ledger
 
 
 def _free_base_port(span: int = 60) -> int:
@@ -70,7 +70,7 @@ def fabric_network(
             shutil.rmtree(state / sub, ignore_errors=True)
 
 
-# -- an anchored ledger (ledger_service.sample_ledger), one per test module ----------
+# -- an anchored ledger (ledger_service.samples.ledger), one per test module ----------
 
 
 @pytest.fixture(scope="module")

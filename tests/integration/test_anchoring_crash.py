@@ -19,12 +19,12 @@ from fabric_gateway import blocks
 from fabric_protos.common import common_pb2
 from sqlalchemy import select
 
-from ledger_service.fabric_link import FabricTarget
+from ledger_service.fabric.target import FabricTarget
 from ledger_service.index import make_engine, make_session_factory, sqlite_url, upgrade
 from ledger_service.index import models as m
+from ledger_service.intake import LedgerService
 from ledger_service.ops.topology import Topology
-from ledger_service.sample_data import SampleWriter, stories
-from ledger_service.service import LedgerService
+from ledger_service.samples.data import SampleWriter, stories
 
 pytestmark = pytest.mark.fabric
 
