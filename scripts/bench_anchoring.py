@@ -38,13 +38,13 @@ from benchlib import machine  # scripts/ is on sys.path when a script runs
 from sqlalchemy import func, select
 
 from ledger_service.anchoring.store import BatchPlan
-from ledger_service.fabric_link import FabricTarget
+from ledger_service.fabric.target import FabricTarget
 from ledger_service.index import make_engine, make_session_factory, sqlite_url, upgrade
 from ledger_service.index import models as m
+from ledger_service.intake import LedgerService
 from ledger_service.merkle import MerkleTree, commitment_leaf_hash
 from ledger_service.ops.topology import Topology, default_state_dir
-from ledger_service.sample_data import SampleWriter, stories
-from ledger_service.service import LedgerService
+from ledger_service.samples.data import SampleWriter, stories
 
 REPO = Path(__file__).resolve().parents[1]
 

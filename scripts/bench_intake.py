@@ -16,7 +16,7 @@ before/after figure of every change comes from the same run, on the same records
 Every variant gets a fresh, migrated database (a new SQLite file; a new database on a
 throw-away PostgreSQL server started with ``scripts/pg.sh``), one untimed warm-up request,
 then ``--calls`` timed requests of ``--records`` signed sample records each
-(``sample_data.stories``). Variants run round-robin ``--rounds`` times; the best round of
+(``samples.data.stories``). Variants run round-robin ``--rounds`` times; the best round of
 each is reported (the machine is shared: the best round is the least disturbed one).
 Figures: records/s by wall clock, and the service process's CPU time per record (for
 PostgreSQL the server's CPU is not included). Then micro-benchmarks (canonicalisation, Ed25519
@@ -58,10 +58,11 @@ from sqlalchemy.engine import make_url
 
 from ledger_service import canonical
 from ledger_service.index import make_engine, make_session_factory, sqlite_url, upgrade
+from ledger_service.index.bulk import RowWriter
+from ledger_service.intake import LedgerService
 from ledger_service.records import Record
 from ledger_service.records import envelope as envelope_module
-from ledger_service.sample_data import SampleWriter, stories
-from ledger_service.service import LedgerService, _RowWriter
+from ledger_service.samples.data import SampleWriter, stories
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_SCRIPT = ROOT / "scripts" / "pg.sh"
@@ -80,8 +81,8 @@ def _two_canonicalisations(self: Record) -> tuple[bytes, bytes]:
     return signing, canonicalize(self.to_json_dict())
 
 
-def _core_writer(connection: Any) -> _RowWriter:
-    return _RowWriter(connection, "core")
+def _core_writer(connection: Any) -> RowWriter:
+    return RowWriter(connection, "core")
 
 
 @contextmanager
@@ -99,7 +100,7 @@ def variant(name: str) -> Iterator[None]:
     if level < 2:
         patch(Record, "signing_and_canonical_bytes", _two_canonicalisations)
     if level < 3:
-        patch(_RowWriter, "for_connection", staticmethod(_core_writer))
+        patch(RowWriter, "for_connection", staticmethod(_core_writer))
     try:
         yield
     finally:
@@ -224,7 +225,7 @@ CATEGORIES = (
     ("DB driver (sqlite3 / psycopg + server wait)", ("sqlite3", "psycopg", "_psycopg")),
     ("SQLAlchemy", ("sqlalchemy",)),
     ("hashing / salts", ("hashlib", "_hashlib", "secrets", "commitments.py")),
-    ("intake logic (service.py)", ("ledger_service/service.py",)),
+    ("intake logic (intake/, index/bulk.py)", ("ledger_service/intake/", "index/bulk.py")),
 )
 
 
@@ -453,7 +454,7 @@ def main() -> None:
         + (f", PostgreSQL {pg_version} (same machine, fsync on)" if pg_version else ""),
         f"- load average (1/5/15 min) before: {load_before}, after: {load_after} "
         "(the machine is shared; wall-clock figures move with it, CPU µs/record much less)",
-        f"- workload: `sample_data.stories` (9-record enterprise stories, parents first), "
+        f"- workload: `samples.data.stories` (9-record enterprise stories, parents first), "
         f"{args.records:,} records per `append`, {args.calls} timed calls per fresh database "
         f"after one warm-up request, best of {args.rounds} round-robin rounds",
         f"- command: `{command}`",

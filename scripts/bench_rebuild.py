@@ -3,7 +3,7 @@ records/s), with a profile of where the time goes.
 
     uv run python scripts/bench_rebuild.py [--anchor 100000] [--batch-size 4096] [--rounds 3]
 
-1. *Prepare* — append ``--anchor`` sample records (``sample_data.stories``) to a fresh
+1. *Prepare* — append ``--anchor`` sample records (``samples.data.stories``) to a fresh
    SQLite index and anchor them with the AnchoringWorker (``--batch-size`` records per
    Fabric transaction), as the integration fixture ``make_anchored_ledger`` does
    (``--anchor 0``: replay the channel as it is, skip steps 3-4).
@@ -41,15 +41,16 @@ from benchlib import machine  # scripts/ is on sys.path when a script runs
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger_service.chainsync import DeliverBlockSource, ReplayResult, replay
+from ledger_service.chainsync import ReplayResult, replay
 from ledger_service.chainsync.reconcile import ReconcileSummary, reconcile
-from ledger_service.fabric_link import FabricTarget
+from ledger_service.fabric.blocks import DeliverBlockStream
+from ledger_service.fabric.target import FabricTarget
 from ledger_service.index import make_engine, make_session_factory, sqlite_url, upgrade
 from ledger_service.index import models as m
 from ledger_service.index.chain_models import ChainBatch, ChainRecord, ChainSync
 from ledger_service.index.session import write_session
 from ledger_service.ops.topology import Topology, default_state_dir
-from ledger_service.sample_ledger import make_anchored_ledger
+from ledger_service.samples.ledger import make_anchored_ledger
 
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "benchmarks.md"
@@ -72,7 +73,7 @@ def run_replay(target: FabricTarget, sessions: sessionmaker[Session], **kw: obje
     with target.gateway() as gw:
         return replay(
             sessions,
-            DeliverBlockSource(gw, target.channel),
+            DeliverBlockStream(gw, target.channel),
             channel=target.channel,
             chaincode=target.chaincode,
             **kw,  # type: ignore[arg-type]

@@ -45,14 +45,14 @@ from typing import Any
 from benchlib import machine  # scripts/ is on sys.path when a script runs
 
 from ledger_service.evidence import (
-    GatewayBlockSource,
     TrustStore,
     Verifier,
     build_bundle,
     encode_bundle,
 )
+from ledger_service.fabric.blocks import CachingBlockReader, GatewayBlockReader
 from ledger_service.ops.topology import Topology
-from ledger_service.sample_ledger import make_anchored_ledger
+from ledger_service.samples.ledger import make_anchored_ledger
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -90,10 +90,8 @@ def prepare(topo: Topology, work: Path, batch_size: int, batches: int, singles: 
     step = max(1, len(ids) // singles)
     chosen = ids[::step][:singles]
     with target.gateway() as gateway:
-        source = GatewayBlockSource(gateway, target.channel)
-        from ledger_service.evidence import CachingBlockSource
-
-        cached = CachingBlockSource(source)
+        source = GatewayBlockReader(gateway, target.channel)
+        cached = CachingBlockReader(source)
         for i, rid in enumerate(chosen):
             bundle = build_bundle(sessions, [rid], block_source=cached)
             (out / "single" / f"{i:05d}.json").write_bytes(encode_bundle(bundle))

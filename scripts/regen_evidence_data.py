@@ -15,10 +15,11 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from ledger_service.evidence import GatewayBlockSource, TrustStore, build_bundle, encode_bundle
+from ledger_service.evidence import TrustStore, build_bundle, encode_bundle
+from ledger_service.fabric.blocks import GatewayBlockReader
 from ledger_service.ops.topology import Topology, default_state_dir
-from ledger_service.sample_data import enterprise_story
-from ledger_service.sample_ledger import make_anchored_ledger
+from ledger_service.samples.data import enterprise_story
+from ledger_service.samples.ledger import make_anchored_ledger
 from ledger_service.verify import Verifier
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "evidence"
@@ -43,7 +44,7 @@ def main() -> None:
             bundle = build_bundle(
                 ledger.session_factory,
                 ids,
-                block_source=GatewayBlockSource(gateway, ledger.target.channel),
+                block_source=GatewayBlockReader(gateway, ledger.target.channel),
             )
     trust = TrustStore.from_topology(topo)
     Verifier(trust).verify(bundle).raise_for_failure()

@@ -1,4 +1,7 @@
-"""Where the service finds its network and its index; one place for the defaults."""
+"""Where the service finds its network and its index; one place for the defaults.
+
+:class:`ledger_service.context.LedgerContext` turns a configuration into an engine, sessions
+and services."""
 
 from __future__ import annotations
 
@@ -6,10 +9,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
-
-from ledger_service.index import make_engine, make_session_factory, sqlite_url, upgrade
+from ledger_service.index import sqlite_url
 from ledger_service.ops.topology import Topology, default_state_dir
 
 
@@ -32,9 +32,3 @@ class ServiceConfig:
 
     def topology(self) -> Topology:
         return Topology.load(self.state_dir)
-
-    def open_index(self) -> tuple[Engine, sessionmaker[Session]]:
-        """Engine and session factory, with the schema migrated to the newest revision."""
-        engine = make_engine(self.db_url)
-        upgrade(engine)
-        return engine, make_session_factory(engine)

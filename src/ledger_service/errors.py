@@ -1,21 +1,48 @@
-"""The ledger service's exception tree.
+"""The project's one exception tree, with each class's stable machine-readable ``code``.
 
-Every error the service raises on purpose derives from :class:`LedgerError`, so callers can
-catch one base class; the subclasses say which check failed and carry the values involved::
+Every error the project raises derives from :class:`LedgerError`, so callers catch one base
+class and the REST layer maps errors to responses in one place by ``code`` (a class
+attribute, snake_case, unique per class, never changed once published). Where it applies an
+error carries ``record_id`` (the record concerned) and ``field`` (the dotted path of the
+offending field); both are ``None`` otherwise. Classes defined outside this module are marked
+with their module; ``tests/unit/test_errors.py`` checks that every subclass is drawn here::
 
-    LedgerError
-    ├── ValidationError(record_id, field, message)      bad input; nothing is written
-    │   ├── PayloadTooLarge(record_id, size, limit)
-    │   ├── DanglingParent(record_id, field, missing_id)
-    │   ├── CyclicLineage(record_id, cycle)
-    │   └── IdempotencyConflict(record_id)
-    ├── CanonicalizationError(path, message)          value has no RFC 8785 form
-    ├── CommitmentError(message)                      bad salt / commitment input
-    └── VerificationError                             evidence does not check out
-        ├── SignatureError(record_id, message)
-        ├── CommitmentMismatch(expected, calculated)  content + salt ≠ commitment
-        ├── ProofError(message)                       malformed proof / bad preconditions
-        └── RootMismatch(expected, calculated)        well-formed proof, wrong root
+    LedgerError                                   ledger_error
+    ├── ValidationError(record_id, field, msg)    invalid_input       bad input; nothing written
+    │   ├── PayloadTooLarge                       payload_too_large
+    │   ├── DanglingParent                        dangling_reference
+    │   ├── CyclicLineage                         cyclic_lineage
+    │   ├── IdempotencyConflict                   idempotency_conflict
+    │   └── RequestTooLarge      (intake.checks)  request_too_large
+    ├── UnknownRecord(record_id)                  unknown_record
+    ├── RecordErased(record_id)                   record_erased
+    ├── CanonicalizationError(path, message)      not_canonicalizable
+    ├── CommitmentError                           bad_commitment_input
+    ├── WriterKeyError       (intake.writers)     writer_key_refused
+    ├── VerificationError                         verification_failed  evidence does not check out
+    │   ├── SignatureError(record_id, message)    bad_signature
+    │   ├── CommitmentMismatch                    commitment_mismatch
+    │   ├── ProofError                            bad_proof
+    │   ├── RootMismatch                          root_mismatch
+    │   └── EvidenceVerificationError (evidence.model)  evidence_rejected
+    ├── EvidenceError        (evidence.model)     evidence_unavailable  a bundle cannot be built
+    │   └── BundleFormatError (evidence.model)    bundle_format
+    ├── IdentityError        (evidence.trust)     untrusted_identity
+    ├── OnChainFormatError   (onchain)            onchain_format
+    ├── ChainLayoutError     (chainsync.parse)    chain_layout
+    ├── ChainIntegrityError  (chainsync.parse)    chain_integrity
+    ├── MirrorGapError       (chainsync.mirror)   mirror_gap
+    ├── BlockStreamError     (fabric.blocks)      block_stream
+    ├── PermanentBatchError  (anchoring.worker)   batch_refused
+    ├── DemoNotAnchored      (samples.demo)       demo_not_anchored
+    ├── FabricToolError      (ops.fabric)         fabric_tool_failed
+    ├── NetworkError         (ops.network)        network_operation_failed
+    └── ProcessError         (ops.processes)      process_failed
+
+Classes outside this module that used to subclass ``ValueError``/``RuntimeError`` still do
+(next to ``LedgerError``), so existing ``except`` clauses keep working. Private classes used
+for control flow inside one module (the verifier's ``_Malformed``) derive from a public class
+here and never escape their module.
 
 ``ValidationError`` deliberately shares its name with pydantic's: inside this project the
 name always means this class; :func:`ledger_service.records.to_validation_error` converts
@@ -26,6 +53,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 __all__ = [
     "CanonicalizationError",
@@ -38,15 +66,24 @@ __all__ = [
     "LedgerError",
     "PayloadTooLarge",
     "ProofError",
+    "RecordErased",
     "RootMismatch",
     "SignatureError",
+    "UnknownRecord",
     "ValidationError",
     "VerificationError",
 ]
 
 
 class LedgerError(Exception):
-    """Base class of every error the ledger service raises deliberately."""
+    """Base class of every error the project raises deliberately."""
+
+    #: Stable machine-readable code, unique per class (the REST layer maps errors by it).
+    code: ClassVar[str] = "ledger_error"
+    #: The record the error concerns, where one does.
+    record_id: str | None = None
+    #: Dotted path of the offending field, where one does (``""``: the record as a whole).
+    field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +107,9 @@ class ValidationError(LedgerError):
     ``field`` is the dotted path of the first offending field (``""`` for the record as a
     whole); ``problems`` lists every problem found, the first one being ``(field, message)``.
     """
+
+    code: ClassVar[str] = "invalid_input"
+    field: str
 
     def __init__(
         self,
@@ -96,6 +136,8 @@ class ValidationError(LedgerError):
 class PayloadTooLarge(ValidationError):
     """The canonical form of a record's payload exceeds the size limit."""
 
+    code: ClassVar[str] = "payload_too_large"
+
     def __init__(self, record_id: str | None, size: int, limit: int) -> None:
         self.size = size
         self.limit = limit
@@ -109,6 +151,8 @@ class PayloadTooLarge(ValidationError):
 class DanglingParent(ValidationError):
     """A record refers (through ``field``) to a record id the ledger does not know."""
 
+    code: ClassVar[str] = "dangling_reference"
+
     def __init__(self, record_id: str | None, field: str, missing_id: str) -> None:
         self.missing_id = missing_id
         super().__init__(record_id, field, f"refers to unknown record {missing_id!r}")
@@ -117,6 +161,8 @@ class DanglingParent(ValidationError):
 class CyclicLineage(ValidationError):
     """Accepting the record would make the lineage graph cyclic."""
 
+    code: ClassVar[str] = "cyclic_lineage"
+
     def __init__(self, record_id: str | None, cycle: Sequence[str]) -> None:
         self.cycle: tuple[str, ...] = tuple(cycle)
         super().__init__(record_id, "parents", "lineage would be cyclic: " + " -> ".join(cycle))
@@ -124,6 +170,8 @@ class CyclicLineage(ValidationError):
 
 class IdempotencyConflict(ValidationError):
     """The record id (idempotency key) was already used for different content."""
+
+    code: ClassVar[str] = "idempotency_conflict"
 
     def __init__(self, record_id: str) -> None:
         super().__init__(record_id, "record_id", "already used for a record with different content")
@@ -134,6 +182,8 @@ class CanonicalizationError(LedgerError):
 
     ``path`` locates the value inside the object handed to ``canonicalize`` (``$`` is the root).
     """
+
+    code: ClassVar[str] = "not_canonicalizable"
 
     def __init__(self, path: str, message: str) -> None:
         self.path = path
@@ -147,13 +197,19 @@ class CanonicalizationError(LedgerError):
 class CommitmentError(LedgerError):
     """The inputs of a commitment are malformed (e.g. a salt of the wrong length)."""
 
+    code: ClassVar[str] = "bad_commitment_input"
+
 
 class VerificationError(LedgerError):
     """Evidence (a signature, a proof, a root) does not check out."""
 
+    code: ClassVar[str] = "verification_failed"
+
 
 class SignatureError(VerificationError):
     """A record's writer signature is missing, malformed or does not verify."""
+
+    code: ClassVar[str] = "bad_signature"
 
     def __init__(self, record_id: str | None, message: str) -> None:
         self.record_id = record_id
@@ -166,6 +222,8 @@ class SignatureError(VerificationError):
 
 class CommitmentMismatch(VerificationError):
     """A record's canonical content and salt do not hash to the expected commitment."""
+
+    code: ClassVar[str] = "commitment_mismatch"
 
     def __init__(self, expected: bytes, calculated: bytes) -> None:
         self.expected = expected
@@ -182,9 +240,13 @@ class CommitmentMismatch(VerificationError):
 class ProofError(VerificationError):
     """A Merkle proof or its parameters are malformed (index out of range, wrong length, ...)."""
 
+    code: ClassVar[str] = "bad_proof"
+
 
 class RootMismatch(VerificationError):
     """A well-formed proof leads to a root other than the expected one."""
+
+    code: ClassVar[str] = "root_mismatch"
 
     def __init__(self, expected: bytes, calculated: bytes) -> None:
         self.expected = expected
@@ -193,3 +255,29 @@ class RootMismatch(VerificationError):
 
     def __str__(self) -> str:
         return f"root mismatch: expected {self.expected.hex()}, calculated {self.calculated.hex()}"
+
+
+class UnknownRecord(LedgerError):
+    """No record with this id is in the index."""
+
+    code: ClassVar[str] = "unknown_record"
+
+    def __init__(self, record_id: str) -> None:
+        self.record_id = record_id
+        super().__init__(record_id)
+
+    def __str__(self) -> str:
+        return f'record "{self.record_id}": not in the index'
+
+
+class RecordErased(LedgerError):
+    """The record's content was erased (crypto-shredded); only its commitment remains."""
+
+    code: ClassVar[str] = "record_erased"
+
+    def __init__(self, record_id: str) -> None:
+        self.record_id = record_id
+        super().__init__(record_id)
+
+    def __str__(self) -> str:
+        return f'record "{self.record_id}": content was erased'

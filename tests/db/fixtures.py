@@ -15,7 +15,8 @@ Fixtures:
 ``index_db`` / ``index_engine`` / ``session_factory``
     A freshly migrated (``alembic upgrade head``) index database of that backend, private to
     the test: a new SQLite file, or the session's migrated PostgreSQL database, truncated after
-    the test.
+    the test. Built through the composition root (``index_db.context``, a
+    :class:`~ledger_service.context.LedgerContext`), like the service itself.
 ``empty_index_engine``
     An empty database of that backend (for migration tests).
 """
@@ -32,7 +33,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger_service.index import make_engine, make_session_factory, sqlite_url, upgrade
+from ledger_service.config import ServiceConfig
+from ledger_service.context import LedgerContext
+from ledger_service.index import make_engine, sqlite_url
 from ledger_service.index.models import Base
 from tests.db.postgres import PostgresServer, PostgresUnavailable
 
@@ -55,8 +58,15 @@ SKIP_POSTGRES_ENV = "LEDGER_SKIP_POSTGRES"
 class IndexDatabase:
     backend: str
     url: str
-    engine: Engine
-    session_factory: sessionmaker[Session]
+    context: LedgerContext
+
+    @property
+    def engine(self) -> Engine:
+        return self.context.engine
+
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        return self.context.session_factory
 
 
 @pytest.fixture(scope="session")
@@ -78,14 +88,14 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture(scope="session")
-def postgres_index_url(postgres_server: PostgresServer) -> str:
+def postgres_index_url(
+    postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> str:
     """URL of the session's PostgreSQL index database, migrated to head once."""
     url = postgres_server.create_database("ledger_index_test")
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
+    state = tmp_path_factory.mktemp("postgres-index-state")
+    with LedgerContext(ServiceConfig(state_dir=state, db_url=url)) as context:
+        context.engine  # noqa: B018  (migrates)
     return url
 
 
@@ -106,15 +116,16 @@ def index_db(
     """
     if index_backend == "sqlite":
         url = sqlite_url(tmp_path / "sqlite-index")
-        engine = make_engine(url)
-        upgrade(engine)
+        context = LedgerContext(ServiceConfig(state_dir=tmp_path, db_url=url))
     else:
         url = request.getfixturevalue("postgres_index_url")
-        engine = make_engine(url)
+        # Migrated once per session (postgres_index_url); emptied after each test.
+        context = LedgerContext(ServiceConfig(state_dir=tmp_path, db_url=url), migrate=False)
     try:
-        yield IndexDatabase(index_backend, url, engine, make_session_factory(engine))
+        context.engine  # noqa: B018  (a SQLite index is migrated here)
+        yield IndexDatabase(index_backend, url, context)
     finally:
-        engine.dispose()
+        context.close()
         if index_backend == "postgresql":
             _empty_postgres_database(url)
 

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from ledger_service.fabric_link import FabricTarget
+from ledger_service.config import ServiceConfig
+from ledger_service.context import LedgerContext
 from ledger_service.ops import chaincode as cc_ops
 from ledger_service.ops import network as net
 from ledger_service.ops.fabric import FabricInstall, find_fabric
 from ledger_service.ops.topology import Topology
-from ledger_service.sample_ledger import AnchoredLedger, make_anchored_ledger
+from ledger_service.samples.ledger import AnchoredLedger, make_anchored_ledger
 
 
 def _free_base_port(span: int = 60) -> int:
@@ -40,6 +41,11 @@ def _free_base_port(span: int = 60) -> int:
     raise RuntimeError("no 60 consecutive free ports between 31000 and 60000")
 
 
+def _wait_endorsable(state: Path, topo: Topology) -> None:
+    context = LedgerContext(ServiceConfig.from_env(state), topology=topo)
+    context.fabric_target.wait_endorsable()
+
+
 @pytest.fixture(scope="session")
 def fabric() -> FabricInstall:
     return find_fabric()
@@ -54,14 +60,14 @@ def fabric_network(
         state = Path(reuse)
         topo = net.up(state, fabric)
         cc_ops.deploy(topo, fabric)
-        FabricTarget.from_topology(topo).wait_endorsable()
+        _wait_endorsable(state, topo)
         yield topo
         return
     state = tmp_path_factory.mktemp("fabric") / "state"
     try:
         topo = net.up(state, fabric, base_port=_free_base_port())
         cc_ops.deploy(topo, fabric)
-        FabricTarget.from_topology(topo).wait_endorsable()
+        _wait_endorsable(state, topo)
         yield topo
     finally:
         net.down(state, purge=False)
@@ -70,7 +76,7 @@ def fabric_network(
             shutil.rmtree(state / sub, ignore_errors=True)
 
 
-# -- an anchored ledger (ledger_service.sample_ledger), one per test module ----------
+# -- an anchored ledger (ledger_service.samples.ledger), one per test module ----------
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ledger_service.index import models as m
 from ledger_service.ops.topology import Topology
-from ledger_service.sample_ledger import AnchoredLedger, make_anchored_ledger
+from ledger_service.samples.ledger import AnchoredLedger, make_anchored_ledger
 
 pytestmark = pytest.mark.fabric
 

@@ -19,12 +19,14 @@ from fabric_gateway import blocks
 from fabric_protos.common import common_pb2
 from sqlalchemy import select
 
-from ledger_service.fabric_link import FabricTarget
-from ledger_service.index import make_engine, make_session_factory, sqlite_url, upgrade
+from ledger_service.config import ServiceConfig
+from ledger_service.context import LedgerContext
+from ledger_service.fabric.blocks import chain_height
+from ledger_service.fabric.target import FabricTarget
 from ledger_service.index import models as m
+from ledger_service.index import sqlite_url
 from ledger_service.ops.topology import Topology
-from ledger_service.sample_data import SampleWriter, stories
-from ledger_service.service import LedgerService
+from ledger_service.samples.data import SampleWriter, stories
 
 pytestmark = pytest.mark.fabric
 
@@ -50,17 +52,8 @@ def _worker_argv(db_url: str, *extra: str) -> list[str]:
 
 
 def _chain_height(target: FabricTarget) -> int:
-    from fabric_protos.common import ledger_pb2
-
     with target.gateway() as gw:
-        raw = (
-            gw.get_network(target.channel)
-            .get_contract("qscc")
-            .evaluate("GetChainInfo", args=[target.channel])
-        )
-    info = ledger_pb2.BlockchainInfo()
-    info.ParseFromString(raw)
-    return int(info.height)
+        return chain_height(gw, target.channel)
 
 
 def _valid_record_writes(target: FabricTarget, first_block: int, prefix: str) -> Counter[str]:
@@ -102,17 +95,19 @@ def test_sigkill_at_random_points_loses_nothing_and_anchors_nothing_twice(
     else:
         server = request.getfixturevalue("postgres_server")
         db_url = server.create_database(f"crash_{uuid.uuid4().hex[:8]}")
-    engine = make_engine(db_url)
-    upgrade(engine)
-    sessions = make_session_factory(engine)
-    service = LedgerService(session_factory=sessions)
+    context = LedgerContext(
+        ServiceConfig(state_dir=Path(fabric_network.state_dir), db_url=db_url),
+        topology=fabric_network,
+    )
+    sessions = context.session_factory
+    service = context.intake
     writer = SampleWriter()
     service.register_writer(writer.actor, writer.public_key)
     prefix = f"k{uuid.uuid4().hex[:8]}"
     records = list(stories(writer, 2700, prefix=prefix))
     acknowledged = {r.record_id for r in records[:1800]}
     service.append(records[:1800])
-    target = FabricTarget.from_topology(fabric_network)
+    target = context.fabric_target
     first_block = _chain_height(target)
 
     env = {**os.environ, "LEDGER_STATE_DIR": str(fabric_network.root)}

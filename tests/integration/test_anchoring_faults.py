@@ -16,7 +16,7 @@ from ledger_service.index import models as m
 from ledger_service.ops import network as net
 from ledger_service.ops.fabric import FabricInstall
 from ledger_service.ops.topology import Topology
-from ledger_service.sample_ledger import make_anchored_ledger
+from ledger_service.samples.ledger import make_anchored_ledger
 
 pytestmark = pytest.mark.fabric
 

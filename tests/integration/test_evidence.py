@@ -26,9 +26,7 @@ from typer.testing import CliRunner
 from ledger_service.cli import app
 from ledger_service.evidence import (
     BUNDLE_FORMAT,
-    CachingBlockSource,
     EvidenceError,
-    GatewayBlockSource,
     Step,
     StepStatus,
     TrustStore,
@@ -37,11 +35,12 @@ from ledger_service.evidence import (
     encode_bundle,
     upstream_record_ids,
 )
+from ledger_service.fabric.blocks import CachingBlockReader, GatewayBlockReader
 from ledger_service.index import models as m
 from ledger_service.ops.topology import Topology
 from ledger_service.records import RecordKind
-from ledger_service.sample_data import enterprise_story
-from ledger_service.sample_ledger import AnchoredLedger
+from ledger_service.samples.data import enterprise_story
+from ledger_service.samples.ledger import AnchoredLedger
 
 pytestmark = pytest.mark.fabric
 
@@ -54,9 +53,9 @@ def trust(fabric_network: Topology) -> TrustStore:
 
 
 @pytest.fixture(scope="module")
-def source(anchored_ledger: AnchoredLedger) -> Iterator[CachingBlockSource]:
+def source(anchored_ledger: AnchoredLedger) -> Iterator[CachingBlockReader]:
     with anchored_ledger.target.gateway() as gateway:
-        yield CachingBlockSource(GatewayBlockSource(gateway, anchored_ledger.target.channel))
+        yield CachingBlockReader(GatewayBlockReader(gateway, anchored_ledger.target.channel))
 
 
 def _ids(ledger: AnchoredLedger) -> list[str]:
@@ -73,7 +72,7 @@ def _roundtrip(bundle: dict[str, Any]) -> bytes:
 
 
 def test_every_record_alone_verifies_full_and_redacted(
-    anchored_ledger: AnchoredLedger, source: CachingBlockSource, trust: TrustStore
+    anchored_ledger: AnchoredLedger, source: CachingBlockReader, trust: TrustStore
 ) -> None:
     shared = Verifier(trust)
     ids = _ids(anchored_ledger)
@@ -121,7 +120,7 @@ def _blocks_of(ledger: AnchoredLedger) -> list[int]:
 
 
 def test_all_records_in_one_bundle(
-    anchored_ledger: AnchoredLedger, source: CachingBlockSource, trust: TrustStore
+    anchored_ledger: AnchoredLedger, source: CachingBlockReader, trust: TrustStore
 ) -> None:
     ids = _ids(anchored_ledger)
     for redact in (False, True):
@@ -144,7 +143,7 @@ def test_all_records_in_one_bundle(
 
 
 def test_block_header_hash_is_the_next_blocks_previous_hash(
-    anchored_ledger: AnchoredLedger, source: CachingBlockSource, trust: TrustStore
+    anchored_ledger: AnchoredLedger, source: CachingBlockReader, trust: TrustStore
 ) -> None:
     bundle = build_bundle(
         anchored_ledger.session_factory, _ids(anchored_ledger), block_source=source
@@ -175,7 +174,7 @@ def test_block_header_hash_is_the_next_blocks_previous_hash(
 
 
 def test_lineage_bundle_carries_every_node(
-    anchored_ledger: AnchoredLedger, source: CachingBlockSource, trust: TrustStore
+    anchored_ledger: AnchoredLedger, source: CachingBlockReader, trust: TrustStore
 ) -> None:
     loans = [r for r in anchored_ledger.records if r.kind == RecordKind.FINANCING_EVENT]
     target = loans[-1]
@@ -196,7 +195,7 @@ def test_lineage_bundle_carries_every_node(
 
 
 def test_anchor_of_another_batch_is_a_write_set_mismatch(
-    anchored_ledger: AnchoredLedger, source: CachingBlockSource, trust: TrustStore
+    anchored_ledger: AnchoredLedger, source: CachingBlockReader, trust: TrustStore
 ) -> None:
     ids = _ids(anchored_ledger)
     bundle = build_bundle(anchored_ledger.session_factory, ids, block_source=source)
@@ -227,7 +226,7 @@ def test_anchor_of_another_batch_is_a_write_set_mismatch(
 
 
 def test_tampered_content_and_commitment_fail_at_the_right_step(
-    anchored_ledger: AnchoredLedger, source: CachingBlockSource, trust: TrustStore
+    anchored_ledger: AnchoredLedger, source: CachingBlockReader, trust: TrustStore
 ) -> None:
     rid = _ids(anchored_ledger)[5]
     bundle = build_bundle(anchored_ledger.session_factory, [rid], block_source=source)
@@ -253,7 +252,7 @@ def test_tampered_content_and_commitment_fail_at_the_right_step(
 
 
 def test_builder_refuses_unknown_unanchored_and_erased(
-    anchored_ledger: AnchoredLedger, source: CachingBlockSource, trust: TrustStore
+    anchored_ledger: AnchoredLedger, source: CachingBlockReader, trust: TrustStore
 ) -> None:
     sessions = anchored_ledger.session_factory
     with pytest.raises(EvidenceError, match="'nope' is not in the index"):

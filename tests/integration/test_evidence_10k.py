@@ -10,11 +10,12 @@ from collections import defaultdict
 import pytest
 from sqlalchemy import select
 
-from ledger_service.evidence.builder import GatewayBlockSource, build_bundle, encode_bundle
+from ledger_service.evidence.builder import build_bundle, encode_bundle
+from ledger_service.fabric.blocks import GatewayBlockReader
 from ledger_service.index import models as m
 from ledger_service.ops.topology import Topology
 from ledger_service.records import RecordKind
-from ledger_service.sample_ledger import make_anchored_ledger
+from ledger_service.samples.ledger import make_anchored_ledger
 from ledger_service.verify import TrustStore, Verifier
 
 pytestmark = pytest.mark.fabric
@@ -55,7 +56,7 @@ def test_ten_thousand_records_every_bundle_verifies(
     verified: set[str] = set()
     verified_redacted: set[str] = set()
     with ledger.target.gateway() as gw:
-        source = GatewayBlockSource(gw, ledger.target.channel)
+        source = GatewayBlockReader(gw, ledger.target.channel)
         for record_ids in by_batch.values():
             for redact, seen in ((False, verified), (True, verified_redacted)):
                 bundle = encode_bundle(

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from ledger_service.chainsync import (
-    DeliverBlockSource,
     ReplayProgress,
     ReplayResult,
     extract_block,
@@ -29,12 +28,13 @@ from ledger_service.chainsync import (
 )
 from ledger_service.chainsync.parse import BlockRows, extract_writes
 from ledger_service.cli import app
+from ledger_service.fabric.blocks import DeliverBlockStream
 from ledger_service.index import make_engine, make_session_factory, sqlite_url
 from ledger_service.index import models as m
 from ledger_service.index.chain_models import ChainBatch, ChainRecord, ChainSync
 from ledger_service.index.session import write_session
-from ledger_service.sample_ledger import AnchoredLedger
-from ledger_service.service import LedgerService
+from ledger_service.intake import LedgerService
+from ledger_service.samples.ledger import AnchoredLedger
 
 pytestmark = pytest.mark.fabric
 
@@ -79,7 +79,7 @@ def run_replay(ledger: AnchoredLedger, sessions: sessionmaker[Session], **kw: An
     with ledger.target.gateway() as gw:
         return replay(
             sessions,
-            DeliverBlockSource(gw, ledger.target.channel),
+            DeliverBlockStream(gw, ledger.target.channel),
             channel=ledger.target.channel,
             chaincode=ledger.target.chaincode,
             **kw,
@@ -306,7 +306,7 @@ def test_lean_block_decoding_matches_the_gateways_parse_block(
     ns = ledger.target.chaincode
     compared = 0
     with ledger.target.gateway() as gw:
-        source = DeliverBlockSource(gw, ledger.target.channel)
+        source = DeliverBlockStream(gw, ledger.target.channel)
         for block in source.blocks(max(first - 2, 0), last):
             lean = extract_block(block, ns, keep_envelopes=True)
             info = fg_blocks.parse_block(block)

@@ -16,7 +16,7 @@ from ledger_service.index import models as m
 from ledger_service.index.chain_models import ChainBatch, ChainRecord, ChainSync
 from ledger_service.index.session import write_session
 from ledger_service.ops.topology import Topology
-from ledger_service.sample_ledger import AnchoredLedger, make_anchored_ledger
+from ledger_service.samples.ledger import AnchoredLedger, make_anchored_ledger
 from tests.db.postgres import PostgresServer
 from tests.integration.test_rebuild import anchoring_facts, run_replay
 

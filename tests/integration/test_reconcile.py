@@ -27,8 +27,8 @@ from ledger_service.cli import app
 from ledger_service.index import models as m
 from ledger_service.index.chain_models import ChainBatch
 from ledger_service.index.session import write_session
-from ledger_service.sample_data import stories
-from ledger_service.sample_ledger import AnchoredLedger
+from ledger_service.samples.data import stories
+from ledger_service.samples.ledger import AnchoredLedger
 from tests.integration.test_rebuild import IndexCopy, copy_index, run_replay
 
 pytestmark = pytest.mark.fabric

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_service.anchoring.store import AnchoringStore
 from ledger_service.index import models as m
+from ledger_service.intake import LedgerService
 from ledger_service.merkle import MerkleTree, commitment_leaf_hash
-from ledger_service.service import LedgerService
 from tests.db.factories import RecordFactory
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

@@ -27,7 +27,7 @@ from ledger_service.canonical import (
 )
 from ledger_service.errors import CanonicalizationError
 from ledger_service.records import parse_record
-from ledger_service.sample_data import SampleWriter, enterprise_story
+from ledger_service.samples.data import SampleWriter, enterprise_story
 from ledger_service.signing import generate_writer_key, sign_record
 from tests.unit.test_records import ALL_KINDS
 

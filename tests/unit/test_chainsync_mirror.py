@@ -31,9 +31,9 @@ from ledger_service.evidence import record_value
 from ledger_service.index import models as m
 from ledger_service.index.chain_models import ChainBatch, ChainRecord
 from ledger_service.index.session import write_session
+from ledger_service.intake import LedgerService
 from ledger_service.merkle import MerkleTree, commitment_leaf_hash
-from ledger_service.sample_data import SampleWriter, stories
-from ledger_service.service import LedgerService
+from ledger_service.samples.data import SampleWriter, stories
 from tests.db.fixtures import IndexDatabase
 from tests.unit.test_chainsync_parse import NS, batch_writes, envelope, make_chain
 

@@ -25,12 +25,14 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import grpc
 from fabric_gateway import AsyncGateway, EndorseError, GatewayError, SubmitError, blocks
 from fabric_protos.common import common_pb2
 
 from ledger_service.anchoring.store import AnchoringStore, BatchPlan
+from ledger_service.errors import LedgerError
 from ledger_service.index import models as m
 
 log = logging.getLogger(__name__)
@@ -85,12 +87,14 @@ class WorkerStats:
     commit_latencies: list[float] = field(default_factory=list)
 
 
-class PermanentBatchError(Exception):
+class PermanentBatchError(LedgerError):
     """The batch can never be written as built (e.g. the chaincode refuses it).
 
     `requeue` says whether its records should go into a new batch: not when the chain says
     they are already there (that is for `ledgerctl index reconcile` to explain).
     """
+
+    code: ClassVar[str] = "batch_refused"
 
     def __init__(self, message: str, *, requeue: bool = True) -> None:
         super().__init__(message)

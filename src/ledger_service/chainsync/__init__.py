@@ -41,19 +41,15 @@ from ledger_service.chainsync.mirror import MirrorGapError, SyncState, read_sync
 from ledger_service.chainsync.parse import ChainIntegrityError, ChainLayoutError, extract_block
 from ledger_service.chainsync.replay import ReplayProgress, ReplayResult, replay
 from ledger_service.chainsync.restore import RestoreStats, restore_index_facts
-from ledger_service.chainsync.source import BlockSource, DeliverBlockSource, chain_height
 
 __all__ = [
-    "BlockSource",
     "ChainIntegrityError",
     "ChainLayoutError",
-    "DeliverBlockSource",
     "MirrorGapError",
     "ReplayProgress",
     "ReplayResult",
     "RestoreStats",
     "SyncState",
-    "chain_height",
     "extract_block",
     "read_sync_state",
     "replay",

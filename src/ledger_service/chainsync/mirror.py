@@ -15,13 +15,14 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Connection, Table, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
 from ledger_service.chainsync.parse import ChainBatchRow, ChainRecordRow
+from ledger_service.errors import LedgerError
 from ledger_service.index.chain_models import ChainBatch, ChainRecord, ChainSync
 
 __all__ = [
@@ -42,8 +43,10 @@ _BATCH_COLUMNS = tuple(ChainBatchRow._fields)
 _RECORD_COLUMNS = tuple(ChainRecordRow._fields)
 
 
-class MirrorGapError(Exception):
+class MirrorGapError(LedgerError):
     """Writing this block range would leave a gap in the mirror (or it belongs elsewhere)."""
+
+    code: ClassVar[str] = "mirror_gap"
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from fabric_gateway.blocks import block_data_hash, block_header_hash, transactions_filter
 from fabric_protos.common import common_pb2
@@ -34,6 +34,7 @@ from fabric_protos.ledger.rwset.kvrwset import kv_rwset_pb2
 from fabric_protos.peer import proposal_pb2, proposal_response_pb2, transaction_pb2
 from google.protobuf.message import DecodeError
 
+from ledger_service.errors import LedgerError
 from ledger_service.evidence.model import decode_record_value
 
 __all__ = [
@@ -66,12 +67,16 @@ _ENDORSER_TRANSACTION = common_pb2.ENDORSER_TRANSACTION
 _BATCH_FIELDS = frozenset(("batch_id", "root", "size", "tx_id", "msp", "ts"))
 
 
-class ChainLayoutError(ValueError):
+class ChainLayoutError(LedgerError, ValueError):
     """A key or value in the chaincode's namespace does not follow the documented layout."""
 
+    code: ClassVar[str] = "chain_layout"
 
-class ChainIntegrityError(Exception):
+
+class ChainIntegrityError(LedgerError):
     """Blocks that do not form a chain: wrong number, data hash or previous-block hash."""
+
+    code: ClassVar[str] = "chain_integrity"
 
 
 class RecordValue(NamedTuple):

@@ -3,13 +3,14 @@
 ::
 
     with target.gateway() as gw:
-        result = replay(sessions, DeliverBlockSource(gw, channel),
+        result = replay(sessions, DeliverBlockStream(gw, channel),
                         channel=channel, chaincode=chaincode, restore=True)
 
 * The range: from ``from_block`` if given, else right after the mirror's last block
   (``chain_sync``), else block 0 — up to the chain height read once at the start
   (``qscc GetChainInfo``); blocks committed later are left for the next run.
-* The blocks come over ONE Deliver stream (:class:`~.source.DeliverBlockSource`).
+* The blocks come over ONE Deliver stream
+  (:class:`~ledger_service.fabric.blocks.DeliverBlockStream`).
 * Every block is checked to follow the previous one (number, previous-hash link, data
   hash); a resumed replay also checks the link to the last block already mirrored, so a
   mirror of a recreated channel is refused instead of being silently mixed.
@@ -53,7 +54,7 @@ from ledger_service.chainsync.restore import (
     restore_index_facts,
     store_envelopes,
 )
-from ledger_service.chainsync.source import BlockSource
+from ledger_service.fabric.blocks import BlockStream
 from ledger_service.index.session import write_session
 
 __all__ = ["ReplayProgress", "ReplayResult", "replay"]
@@ -139,7 +140,7 @@ def _utcnow() -> dt.datetime:
 
 def replay(
     sessions: sessionmaker[Session],
-    source: BlockSource,
+    source: BlockStream,
     *,
     channel: str,
     chaincode: str,
@@ -296,7 +297,7 @@ class _RangeWriter:
 
 def _replay_range(
     sessions: sessionmaker[Session],
-    source: BlockSource,
+    source: BlockStream,
     start: int,
     stop: int,
     link: bytes | None,

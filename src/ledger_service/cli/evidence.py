@@ -17,20 +17,19 @@ from rich.table import Table
 
 from ledger_service.cli._common import StateDir, console, err_console, fail, run_or_fail
 from ledger_service.config import ServiceConfig
+from ledger_service.context import LedgerContext
 from ledger_service.evidence import (
     EvidenceError,
-    GatewayBlockSource,
     Step,
     StepStatus,
     TrustStore,
     VerificationResult,
     Verifier,
-    build_bundle,
     encode_bundle,
     upstream_record_ids,
 )
 from ledger_service.evidence.model import STEP_NAMES
-from ledger_service.fabric_link import FabricTarget
+from ledger_service.fabric.blocks import GatewayBlockReader
 
 trust_app = typer.Typer(help="Trust directories (org CA certificates) for offline verification.")
 
@@ -71,15 +70,14 @@ def evidence(
     ] = None,
 ) -> None:
     """Build an evidence bundle (docs/evidence-format.md) for one or many records."""
-    config = ServiceConfig.from_env(state_dir, db_url)
-    topo = run_or_fail(config.topology)
-    _, sessions = config.open_index()
+    context = LedgerContext.from_env(state_dir, db_url)
+    target = run_or_fail(lambda: context.fabric_target)
+    sessions = context.session_factory
     ids = upstream_record_ids(sessions, record_ids) if lineage else list(record_ids)
-    target = FabricTarget.from_topology(topo, msp_id=config.writer_msp)
     with target.gateway() as gateway:
-        source = GatewayBlockSource(gateway, target.channel)
+        reader = GatewayBlockReader(gateway, target.channel)
         bundle = run_or_fail(
-            lambda: build_bundle(sessions, ids, block_source=source, redact=redact),
+            lambda: context.build_bundle(ids, block_reader=reader, redact=redact),
             EvidenceError,
         )
     data = encode_bundle(bundle)

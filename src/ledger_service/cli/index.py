@@ -24,16 +24,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ledger_service.chainsync import (
     ChainIntegrityError,
-    DeliverBlockSource,
     MirrorGapError,
     ReplayProgress,
     ReplayResult,
-    replay,
 )
 from ledger_service.chainsync.reconcile import Mismatch, ReconcileSummary, Scope, reconcile
 from ledger_service.cli._common import StateDir, console, err_console, fail
 from ledger_service.config import ServiceConfig
-from ledger_service.fabric_link import FabricTarget
+from ledger_service.context import LedgerContext
+from ledger_service.fabric.blocks import DeliverBlockStream
 
 app = typer.Typer(
     help="Rebuild the index's chain facts from the channel's blocks; reconcile index vs chain.",
@@ -99,19 +98,15 @@ def _replay(
     title: str,
     show_progress: bool = True,
 ) -> ReplayResult:
+    context = LedgerContext(config)
     try:
-        topo = config.topology()
+        target = context.fabric_target
     except FileNotFoundError as exc:
         fail(f"no network description: {exc}", code=2)
-    target = FabricTarget.from_topology(topo, msp_id=config.writer_msp)
-    _, sessions = config.open_index()
     try:
         with target.gateway() as gateway, _progress(title, show_progress) as on_progress:
-            return replay(
-                sessions,
-                DeliverBlockSource(gateway, target.channel),
-                channel=target.channel,
-                chaincode=target.chaincode,
+            return context.replay(
+                DeliverBlockStream(gateway, target.channel),
                 from_block=from_block,
                 reset=reset,
                 restore=restore,
@@ -303,7 +298,7 @@ def reconcile_cmd(
     summary = ReconcileSummary()
     typed_scope: Scope = "index" if scope == "index" else "channel"
     try:
-        _, sessions = config.open_index()
+        sessions = LedgerContext(config).session_factory
         stream = reconcile(sessions, scope=typed_scope, channel=channel, summary=summary)
         if as_json:
             _print_json(stream, summary, show_info)

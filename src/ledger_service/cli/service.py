@@ -11,9 +11,9 @@ from rich.table import Table
 
 from ledger_service.cli._common import StateDir, console, fail, run_or_fail
 from ledger_service.config import ServiceConfig
-from ledger_service.demo import demo_writer, wait_anchored, write_demo
+from ledger_service.context import LedgerContext
 from ledger_service.ops.processes import ManagedProcess
-from ledger_service.service import LedgerService
+from ledger_service.samples.demo import DemoNotAnchored, demo_writer, wait_anchored, write_demo
 
 app = typer.Typer(help="Run the ledger service's background worker.", no_args_is_help=True)
 
@@ -34,9 +34,10 @@ def start(
     ] = None,
 ) -> None:
     """Start the anchoring worker in the background (pid and log in the state directory)."""
-    config = ServiceConfig.from_env(state_dir, db_url)
-    run_or_fail(config.topology)
-    config.open_index()  # migrate before the worker starts
+    context = LedgerContext.from_env(state_dir, db_url)
+    config = context.config
+    run_or_fail(lambda: context.topology)
+    context.session_factory  # noqa: B018  (migrate before the worker starts)
     proc = _worker_process(config)
     env = {**os.environ, "LEDGER_STATE_DIR": str(config.state_dir), "LEDGER_DB_URL": config.db_url}
     pid = proc.start([sys.executable, "-m", "ledger_service.cli", "worker"], env=env)
@@ -57,9 +58,9 @@ def status(state_dir: StateDir) -> None:
 
     from ledger_service.index import models as m
 
-    config = ServiceConfig.from_env(state_dir)
-    pid = _worker_process(config).pid()
-    _, sessions = config.open_index()
+    context = LedgerContext.from_env(state_dir)
+    pid = _worker_process(context.config).pid()
+    sessions = context.session_factory
     with sessions() as s:
         records = s.scalar(select(func.count()).select_from(m.Record)) or 0
         pending = (
@@ -85,18 +86,17 @@ def demo(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for anchoring.")] = 120,
 ) -> None:
     """Write a small demo (4 enterprises' stories), wait until anchored, show what to try."""
-    config = ServiceConfig.from_env(state_dir)
-    _, sessions = config.open_index()
-    service = LedgerService(session_factory=sessions)
-    results = write_demo(service, demo_writer(config.state_dir))
+    context = LedgerContext.from_env(state_dir)
+    demo_run = write_demo(context.intake, demo_writer(context.config.state_dir))
+    results = demo_run.results
     created = sum(r.status == "created" for r in results)
     console.print(
         f"demo: {len(results)} records ({created} new, {len(results) - created} already there)"
     )
     ids = [r.record_id for r in results]
     try:
-        anchored = wait_anchored(sessions, ids, timeout=timeout)
-    except (TimeoutError, RuntimeError) as exc:
+        anchored = wait_anchored(context.records, ids, timeout=timeout)
+    except DemoNotAnchored as exc:
         fail(str(exc))
     table = Table(title="demo records on the channel")
     for col in ("record", "batch", "block", "tx"):
@@ -105,7 +105,7 @@ def demo(
         batch, tx, block = anchored[rid]
         table.add_row(rid, batch, str(block), tx[:16] + "…")
     console.print(table)
-    score = next(rid for rid in ids if rid.endswith("-score2"))
+    score = demo_run.latest_score
     console.print(
         "\nTry (offline verification needs only the orgs' CA certificates):\n"
         f"  uv run ledgerctl evidence {score} --out /tmp/{score}.json\n"

@@ -9,10 +9,9 @@ from typing import Annotated
 
 import typer
 
-from ledger_service.anchoring import AnchoringStore, AnchoringWorker, WorkerSettings
+from ledger_service.anchoring import WorkerSettings
 from ledger_service.cli._common import StateDir, console, run_or_fail
-from ledger_service.config import ServiceConfig
-from ledger_service.fabric_link import FabricTarget
+from ledger_service.context import LedgerContext
 
 
 def worker(
@@ -36,21 +35,14 @@ def worker(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    config = ServiceConfig.from_env(state_dir, db_url)
-    topo = run_or_fail(config.topology)
-    _, sessions = config.open_index()
+    context = LedgerContext.from_env(state_dir, db_url)
+    target = run_or_fail(lambda: context.fabric_target)
+    context.session_factory  # noqa: B018  (migrate before anything is anchored)
     settings = WorkerSettings(batch_size=batch_size, linger=linger, max_in_flight=max_in_flight)
-    target = FabricTarget.from_topology(topo, msp_id=config.writer_msp)
 
     async def main() -> None:
         async with target.gateway_async() as gateway:
-            w = AnchoringWorker(
-                store=AnchoringStore(session_factory=sessions),
-                gateway=gateway,
-                channel=target.channel,
-                chaincode=target.chaincode,
-                settings=settings,
-            )
+            w = context.anchoring_worker(gateway, settings)
             if drain:
                 await w.drain(timeout=timeout)
             else:

@@ -6,9 +6,6 @@
 """
 
 from ledger_service.evidence.builder import (
-    BlockSource,
-    CachingBlockSource,
-    GatewayBlockSource,
     build_bundle,
     encode_bundle,
     upstream_record_ids,
@@ -49,12 +46,9 @@ __all__ = [
     "STEP_NAMES",
     "TRUST_FORMAT",
     "TRUST_MANIFEST",
-    "BlockSource",
     "BundleFormatError",
-    "CachingBlockSource",
     "EvidenceError",
     "EvidenceVerificationError",
-    "GatewayBlockSource",
     "IdentityError",
     "MspRole",
     "MspTrust",

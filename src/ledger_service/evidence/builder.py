@@ -2,9 +2,11 @@
 
 The index says where each record sits (batch, leaf index, transaction id, block number); the
 Merkle proofs are recomputed from the batch's leaves (its records' commitments in leaf order);
-the blocks come from a :class:`BlockSource` — in production the peers' query system chaincode
-(``qscc GetBlockByNumber``) through the Fabric Gateway. Each block is fetched once per build and
-appears once in the bundle, however many of the bundle's records it anchors.
+the blocks come from a :class:`~ledger_service.fabric.blocks.BlockReader` — in production the
+peers' query system chaincode (``qscc GetBlockByNumber``) through the Fabric Gateway. Each
+block is fetched once per build and appears once in the bundle, however many of the bundle's
+records it anchors. Records and their anchor facts are read through
+:mod:`ledger_service.queries.records`.
 
 The builder checks what it hands out (the index's root matches the recomputed tree, the block
 holds the transaction as VALID), so a bundle it returns is expected to verify; it does not need
@@ -18,9 +20,9 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
-from fabric_gateway import Gateway, blocks
+from fabric_gateway import blocks
 from fabric_protos.common import common_pb2
 from fabric_protos.peer import proposal_pb2, proposal_response_pb2, transaction_pb2
 from google.protobuf.message import DecodeError
@@ -28,55 +30,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_service.evidence.model import BUNDLE_FORMAT, EvidenceError
+from ledger_service.fabric.blocks import BlockReader, CachingBlockReader
 from ledger_service.index import models as m
 from ledger_service.merkle import MerkleTree, commitment_leaf_hash
+from ledger_service.queries.records import stored_records
 
 __all__ = [
-    "BlockSource",
-    "CachingBlockSource",
-    "GatewayBlockSource",
     "build_bundle",
     "encode_bundle",
     "upstream_record_ids",
 ]
 
 _CHUNK = 500
-
-
-@runtime_checkable
-class BlockSource(Protocol):
-    """Fetches a committed block of the channel by number (serialized ``common.Block``)."""
-
-    def get_block(self, number: int) -> bytes: ...
-
-
-class GatewayBlockSource:
-    """Blocks from a peer's ledger: ``qscc GetBlockByNumber(channel, number)`` evaluated through
-    a blocking :class:`fabric_gateway.Gateway` (the block is read from the gateway peer)."""
-
-    def __init__(self, gateway: Gateway, channel: str) -> None:
-        self._channel = channel
-        self._qscc = gateway.get_network(channel).get_contract("qscc")
-
-    def get_block(self, number: int) -> bytes:
-        return self._qscc.evaluate("GetBlockByNumber", args=[self._channel, str(number)])
-
-
-class CachingBlockSource:
-    """Remembers the blocks it fetched (the builder wraps its source in one per build)."""
-
-    def __init__(self, source: BlockSource) -> None:
-        self._source = source
-        self._blocks: dict[int, bytes] = {}
-        self.fetched = 0
-
-    def get_block(self, number: int) -> bytes:
-        block = self._blocks.get(number)
-        if block is None:
-            block = self._source.get_block(number)
-            self._blocks[number] = block
-            self.fetched += 1
-        return block
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +68,7 @@ def build_bundle(
     session_factory: sessionmaker[Session],
     record_ids: Iterable[str],
     *,
-    block_source: BlockSource,
+    block_source: BlockReader,
     redact: bool = False,
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
@@ -120,8 +85,8 @@ def build_bundle(
         raise EvidenceError("no record ids given")
     source = (
         block_source
-        if isinstance(block_source, CachingBlockSource)
-        else CachingBlockSource(block_source)
+        if isinstance(block_source, CachingBlockReader)
+        else CachingBlockReader(block_source)
     )
     with session_factory() as session:
         rows = _load_rows(session, ids)
@@ -224,35 +189,19 @@ def upstream_record_ids(
 
 def _load_rows(session: Session, ids: list[str]) -> list[_Row]:
     found: dict[str, _Row] = {}
-    for chunk in _chunks(ids):
-        result = session.execute(
-            select(
-                m.Record.record_id,
-                m.Record.content,
-                m.Record.salt,
-                m.Record.commitment,
-                m.RecordAnchor.batch_id,
-                m.RecordAnchor.leaf_index,
-                m.Batch.state,
-                m.Batch.tx_id,
-                m.Batch.block_number,
-            )
-            .outerjoin(m.RecordAnchor, m.RecordAnchor.record_id == m.Record.record_id)
-            .outerjoin(m.Batch, m.Batch.batch_id == m.RecordAnchor.batch_id)
-            .where(m.Record.record_id.in_(chunk))
-        ).all()
-        for r in result:
-            found[r.record_id] = _Row(
-                record_id=r.record_id,
-                content=None if r.content is None else bytes(r.content),
-                salt=None if r.salt is None else bytes(r.salt),
-                commitment=bytes(r.commitment),
-                batch_id=r.batch_id,
-                leaf_index=r.leaf_index,
-                state=r.state,
-                tx_id=r.tx_id,
-                block_number=r.block_number,
-            )
+    for stored in stored_records(session, ids).values():
+        anchor = stored.anchor
+        found[stored.record_id] = _Row(
+            record_id=stored.record_id,
+            content=stored.content,
+            salt=stored.salt,
+            commitment=stored.commitment,
+            batch_id=None if anchor is None else anchor.batch_id,
+            leaf_index=None if anchor is None else anchor.leaf_index,
+            state=None if anchor is None else anchor.batch_state,
+            tx_id=None if anchor is None else anchor.tx_id,
+            block_number=None if anchor is None else anchor.block_number,
+        )
     rows = []
     for rid in ids:
         row = found.get(rid)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from ledger_service.commitments import COMMITMENT_BYTES
 from ledger_service.errors import LedgerError, VerificationError
@@ -199,13 +199,19 @@ class EvidenceError(LedgerError):
     """A bundle cannot be built (unknown or unanchored record, erased content, a block that
     does not hold the transaction the index names, ...)."""
 
+    code: ClassVar[str] = "evidence_unavailable"
+
 
 class BundleFormatError(EvidenceError):
     """Bundle bytes that are not a v1 evidence bundle at all (not JSON, wrong format tag)."""
 
+    code: ClassVar[str] = "bundle_format"
+
 
 class EvidenceVerificationError(VerificationError):
     """Raised by :meth:`VerificationResult.raise_for_failure`; carries the result."""
+
+    code: ClassVar[str] = "evidence_rejected"
 
     def __init__(self, result: VerificationResult) -> None:
         self.result = result

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -39,6 +39,7 @@ from cryptography.x509.oid import NameOID
 from fabric_protos.msp import identities_pb2
 from google.protobuf.message import DecodeError
 
+from ledger_service.errors import LedgerError
 from ledger_service.evidence.model import EvidenceError
 
 if TYPE_CHECKING:
@@ -76,8 +77,10 @@ class MspRole(StrEnum):
     ORDERER = "orderer"
 
 
-class IdentityError(Exception):
+class IdentityError(LedgerError):
     """A serialized identity is malformed or not trusted (the message says why)."""
+
+    code: ClassVar[str] = "untrusted_identity"
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,7 @@ from ledger_service.commitments import COMMITMENT_BYTES, SALT_BYTES
 from ledger_service.errors import ProofError, RootMismatch, ValidationError
 from ledger_service.evidence.model import (
     BUNDLE_FORMAT,
+    BundleFormatError,
     RecordOutcome,
     Step,
     StepResult,
@@ -148,8 +149,9 @@ def _timestamp(ts: Any) -> datetime | None:
         raise _Malformed(f"timestamp {ts.seconds}s is out of range") from None
 
 
-class _Malformed(Exception):
-    pass
+class _Malformed(BundleFormatError):
+    """Internal: a malformed piece of a bundle; caught in this module and reported as the
+    failing step (a BundleFormatError should one ever escape)."""
 
 
 # -- checked pieces of a bundle (cached) ----------------------------------------------------------

@@ -8,14 +8,18 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
+from ledger_service.errors import LedgerError
 from ledger_service.ops.topology import REPO_ROOT
 
 TOOLS = ("peer", "orderer", "configtxgen", "configtxlator", "cryptogen", "osnadmin")
 
 
-class FabricToolError(RuntimeError):
+class FabricToolError(LedgerError, RuntimeError):
     """A Fabric command-line tool failed; carries the command and its output."""
+
+    code: ClassVar[str] = "fabric_tool_failed"
 
     def __init__(self, argv: Sequence[str], returncode: int, output: str) -> None:
         self.argv = list(argv)

@@ -18,10 +18,11 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
+from ledger_service.errors import LedgerError
 from ledger_service.ops.fabric import FabricInstall, FabricToolError
 from ledger_service.ops.processes import ManagedProcess, ProcessError, port_in_use
 from ledger_service.ops.topology import (
@@ -36,8 +37,10 @@ NETWORK_DIR = REPO_ROOT / "network"
 Progress = Callable[[str], None]
 
 
-class NetworkError(RuntimeError):
+class NetworkError(LedgerError, RuntimeError):
     """The network could not be brought to the asked state; the message says what to do."""
+
+    code: ClassVar[str] = "network_operation_failed"
 
 
 def _quiet(_: str) -> None:

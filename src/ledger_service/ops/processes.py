@@ -16,10 +16,15 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
+
+from ledger_service.errors import LedgerError
 
 
-class ProcessError(RuntimeError):
+class ProcessError(LedgerError, RuntimeError):
     """A node could not be started or stopped; the message says which and why."""
+
+    code: ClassVar[str] = "process_failed"
 
 
 # /proc states of a process that has ended but is not yet reaped (zombie, dead): a SIGKILLed

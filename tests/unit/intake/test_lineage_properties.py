@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_service.errors import LedgerError
 from ledger_service.index.models import LineageEdge, OutboxEntry
+from ledger_service.intake import LedgerService
 from ledger_service.records import Record
-from ledger_service.service import LedgerService
 from tests.db.factories import RecordFactory, table_counts
 
 NAMES = [f"n{i}" for i in range(8)]

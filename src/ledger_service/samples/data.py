@@ -3,11 +3,19 @@
 One *story* per enterprise: tax and social-insurance data updates; a score derived from them;
 a loan applied for, approved and disbursed on that score; a credit repair (back-paid social
 insurance) that is verified, and the score change it caused.
+
+Record ids carry no business meaning: each is a keyed hash (HMAC-SHA256 under the writer's
+secret key) of the run prefix, the enterprise number and the record's role in the story. The
+same writer key gives the same ids (a re-run replays the same records idempotently); a new
+key gives new ids (no collision with ids a channel already holds); and nobody without the key
+can tell from an id which enterprise, role or story it belongs to.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -47,19 +55,28 @@ class SampleWriter:
     def sign(self, record: Record) -> Record:
         return sign_record(record, self.signing_key)
 
+    def record_id(self, prefix: str, n: int, role: str) -> str:
+        """A random-looking id for enterprise ``n``'s ``role`` record: 32 hex digits of a keyed
+        hash, after ``prefix-`` when a prefix is given (a run tag; keep it meaningless)."""
+        message = f"{prefix}\x00{n}\x00{role}".encode()
+        token = hmac.new(bytes(self.signing_key), message, hashlib.sha256).hexdigest()[:32]
+        return f"{prefix}-{token}" if prefix else token
 
-def enterprise_story(writer: SampleWriter, n: int, *, prefix: str = "demo") -> list[Record]:
+
+def enterprise_story(writer: SampleWriter, n: int, *, prefix: str = "") -> list[Record]:
     """The nine records of enterprise n's story, parents before children."""
     subject = enterprise_code(n)
     t = EPOCH + dt.timedelta(days=n % 300, minutes=n // 300)
-    rid = f"{prefix}-{n:07d}"
+
+    def rid(role: str) -> str:
+        return writer.record_id(prefix, n, role)
 
     def at(hours: int) -> dt.datetime:
         return t + dt.timedelta(hours=hours)
 
     common = {"subject": subject, "actor": writer.actor}
     tax = DataUpdateRecord(
-        record_id=f"{rid}-tax",
+        record_id=rid("tax"),
         occurred_at=at(0),
         source="state-tax-bureau",
         payload={
@@ -70,7 +87,7 @@ def enterprise_story(writer: SampleWriter, n: int, *, prefix: str = "demo") -> l
         **common,
     )
     social = DataUpdateRecord(
-        record_id=f"{rid}-si",
+        record_id=rid("si"),
         occurred_at=at(1),
         source="social-insurance-agency",
         payload={
@@ -81,7 +98,7 @@ def enterprise_story(writer: SampleWriter, n: int, *, prefix: str = "demo") -> l
         **common,
     )
     score = ScoreChangeRecord(
-        record_id=f"{rid}-score1",
+        record_id=rid("score1"),
         occurred_at=at(2),
         source="scoring-engine",
         parents=[tax.record_id, social.record_id],
@@ -98,7 +115,7 @@ def enterprise_story(writer: SampleWriter, n: int, *, prefix: str = "demo") -> l
         **common,
     )
     application = FinancingEventRecord(
-        record_id=f"{rid}-loan-apply",
+        record_id=rid("loan-apply"),
         occurred_at=at(3),
         source="lending-platform",
         parents=[score.record_id],
@@ -111,7 +128,7 @@ def enterprise_story(writer: SampleWriter, n: int, *, prefix: str = "demo") -> l
         **common,
     )
     approval = FinancingEventRecord(
-        record_id=f"{rid}-loan-approve",
+        record_id=rid("loan-approve"),
         occurred_at=at(26),
         source="bank-credit-system",
         parents=[score.record_id, application.record_id],
@@ -125,7 +142,7 @@ def enterprise_story(writer: SampleWriter, n: int, *, prefix: str = "demo") -> l
         **common,
     )
     disbursement = FinancingEventRecord(
-        record_id=f"{rid}-loan-disburse",
+        record_id=rid("loan-disburse"),
         occurred_at=at(50),
         source="bank-core-banking",
         parents=[approval.record_id],
@@ -139,7 +156,7 @@ def enterprise_story(writer: SampleWriter, n: int, *, prefix: str = "demo") -> l
         **common,
     )
     repair = CreditRepairRecord(
-        record_id=f"{rid}-repair",
+        record_id=rid("repair"),
         occurred_at=at(72),
         source="credit-repair-desk",
         parents=[social.record_id],
@@ -151,7 +168,7 @@ def enterprise_story(writer: SampleWriter, n: int, *, prefix: str = "demo") -> l
         **common,
     )
     social_fixed = DataUpdateRecord(
-        record_id=f"{rid}-si-2",
+        record_id=rid("si-2"),
         occurred_at=at(73),
         source="social-insurance-agency",
         parents=[repair.record_id],
@@ -163,7 +180,7 @@ def enterprise_story(writer: SampleWriter, n: int, *, prefix: str = "demo") -> l
         **common,
     )
     score2 = ScoreChangeRecord(
-        record_id=f"{rid}-score2",
+        record_id=rid("score2"),
         occurred_at=at(74),
         source="scoring-engine",
         parents=[tax.record_id, social_fixed.record_id, repair.record_id],
@@ -184,7 +201,7 @@ def enterprise_story(writer: SampleWriter, n: int, *, prefix: str = "demo") -> l
 
 
 def stories(
-    writer: SampleWriter, count: int, *, prefix: str = "demo", start: int = 0
+    writer: SampleWriter, count: int, *, prefix: str = "", start: int = 0
 ) -> Iterator[Record]:
     """`count` records (whole stories, the last one cut short), parents always first."""
     n = start

@@ -5,7 +5,7 @@ be rotated without downtime: register the new key, switch the writer over, revok
 one. A key belongs to exactly one actor; a revoked key stays on file (old signatures remain
 attributable) but no longer verifies new records and cannot be registered again.
 
-These helpers work inside a caller's session/transaction; :class:`ledger_service.service.
+These helpers work inside a caller's session/transaction; :class:`ledger_service.intake.service.
 LedgerService` wraps them in transactions.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 
 from nacl.signing import VerifyKey
 from pydantic import TypeAdapter
@@ -41,6 +42,8 @@ _ACTOR = TypeAdapter(Label)
 
 class WriterKeyError(LedgerError):
     """A writer key cannot be registered or revoked as asked."""
+
+    code: ClassVar[str] = "writer_key_refused"
 
     def __init__(self, actor: str, message: str) -> None:
         self.actor = actor

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
 
 import pytest
 from nacl.signing import SigningKey
@@ -19,31 +18,12 @@ from ledger_service.errors import (
 )
 from ledger_service.index.models import LineageEdge, OutboxEntry
 from ledger_service.index.models import Record as RecordRow
+from ledger_service.intake import AppendResult, LedgerService, RequestTooLarge
+from ledger_service.intake.writers import WriterKeyError
+from ledger_service.queries import RecordQueries
 from ledger_service.records import Record
-from ledger_service.service import AppendResult, LedgerService, RequestTooLarge
-from ledger_service.writers import WriterKeyError
 from tests.db.factories import RecordFactory, table_counts, uscc
-
-NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def service(session_factory: sessionmaker[Session]) -> LedgerService:
-    return LedgerService(session_factory=session_factory, clock=lambda: NOW)
-
-
-@pytest.fixture
-def platform(service: LedgerService) -> RecordFactory:
-    factory = RecordFactory("platform")
-    service.register_writer("platform", factory.public_key)
-    return factory
-
-
-@pytest.fixture
-def bank(service: LedgerService) -> RecordFactory:
-    factory = RecordFactory("bank")
-    service.register_writer("bank", factory.public_key)
-    return factory
+from tests.unit.conftest import NOW
 
 
 def lineage_fixture(f: RecordFactory) -> list[Record]:
@@ -93,7 +73,10 @@ def assert_rejected(
 
 
 def test_append_all_four_kinds_with_lineage(
-    service: LedgerService, platform: RecordFactory, session_factory: sessionmaker[Session]
+    service: LedgerService,
+    queries: RecordQueries,
+    platform: RecordFactory,
+    session_factory: sessionmaker[Session],
 ) -> None:
     records = lineage_fixture(platform)
     results = service.append(records)
@@ -106,7 +89,7 @@ def test_append_all_four_kinds_with_lineage(
         ("sc-1", "cr-1"),
         ("fe-1", "sc-1"),
     }
-    stored = service.get_records(r.record_id for r in records)
+    stored = queries.get_records(r.record_id for r in records)
     for record, result in zip(records, results, strict=True):
         row = stored[record.record_id]
         assert row.kind == record.kind.value
@@ -126,20 +109,23 @@ def test_append_all_four_kinds_with_lineage(
     # Salts are fresh per record.
     assert len({row.salt for row in stored.values()}) == len(records)
     # Every new record waits in the outbox, in request order.
-    assert [p.record_id for p in service.pending_records(100)] == [r.record_id for r in records]
-    assert [p.commitment.hex() for p in service.pending_records(2)] == [
+    assert [p.record_id for p in queries.pending_records(100)] == [r.record_id for r in records]
+    assert [p.commitment.hex() for p in queries.pending_records(2)] == [
         r.commitment for r in results[:2]
     ]
 
 
 def test_later_requests_build_on_earlier_ones(
-    service: LedgerService, platform: RecordFactory, session_factory: sessionmaker[Session]
+    service: LedgerService,
+    queries: RecordQueries,
+    platform: RecordFactory,
+    session_factory: sessionmaker[Session],
 ) -> None:
     service.append([platform.data_update("du-1")])
     service.append([platform.score_change("sc-1", parents=["du-1"])])
     service.append([platform.financing_event("fe-1", parents=["sc-1"])])
     assert edges(session_factory) == {("sc-1", "du-1"), ("fe-1", "sc-1")}
-    pending = service.pending_records(10)
+    pending = queries.pending_records(10)
     assert [p.record_id for p in pending] == ["du-1", "sc-1", "fe-1"]
     assert pending[0].seq < pending[1].seq < pending[2].seq
 
@@ -156,7 +142,10 @@ def test_empty_request_writes_nothing(
 
 
 def test_replay_returns_the_same_answer_and_writes_nothing(
-    service: LedgerService, platform: RecordFactory, session_factory: sessionmaker[Session]
+    service: LedgerService,
+    queries: RecordQueries,
+    platform: RecordFactory,
+    session_factory: sessionmaker[Session],
 ) -> None:
     records = lineage_fixture(platform)
     first = service.append(records)
@@ -166,7 +155,7 @@ def test_replay_returns_the_same_answer_and_writes_nothing(
 
     assert replay == [AppendResult(r.record_id, r.commitment, "existing") for r in first]
     assert table_counts(session_factory) == after_first
-    assert len(service.pending_records(100)) == len(records)  # no second anchoring
+    assert len(queries.pending_records(100)) == len(records)  # no second anchoring
 
 
 def test_replay_mixed_with_new_records(
@@ -406,7 +395,10 @@ def test_cycle_cannot_be_closed_across_requests(
 
 
 def test_supersedes_chain(
-    service: LedgerService, platform: RecordFactory, session_factory: sessionmaker[Session]
+    service: LedgerService,
+    queries: RecordQueries,
+    platform: RecordFactory,
+    session_factory: sessionmaker[Session],
 ) -> None:
     service.append([platform.data_update("du-1")])
     service.append(
@@ -415,7 +407,7 @@ def test_supersedes_chain(
             platform.data_update("du-1-fix2", supersedes="du-1-fix"),
         ]
     )
-    stored = service.get_records(["du-1", "du-1-fix", "du-1-fix2"])
+    stored = queries.get_records(["du-1", "du-1-fix", "du-1-fix2"])
     assert stored["du-1"].superseded_by == "du-1-fix"
     assert stored["du-1-fix"].supersedes == "du-1"
     assert stored["du-1-fix"].superseded_by == "du-1-fix2"
@@ -511,14 +503,17 @@ def test_repair_corrections_follow_the_status_machine(
 
 
 def test_disputes(
-    service: LedgerService, platform: RecordFactory, session_factory: sessionmaker[Session]
+    service: LedgerService,
+    queries: RecordQueries,
+    platform: RecordFactory,
+    session_factory: sessionmaker[Session],
 ) -> None:
     service.append([platform.data_update("du-1")])
     service.append(
         [platform.credit_repair("obj-1", disputes="du-1", action="objection_correction")]
     )
-    assert service.get_records(["du-1"])["du-1"].disputed_by == "obj-1"
-    assert service.get_records(["obj-1"])["obj-1"].disputes == "du-1"
+    assert queries.get_records(["du-1"])["du-1"].disputed_by == "obj-1"
+    assert queries.get_records(["obj-1"])["obj-1"].disputes == "du-1"
     assert_rejected(
         service,
         session_factory,
@@ -567,13 +562,16 @@ def test_too_many_bytes(
 
 
 def test_crypto_shredding_keeps_the_commitment(
-    service: LedgerService, platform: RecordFactory, session_factory: sessionmaker[Session]
+    service: LedgerService,
+    queries: RecordQueries,
+    platform: RecordFactory,
+    session_factory: sessionmaker[Session],
 ) -> None:
     du1 = platform.data_update("du-1")
     [result] = service.append([du1, platform.score_change("sc-1", parents=["du-1"])])[:1]
     service.erase_record_content("du-1")
     service.erase_record_content("du-1")  # idempotent
-    stored = service.get_record("du-1")
+    stored = queries.get_record("du-1")
     assert stored is not None
     assert stored.content is None
     assert stored.salt is None

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger_service.errors import LedgerError
+from ledger_service.errors import LedgerError, UnknownRecord
 from ledger_service.index import make_engine, sqlite_url, upgrade
 from ledger_service.index.models import (
     Batch,
@@ -21,22 +20,10 @@ from ledger_service.index.models import (
 )
 from ledger_service.index.models import Record as RecordRow
 from ledger_service.index.session import write_session
-from ledger_service.service import LedgerService, UnknownRecord
+from ledger_service.intake import LedgerService
+from ledger_service.queries import RecordQueries
 from tests.db.factories import RecordFactory
-
-NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def service(session_factory: sessionmaker[Session]) -> LedgerService:
-    return LedgerService(session_factory=session_factory, clock=lambda: NOW)
-
-
-@pytest.fixture
-def platform(service: LedgerService) -> RecordFactory:
-    factory = RecordFactory("platform")
-    service.register_writer("platform", factory.public_key)
-    return factory
+from tests.unit.conftest import NOW
 
 
 def anchor(session_factory: sessionmaker[Session], batch_id: str, record_ids: list[str]) -> None:
@@ -70,24 +57,30 @@ def anchor(session_factory: sessionmaker[Session], batch_id: str, record_ids: li
 
 
 def test_pending_records_in_order_with_limit(
-    service: LedgerService, platform: RecordFactory, session_factory: sessionmaker[Session]
+    service: LedgerService,
+    queries: RecordQueries,
+    platform: RecordFactory,
+    session_factory: sessionmaker[Session],
 ) -> None:
     results = service.append([platform.data_update(f"du-{i}") for i in range(5)])
-    assert service.pending_records(0) == []
-    first_three = service.pending_records(3)
+    assert queries.pending_records(0) == []
+    first_three = queries.pending_records(3)
     assert [p.record_id for p in first_three] == ["du-0", "du-1", "du-2"]
     assert [p.commitment.hex() for p in first_three] == [r.commitment for r in results[:3]]
 
     anchor(session_factory, "batch-1", ["du-0", "du-1"])
-    assert [p.record_id for p in service.pending_records(10)] == ["du-2", "du-3", "du-4"]
+    assert [p.record_id for p in queries.pending_records(10)] == ["du-2", "du-3", "du-4"]
 
 
 def test_stored_record_carries_anchoring_facts(
-    service: LedgerService, platform: RecordFactory, session_factory: sessionmaker[Session]
+    service: LedgerService,
+    queries: RecordQueries,
+    platform: RecordFactory,
+    session_factory: sessionmaker[Session],
 ) -> None:
     service.append([platform.data_update("du-0"), platform.data_update("du-1")])
     anchor(session_factory, "batch-1", ["du-0", "du-1"])
-    stored = service.get_record("du-1")
+    stored = queries.get_record("du-1")
     assert stored is not None
     assert stored.anchor is not None
     assert stored.anchor.batch_id == "batch-1"
@@ -100,17 +93,21 @@ def test_stored_record_carries_anchoring_facts(
     assert stored.anchor.committed_at == NOW
 
 
-def test_get_records_skips_unknown_ids(service: LedgerService, platform: RecordFactory) -> None:
+def test_get_records_skips_unknown_ids(
+    service: LedgerService, queries: RecordQueries, platform: RecordFactory
+) -> None:
     service.append([platform.data_update("du-0")])
-    assert set(service.get_records(["du-0", "ghost"])) == {"du-0"}
-    assert service.get_record("ghost") is None
-    assert service.get_records([]) == {}
+    assert set(queries.get_records(["du-0", "ghost"])) == {"du-0"}
+    assert queries.get_record("ghost") is None
+    assert queries.get_records([]) == {}
 
 
-def test_erased_record_cannot_be_parsed(service: LedgerService, platform: RecordFactory) -> None:
+def test_erased_record_cannot_be_parsed(
+    service: LedgerService, queries: RecordQueries, platform: RecordFactory
+) -> None:
     service.append([platform.data_update("du-0")])
     service.erase_record_content("du-0")
-    stored = service.get_record("du-0")
+    stored = queries.get_record("du-0")
     assert stored is not None
     with pytest.raises(LedgerError, match="erased"):
         stored.record()
@@ -152,17 +149,3 @@ def test_sqlite_access_paths_use_indexes(tmp_path: Path) -> None:
         assert "ix_records_subject_occurred_at" in _sqlite_plan(engine, timeline)
     finally:
         engine.dispose()
-
-
-def test_access_log(service: LedgerService) -> None:
-    service.log_access(accessor="regulator", query="lineage", purpose="audit", subject="S1")
-    service.log_access(accessor="bank", query="evidence", purpose="loan review", record_id="r1")
-    service.log_access(accessor="bank", query="timeline", purpose="loan review", subject="S1")
-    assert [e.accessor for e in service.access_log(subject="S1")] == ["bank", "regulator"]
-    bank = service.access_log(accessor="bank")
-    assert [e.query for e in bank] == ["timeline", "evidence"]
-    assert bank[1].record_id == "r1"
-    assert bank[1].accessed_at == NOW
-    assert service.access_log(since=datetime(2030, 1, 1, tzinfo=UTC)) == []
-    with pytest.raises(ValueError, match="purpose"):
-        service.log_access(accessor="bank", query="lineage", purpose=" ")

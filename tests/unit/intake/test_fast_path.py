@@ -11,30 +11,26 @@ from __future__ import annotations
 
 import itertools
 import secrets
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from sqlalchemy import Engine, insert, select
+from hypothesis import settings
+from sqlalchemy import Engine, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_service import canonical as canonical_module
 from ledger_service.errors import SignatureError, ValidationError
-from ledger_service.index import make_engine, write_session
+from ledger_service.index import write_session
+from ledger_service.index.bulk import RowWriter
 from ledger_service.index.models import Record as RecordRow
+from ledger_service.intake import AppendResult, LedgerService
+from ledger_service.intake import service as intake_service
+from ledger_service.intake.plan import plan_write
+from ledger_service.queries import RecordQueries
 from ledger_service.records import Record
-from ledger_service.sample_data import SampleWriter, stories
-from ledger_service.service import (
-    AppendResult,
-    LedgerService,
-    _fast_sqlite_datetimes,
-    _RowWriter,
-    _select_in,
-    _select_many,
-)
+from ledger_service.samples.data import SampleWriter, stories
 from tests.db.factories import RecordFactory, table_counts
 
 NOW = datetime(2025, 3, 1, 12, 0, 0, 250_000, tzinfo=UTC)
@@ -85,8 +81,8 @@ def _clear(engine: Engine) -> None:
             connection.exec_driver_sql(f"DELETE FROM {table}")
 
 
-def _core_mode(connection: Any) -> _RowWriter:
-    return _RowWriter(connection, "core")
+def _core_mode(connection: Any) -> RowWriter:
+    return RowWriter(connection, "core")
 
 
 def test_rows_equal_the_core_insert_path(
@@ -113,7 +109,7 @@ def test_rows_equal_the_core_insert_path(
 
     counter = itertools.count()
     with monkeypatch.context() as patch:
-        patch.setattr(_RowWriter, "for_connection", staticmethod(_core_mode))
+        patch.setattr(RowWriter, "for_connection", staticmethod(_core_mode))
         core_results = service.append(records)
     core_rows = _stored_rows(index_engine)
 
@@ -137,7 +133,7 @@ def test_bulk_insert_errors_are_sqlalchemy_errors(session_factory: sessionmaker[
     columns += ("content", "salt", "commitment", "content_sha256")
     with session_factory() as session:
         connection = session.connection()
-        writer = _RowWriter.for_connection(connection)
+        writer = RowWriter.for_connection(connection)
         now = writer.datetime_param(NOW)
         digest = b"\x01" * 32
         row = ("dup", "data_update", "x", now, now, "s", "a", b"{}", b"\x00" * 32, digest, digest)
@@ -159,19 +155,18 @@ def test_duplicate_insert_is_retried_as_a_concurrent_write(
     record = factory.data_update("raced")
     first = service.append([record])
 
-    real_plan = LedgerService._plan
     calls = 0
 
-    def stale_plan(self: LedgerService, session: Session, candidates: list[Any]) -> Any:
+    def stale_plan(session: Session, candidates: list[Any]) -> Any:
         nonlocal calls
         calls += 1
-        plan = real_plan(self, session, candidates)
+        plan = plan_write(session, candidates)
         if calls == 1:  # the first attempt does not see the committed row
             plan.new = list(candidates)
             plan.results = [None] * len(candidates)
         return plan
 
-    monkeypatch.setattr(LedgerService, "_plan", stale_plan)
+    monkeypatch.setattr(intake_service, "plan_write", stale_plan)
     again = service.append([record])
     assert calls == 2
     assert again == [AppendResult(record.record_id, first[0].commitment, "existing")]
@@ -211,7 +206,7 @@ def test_stored_content_is_the_reference_canonical_form(
     service.register_writer(writer.actor, writer.public_key)
     records = _request(writer)
     service.append(records)
-    stored = service.get_records(r.record_id for r in records)
+    stored = RecordQueries(session_factory).get_records(r.record_id for r in records)
     for record in records:
         content = stored[record.record_id].content
         assert content == canonical_module.canonicalize_reference(record.to_json_dict())
@@ -237,54 +232,6 @@ def test_stored_content_is_the_reference_canonical_form(
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    moment=st.datetimes(
-        min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)
-    ),
-    offset_minutes=st.one_of(st.none(), st.integers(-14 * 60, 14 * 60)),
-)
-def test_sqlite_datetime_shortcut_equals_the_column_type(
-    moment: datetime, offset_minutes: int | None
-) -> None:
-    dialect = make_engine("sqlite://").dialect
-    processor = RecordRow.metadata.tables["records"].c.occurred_at.type.dialect_impl(dialect)
-    processor_function = processor.bind_processor(dialect)
-    assert processor_function is not None
-    shortcut = _fast_sqlite_datetimes(processor_function)
-    value = moment
-    if offset_minutes is not None:
-        value = moment.astimezone(timezone(timedelta(minutes=offset_minutes)))
-    assert shortcut(value) == processor_function(value)
-    naive = moment.replace(tzinfo=None)
-    with pytest.raises(ValueError, match="naive datetime"):
-        processor_function(naive)
-    with pytest.raises(ValueError, match="naive datetime"):
-        shortcut(naive)
-
-
-@pytest.mark.parametrize("count", [0, 1, 2500])
-def test_select_many_equals_in_lists(session_factory: sessionmaker[Session], count: int) -> None:
-    """The one-statement lookup (ANY(array) / json_each) finds what chunked IN lists find."""
-    factory = RecordFactory("platform")
-    service = LedgerService(session_factory=session_factory, clock=lambda: NOW)
-    service.register_writer("platform", factory.public_key)
-    stored = [factory.data_update(f"sm-{i}") for i in range(30)]
-    service.append(stored)
-    wanted = [f"sm-{i}" for i in range(0, 60, 2)] + [f"absent-{i}" for i in range(count)]
-    wanted += ['it\'s "quoted"', "ünïcode-✓"]
-    query = select(RecordRow.record_id, RecordRow.commitment)
-    with session_factory() as session:
-        fast = sorted(
-            tuple(row) for row in _select_many(session, query, RecordRow.record_id, wanted)
-        )
-        plain = sorted(
-            tuple(row) for row in _select_in(session, query, RecordRow.record_id, wanted)
-        )
-        assert list(_select_many(session, query, RecordRow.record_id, [])) == []
-    assert fast == plain
-    assert [row[0] for row in fast] == sorted(f"sm-{i}" for i in range(0, 30, 2))
-
-
 def _signed_batch(factory: RecordFactory, prefix: str, count: int) -> list[Record]:
     return [factory.data_update(f"{prefix}-{i}") for i in range(count)]
 
@@ -336,18 +283,3 @@ def test_parallel_verification_decides_like_the_calling_thread(
 def test_verify_threads_must_be_positive(session_factory: sessionmaker[Session]) -> None:
     with pytest.raises(ValueError, match="verify_threads"):
         LedgerService(session_factory=session_factory, verify_threads=0)
-
-
-def test_select_many_never_matches_a_prefix(session_factory: sessionmaker[Session]) -> None:
-    """A longer id must not match a stored id that is its first 128 characters."""
-    factory = RecordFactory("platform")
-    service = LedgerService(session_factory=session_factory, clock=lambda: NOW)
-    service.register_writer("platform", factory.public_key)
-    stored_id = "p" * 128
-    service.append([factory.data_update(stored_id)])
-    query = select(RecordRow.record_id)
-    with session_factory() as session:
-        found = list(_select_many(session, query, RecordRow.record_id, [stored_id + "pp"]))
-        assert found == []
-        found = list(_select_many(session, query, RecordRow.record_id, [stored_id]))
-        assert [row[0] for row in found] == [stored_id]

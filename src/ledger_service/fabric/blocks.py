@@ -1,20 +1,81 @@
-"""Where blocks come from: the peer's Deliver service, read ahead on a background thread."""
+"""Reading a channel's blocks: ONE reader by block number, ONE stream by block range.
+
+* :class:`BlockReader` — a committed block by number, serialized (the evidence builder puts
+  blocks into bundles as they are); :class:`GatewayBlockReader` asks the gateway peer's
+  ``qscc GetBlockByNumber``, :class:`CachingBlockReader` remembers what it fetched.
+* :class:`BlockStream` — the channel's height and its blocks ``start..stop`` in order (chain
+  sync replays them); :class:`DeliverBlockStream` reads the peer's Deliver service, ahead of
+  the consumer on a background thread.
+"""
 
 from __future__ import annotations
 
 import queue
 import threading
 from collections.abc import Iterator
-from typing import Protocol
+from typing import ClassVar, Protocol, runtime_checkable
 
 from fabric_gateway import BlockEvents, Gateway
 from fabric_protos.common import common_pb2, ledger_pb2
 from fabric_protos.peer import transaction_pb2
 
-__all__ = ["BlockSource", "DeliverBlockSource", "chain_height"]
+from ledger_service.errors import LedgerError
+
+__all__ = [
+    "BlockReader",
+    "BlockStream",
+    "BlockStreamError",
+    "CachingBlockReader",
+    "DeliverBlockStream",
+    "GatewayBlockReader",
+    "chain_height",
+]
 
 
-class BlockSource(Protocol):
+class BlockStreamError(LedgerError):
+    """The peer did not deliver what was asked (the stream ended early, a transaction that is
+    not VALID where a committed one was expected)."""
+
+    code: ClassVar[str] = "block_stream"
+
+
+@runtime_checkable
+class BlockReader(Protocol):
+    """Fetches a committed block of the channel by number (serialized ``common.Block``)."""
+
+    def get_block(self, number: int) -> bytes: ...
+
+
+class GatewayBlockReader:
+    """Blocks from a peer's ledger: ``qscc GetBlockByNumber(channel, number)`` evaluated through
+    a blocking :class:`fabric_gateway.Gateway` (the block is read from the gateway peer)."""
+
+    def __init__(self, gateway: Gateway, channel: str) -> None:
+        self._channel = channel
+        self._qscc = gateway.get_network(channel).get_contract("qscc")
+
+    def get_block(self, number: int) -> bytes:
+        return self._qscc.evaluate("GetBlockByNumber", args=[self._channel, str(number)])
+
+
+class CachingBlockReader:
+    """Remembers the blocks it fetched (the evidence builder wraps its reader in one per build)."""
+
+    def __init__(self, source: BlockReader) -> None:
+        self._source = source
+        self._blocks: dict[int, bytes] = {}
+        self.fetched = 0
+
+    def get_block(self, number: int) -> bytes:
+        block = self._blocks.get(number)
+        if block is None:
+            block = self._source.get_block(number)
+            self._blocks[number] = block
+            self.fetched += 1
+        return block
+
+
+class BlockStream(Protocol):
     """A channel's blocks: its height, and the blocks ``start..stop`` (inclusive) in order."""
 
     def height(self) -> int:
@@ -39,7 +100,7 @@ def chain_height(gateway: Gateway, channel: str) -> int:
 _END = object()
 
 
-class DeliverBlockSource:
+class DeliverBlockStream:
     """Blocks from the peer's Deliver service (one stream per call, not one query per block).
 
     A reader thread pulls blocks from the gRPC stream into a bounded queue, so receiving and
@@ -67,7 +128,7 @@ class DeliverBlockSource:
         )
         processed = transaction_pb2.ProcessedTransaction.FromString(raw)
         if processed.validationCode != transaction_pb2.VALID:
-            raise ValueError(f"transaction {tx_id} was not committed as VALID")
+            raise BlockStreamError(f"transaction {tx_id} was not committed as VALID")
         return bytes(processed.transactionEnvelope.SerializeToString())
 
     def blocks(self, start: int, stop: int) -> Iterator[common_pb2.Block]:
@@ -116,7 +177,7 @@ def _read(
             if block.header.number >= stop:
                 break
         else:
-            q.put(RuntimeError(f"the block stream ended before block {stop}"))
+            q.put(BlockStreamError(f"the block stream ended before block {stop}"))
             return
         q.put(_END)
     except BaseException as exc:  # handed to the consumer thread

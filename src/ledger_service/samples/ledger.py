@@ -10,13 +10,15 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger_service.anchoring import AnchoringStore, AnchoringWorker, WorkerSettings
-from ledger_service.fabric_link import FabricTarget
-from ledger_service.index import make_engine, make_session_factory, sqlite_url, upgrade
+from ledger_service.anchoring import AnchoringWorker, WorkerSettings
+from ledger_service.config import ServiceConfig
+from ledger_service.context import LedgerContext
+from ledger_service.fabric.target import FabricTarget
+from ledger_service.index import sqlite_url
+from ledger_service.intake import LedgerService
 from ledger_service.ops.topology import Topology
 from ledger_service.records import Record
-from ledger_service.sample_data import SampleWriter, stories
-from ledger_service.service import LedgerService
+from ledger_service.samples.data import SampleWriter, stories
 
 APPEND_CHUNK = 5000
 
@@ -25,13 +27,29 @@ APPEND_CHUNK = 5000
 class AnchoredLedger:
     """An index whose records were appended and then anchored on the real channel."""
 
-    topology: Topology
-    target: FabricTarget
-    db_url: str
-    session_factory: sessionmaker[Session]
-    service: LedgerService
+    context: LedgerContext
     writer: SampleWriter
     records: list[Record]
+
+    @property
+    def topology(self) -> Topology:
+        return self.context.topology
+
+    @property
+    def target(self) -> FabricTarget:
+        return self.context.fabric_target
+
+    @property
+    def db_url(self) -> str:
+        return self.context.config.db_url
+
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        return self.context.session_factory
+
+    @property
+    def service(self) -> LedgerService:
+        return self.context.intake
 
     def append(self, records: list[Record]) -> None:
         for i in range(0, len(records), APPEND_CHUNK):
@@ -47,18 +65,11 @@ class AnchoredLedger:
         timeout: float = 600,
     ) -> AnchoringWorker:
         """Run the anchoring worker until nothing is pending; returns it (for its stats)."""
+        settings = WorkerSettings(batch_size=batch_size, linger=linger, max_in_flight=max_in_flight)
 
         async def run() -> AnchoringWorker:
             async with self.target.gateway_async() as gw:
-                worker = AnchoringWorker(
-                    store=AnchoringStore(session_factory=self.session_factory),
-                    gateway=gw,
-                    channel=self.target.channel,
-                    chaincode=self.target.chaincode,
-                    settings=WorkerSettings(
-                        batch_size=batch_size, linger=linger, max_in_flight=max_in_flight
-                    ),
-                )
+                worker = self.context.anchoring_worker(gw, settings)
                 await worker.drain(timeout=timeout)
                 return worker
 
@@ -77,23 +88,12 @@ def make_anchored_ledger(
 ) -> AnchoredLedger:
     """Append `count` sample records (whole enterprise stories) into a fresh index at `state`
     (or `db_url`) and, unless `anchor=False`, anchor them. `prefix` keeps record ids unique on
-    a shared channel."""
-    url = db_url or sqlite_url(state)
-    engine = make_engine(url)
-    upgrade(engine)
-    sessions = make_session_factory(engine)
-    service = LedgerService(session_factory=sessions)
+    a shared channel (a run tag; it must carry no business meaning)."""
+    config = ServiceConfig(state_dir=Path(topo.state_dir), db_url=db_url or sqlite_url(state))
+    context = LedgerContext(config, topology=topo)
     writer = SampleWriter()
-    service.register_writer(writer.actor, writer.public_key)
-    ledger = AnchoredLedger(
-        topology=topo,
-        target=FabricTarget.from_topology(topo),
-        db_url=url,
-        session_factory=sessions,
-        service=service,
-        writer=writer,
-        records=[],
-    )
+    context.intake.register_writer(writer.actor, writer.public_key)
+    ledger = AnchoredLedger(context=context, writer=writer, records=[])
     ledger.append(list(stories(writer, count, prefix=prefix)))
     if anchor and count:
         ledger.anchor(batch_size=batch_size)

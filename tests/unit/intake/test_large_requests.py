@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_service.index.models import LineageEdge, OutboxEntry
 from ledger_service.index.models import Record as RecordRow
+from ledger_service.intake import DEFAULT_MAX_RECORDS, AppendResult, LedgerService
+from ledger_service.queries import RecordQueries
 from ledger_service.records import DataUpdateRecord, Record, ScoreChangeRecord
-from ledger_service.service import DEFAULT_MAX_RECORDS, AppendResult, LedgerService
 from ledger_service.signing import sign_record
 from tests.db.factories import RecordFactory, table_counts, uscc
 
@@ -70,7 +71,7 @@ def test_append_10000_records_in_one_request(session_factory: sessionmaker[Sessi
     assert counts["records"] == DEFAULT_MAX_RECORDS
     assert counts["anchoring_outbox"] == DEFAULT_MAX_RECORDS
     assert counts["lineage_edges"] == 9 * (DEFAULT_MAX_RECORDS // 10)
-    pending = service.pending_records(DEFAULT_MAX_RECORDS)
+    pending = RecordQueries(session_factory).pending_records(DEFAULT_MAX_RECORDS)
     assert [p.record_id for p in pending] == [r.record_id for r in records]
 
     # The whole request again: all idempotent, nothing new.

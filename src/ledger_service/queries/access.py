@@ -1,0 +1,111 @@
+"""The access log: who asked what about which subject or record, why, and when."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger_service.errors import ValidationError
+from ledger_service.index.models import LABEL_LENGTH, AccessLogEntry
+from ledger_service.index.session import write_session
+
+__all__ = ["AccessLog", "AccessRecord"]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class AccessRecord:
+    """One access log entry: who asked what about which subject/record, why, and when."""
+
+    accessed_at: datetime
+    accessor: str
+    subject: str | None
+    record_id: str | None
+    query: str
+    purpose: str
+
+
+class AccessLog:
+    """Writes and lists access log entries in one index database."""
+
+    def __init__(
+        self, session_factory: sessionmaker[Session], *, clock: Callable[[], datetime] = _utc_now
+    ) -> None:
+        self._session_factory = session_factory
+        self._clock = clock
+
+    def _now(self) -> datetime:
+        now = self._clock()
+        if now.tzinfo is None:
+            raise ValueError("the access log clock must return timezone-aware datetimes")
+        return now.astimezone(UTC)
+
+    def log(
+        self,
+        *,
+        accessor: str,
+        query: str,
+        purpose: str,
+        subject: str | None = None,
+        record_id: str | None = None,
+    ) -> None:
+        """Record that ``accessor`` asked ``query`` about a subject/record, and why.
+
+        Raises:
+            ValidationError: an empty or over-long accessor, query or purpose (``field`` names it).
+        """
+        for name, value, limit in (
+            ("accessor", accessor, LABEL_LENGTH),
+            ("query", query, 64),
+            ("purpose", purpose, LABEL_LENGTH),
+        ):
+            if not value.strip() or len(value) > limit:
+                raise ValidationError(None, name, f"access log: must be 1-{limit} characters")
+        with write_session(self._session_factory) as session:
+            session.add(
+                AccessLogEntry(
+                    accessed_at=self._now(),
+                    accessor=accessor,
+                    subject=subject,
+                    record_id=record_id,
+                    query=query,
+                    purpose=purpose,
+                )
+            )
+
+    def entries(
+        self,
+        *,
+        subject: str | None = None,
+        accessor: str | None = None,
+        since: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[AccessRecord]:
+        """Access log entries, newest first, filtered by subject / accessor / time."""
+        query = select(AccessLogEntry)
+        if subject is not None:
+            query = query.where(AccessLogEntry.subject == subject)
+        if accessor is not None:
+            query = query.where(AccessLogEntry.accessor == accessor)
+        if since is not None:
+            query = query.where(AccessLogEntry.accessed_at >= since)
+        query = query.order_by(AccessLogEntry.accessed_at.desc(), AccessLogEntry.id.desc())
+        with self._session_factory() as session:
+            return [
+                AccessRecord(
+                    accessed_at=entry.accessed_at,
+                    accessor=entry.accessor,
+                    subject=entry.subject,
+                    record_id=entry.record_id,
+                    query=entry.query,
+                    purpose=entry.purpose,
+                )
+                for entry in session.scalars(query.limit(limit))
+            ]

@@ -1,0 +1,95 @@
+"""The `make up` demo: a few enterprises' stories written, anchored and ready to verify."""
+
+from __future__ import annotations
+
+import base64
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from nacl.signing import SigningKey
+
+from ledger_service.errors import LedgerError
+from ledger_service.intake import AppendResult, LedgerService
+from ledger_service.queries import RecordQueries
+from ledger_service.records import RecordKind
+from ledger_service.samples.data import SampleWriter, enterprise_story
+
+DEMO_ENTERPRISES = 4
+DEMO_ACTOR = "demo-platform-writer"
+
+
+class DemoNotAnchored(LedgerError):
+    """The demo's records were not all anchored (a batch failed, or the wait timed out)."""
+
+    code: ClassVar[str] = "demo_not_anchored"
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """What the demo wrote: one result per record, and a score worth showing evidence for."""
+
+    results: list[AppendResult]
+    latest_score: str
+    """The record id of the first enterprise's latest score change."""
+
+
+def demo_writer(state_dir: Path) -> SampleWriter:
+    """The demo writer's key, made once and kept (mode 0600) in the state directory, so a
+    second `make up` replays identical signed records (idempotent)."""
+    path = state_dir / "demo-writer.key"
+    if path.exists():
+        key = SigningKey(base64.b64decode(path.read_bytes()))
+    else:
+        key = SigningKey.generate()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(base64.b64encode(bytes(key)))
+    return SampleWriter(actor=DEMO_ACTOR, signing_key=key)
+
+
+def write_demo(service: LedgerService, writer: SampleWriter) -> DemoRun:
+    service.register_writer(writer.actor, writer.public_key)
+    # Record ids are keyed hashes under the demo writer's key (samples.data): the chain
+    # outlives a wiped index, and a new demo key must not collide with ids the channel
+    # already holds, while the same key replays the same records.
+    stories = [enterprise_story(writer, n) for n in range(DEMO_ENTERPRISES)]
+    results = service.append([r for story in stories for r in story])
+    latest_score = [r for r in stories[0] if r.kind is RecordKind.SCORE_CHANGE][-1].record_id
+    return DemoRun(results=results, latest_score=latest_score)
+
+
+def wait_anchored(
+    records: RecordQueries, record_ids: list[str], *, timeout: float
+) -> dict[str, tuple[str, str, int]]:
+    """Until every record sits in a committed batch: record → (batch, tx id, block).
+
+    Raises:
+        DemoNotAnchored: a record's batch failed, or ``timeout`` seconds passed.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        found: dict[str, tuple[str, str, int]] = {}
+        for stored in records.get_records(record_ids).values():
+            anchor = stored.anchor
+            if anchor is None:
+                continue
+            if anchor.batch_state == "failed":
+                raise DemoNotAnchored(f"batch {anchor.batch_id} failed: {anchor.failure_reason}")
+            if anchor.batch_state == "committed":
+                found[stored.record_id] = (
+                    anchor.batch_id,
+                    anchor.tx_id or "",
+                    anchor.block_number or 0,
+                )
+        if len(found) == len(record_ids):
+            return found
+        if time.monotonic() > deadline:
+            raise DemoNotAnchored(
+                f"{len(record_ids) - len(found)} of {len(record_ids)} demo records not anchored "
+                f"within {timeout:.0f}s: is the worker running? (`ledgerctl service status`)"
+            )
+        time.sleep(0.2)

@@ -1,0 +1,49 @@
+"""Sample and demo records: ids without business meaning, and a re-runnable demo."""
+
+from __future__ import annotations
+
+import re
+
+from ledger_service.intake import LedgerService
+from ledger_service.queries import RecordQueries
+from ledger_service.records import RecordKind
+from ledger_service.samples.data import SampleWriter, enterprise_code, enterprise_story, stories
+from ledger_service.samples.demo import DEMO_ENTERPRISES, write_demo
+
+
+def test_story_ids_reveal_neither_enterprise_nor_role() -> None:
+    writer = SampleWriter()
+    for n in (0, 7, 1234567):
+        story = enterprise_story(writer, n)
+        subject = enterprise_code(n)
+        for record in story:
+            assert re.fullmatch(r"[0-9a-f]{32}", record.record_id), record.record_id
+            assert subject not in record.record_id
+            assert f"{n:07d}" not in record.record_id
+        assert len({r.record_id for r in story}) == len(story)
+
+
+def test_ids_are_stable_per_key_and_differ_between_keys() -> None:
+    writer = SampleWriter()
+    again = SampleWriter(actor=writer.actor, signing_key=writer.signing_key)
+    other = SampleWriter()
+    ids = [r.record_id for r in stories(writer, 27, prefix="run1")]
+    assert ids == [r.record_id for r in stories(again, 27, prefix="run1")]
+    assert not set(ids) & {r.record_id for r in stories(other, 27, prefix="run1")}
+    assert not set(ids) & {r.record_id for r in stories(writer, 27, prefix="run2")}
+    assert all(rid.startswith("run1-") for rid in ids)
+
+
+def test_demo_is_re_runnable_and_names_a_score(
+    service: LedgerService, queries: RecordQueries
+) -> None:
+    writer = SampleWriter(actor="demo-platform-writer")
+    first = write_demo(service, writer)
+    assert len(first.results) == DEMO_ENTERPRISES * 9
+    assert {r.status for r in first.results} == {"created"}
+    score = queries.get_record(first.latest_score)
+    assert score is not None
+    assert score.kind == RecordKind.SCORE_CHANGE.value
+    second = write_demo(service, writer)
+    assert {r.status for r in second.results} == {"existing"}
+    assert second.latest_score == first.latest_score
