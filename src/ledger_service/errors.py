@@ -32,6 +32,7 @@ with their module; ``tests/unit/test_errors.py`` checks that every subclass is d
     ├── ChainLayoutError     (chainsync.parse)    chain_layout
     ├── ChainIntegrityError  (chainsync.parse)    chain_integrity
     ├── MirrorGapError       (chainsync.mirror)   mirror_gap
+    ├── NeedleTooShort       (chainsync.exposure) needle_too_short
     ├── BlockStreamError     (fabric.blocks)      block_stream
     ├── PermanentBatchError  (anchoring.worker)   batch_refused
     ├── DemoNotAnchored      (samples.demo)       demo_not_anchored
