@@ -5,6 +5,8 @@
   directory of org CA certificates (:class:`TrustStore`), step by step.
 """
 
+from fabric_gateway.blocks import block_header_bytes
+
 from ledger_service.evidence.builder import (
     BlockSource,
     CachingBlockSource,
@@ -13,6 +15,7 @@ from ledger_service.evidence.builder import (
     encode_bundle,
     upstream_record_ids,
 )
+from ledger_service.evidence.bundle import BundleShapeError
 from ledger_service.evidence.model import (
     BUNDLE_FORMAT,
     STEP_NAMES,
@@ -28,6 +31,7 @@ from ledger_service.evidence.model import (
     record_key,
     record_value,
 )
+from ledger_service.evidence.policy import EndorsementPolicy, EndorsementRule, PolicyError
 from ledger_service.evidence.trust import (
     TRUST_FORMAT,
     TRUST_MANIFEST,
@@ -37,12 +41,7 @@ from ledger_service.evidence.trust import (
     TrustedIdentity,
     TrustStore,
 )
-from ledger_service.evidence.verifier import (
-    Verifier,
-    VerifierStats,
-    block_header_bytes,
-    verify_bundle,
-)
+from ledger_service.evidence.verifier import Verifier, VerifierStats, verify_bundle
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -51,13 +50,17 @@ __all__ = [
     "TRUST_MANIFEST",
     "BlockSource",
     "BundleFormatError",
+    "BundleShapeError",
     "CachingBlockSource",
+    "EndorsementPolicy",
+    "EndorsementRule",
     "EvidenceError",
     "EvidenceVerificationError",
     "GatewayBlockSource",
     "IdentityError",
     "MspRole",
     "MspTrust",
+    "PolicyError",
     "RecordOutcome",
     "Step",
     "StepResult",
