@@ -65,7 +65,8 @@ def load_case(path: Path) -> Json:
     assert not set(expect) - EXPECT_KEYS, f"{path.name}: unknown expect fields"
     assert expect.get("step") in STEPS | {"verified"}, f"{path.name}: bad step"
     if expect["step"] != "verified":
-        assert isinstance(expect.get("message"), str) and expect["message"], path.name
+        assert isinstance(expect.get("message"), str), path.name
+        assert expect["message"], f"{path.name}: empty message"
     assert case.get("base", "golden") in ("golden", "synthetic"), path.name
     assert "write_set" not in case or case.get("base") == "synthetic", path.name
     return case
