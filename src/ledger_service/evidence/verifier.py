@@ -5,21 +5,10 @@ shape is parsed first (:mod:`.bundle`: strict JSON, typed entries; a malformed r
 fails step 0), the Fabric bytes are decoded and their signatures checked once per block
 and transaction (:mod:`.fabric_checks`, remembered across bundles by :mod:`.block_cache`),
 then each record runs the steps of docs/evidence-format.md ("Verification") in order:
-
-0. format       the record entry is well formed (only reported when it is not)
-1. content      SHA-256(salt ‖ content) = commitment; content is a record with that id
-                (skipped for a redacted record)
-2. merkle       RFC 6962 inclusion of the commitment at leaf_index, against the batch root
-                and size read from the transaction's write set (never from the bundle)
-3. write set    the chaincode namespace of the transaction writes the record key with exactly
-                that commitment, batch id and leaf index, and the batch key with root and
-                size; a write set naming any key twice is refused
-4. endorsement  endorsements by trusted peers satisfy the :class:`EndorsementPolicy`, bound to
-                this transaction; the creator's signature verifies under a trusted org CA
-5. block        the block's data hash; the entry at tx_index is the transaction (tx id,
-                channel, SHA-256(nonce ‖ creator)), marked VALID in TRANSACTIONS_FILTER
-6. orderer      the orderer signature(s) over the block header verify under a trusted
-                orderer CA
+1 content (SHA-256(salt ‖ content) = commitment; skipped when redacted), 2 merkle (against
+the root and size the chain's batch key holds), 3 write set (record and batch keys, byte for
+byte; no key written twice), 4 endorsement (:class:`EndorsementPolicy`, proposal binding,
+creator), 5 block (data hash, tx id, channel, VALID flag), 6 orderer (block signatures).
 
 Every step is evaluated when its inputs are there, so a result shows *all* failing steps;
 :attr:`RecordOutcome.failure` is the lowest-numbered one.
@@ -43,9 +32,9 @@ from ledger_service.evidence.bundle import (
     RecordEntry,
     parse_bundle,
 )
+from ledger_service.evidence.chain_record import OnChain, read_chain_record
 from ledger_service.evidence.fabric_checks import (
     BlockCheck,
-    ChainBatch,
     FabricChecks,
     TxCheck,
     VerifierStats,
@@ -56,9 +45,6 @@ from ledger_service.evidence.model import (
     StepResult,
     StepStatus,
     VerificationResult,
-    decode_record_value,
-    record_key,
-    record_value,
     short_hex,
 )
 from ledger_service.evidence.policy import EndorsementPolicy
@@ -80,16 +66,6 @@ class _Located:
     tx: TxCheck | None = None
     #: step 5 failure when the transaction cannot be used (block missing, malformed, …)
     problem: str | None = None
-
-
-@dataclass(slots=True)
-class _OnChain:
-    """What the transaction's write set says about a record: step 3's verdict and the batch
-    root/size step 2 checks against (``None``: no batch to check against)."""
-
-    problem: str | None
-    batch: ChainBatch | None
-    detail: str = ""
 
 
 class Verifier:
@@ -157,7 +133,9 @@ class Verifier:
         self, e: RecordEntry, blocks: Mapping[int, BlockEntry], local: dict[int, BlockCheck]
     ) -> RecordOutcome:
         located = self._locate(e, blocks, local)
-        on_chain = None if located.tx is None else self._on_chain(e, located.tx)
+        on_chain = (
+            None if located.tx is None else read_chain_record(e, located.tx, self.trust.chaincode)
+        )
         steps = (
             self._step1_content(e),
             self._step2_merkle(e, on_chain),
@@ -215,54 +193,6 @@ class Verifier:
             return _Located(block=block, problem=why)
         return _Located(block=block, tx=tx)
 
-    def _on_chain(self, e: RecordEntry, tx: TxCheck) -> _OnChain:
-        """Read the record and batch keys from the transaction's write set."""
-        pinned = self.trust.chaincode
-        if pinned is not None and e.chaincode != pinned:
-            return _OnChain(f"chaincode {e.chaincode!r} is not the trusted {pinned!r}", None)
-        if tx.chaincode != e.chaincode:
-            return _OnChain(
-                f"the transaction invokes chaincode {tx.chaincode!r}, not {e.chaincode!r}", None
-            )
-        if tx.response_status != 200:
-            return _OnChain(f"the chaincode response status is {tx.response_status}", None)
-        if tx.repeated_namespace is not None:
-            return _OnChain(
-                f"the read-write set of tx {short_hex(e.tx_id)} names namespace "
-                f"{tx.repeated_namespace!r} twice",
-                None,
-            )
-        writes = tx.writes(e.chaincode)
-        if writes is None:
-            return _OnChain(f"the transaction writes nothing in namespace {e.chaincode!r}", None)
-        if writes.repeated is not None:
-            return _OnChain(
-                f"the write set of tx {short_hex(e.tx_id)} writes key {writes.repeated!r} "
-                "more than once",
-                None,
-            )
-        write = writes.get(record_key(e.record_id))
-        if write is None or write.is_delete:
-            # No record on chain in this transaction: no batch root to check the proof against.
-            return _OnChain(
-                f"the write set of tx {short_hex(e.tx_id)} has no key for the record", None
-            )
-        if write.value != record_value(e.commitment, e.batch_id, e.leaf_index):
-            mismatch, chain_batch_id = _record_value_mismatch(e, write.value)
-            chain_batch = None
-            if chain_batch_id is not None:
-                found = tx.batch(e.chaincode, chain_batch_id)
-                chain_batch = found if isinstance(found, ChainBatch) else None
-            return _OnChain(mismatch, chain_batch)
-        batch = tx.batch(e.chaincode, e.batch_id)
-        if isinstance(batch, str):
-            return _OnChain(batch, None)
-        detail = (
-            f"record key -> commitment {short_hex(e.commitment)}, batch {e.batch_id!r}, "
-            f"leaf {e.leaf_index}; batch key -> root {short_hex(batch.root)}, size {batch.size}"
-        )
-        return _OnChain(None, batch, detail)
-
     # -- step 1 ---------------------------------------------------------------------------------
     @staticmethod
     def _step1_content(e: RecordEntry) -> StepResult:
@@ -297,7 +227,7 @@ class Verifier:
 
     # -- step 2 ---------------------------------------------------------------------------------
     @staticmethod
-    def _step2_merkle(e: RecordEntry, on_chain: _OnChain | None) -> StepResult:
+    def _step2_merkle(e: RecordEntry, on_chain: OnChain | None) -> StepResult:
         if on_chain is None:
             return StepResult(Step.MERKLE, _N, "the transaction is not located (step 5)")
         batch = on_chain.batch
@@ -333,7 +263,7 @@ class Verifier:
 
     # -- step 3 ---------------------------------------------------------------------------------
     @staticmethod
-    def _step3_write_set(on_chain: _OnChain | None) -> StepResult:
+    def _step3_write_set(on_chain: OnChain | None) -> StepResult:
         if on_chain is None:
             return StepResult(Step.WRITE_SET, _N, "the transaction is not located (step 5)")
         if on_chain.problem is not None:
@@ -420,24 +350,3 @@ def _malformed(record_id: str, why: str, stopped: str) -> RecordOutcome:
             *(StepResult(s, _N, f"{stopped} (step 0)") for s in tuple(Step)[1:]),
         ),
     )
-
-
-def _record_value_mismatch(e: RecordEntry, value: bytes) -> tuple[str, str | None]:
-    """Why the record key's value differs from the bundle's claims, and the batch id the
-    chain names for the record (``None`` if unreadable)."""
-    try:
-        commitment, leaf_index, named = decode_record_value(value)
-    except ValueError as exc:
-        return f"the record key's value on chain is not in the record layout: {exc}", None
-    if commitment.hex() != e.commitment:
-        why = (
-            f"chain commitment {short_hex(commitment)} != "
-            f"bundle commitment {short_hex(e.commitment)}"
-        )
-    elif named != e.batch_id:
-        why = f"chain batch id {named!r} != bundle batch id {e.batch_id!r}"
-    elif leaf_index != e.leaf_index:
-        why = f"chain leaf index {leaf_index} != bundle leaf index {e.leaf_index}"
-    else:
-        why = f"the record key's value on chain is not in the canonical layout: {value[:200]!r}"
-    return why, named
