@@ -26,7 +26,9 @@ with their module; ``tests/unit/test_errors.py`` checks that every subclass is d
     │   ├── RootMismatch                          root_mismatch
     │   └── EvidenceVerificationError (evidence.model)  evidence_rejected
     ├── EvidenceError        (evidence.model)     evidence_unavailable  a bundle cannot be built
-    │   └── BundleFormatError (evidence.model)    bundle_format
+    │   ├── BundleFormatError (evidence.model)    bundle_format
+    │   ├── BundleShapeError (evidence.bundle)    evidence_bundle_shape
+    │   └── PolicyError      (evidence.policy)    evidence_policy_invalid
     ├── IdentityError        (evidence.trust)     untrusted_identity
     ├── OnChainFormatError   (onchain)            onchain_format
     ├── ChainLayoutError     (chainsync.parse)    chain_layout

@@ -21,11 +21,13 @@ from ledger_service.evidence.model import (
     StepStatus,
     VerificationResult,
 )
+from ledger_service.evidence.policy import EndorsementPolicy
 from ledger_service.evidence.trust import MspRole, MspTrust, TrustStore
 from ledger_service.evidence.verifier import Verifier, VerifierStats, verify_bundle
 
 __all__ = [
     "BUNDLE_FORMAT",
+    "EndorsementPolicy",
     "EvidenceVerificationError",
     "MspRole",
     "MspTrust",

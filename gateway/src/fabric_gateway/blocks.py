@@ -23,16 +23,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from fabric_protos.common import common_pb2
-from fabric_protos.ledger.rwset import rwset_pb2
-from fabric_protos.ledger.rwset.kvrwset import kv_rwset_pb2
 from fabric_protos.msp import identities_pb2
-from fabric_protos.peer import (
-    chaincode_event_pb2,
-    proposal_pb2,
-    proposal_response_pb2,
-    transaction_pb2,
-)
+from fabric_protos.peer import chaincode_event_pb2, transaction_pb2
 from google.protobuf.message import DecodeError
+
+from fabric_gateway.envelope import EndorsedAction, decode_actions, decode_header, kv_rwset
 
 __all__ = [
     "BlockInfo",
@@ -43,6 +38,7 @@ __all__ = [
     "NamespaceRWSet",
     "TransactionInfo",
     "block_data_hash",
+    "block_header_bytes",
     "block_header_hash",
     "header_type_name",
     "parse_block",
@@ -208,22 +204,23 @@ def _der_length(n: int) -> bytes:
     return bytes((0x80 | len(body),)) + body
 
 
-def _der_integer(value: int) -> bytes:
-    body = value.to_bytes(max(1, (value.bit_length() + 8) // 8), "big", signed=False)
-    # minimal two's complement encoding of a non-negative integer
-    while len(body) > 1 and body[0] == 0 and not body[1] & 0x80:
-        body = body[1:]
-    return b"\x02" + _der_length(len(body)) + body
-
-
-def _der_octets(value: bytes) -> bytes:
-    return b"\x04" + _der_length(len(value)) + value
+def block_header_bytes(number: int, previous_hash: bytes, data_hash: bytes) -> bytes:
+    """Fabric's ``protoutil.BlockHeaderBytes``: ASN.1 DER ``SEQUENCE {INTEGER number,
+    OCTET STRING previous_hash, OCTET STRING data_hash}`` — what orderers sign and hash."""
+    if number < 0:
+        raise ValueError(f"block number {number} is negative")
+    num = number.to_bytes(number.bit_length() // 8 + 1, "big")  # minimal, sign bit clear
+    body = (
+        b"\x02" + _der_length(len(num)) + num
+        + b"\x04" + _der_length(len(previous_hash)) + previous_hash
+        + b"\x04" + _der_length(len(data_hash)) + data_hash
+    )  # fmt: skip
+    return b"\x30" + _der_length(len(body)) + body
 
 
 def block_header_hash(number: int, previous_hash: bytes, data_hash: bytes) -> bytes:
-    """SHA-256 of the ASN.1 DER ``SEQUENCE {number, previous_hash, data_hash}`` (Fabric's)."""
-    body = _der_integer(number) + _der_octets(previous_hash) + _der_octets(data_hash)
-    return hashlib.sha256(b"\x30" + _der_length(len(body)) + body).digest()
+    """SHA-256 of :func:`block_header_bytes`: the block hash (next block's previous hash)."""
+    return hashlib.sha256(block_header_bytes(number, previous_hash, data_hash)).digest()
 
 
 def block_data_hash(data: Sequence[bytes]) -> bytes:
@@ -257,13 +254,10 @@ def _identity(serialized: bytes) -> tuple[str, bytes]:
     return sid.mspid, sid.id_bytes
 
 
-def _rwsets(results: bytes, include_reads: bool) -> tuple[NamespaceRWSet, ...]:
-    if not results:
-        return ()
-    txrw = rwset_pb2.TxReadWriteSet.FromString(results)
+def _rwsets(action: EndorsedAction, include_reads: bool) -> tuple[NamespaceRWSet, ...]:
     out: list[NamespaceRWSet] = []
-    for ns in txrw.ns_rwset:
-        kv = kv_rwset_pb2.KVRWSet.FromString(ns.rwset)
+    for ns in action.namespaces:
+        kv = kv_rwset(ns)
         reads = (
             tuple(
                 KVRead(
@@ -289,14 +283,10 @@ def _rwsets(results: bytes, include_reads: bool) -> tuple[NamespaceRWSet, ...]:
     return tuple(out)
 
 
-def _action(action: transaction_pb2.TransactionAction, include_reads: bool) -> ChaincodeActionInfo:
-    payload = transaction_pb2.ChaincodeActionPayload.FromString(action.payload)
-    endorsed = payload.action
-    prp_bytes = endorsed.proposal_response_payload
-    prp = proposal_response_pb2.ProposalResponsePayload.FromString(prp_bytes)
-    cc_action = proposal_pb2.ChaincodeAction.FromString(prp.extension)
+def _action(action: EndorsedAction, include_reads: bool) -> ChaincodeActionInfo:
+    cc_action = action.chaincode_action
     endorsements = []
-    for e in endorsed.endorsements:
+    for e in action.endorsements:
         msp_id, cert = _identity(e.endorser)
         endorsements.append(
             EndorsementInfo(
@@ -314,10 +304,10 @@ def _action(action: transaction_pb2.TransactionAction, include_reads: bool) -> C
         response_status=cc_action.response.status,
         response_message=cc_action.response.message,
         response_payload=cc_action.response.payload,
-        rwsets=_rwsets(cc_action.results, include_reads),
+        rwsets=_rwsets(action, include_reads),
         endorsements=tuple(endorsements),
-        proposal_response_payload=prp_bytes,
-        proposal_hash=prp.proposal_hash,
+        proposal_response_payload=action.proposal_response_payload,
+        proposal_hash=action.proposal_hash,
         event_name=event_name,
         event_payload=event_payload,
     )
@@ -330,17 +320,16 @@ def parse_envelope(
     validation_code: int | None = None,
     include_reads: bool = True,
 ) -> TransactionInfo:
-    """Decode a transaction envelope (as stored in a block's data).
+    """Decode a transaction envelope (as stored in a block's data) into plain dataclasses.
 
     ``include_reads=False`` skips decoding the read sets (``NamespaceRWSet.reads`` is then
-    empty), which makes bulk decoding of large write batches faster.
+    empty), which makes bulk decoding of large write batches faster. The decoding itself is
+    :mod:`fabric_gateway.envelope`'s.
     """
     if isinstance(envelope, common_pb2.Envelope):
         raw = envelope.SerializeToString()
-        env = envelope
     else:
         raw = bytes(envelope)
-        env = None
     tx_id = channel_id = creator_msp = ""
     creator = b""
     header_type = -1
@@ -348,19 +337,15 @@ def parse_envelope(
     actions: tuple[ChaincodeActionInfo, ...] = ()
     error: str | None = None
     try:
-        if env is None:
-            env = common_pb2.Envelope.FromString(raw)
-        payload = common_pb2.Payload.FromString(env.payload)
-        ch = common_pb2.ChannelHeader.FromString(payload.header.channel_header)
+        header = decode_header(raw)
+        ch = header.channel_header
         tx_id, channel_id, header_type = ch.tx_id, ch.channel_id, ch.type
         timestamp = _timestamp(ch.timestamp)
-        sh = common_pb2.SignatureHeader.FromString(payload.header.signature_header)
-        creator = sh.creator
+        creator = header.creator
         if creator:
             creator_msp, _ = _identity(creator)
         if header_type == common_pb2.ENDORSER_TRANSACTION:
-            tx = transaction_pb2.Transaction.FromString(payload.data)
-            actions = tuple(_action(a, include_reads) for a in tx.actions)
+            actions = tuple(_action(a, include_reads) for a in decode_actions(header))
     except (DecodeError, ValueError) as exc:
         error = f"{type(exc).__name__}: {exc}"
     return TransactionInfo(

@@ -28,11 +28,15 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, NamedTuple
 
 from fabric_gateway.blocks import block_data_hash, block_header_hash, transactions_filter
+from fabric_gateway.envelope import (
+    EnvelopeError,
+    EnvelopeHeader,
+    decode_actions,
+    decode_header,
+    kv_rwset,
+)
 from fabric_protos.common import common_pb2
-from fabric_protos.ledger.rwset import rwset_pb2
-from fabric_protos.ledger.rwset.kvrwset import kv_rwset_pb2
-from fabric_protos.peer import proposal_pb2, proposal_response_pb2, transaction_pb2
-from google.protobuf.message import DecodeError
+from fabric_protos.peer import transaction_pb2
 
 from ledger_service.errors import LedgerError
 from ledger_service.evidence.model import decode_record_value
@@ -305,23 +309,12 @@ def extract_writes(
 # -- blocks ---------------------------------------------------------------------------------------
 
 
-def _namespace_writes(payload_data: bytes, namespace: str) -> list[tuple[str, bytes, bool]]:
-    tx = transaction_pb2.Transaction.FromString(payload_data)
+def _namespace_writes(header: EnvelopeHeader, namespace: str) -> list[tuple[str, bytes, bool]]:
     writes: list[tuple[str, bytes, bool]] = []
-    for action in tx.actions:
-        cap = transaction_pb2.ChaincodeActionPayload.FromString(action.payload)
-        prp = proposal_response_pb2.ProposalResponsePayload.FromString(
-            cap.action.proposal_response_payload
-        )
-        cc_action = proposal_pb2.ChaincodeAction.FromString(prp.extension)
-        if not cc_action.results:
-            continue
-        txrw = rwset_pb2.TxReadWriteSet.FromString(cc_action.results)
-        for ns in txrw.ns_rwset:
-            if ns.namespace != namespace:
-                continue
-            kv = kv_rwset_pb2.KVRWSet.FromString(ns.rwset)
-            writes.extend((w.key, w.value, w.is_delete) for w in kv.writes)
+    for action in decode_actions(header):
+        for ns in action.namespaces:
+            if ns.namespace == namespace:
+                writes.extend((w.key, w.value, w.is_delete) for w in kv_rwset(ns).writes)
     return writes
 
 
@@ -337,15 +330,18 @@ def extract_block(
     """
     if not isinstance(block, common_pb2.Block):
         block = common_pb2.Block.FromString(block)
-    header = block.header
+    block_header = block.header
+    header_number = block_header.number
     data = block.data.data
-    if block_data_hash(data) != header.data_hash:
-        raise ChainIntegrityError(f"block {header.number}: data hash does not match its data")
+    if block_data_hash(data) != block_header.data_hash:
+        raise ChainIntegrityError(f"block {header_number}: data hash does not match its data")
     out = BlockRows(
-        number=header.number,
-        previous_hash=header.previous_hash,
-        data_hash=header.data_hash,
-        header_hash=block_header_hash(header.number, header.previous_hash, header.data_hash),
+        number=header_number,
+        previous_hash=block_header.previous_hash,
+        data_hash=block_header.data_hash,
+        header_hash=block_header_hash(
+            header_number, block_header.previous_hash, block_header.data_hash
+        ),
     )
     codes = transactions_filter(block)
     for index, raw in enumerate(data):
@@ -353,23 +349,21 @@ def extract_block(
             out.skipped_transactions += 1
             continue
         try:
-            env = common_pb2.Envelope.FromString(raw)
-            payload = common_pb2.Payload.FromString(env.payload)
-            ch = common_pb2.ChannelHeader.FromString(payload.header.channel_header)
-            if ch.type != _ENDORSER_TRANSACTION:
+            header = decode_header(raw)
+            if header.header_type != _ENDORSER_TRANSACTION:
                 out.valid_transactions += 1
                 continue
-            writes = _namespace_writes(payload.data, namespace)
-        except DecodeError as exc:
+            writes = _namespace_writes(header, namespace)
+        except EnvelopeError as exc:
             out.skipped_transactions += 1
-            out.anomalies.append(f"block {header.number} tx {index}: undecodable: {exc}")
+            out.anomalies.append(f"block {header_number} tx {index}: undecodable: {exc}")
             continue
         out.valid_transactions += 1
         if not writes:
             continue
         first_batch = len(out.batches)
         wrote_batch = extract_writes(
-            writes, block_number=header.number, tx_index=index, tx_id=ch.tx_id, out=out
+            writes, block_number=header_number, tx_index=index, tx_id=header.tx_id, out=out
         )
         if keep_envelopes and wrote_batch:
             for row in out.batches[first_batch:]:

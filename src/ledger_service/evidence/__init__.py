@@ -5,11 +5,14 @@
   directory of org CA certificates (:class:`TrustStore`), step by step.
 """
 
+from fabric_gateway.blocks import block_header_bytes
+
 from ledger_service.evidence.builder import (
     build_bundle,
     encode_bundle,
     upstream_record_ids,
 )
+from ledger_service.evidence.bundle import BundleShapeError
 from ledger_service.evidence.model import (
     BUNDLE_FORMAT,
     STEP_NAMES,
@@ -25,6 +28,7 @@ from ledger_service.evidence.model import (
     record_key,
     record_value,
 )
+from ledger_service.evidence.policy import EndorsementPolicy, EndorsementRule, PolicyError
 from ledger_service.evidence.trust import (
     TRUST_FORMAT,
     TRUST_MANIFEST,
@@ -34,12 +38,7 @@ from ledger_service.evidence.trust import (
     TrustedIdentity,
     TrustStore,
 )
-from ledger_service.evidence.verifier import (
-    Verifier,
-    VerifierStats,
-    block_header_bytes,
-    verify_bundle,
-)
+from ledger_service.evidence.verifier import Verifier, VerifierStats, verify_bundle
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -47,11 +46,15 @@ __all__ = [
     "TRUST_FORMAT",
     "TRUST_MANIFEST",
     "BundleFormatError",
+    "BundleShapeError",
+    "EndorsementPolicy",
+    "EndorsementRule",
     "EvidenceError",
     "EvidenceVerificationError",
     "IdentityError",
     "MspRole",
     "MspTrust",
+    "PolicyError",
     "RecordOutcome",
     "Step",
     "StepResult",

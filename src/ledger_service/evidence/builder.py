@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from fabric_gateway import blocks
+from fabric_gateway.envelope import EnvelopeError, decode_actions, decode_header
 from fabric_protos.common import common_pb2
-from fabric_protos.peer import proposal_pb2, proposal_response_pb2, transaction_pb2
+from fabric_protos.peer import transaction_pb2
 from google.protobuf.message import DecodeError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -275,9 +276,8 @@ def _locate(raw: bytes, tx_id: str, number: int) -> _TxPlace:
     codes = blocks.transactions_filter(block)
     for index, data in enumerate(block.data.data):
         try:
-            payload = common_pb2.Payload.FromString(common_pb2.Envelope.FromString(data).payload)
-            header = common_pb2.ChannelHeader.FromString(payload.header.channel_header)
-        except DecodeError:
+            header = decode_header(data)
+        except EnvelopeError:
             continue
         if header.tx_id != tx_id:
             continue
@@ -285,17 +285,19 @@ def _locate(raw: bytes, tx_id: str, number: int) -> _TxPlace:
         if code != transaction_pb2.VALID:
             name = "missing" if code is None else blocks.validation_code_name(code)
             raise EvidenceError(f"transaction {tx_id} in block {number} is not VALID ({name})")
-        return _TxPlace(tx_index=index, channel=header.channel_id, chaincode=_chaincode(payload))
+        try:
+            (action,) = decode_actions(header)
+        except (EnvelopeError, ValueError) as exc:  # ValueError: not exactly one action
+            raise EvidenceError(
+                f"transaction {tx_id} in block {number} is not a one-action chaincode "
+                f"transaction: {exc}"
+            ) from None
+        return _TxPlace(
+            tx_index=index,
+            channel=header.channel_header.channel_id,
+            chaincode=action.chaincode_name,
+        )
     raise EvidenceError(f"block {number} does not hold transaction {tx_id} (index out of date?)")
-
-
-def _chaincode(payload: common_pb2.Payload) -> str:
-    tx = transaction_pb2.Transaction.FromString(payload.data)
-    action = transaction_pb2.ChaincodeActionPayload.FromString(tx.actions[0].payload)
-    prp = proposal_response_pb2.ProposalResponsePayload.FromString(
-        action.action.proposal_response_payload
-    )
-    return proposal_pb2.ChaincodeAction.FromString(prp.extension).chaincode_id.name
 
 
 def _b64(data: bytes) -> str:

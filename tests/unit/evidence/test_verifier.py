@@ -1,5 +1,8 @@
 """The offline verifier on a bundle captured from the real network (tests/data/evidence).
 
+Mutations that need no Fabric bytes rebuilt are data files (tests/data/evidence/cases, walked
+by test_cases.py); the cases here edit envelopes, signatures and trust stores.
+
 A valid bundle verifies step by step; every kind of tampering is caught at the step the
 format spec names, with the record id and the reason in the message.
 """
@@ -40,14 +43,13 @@ from ledger_service.evidence import (
     StepStatus,
     TrustStore,
     Verifier,
-    block_header_bytes,
     record_key,
     record_value,
     verify_bundle,
 )
 from ledger_service.verify import verify_bundle as public_verify_bundle
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "evidence"
+DATA = Path(__file__).resolve().parents[2] / "data" / "evidence"
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 Bundle = dict[str, Any]
@@ -210,15 +212,6 @@ def test_header_hash_reported_is_fabrics(saved: Bundle, trust: TrustStore) -> No
         )
 
 
-@pytest.mark.parametrize("number", [0, 1, 127, 128, 255, 256, 65535, 65536, 2**40, 2**63 - 1])
-def test_block_header_bytes_is_fabrics_der(number: int) -> None:
-    prev, data = bytes(range(32)), bytes(range(32, 64))
-    der = block_header_bytes(number, prev, data)
-    assert (
-        blocks.block_header_hash(number, prev, data) == __import__("hashlib").sha256(der).digest()
-    )
-
-
 def test_redacted_bundle_verifies_without_content(saved: Bundle, trust: TrustStore) -> None:
     redacted = copy.deepcopy(saved)
     for record in redacted["records"]:
@@ -245,55 +238,6 @@ def test_chain_layout_of_record_values(saved: Bundle) -> None:
 # -- step 1: content ---------------------------------------------------------------------------
 
 
-def test_altered_content(bundle: Bundle, trust: TrustStore) -> None:
-    one = only(bundle, 3)
-    record = one["records"][0]
-    record["content"] = record["content"].replace('"subject":"', '"subject":"X', 1)
-    outcome = check_one(one, trust)
-    assert_fails(outcome, Step.CONTENT, "SHA-256(salt ‖ content)", "!= bundle commitment")
-    assert failed_steps(outcome) == [Step.CONTENT]
-
-
-def test_altered_salt(bundle: Bundle, trust: TrustStore) -> None:
-    one = only(bundle, 4)
-    salt = one["records"][0]["salt"]
-    one["records"][0]["salt"] = ("0" if salt[0] != "0" else "1") + salt[1:]
-    outcome = check_one(one, trust)
-    assert_fails(outcome, Step.CONTENT, "SHA-256(salt ‖ content)")
-    assert failed_steps(outcome) == [Step.CONTENT]
-
-
-def test_altered_commitment(bundle: Bundle, trust: TrustStore) -> None:
-    one = only(bundle, 5)
-    one["records"][0]["commitment"] = "ab" * 32
-    outcome = check_one(one, trust)
-    assert_fails(outcome, Step.CONTENT)
-    assert failed_steps(outcome) == [Step.CONTENT, Step.MERKLE, Step.WRITE_SET]
-    write_set = outcome.step(Step.WRITE_SET)
-    assert write_set is not None
-    assert "chain commitment" in write_set.detail
-    assert "!= bundle commitment abababababababab.." in write_set.detail
-
-
-def test_altered_commitment_of_a_redacted_record(bundle: Bundle, trust: TrustStore) -> None:
-    one = only(bundle, 5)
-    record = one["records"][0]
-    del record["content"], record["salt"]
-    record["commitment"] = "ab" * 32
-    outcome = check_one(one, trust)
-    assert_fails(outcome, Step.MERKLE, "leads to root", "not the chain's batch root")
-    assert failed_steps(outcome) == [Step.MERKLE, Step.WRITE_SET]
-
-
-def test_content_of_another_record(bundle: Bundle, trust: TrustStore) -> None:
-    one = only(bundle, 0)
-    donor = bundle["records"][1]
-    for name in ("content", "salt", "commitment"):
-        one["records"][0][name] = donor[name]
-    outcome = check_one(one, trust)
-    assert_fails(outcome, Step.CONTENT, f"content is record {donor['record_id']!r}")
-
-
 def test_content_that_is_not_a_record(bundle: Bundle, trust: TrustStore) -> None:
     import hashlib
 
@@ -310,16 +254,6 @@ def test_content_that_is_not_a_record(bundle: Bundle, trust: TrustStore) -> None
 # -- step 2: merkle ---------------------------------------------------------------------------
 
 
-def test_proof_hash_flipped(bundle: Bundle, trust: TrustStore) -> None:
-    one = only(bundle, 2)
-    proof = one["records"][0]["merkle"]["proof"]
-    assert proof
-    proof[0] = ("f" if proof[0][0] != "f" else "e") + proof[0][1:]
-    outcome = check_one(one, trust)
-    assert_fails(outcome, Step.MERKLE, "leads to root", "not the chain's batch root")
-    assert failed_steps(outcome) == [Step.MERKLE]
-
-
 def test_wrong_leaf_index(bundle: Bundle, trust: TrustStore) -> None:
     one = only(bundle, 2)
     merkle = one["records"][0]["merkle"]
@@ -328,19 +262,6 @@ def test_wrong_leaf_index(bundle: Bundle, trust: TrustStore) -> None:
     assert_fails(outcome, Step.MERKLE)
     assert failed_steps(outcome) == [Step.MERKLE, Step.WRITE_SET]
     assert "chain leaf index" in outcome.step(Step.WRITE_SET).detail  # type: ignore[union-attr]
-
-
-def test_tree_size_is_taken_from_the_chain(bundle: Bundle, trust: TrustStore) -> None:
-    one = only(bundle, 2)
-    one["records"][0]["merkle"]["tree_size"] += 1
-    outcome = check_one(one, trust)
-    assert_fails(outcome, Step.MERKLE, "tree_size", "!= chain batch size")
-
-
-def test_proof_of_wrong_length(bundle: Bundle, trust: TrustStore) -> None:
-    one = only(bundle, 2)
-    one["records"][0]["merkle"]["proof"].append("00" * 32)
-    assert_fails(check_one(one, trust), Step.MERKLE, "malformed proof")
 
 
 # -- step 3: write set ------------------------------------------------------------------------
@@ -539,15 +460,6 @@ def test_block_data_hash_mismatch(bundle: Bundle, trust: TrustStore) -> None:
     assert failed_steps(outcome) == [Step.BLOCK]
 
 
-def test_header_data_hash_altered(bundle: Bundle, trust: TrustStore) -> None:
-    one = only(bundle, 0)
-    block = block_of(one, one["records"][0])
-    block["data_hash"] = "00" * 32
-    outcome = check_one(one, trust)
-    assert_fails(outcome, Step.BLOCK, "!= header data_hash 0000000000000000..")
-    assert failed_steps(outcome) == [Step.BLOCK, Step.ORDERER]  # the header is signed
-
-
 def test_transaction_marked_invalid(bundle: Bundle, trust: TrustStore) -> None:
     one = only(bundle, 0)
     record = one["records"][0]
@@ -669,7 +581,7 @@ def test_orderer_signature_by_a_peer_org(bundle: Bundle, trust: TrustStore) -> N
     ("data", "error"),
     [
         (b'{"format": ', "bundle is not valid JSON"),
-        (b"\xff\xfe", "bundle is not valid JSON"),
+        (b"\xff\xfe", "byte order mark"),
         (b"[]", "bundle must be a JSON object"),
         (b"{}", "it has no format field"),
         (b'{"format": "credit-ledger-evidence/1"}', "has format 'credit-ledger-evidence/1'"),
@@ -693,12 +605,6 @@ def test_unreadable_bundles(data: bytes, error: str, trust: TrustStore) -> None:
         result.raise_for_failure()
 
 
-def test_duplicate_block(bundle: Bundle, trust: TrustStore) -> None:
-    bundle["blocks"].append(copy.deepcopy(bundle["blocks"][0]))
-    result = Verifier(trust).verify(bundle)
-    assert result.error == f"block {bundle['blocks'][0]['number']} appears twice"
-
-
 def test_empty_bundle_is_not_ok(trust: TrustStore) -> None:
     result = Verifier(trust).verify(
         {"format": "credit-ledger-evidence/2", "records": [], "blocks": []}
@@ -720,6 +626,7 @@ def test_empty_bundle_is_not_ok(trust: TrustStore) -> None:
         (lambda r: r.pop("anchor"), "anchor must be an object"),
         (lambda r: r["anchor"].update(batch_id="a b"), "anchor.batch_id"),
         (lambda r: r["anchor"].update(block_number="7"), "anchor.block_number"),
+        (lambda r: r.update(content=None, salt=None), "content is null"),
     ],
 )
 def test_malformed_record_entry(
