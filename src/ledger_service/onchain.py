@@ -3,9 +3,9 @@
 Its Go twin is ``chaincode/ledger/onchain.go``; ``tests/data/onchain/*.json`` pins the two
 together (both test suites walk it). Everything on chain, in the chaincode's namespace::
 
-    \\x00rec\\x00<commitment, 64 lowercase hex>\\x00   uvarint leaf index (minimal) ‖ batch id
-    \\x00batch\\x00<batch id>\\x00                      {"batch_id","root","size","tx_id","msp","ts"}
-    \\x00touch\\x00<key>\\x00                           <tx id>   (benchmarks; never decoded here)
+    \\x00rec\\x00<commitment, 64 lowercase hex>\\x00  uvarint leaf index (minimal) ‖ batch id
+    \\x00batch\\x00<batch id>\\x00   {"batch_id","root","size","tx_id","msp","ts"} (compact JSON)
+    \\x00touch\\x00<key>\\x00        <tx id>   (benchmarks; never decoded here)
 
 A record's key is its salted commitment ``SHA-256(salt ‖ canonical)``: unlinkable to the
 record's subject and to the client's record id, which never goes on chain. ``PutBatch``'s
@@ -226,9 +226,7 @@ def _strict_json(
     """One JSON object with exactly ``fields``: UTF-8, no duplicate keys, nothing trailing."""
     try:
         text = bytes(data).decode("utf-8")
-        obj = json.loads(
-            text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant
-        )
+        obj = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as exc:
         raise OnChainFormatError(refusal, what, f"not strict UTF-8 JSON: {exc}") from None
     if not isinstance(obj, dict):

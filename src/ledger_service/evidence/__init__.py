@@ -24,9 +24,6 @@ from ledger_service.evidence.model import (
     StepResult,
     StepStatus,
     VerificationResult,
-    batch_key,
-    record_key,
-    record_value,
 )
 from ledger_service.evidence.trust import (
     TRUST_FORMAT,
@@ -67,12 +64,9 @@ __all__ = [
     "VerificationResult",
     "Verifier",
     "VerifierStats",
-    "batch_key",
     "block_header_bytes",
     "build_bundle",
     "encode_bundle",
-    "record_key",
-    "record_value",
     "upstream_record_ids",
     "verify_bundle",
 ]

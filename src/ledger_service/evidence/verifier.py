@@ -1,4 +1,4 @@
-"""Offline verification of evidence bundles (format v1) against a trust directory.
+"""Offline verification of evidence bundles (format v3) against a trust directory.
 
 Pure: no network, no index — only the bundle and the org CA certificates. The steps are
 numbered as in docs/evidence-format.md ("Verification"):
@@ -8,8 +8,9 @@ numbered as in docs/evidence-format.md ("Verification"):
                 (skipped for a redacted record)
 2. merkle       RFC 6962 inclusion of the commitment at leaf_index, against the batch root
                 and size read from the transaction's write set (never from the bundle)
-3. write set    the chaincode namespace of the transaction writes the record key with exactly
-                that commitment, batch id and leaf index, and the batch key with root and size
+3. write set    the chaincode namespace of the transaction writes the record key — the
+                commitment itself — with exactly that batch id and leaf index, and the batch
+                key with root and size (both values decoded by ledger_service.onchain)
 4. endorsement  every endorsement signature verifies under a peer certificate of a trusted
                 org; the endorsing orgs satisfy MAJORITY of the application orgs; the proposal
                 hash binds the endorsements to this transaction; the creator's signature over
@@ -57,19 +58,24 @@ from ledger_service.commitments import COMMITMENT_BYTES, SALT_BYTES
 from ledger_service.errors import ProofError, RootMismatch, ValidationError
 from ledger_service.evidence.model import (
     BUNDLE_FORMAT,
+    RETIRED_FORMATS,
     RecordOutcome,
     Step,
     StepResult,
     StepStatus,
     VerificationResult,
-    batch_key,
-    decode_record_value,
-    record_key,
-    record_value,
     short_hex,
 )
 from ledger_service.evidence.trust import IdentityError, MspRole, TrustedIdentity, TrustStore
 from ledger_service.merkle import commitment_leaf_hash, verify_inclusion
+from ledger_service.onchain import (
+    OnChainFormatError,
+    RecordValue,
+    batch_key,
+    decode_batch_value,
+    decode_record_value,
+    record_key,
+)
 from ledger_service.records import parse_record
 
 __all__ = ["Verifier", "VerifierStats", "block_header_bytes", "verify_bundle"]
@@ -244,27 +250,21 @@ class _TxCheck:
         if write is None or write.is_delete:
             return f"the write set of tx {short_hex(self.tx_id)} has no key for batch {batch_id!r}"
         try:
-            value = json.loads(write.value)
-        except (ValueError, RecursionError):
-            return f"batch {batch_id!r}: the value on chain is not JSON"
-        if not isinstance(value, dict):
-            return f"batch {batch_id!r}: the value on chain is not a JSON object"
-        root, size = value.get("root"), value.get("size")
-        if value.get("batch_id") != batch_id:
-            return f"batch {batch_id!r}: the value on chain names batch {value.get('batch_id')!r}"
-        if not _hex32(root) or not _is_int(size) or size < 1:
-            return f"batch {batch_id!r}: the value on chain has no valid root and size"
-        if value.get("tx_id") != self.tx_id:
+            value = decode_batch_value(write.value)
+        except OnChainFormatError as exc:
+            return f"batch {batch_id!r}: the value on chain is not in the batch layout: {exc}"
+        if value.batch_id != batch_id:
+            return f"batch {batch_id!r}: the value on chain names batch {value.batch_id!r}"
+        if value.tx_id != self.tx_id:
             return (
-                f"batch {batch_id!r}: the value on chain names tx {value.get('tx_id')!r}, "
-                f"not {self.tx_id}"
+                f"batch {batch_id!r}: the value on chain names tx {value.tx_id!r}, not {self.tx_id}"
             )
-        if value.get("msp") != self.creator_msp:
+        if value.msp != self.creator_msp:
             return (
-                f"batch {batch_id!r}: the value on chain names writer {value.get('msp')!r}, "
+                f"batch {batch_id!r}: the value on chain names writer {value.msp!r}, "
                 f"but the transaction's creator is {self.creator_msp!r}"
             )
-        return _ChainBatch(root=bytes.fromhex(root), size=size)
+        return _ChainBatch(root=value.root, size=value.size)
 
 
 @dataclass(slots=True)
@@ -340,6 +340,15 @@ class Verifier:
         if not isinstance(data, Mapping):
             return VerificationResult(error="bundle must be a JSON object", source=source)
         fmt = data.get("format")
+        if isinstance(fmt, str) and fmt in RETIRED_FORMATS:
+            return VerificationResult(
+                error=(
+                    f"bundle format {fmt!r} is no longer supported: it is for "
+                    f"{RETIRED_FORMATS[fmt]}; this verifier checks {BUNDLE_FORMAT} (record keys "
+                    "on chain are commitments) — fetch the bundle again from the service"
+                ),
+                source=source,
+            )
         if fmt != BUNDLE_FORMAT:
             what = "has no format field" if fmt is None else f"has format {fmt!r}"
             return VerificationResult(
@@ -599,7 +608,8 @@ class Verifier:
                 ),
                 None,
             )
-        write = writes.get(record_key(e.record_id))
+        # The record's on-chain key is its commitment: step 1 binds content + salt to it.
+        write = writes.get(record_key(bytes.fromhex(e.commitment)))
         if write is None or write.is_delete:
             # No record on chain in this transaction: no batch root to check the proof against.
             return (
@@ -610,7 +620,11 @@ class Verifier:
                 ),
                 None,
             )
-        if write.value != record_value(e.commitment, e.batch_id, e.leaf_index):
+        try:
+            chain_record: RecordValue | None = decode_record_value(write.value)
+        except OnChainFormatError:
+            chain_record = None
+        if chain_record != (e.leaf_index, e.batch_id):
             mismatch, chain_batch_id = _record_value_mismatch(e, write.value)
             chain_batch = None
             if chain_batch_id is not None:
@@ -960,20 +974,13 @@ def _record_value_mismatch(e: _Entry, value: bytes) -> tuple[str, str | None]:
     """Why the record key's value differs from the bundle's claims, and the batch id the
     chain names for the record (``None`` if unreadable)."""
     try:
-        commitment, leaf_index, named = decode_record_value(value)
-    except ValueError as exc:
+        leaf_index, named = decode_record_value(value)
+    except OnChainFormatError as exc:
         return f"the record key's value on chain is not in the record layout: {exc}", None
-    if commitment.hex() != e.commitment:
-        why = (
-            f"chain commitment {short_hex(commitment)} != "
-            f"bundle commitment {short_hex(e.commitment)}"
-        )
-    elif named != e.batch_id:
+    if named != e.batch_id:
         why = f"chain batch id {named!r} != bundle batch id {e.batch_id!r}"
-    elif leaf_index != e.leaf_index:
-        why = f"chain leaf index {leaf_index} != bundle leaf index {e.leaf_index}"
     else:
-        why = f"the record key's value on chain is not in the canonical layout: {value[:200]!r}"
+        why = f"chain leaf index {leaf_index} != bundle leaf index {e.leaf_index}"
     return why, named
 
 
