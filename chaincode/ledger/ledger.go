@@ -184,11 +184,8 @@ func (cc *Chaincode) putBatch(stub shim.ChaincodeStubInterface, arg []byte) ([]b
 	if err != nil {
 		return nil, err
 	}
-	in, err := parseBatch(arg)
+	in, err := decodeBatch(arg)
 	if err != nil {
-		return nil, refuse(CodeBadArgument, "%v", err)
-	}
-	if err := validateBatch(in); err != nil {
 		return nil, err
 	}
 	n := len(in.Commitments)

@@ -335,12 +335,21 @@ func unhex(b byte) byte {
 	return b - 'a' + 10
 }
 
+// decodeBatch parses and validates a PutBatch argument (every error a Refusal).
+func decodeBatch(data []byte) (*batchInput, error) {
+	in, err := parseBatch(data)
+	if err != nil {
+		return nil, refuse(CodeBadArgument, "%v", err)
+	}
+	if err := validateBatch(in); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
 // DecodePutBatch parses and validates a PutBatch argument exactly as PutBatch does.
 func DecodePutBatch(data []byte) (batchID, root string, commitments []string, err error) {
-	in, err := parseBatch(data)
-	if err == nil {
-		err = validateBatch(in)
-	}
+	in, err := decodeBatch(data)
 	if err != nil {
 		return "", "", nil, err
 	}
