@@ -82,10 +82,7 @@ def batch_writes(
             ),
         )
     ]
-    writes += [
-        (rec_key(rid), record_value(batch_id, i))
-        for i, rid in enumerate(record_ids)
-    ]
+    writes += [(rec_key(rid), record_value(batch_id, i)) for i, rid in enumerate(record_ids)]
     return sorted(writes)
 
 

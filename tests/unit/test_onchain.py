@@ -105,7 +105,7 @@ def test_error_is_a_ledger_error_with_a_stable_code() -> None:
     [
         ("[record_exists] record ab already anchored", RefusalCode.RECORD_EXISTS, "record ab "),
         (
-            "endorse failure: chaincode response 500, [batch_exists] batch \"b1\" already exists",
+            'endorse failure: chaincode response 500, [batch_exists] batch "b1" already exists',
             RefusalCode.BATCH_EXISTS,
             'batch "b1" already exists',
         ),
