@@ -147,6 +147,17 @@ async def test_async_round_trip(creds: MspCredentials, fabric_network: Topology)
         assert await contract.evaluate("Ping") == b"pong"
         import asyncio
 
+        # Precondition: this peer's gateway has discovered enough endorsers (right after the
+        # network starts, its discovery can lag the gateway peer the fixtures waited for).
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                await contract.new_proposal("Ping").endorse()
+                break
+            except EndorseError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.5)
         results = await asyncio.gather(
             *(contract.submit("Touch", args=[new_id("async")]) for _ in range(8))
         )
