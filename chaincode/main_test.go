@@ -387,6 +387,12 @@ func (p *fakePeer) invoke(txID, mspID string, args ...[]byte) (*txResult, error)
 	}
 }
 
+// testCommitment is the commitment of record i of a test batch.
+func testCommitment(batchID string, i int) string {
+	c := sha256.Sum256([]byte(fmt.Sprint(batchID, i)))
+	return hex.EncodeToString(c[:])
+}
+
 func batchArg(batchID string, n int) []byte {
 	var b strings.Builder
 	root := sha256.Sum256([]byte(batchID))
@@ -395,8 +401,7 @@ func batchArg(batchID string, n int) []byte {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		c := sha256.Sum256([]byte(fmt.Sprint(batchID, i)))
-		fmt.Fprintf(&b, `["%s-r%d","%s"]`, batchID, i, hex.EncodeToString(c[:]))
+		fmt.Fprintf(&b, `"%s"`, testCommitment(batchID, i))
 	}
 	b.WriteString("]}")
 	return []byte(b.String())
@@ -424,8 +429,9 @@ func TestServerOverMutualTLS(t *testing.T) {
 	if len(res.writes) != n+1 {
 		t.Fatalf("%d writes", len(res.writes))
 	}
-	if rv, err := ledger.DecodeRecordValue(res.writes["\x00rec\x00b1-r7\x00"]); err != nil || rv.LeafIndex != 7 || rv.BatchID != "b1" {
-		t.Fatalf("record value %q: %+v %v", res.writes["\x00rec\x00b1-r7\x00"], rv, err)
+	r7 := ledger.RecordKey(testCommitment("b1", 7))
+	if rv, err := ledger.DecodeRecordValue(res.writes[r7]); err != nil || rv.LeafIndex != 7 || rv.BatchID != "b1" {
+		t.Fatalf("record value %q: %+v %v", res.writes[r7], rv, err)
 	}
 	if !strings.HasSuffix(string(res.resp.Payload), `"size":2500,"tx_id":"tx1","msp":"PlatformMSP","ts":"2026-01-01T00:00:00.000000005Z"}`) {
 		t.Fatalf("payload %s", res.resp.Payload)
@@ -444,15 +450,15 @@ func TestServerOverMutualTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.resp.Status == shim.OK || res.resp.Message != `batch "b1" already exists` || len(res.writes) != 0 {
+	if res.resp.Status == shim.OK || res.resp.Message != `[batch_exists] batch "b1" already exists` || len(res.writes) != 0 {
 		t.Fatalf("overwrite: %d %q %d writes", res.resp.Status, res.resp.Message, len(res.writes))
 	}
-	res, err = fp.invoke("tx3", "BankMSP", []byte("GetRecord"), []byte("b1-r7"))
+	res, err = fp.invoke("tx3", "BankMSP", []byte("GetRecord"), []byte(testCommitment("b1", 7)))
 	if err != nil || res.resp.Status != shim.OK || !strings.Contains(string(res.resp.Payload), `"batch_id":"b1","leaf_index":7}`) {
 		t.Fatalf("GetRecord: %v %v", err, res.resp)
 	}
 	res, err = fp.invoke("tx4", "BankMSP", []byte("PutBatch"), batchArg("b2", 3))
-	if err != nil || res.resp.Message != `writer MSP "BankMSP" is not allowed to write (allowed: PlatformMSP)` {
+	if err != nil || res.resp.Message != `[not_writer] writer MSP "BankMSP" is not allowed to write (allowed: PlatformMSP)` {
 		t.Fatalf("writer check: %v %v", err, res.resp)
 	}
 

@@ -2,7 +2,8 @@
 
 Both clients run against the same network in the same run, doing the same calls: N
 concurrent submitters, each looping endorse + submit + wait-for-commit of a cheap chaincode
-function (``Echo``, no writes) through the same gateway peer as the same user. Figures:
+writer-only function (``Touch``: one read, one write of a key of its own per call) through
+the same gateway peer as the same (writer) user. Figures:
 committed transactions per second, latency p50/p99 (submit start → commit status), and the
 ratio ours ÷ official in tx/s. Appends the result to docs/benchmarks.md.
 
@@ -108,7 +109,7 @@ async def run_python(
         deadline = time.monotonic() + 120
         while True:
             try:
-                await contract.new_proposal(fn, args=["ready"]).endorse()
+                await contract.new_proposal("Ping").endorse()
                 break
             except Exception:
                 if time.monotonic() > deadline:
@@ -121,7 +122,7 @@ async def run_python(
             while not stop:
                 t0 = time.perf_counter()
                 try:
-                    await contract.submit(fn, args=[f"w{w}-{i}"])
+                    await contract.submit(fn, args=[f"py-w{w}-{i}"])
                 except Exception as exc:
                     if measuring:
                         errors += 1
@@ -260,7 +261,7 @@ def main() -> None:
         "--state-dir", type=Path, default=Path(os.environ.get("LEDGER_STATE_DIR", ROOT / ".state"))
     )
     parser.add_argument("--msp-id", default="PlatformMSP")
-    parser.add_argument("--fn", default="Echo")
+    parser.add_argument("--fn", default="Touch")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--warmup", type=float, default=3.0)

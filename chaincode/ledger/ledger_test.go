@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand"
+	"sort"
 	"strings"
 	"testing"
 
@@ -24,59 +25,58 @@ func commitment(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
-type rec struct{ ID, C string }
-
-func recs(prefix string, n int) []rec {
-	out := make([]rec, n)
+// recs returns n distinct commitments derived from prefix.
+func recs(prefix string, n int) []string {
+	out := make([]string, n)
 	for i := range out {
-		id := fmt.Sprintf("%s%d", prefix, i)
-		out[i] = rec{id, commitment(id)}
+		out[i] = commitment(fmt.Sprintf("%s%d", prefix, i))
 	}
 	return out
 }
 
-func batchJSON(batchID, root string, rs []rec) string {
+func batchJSON(batchID, root string, cs []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `{"batch_id":%s,"root":%s,"records":[`, js(batchID), js(root))
-	for i, r := range rs {
+	for i, c := range cs {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, `[%s,%s]`, js(r.ID), js(r.C))
+		b.WriteString(js(c))
 	}
 	b.WriteString("]}")
 	return b.String()
 }
 
 // recValue is the expected record value, built by hand (single-byte varint: i < 128).
-func recValue(commitmentHex string, i int, batchID string) string {
-	c, err := hex.DecodeString(commitmentHex)
-	if err != nil || len(c) != 32 || i >= 128 {
+func recValue(i int, batchID string) string {
+	if i >= 128 {
 		panic("bad test input")
 	}
-	return string(c) + string([]byte{byte(i)}) + batchID
+	return string([]byte{byte(i)}) + batchID
 }
 
+func recKey(c string) string { return "\x00rec\x00" + c + "\x00" }
+
 func TestRecordValueRoundTripAndStrictDecoding(t *testing.T) {
-	c := commitment("x")
-	for _, idx := range []uint64{0, 1, 127, 128, 300, 49999, 1 << 40} {
-		v := AppendRecordValue(nil, c, idx, "b-1")
+	for _, idx := range []uint64{0, 1, 127, 128, 300, 49999} {
+		v := AppendRecordValue(nil, idx, "b-1")
 		got, err := DecodeRecordValue(v)
-		if err != nil || hex.EncodeToString(got.Commitment[:]) != c || got.LeafIndex != idx || got.BatchID != "b-1" {
+		if err != nil || got.LeafIndex != idx || got.BatchID != "b-1" {
 			t.Fatalf("%d: %+v %v", idx, got, err)
 		}
 	}
-	raw, _ := hex.DecodeString(c)
 	bad := map[string]string{
-		"short":        string(raw[:31]) + "\x00",
-		"non-minimal":  string(raw) + "\x80\x00b1",
-		"truncated":    string(raw) + "\x80",
-		"no batch id":  string(raw) + "\x05",
-		"bad batch id": string(raw) + "\x05a b",
+		"empty":          "",
+		"non-minimal":    "\x80\x00b1",
+		"truncated":      "\x80",
+		"no batch id":    "\x05",
+		"bad batch id":   "\x05a b",
+		"index too big":  string(AppendRecordValue(nil, MaxRecords, "b")),
+		"varint too long": "\x80\x80\x80\x01b",
 	}
 	for name, v := range bad {
-		if _, err := DecodeRecordValue([]byte(v)); err == nil {
-			t.Errorf("%s: accepted", name)
+		if _, err := DecodeRecordValue([]byte(v)); err == nil || RefusalCode(err) != CodeCorruptValue {
+			t.Errorf("%s: %v", name, err)
 		}
 	}
 }
@@ -122,20 +122,24 @@ func TestPutBatchHappyPath(t *testing.T) {
 	}
 	want := []kv{
 		{"\x00batch\x00b1\x00", wantBatch},
-		{"\x00rec\x00r0\x00", recValue(rs[0].C, 0, "b1")},
-		{"\x00rec\x00r1\x00", recValue(rs[1].C, 1, "b1")},
-		{"\x00rec\x00r2\x00", recValue(rs[2].C, 2, "b1")},
+		{recKey(rs[0]), recValue(0, "b1")},
+		{recKey(rs[1]), recValue(1, "b1")},
+		{recKey(rs[2]), recValue(2, "b1")},
 	}
+	sort.Slice(want, func(i, j int) bool { return want[i].K < want[j].K })
 	got := s.writeSet()
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("write set\n got %q\nwant %q", got, want)
 	}
 	// The keys are exactly what shim.CreateCompositeKey produces.
-	for _, w := range []struct{ typ, id, key string }{{"batch", "b1", want[0].K}, {"rec", "r0", want[1].K}} {
+	for _, w := range []struct{ typ, id, key string }{{"batch", "b1", BatchKey("b1")}, {"rec", rs[0], RecordKey(rs[0])}} {
 		k, err := shim.CreateCompositeKey(w.typ, []string{w.id})
 		if err != nil || k != w.key {
 			t.Fatalf("CreateCompositeKey(%q,%q) = %q, %v; want %q", w.typ, w.id, k, err, w.key)
 		}
+	}
+	if bv, err := DecodeBatchValue(payload); err != nil || bv.Size != 3 || bv.TS != wantTS {
+		t.Fatalf("batch value does not decode strictly: %+v %v", bv, err)
 	}
 	if s.eventName != "BatchAnchored" || string(s.eventBody) != `{"batch_id":"b1","root":"`+root1+`","size":3}` {
 		t.Fatalf("event %q %s", s.eventName, s.eventBody)
@@ -148,8 +152,8 @@ func TestPutBatchHappyPath(t *testing.T) {
 	}
 
 	// Read back.
-	r := mustOK(t, l.tx(t, "BankMSP", "tx2", "GetRecord", "r1").invoke(cc))
-	wantRec := `{"record_id":"r1","commitment":"` + rs[1].C + `","batch_id":"b1","leaf_index":1}`
+	r := mustOK(t, l.tx(t, "BankMSP", "tx2", "GetRecord", rs[1]).invoke(cc))
+	wantRec := `{"commitment":"` + rs[1] + `","batch_id":"b1","leaf_index":1}`
 	if string(r) != wantRec {
 		t.Fatalf("GetRecord\n got %s\nwant %s", r, wantRec)
 	}
@@ -162,13 +166,13 @@ func TestPutBatchHappyPath(t *testing.T) {
 func TestPutBatchAcceptsAnyJSONEncoding(t *testing.T) {
 	l := newLedger()
 	cc := New(nil)
-	c := commitment("x")
-	// Key order, whitespace and escapes are free: \u0072 is "r", \/ is "/".. (not valid in ids).
-	in := " \n{ \"records\" : [ [ \"\\u0072\\u0031\" , \"" + c + "\" ] ,[\"r2\",\"" + c + "\"]\t] , \"root\":\"" + root1 + "\",\"batch_id\":\"b\\u002d1\"}\r\n"
+	c1, c2 := commitment("x"), commitment("y")
+	// Key order, whitespace and escapes are free: \u0061 is "a", \u002d is "-".
+	in := " \n{ \"records\" : [ \"\\u0061" + c1[1:] + "\" ,\"" + c2 + "\"\t] , \"root\":\"" + root1 + "\",\"batch_id\":\"b\\u002d1\"}\r\n"
 	s := l.tx(t, platform, "tx1", "PutBatch", in)
 	mustOK(t, s.invoke(cc))
-	if _, ok := l.state["\x00rec\x00r1\x00"]; !ok {
-		t.Fatalf("escaped record id not decoded: %q", s.writeSet())
+	if _, ok := l.state[recKey("a"+c1[1:])]; !ok {
+		t.Fatalf("escaped commitment not decoded: %q", s.writeSet())
 	}
 	if _, ok := l.state["\x00batch\x00b-1\x00"]; !ok {
 		t.Fatalf("escaped batch id not decoded: %q", s.writeSet())
@@ -179,58 +183,52 @@ func TestPutBatchValidationErrors(t *testing.T) {
 	c := commitment("c")
 	short := c[:63]
 	eighteen := recs("r", 18)
-	eighteen[17].C = short
+	eighteen[17] = short
 	dup := recs("r", 5)
-	dup[3].ID = "r0"
+	dup[3] = dup[0]
 	many := recs("m", MaxRecords+1)
 	long := strings.Repeat("a", 129)
+	const bad = "[bad_argument] "
 
 	cases := []struct{ name, in, want string }{
-		{"short commitment", batchJSON("b1", root1, eighteen), `records[17]: commitment must be 64 lowercase hex characters, got 63`},
-		{"long commitment", batchJSON("b1", root1, []rec{{"r1", c + "0"}}), `records[0]: commitment must be 64 lowercase hex characters, got 65`},
-		{"uppercase commitment", batchJSON("b1", root1, []rec{{"r1", strings.ToUpper(c)}}), "records[0]: " + hexErr("commitment", strings.ToUpper(c))},
-		{"non-hex commitment", batchJSON("b1", root1, []rec{{"r1", c[:10] + "g" + c[11:]}}), `records[0]: commitment must be 64 lowercase hex characters, got invalid character 'g' at position 10`},
-		{"empty commitment", batchJSON("b1", root1, []rec{{"r1", ""}}), `records[0]: commitment must be 64 lowercase hex characters, got 0`},
-		{"batch id with space", batchJSON("x y", root1, recs("r", 1)), `batch_id "x y": must match ^[A-Za-z0-9._:-]{1,128}$`},
-		{"empty batch id", batchJSON("", root1, recs("r", 1)), `batch_id "": must match ^[A-Za-z0-9._:-]{1,128}$`},
-		{"batch id too long", batchJSON(long, root1, recs("r", 1)), `batch_id "` + long + `": must match ^[A-Za-z0-9._:-]{1,128}$`},
-		{"batch id non-ascii", batchJSON("bé", root1, recs("r", 1)), `batch_id "bé": must match ^[A-Za-z0-9._:-]{1,128}$`},
-		{"record id with slash", batchJSON("b1", root1, []rec{{"r1", c}, {"a/b", c}}), `records[1]: record id "a/b": must match ^[A-Za-z0-9._:-]{1,128}$`},
-		{"record id NUL", batchJSON("b1", root1, []rec{{"r\x00", c}}), `records[0]: record id "r\x00": must match ^[A-Za-z0-9._:-]{1,128}$`},
-		{"record id too long", batchJSON("b1", root1, []rec{{long, c}}), `records[0]: record id "` + long + `": must match ^[A-Za-z0-9._:-]{1,128}$`},
-		{"duplicate record id", batchJSON("b1", root1, dup), `records[3]: duplicate record id "r0" (first at records[0])`},
-		{"short root", batchJSON("b1", root1[:10], recs("r", 1)), `root: must be 64 lowercase hex characters, got 10`},
-		{"uppercase root", batchJSON("b1", strings.ToUpper(root1), recs("r", 1)), hexErr("root:", strings.ToUpper(root1))},
-		{"no records", batchJSON("b1", root1, nil), `records: must contain at least 1 record, got 0`},
-		{"too many records", batchJSON("b1", root1, many), `records: too many records (more than 50000); split the batch`},
-		{"unknown field", `{"batch_id":"b1","root":"` + root1 + `","records":[],"extra":1}`, `invalid batch JSON: unknown field "extra" (allowed: batch_id, root, records)`},
-		{"field case differs", `{"Batch_ID":"b1"}`, `invalid batch JSON: unknown field "Batch_ID" (allowed: batch_id, root, records)`},
-		{"duplicate field", `{"batch_id":"b1","batch_id":"b2"}`, `invalid batch JSON: duplicate field "batch_id"`},
-		{"missing batch_id", `{"root":"` + root1 + `","records":[["r1","` + c + `"]]}`, `invalid batch JSON: missing field "batch_id"`},
-		{"missing root", `{"batch_id":"b1","records":[["r1","` + c + `"]]}`, `invalid batch JSON: missing field "root"`},
-		{"missing records", `{"batch_id":"b1","root":"` + root1 + `"}`, `invalid batch JSON: missing field "records"`},
-		{"batch_id number", `{"batch_id":7}`, `invalid batch JSON: batch_id must be a string, found number`},
-		{"root null", `{"root":null}`, `invalid batch JSON: root must be a string, found null`},
-		{"records object", `{"records":{}}`, `invalid batch JSON: records must be an array of [record_id, commitment] pairs, found object`},
-		{"records null", `{"records":null}`, `invalid batch JSON: records must be an array of [record_id, commitment] pairs, found null`},
-		{"record is object", `{"records":[{"id":"r1"}]}`, `invalid batch JSON: records[0] must be a [record_id, commitment] array, found object`},
-		{"record is string", `{"records":[["r1","` + c + `"],"r2"]}`, `invalid batch JSON: records[1] must be a [record_id, commitment] array, found string`},
-		{"record empty", `{"records":[[]]}`, `invalid batch JSON: records[0] must have exactly 2 elements, got 0`},
-		{"record 1 element", `{"records":[["r1"]]}`, `invalid batch JSON: records[0] must have exactly 2 elements, got 1`},
-		{"record 3 elements", `{"records":[["r1","` + c + `","x"]]}`, `invalid batch JSON: records[0] must have exactly 2 elements, got more`},
-		{"record id number", `{"records":[[1,"` + c + `"]]}`, `invalid batch JSON: records[0][0] (record id) must be a string, found number`},
-		{"commitment bool", `{"records":[["r1",true]]}`, `invalid batch JSON: records[0][1] (commitment) must be a string, found boolean`},
-		{"not JSON", `hello`, `invalid batch JSON at offset 0: expected a JSON object, found character 'h'`},
-		{"empty arg", ``, `invalid batch JSON: unexpected end of input, expected a JSON object`},
-		{"array", `[]`, `invalid batch JSON at offset 0: expected a JSON object, found array`},
-		{"truncated", `{"batch_id":"b1","records":[["r1",`, `invalid batch JSON: unexpected end of input, expected ','`[:0] + `invalid batch JSON: records[0][1] (commitment) must be a string, found end of input`},
-		{"unterminated string", `{"batch_id":"b1`, `invalid batch JSON at offset 12: unterminated string`},
-		{"control char", "{\"batch_id\":\"b\n1\"}", `invalid batch JSON at offset 14: control character byte 0x0a in string`},
-		{"bad escape", `{"batch_id":"b\x1"}`, `invalid batch JSON at offset 12: bad string: invalid character 'x' in string escape code`},
-		{"trailing data", batchJSON("b1", root1, recs("r", 1)) + ` {}`, fmt.Sprintf(`invalid batch JSON at offset %d: unexpected data after the batch object`, len(batchJSON("b1", root1, recs("r", 1)))+1)},
-		{"missing comma", `{"batch_id":"b1" "root":""}`, `invalid batch JSON at offset 17: expected ',' or '}', found string`},
-		{"trailing comma", `{"batch_id":"b1",}`, `invalid batch JSON at offset 17: expected an object key (string), found character '}'`},
-		{"records trailing comma", `{"records":[["r1","` + c + `"],]}`, `invalid batch JSON: records[1] must be a [record_id, commitment] array, found character ']'`},
+		{"short commitment", batchJSON("b1", root1, eighteen), bad + `records[17]: commitment must be 64 lowercase hex characters, got 63`},
+		{"long commitment", batchJSON("b1", root1, []string{c + "0"}), bad + `records[0]: commitment must be 64 lowercase hex characters, got 65`},
+		{"uppercase commitment", batchJSON("b1", root1, []string{strings.ToUpper(c)}), bad + "records[0]: " + hexErr("commitment", strings.ToUpper(c))},
+		{"non-hex commitment", batchJSON("b1", root1, []string{c[:10] + "g" + c[11:]}), bad + `records[0]: commitment must be 64 lowercase hex characters, got invalid character 'g' at position 10`},
+		{"empty commitment", batchJSON("b1", root1, []string{""}), bad + `records[0]: commitment must be 64 lowercase hex characters, got 0`},
+		{"batch id with space", batchJSON("x y", root1, recs("r", 1)), bad + `batch_id "x y": must match ^[A-Za-z0-9._:-]{1,128}$`},
+		{"empty batch id", batchJSON("", root1, recs("r", 1)), bad + `batch_id "": must match ^[A-Za-z0-9._:-]{1,128}$`},
+		{"batch id too long", batchJSON(long, root1, recs("r", 1)), bad + `batch_id "` + long + `": must match ^[A-Za-z0-9._:-]{1,128}$`},
+		{"batch id non-ascii", batchJSON("bé", root1, recs("r", 1)), bad + `batch_id "bé": must match ^[A-Za-z0-9._:-]{1,128}$`},
+		{"duplicate commitment", batchJSON("b1", root1, dup), `[duplicate_in_batch] records[3]: duplicate commitment ` + dup[0] + ` (first at records[0])`},
+		{"short root", batchJSON("b1", root1[:10], recs("r", 1)), bad + `root: must be 64 lowercase hex characters, got 10`},
+		{"uppercase root", batchJSON("b1", strings.ToUpper(root1), recs("r", 1)), bad + hexErr("root:", strings.ToUpper(root1))},
+		{"no records", batchJSON("b1", root1, nil), bad + `records: must contain at least 1 record, got 0`},
+		{"too many records", batchJSON("b1", root1, many), bad + `records: too many records (more than 50000); split the batch`},
+		{"unknown field", `{"batch_id":"b1","root":"` + root1 + `","records":[],"extra":1}`, bad + `invalid batch JSON: unknown field "extra" (allowed: batch_id, root, records)`},
+		{"field case differs", `{"Batch_ID":"b1"}`, bad + `invalid batch JSON: unknown field "Batch_ID" (allowed: batch_id, root, records)`},
+		{"duplicate field", `{"batch_id":"b1","batch_id":"b2"}`, bad + `invalid batch JSON: duplicate field "batch_id"`},
+		{"missing batch_id", `{"root":"` + root1 + `","records":["` + c + `"]}`, bad + `invalid batch JSON: missing field "batch_id"`},
+		{"missing root", `{"batch_id":"b1","records":["` + c + `"]}`, bad + `invalid batch JSON: missing field "root"`},
+		{"missing records", `{"batch_id":"b1","root":"` + root1 + `"}`, bad + `invalid batch JSON: missing field "records"`},
+		{"batch_id number", `{"batch_id":7}`, bad + `invalid batch JSON: batch_id must be a string, found number`},
+		{"root null", `{"root":null}`, bad + `invalid batch JSON: root must be a string, found null`},
+		{"records object", `{"records":{}}`, bad + `invalid batch JSON: records must be an array of commitment strings, found object`},
+		{"records null", `{"records":null}`, bad + `invalid batch JSON: records must be an array of commitment strings, found null`},
+		{"record is object", `{"records":[{"c":"x"}]}`, bad + `invalid batch JSON: records[0] must be a commitment string, found object`},
+		{"record is old pair", `{"records":[["r1","` + c + `"]]}`, bad + `invalid batch JSON: records[0] must be a commitment string, found array`},
+		{"commitment bool", `{"records":["` + c + `",true]}`, bad + `invalid batch JSON: records[1] must be a commitment string, found boolean`},
+		{"not JSON", `hello`, bad + `invalid batch JSON at offset 0: expected a JSON object, found character 'h'`},
+		{"empty arg", ``, bad + `invalid batch JSON: unexpected end of input, expected a JSON object`},
+		{"array", `[]`, bad + `invalid batch JSON at offset 0: expected a JSON object, found array`},
+		{"invalid UTF-8", "{\"batch_id\":\"\xff\"}", bad + `invalid batch JSON: not valid UTF-8`},
+		{"unterminated string", `{"batch_id":"b1`, bad + `invalid batch JSON at offset 12: unterminated string`},
+		{"control char", "{\"batch_id\":\"b\n1\"}", bad + `invalid batch JSON at offset 14: control character byte 0x0a in string`},
+		{"bad escape", `{"batch_id":"b\x1"}`, bad + `invalid batch JSON at offset 12: bad string: invalid character 'x' in string escape code`},
+		{"trailing data", batchJSON("b1", root1, recs("r", 1)) + ` {}`, bad + fmt.Sprintf(`invalid batch JSON at offset %d: unexpected data after the batch object`, len(batchJSON("b1", root1, recs("r", 1)))+1)},
+		{"missing comma", `{"batch_id":"b1" "root":""}`, bad + `invalid batch JSON at offset 17: expected ',' or '}', found string`},
+		{"trailing comma", `{"batch_id":"b1",}`, bad + `invalid batch JSON at offset 17: expected an object key (string), found character '}'`},
+		{"records trailing comma", `{"records":["` + c + `",]}`, bad + `invalid batch JSON: records[1] must be a commitment string, found character ']'`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -270,21 +268,21 @@ func TestNoOverwrite(t *testing.T) {
 	before := fmt.Sprint(len(l.state))
 
 	// A record of another batch already exists.
-	s := l.tx(t, platform, "tx2", "PutBatch", batchJSON("b2", root1, []rec{rs[2], rs[1], rs[3]}))
-	mustErr(t, s.invoke(cc), `record "r1" already anchored in batch "b1" (records[1]; 1 of 3 records in this batch already anchored)`)
+	s := l.tx(t, platform, "tx2", "PutBatch", batchJSON("b2", root1, []string{rs[2], rs[1], rs[3]}))
+	mustErr(t, s.invoke(cc), `[record_exists] record `+rs[1]+` already anchored in batch "b1" (records[1]; 1 of 3 records in this batch already anchored)`)
 	if len(s.writes) != 0 || s.eventName != "" {
 		t.Fatalf("written on refused overwrite: %q", s.writeSet())
 	}
 	// Several records exist.
-	s = l.tx(t, platform, "tx3", "PutBatch", batchJSON("b3", root1, []rec{rs[2], rs[0], rs[1]}))
-	mustErr(t, s.invoke(cc), `record "r0" already anchored in batch "b1" (records[1]; 2 of 3 records in this batch already anchored)`)
+	s = l.tx(t, platform, "tx3", "PutBatch", batchJSON("b3", root1, []string{rs[2], rs[0], rs[1]}))
+	mustErr(t, s.invoke(cc), `[record_exists] record `+rs[0]+` already anchored in batch "b1" (records[1]; 2 of 3 records in this batch already anchored)`)
 	if len(s.writes) != 0 {
 		t.Fatal("written on refused overwrite")
 	}
 	// The batch exists (same batch resubmitted, or new records under an old batch id).
 	for _, in := range []string{batchJSON("b1", root1, rs[:2]), batchJSON("b1", root1, rs[2:])} {
 		s = l.tx(t, platform, "tx4", "PutBatch", in)
-		mustErr(t, s.invoke(cc), `batch "b1" already exists`)
+		mustErr(t, s.invoke(cc), `[batch_exists] batch "b1" already exists`)
 		if len(s.writes) != 0 {
 			t.Fatal("written on refused overwrite")
 		}
@@ -293,7 +291,7 @@ func TestNoOverwrite(t *testing.T) {
 		t.Fatal("state changed")
 	}
 	// The original values are untouched.
-	r := mustOK(t, l.tx(t, platform, "tx5", "GetRecord", "r1").invoke(cc))
+	r := mustOK(t, l.tx(t, platform, "tx5", "GetRecord", rs[1]).invoke(cc))
 	if !bytes.Contains(r, []byte(`"batch_id":"b1","leaf_index":1`)) {
 		t.Fatalf("record changed: %s", r)
 	}
@@ -306,19 +304,19 @@ func TestWriterMSP(t *testing.T) {
 	in := batchJSON("b1", root1, recs("r", 2))
 
 	s := l.tx(t, "BankMSP", "tx1", "PutBatch", in)
-	mustErr(t, s.invoke(New(nil)), `writer MSP "BankMSP" is not allowed to write (allowed: PlatformMSP)`)
+	mustErr(t, s.invoke(New(nil)), `[not_writer] writer MSP "BankMSP" is not allowed to write (allowed: PlatformMSP)`)
 	if len(s.writes) != 0 || s.multiCalls != 0 {
 		t.Fatal("unauthorized caller caused reads or writes")
 	}
 	// Authorization is checked before the argument is even parsed.
 	mustErr(t, l.tx(t, "BankMSP", "tx1", "PutBatch", "garbage").invoke(New(nil)),
-		`writer MSP "BankMSP" is not allowed to write (allowed: PlatformMSP)`)
+		`[not_writer] writer MSP "BankMSP" is not allowed to write (allowed: PlatformMSP)`)
 	mustErr(t, l.tx(t, "BankMSP", "tx1", "Touch", "k").invoke(New(nil)),
-		`writer MSP "BankMSP" is not allowed to write (allowed: PlatformMSP)`)
+		`[not_writer] writer MSP "BankMSP" is not allowed to write (allowed: PlatformMSP)`)
 
 	two := New([]string{"PlatformMSP", "Platform2MSP"})
 	mustErr(t, l.tx(t, "RegulatorMSP", "tx1", "PutBatch", in).invoke(two),
-		`writer MSP "RegulatorMSP" is not allowed to write (allowed: PlatformMSP, Platform2MSP)`)
+		`[not_writer] writer MSP "RegulatorMSP" is not allowed to write (allowed: PlatformMSP, Platform2MSP)`)
 	payload := mustOK(t, l.tx(t, "Platform2MSP", "tx2", "PutBatch", in).invoke(two))
 	if !bytes.Contains(payload, []byte(`"msp":"Platform2MSP"`)) {
 		t.Fatalf("batch value does not name the writer MSP: %s", payload)
@@ -327,14 +325,14 @@ func TestWriterMSP(t *testing.T) {
 	// Broken identities.
 	s = l.tx(t, platform, "tx3", "PutBatch", in)
 	s.creator = nil
-	mustErr(t, s.invoke(New(nil)), `cannot read the caller identity: creator is empty`)
+	mustErr(t, s.invoke(New(nil)), `[not_writer] cannot read the caller identity: creator is empty`)
 	s = l.tx(t, platform, "tx3", "PutBatch", in)
 	s.creator = []byte{0xff, 0xff}
-	if r := s.invoke(New(nil)); r.Status == shim.OK || !strings.HasPrefix(r.Message, "cannot read the caller identity: ") {
+	if r := s.invoke(New(nil)); r.Status == shim.OK || !strings.HasPrefix(r.Message, "[not_writer] cannot read the caller identity: ") {
 		t.Fatalf("bad creator accepted: %d %s", r.Status, r.Message)
 	}
 	s = l.tx(t, "", "tx3", "PutBatch", in)
-	mustErr(t, s.invoke(New(nil)), `cannot read the caller identity: MSP id is empty`)
+	mustErr(t, s.invoke(New(nil)), `[not_writer] cannot read the caller identity: MSP id is empty`)
 }
 
 func TestDeterminism(t *testing.T) {
@@ -366,9 +364,9 @@ func TestDeterminism(t *testing.T) {
 		}
 	}
 	// Every record value parses and carries its leaf index.
-	for i, r := range rs {
-		v, err := DecodeRecordValue(s1.writes["\x00rec\x00"+r.ID+"\x00"])
-		if err != nil || hex.EncodeToString(v.Commitment[:]) != r.C || v.LeafIndex != uint64(i) || v.BatchID != "batch-42" {
+	for i, c := range rs {
+		v, err := DecodeRecordValue(s1.writes[RecordKey(c)])
+		if err != nil || v.LeafIndex != uint64(i) || v.BatchID != "batch-42" {
 			t.Fatalf("record %d: %+v %v", i, v, err)
 		}
 	}
@@ -387,16 +385,22 @@ func TestTimestampFromTransactionOnly(t *testing.T) {
 func TestReadsAndSmallFunctions(t *testing.T) {
 	l := newLedger()
 	cc := New(nil)
-	mustErr(t, l.tx(t, "BankMSP", "t", "GetRecord", "nope").invoke(cc), `record "nope" not found`)
-	mustErr(t, l.tx(t, "BankMSP", "t", "GetBatch", "nope").invoke(cc), `batch "nope" not found`)
-	mustErr(t, l.tx(t, "BankMSP", "t", "GetRecord", "a b").invoke(cc), `record id "a b": must match ^[A-Za-z0-9._:-]{1,128}$`)
-	mustErr(t, l.tx(t, "BankMSP", "t", "GetBatch", "").invoke(cc), `batch id "": must match ^[A-Za-z0-9._:-]{1,128}$`)
+	c := commitment("nope")
+	mustErr(t, l.tx(t, "BankMSP", "t", "GetRecord", c).invoke(cc), `[not_found] record `+c+` not found`)
+	mustErr(t, l.tx(t, "BankMSP", "t", "GetBatch", "nope").invoke(cc), `[not_found] batch "nope" not found`)
+	mustErr(t, l.tx(t, "BankMSP", "t", "GetRecord", "r1").invoke(cc), `[bad_argument] commitment must be 64 lowercase hex characters, got 2`)
+	mustErr(t, l.tx(t, "BankMSP", "t", "GetBatch", "").invoke(cc), `[bad_argument] batch id "": must match ^[A-Za-z0-9._:-]{1,128}$`)
+	l.state[RecordKey(c)] = []byte("\x80\x00b")
+	mustErr(t, l.tx(t, "BankMSP", "t", "GetRecord", c).invoke(cc), `[corrupt_value] record `+c+`: stored value is corrupt: [corrupt_value] record value: leaf index is not a minimal varint`)
 
-	echo := []byte("\x00any \xff bytes")
-	s := l.txBytes(t, "BankMSP", "t", [][]byte{[]byte("Echo"), echo})
-	if p := mustOK(t, s.invoke(cc)); !bytes.Equal(p, echo) || len(s.writes) != 0 {
-		t.Fatalf("Echo: %q, %d writes", p, len(s.writes))
+	// Ping: read-only, fixed answer, any MSP, refuses any argument (no caller bytes on chain).
+	s := l.tx(t, "BankMSP", "t", "Ping")
+	if p := mustOK(t, s.invoke(cc)); string(p) != "pong" || len(s.writes) != 0 || len(s.reads) != 0 {
+		t.Fatalf("Ping: %q, %d writes, %d reads", p, len(s.writes), len(s.reads))
 	}
+	mustErr(t, l.tx(t, "BankMSP", "t", "Ping", "hello").invoke(cc), `[bad_argument] Ping: expected no argument, got 1`)
+	// Echo is gone.
+	mustErr(t, l.tx(t, "BankMSP", "t", "Echo", "x").invoke(cc), `[unknown_function] unknown function "Echo"; known functions: PutBatch, GetRecord, GetBatch, Ping, Touch`)
 
 	s = l.tx(t, platform, "txA", "Touch", "hot")
 	mustOK(t, s.invoke(cc))
@@ -411,17 +415,16 @@ func TestReadsAndSmallFunctions(t *testing.T) {
 	if string(l.state["\x00touch\x00hot\x00"]) != "txB" {
 		t.Fatal("second Touch did not write the same key")
 	}
-	mustErr(t, l.tx(t, platform, "t", "Touch", "a\x00b").invoke(cc), `key "a\x00b": must match ^[A-Za-z0-9._:-]{1,128}$`)
+	mustErr(t, l.tx(t, platform, "t", "Touch", "a\x00b").invoke(cc), `[bad_argument] key "a\x00b": must match ^[A-Za-z0-9._:-]{1,128}$`)
 
-	known := "known functions: PutBatch, GetRecord, GetBatch, Echo, Touch"
-	mustErr(t, l.tx(t, platform, "t", "Nope").invoke(cc), `unknown function "Nope"; `+known)
-	mustErr(t, l.tx(t, platform, "t").invoke(cc), `no function name given; `+known)
-	mustErr(t, l.tx(t, platform, "t", "PutBatch").invoke(cc), `PutBatch: expected the batch JSON as argument 1 or in transient field "batch", got neither`)
-	mustErr(t, l.tx(t, platform, "t", "PutBatch", "a", "b").invoke(cc), `PutBatch: expected 1 argument (batchJSON), got 2`)
-	mustErr(t, l.tx(t, platform, "t", "GetRecord", "a", "b").invoke(cc), `GetRecord: expected 1 argument (recordID), got 2`)
-	mustErr(t, l.tx(t, platform, "t", "GetBatch").invoke(cc), `GetBatch: expected 1 argument (batchID), got 0`)
-	mustErr(t, l.tx(t, platform, "t", "Echo").invoke(cc), `Echo: expected 1 argument (arg), got 0`)
-	mustErr(t, l.tx(t, platform, "t", "Touch").invoke(cc), `Touch: expected 1 argument (key), got 0`)
+	known := "known functions: PutBatch, GetRecord, GetBatch, Ping, Touch"
+	mustErr(t, l.tx(t, platform, "t", "Nope").invoke(cc), `[unknown_function] unknown function "Nope"; `+known)
+	mustErr(t, l.tx(t, platform, "t").invoke(cc), `[unknown_function] no function name given; `+known)
+	mustErr(t, l.tx(t, platform, "t", "PutBatch").invoke(cc), `[bad_argument] PutBatch: expected the batch JSON as argument 1 or in transient field "batch", got neither`)
+	mustErr(t, l.tx(t, platform, "t", "PutBatch", "a", "b").invoke(cc), `[bad_argument] PutBatch: expected 1 argument (batchJSON), got 2`)
+	mustErr(t, l.tx(t, platform, "t", "GetRecord", "a", "b").invoke(cc), `[bad_argument] GetRecord: expected 1 argument (commitmentHex), got 2`)
+	mustErr(t, l.tx(t, platform, "t", "GetBatch").invoke(cc), `[bad_argument] GetBatch: expected 1 argument (batchID), got 0`)
+	mustErr(t, l.tx(t, platform, "t", "Touch").invoke(cc), `[bad_argument] Touch: expected 1 argument (key), got 0`)
 
 	if r := cc.Init(l.tx(t, platform, "t")); r.Status != shim.OK {
 		t.Fatal("Init failed")
@@ -502,5 +505,5 @@ func TestPutBatchFromTransientWritesTheSameAsFromArgument(t *testing.T) {
 	// Other transient fields are ignored; the batch field is required.
 	other := newLedger().tx(t, platform, "tx2", "PutBatch")
 	other.transient = map[string][]byte{"something": []byte(arg)}
-	mustErr(t, other.invoke(cc), `PutBatch: expected the batch JSON as argument 1 or in transient field "batch", got neither`)
+	mustErr(t, other.invoke(cc), `[bad_argument] PutBatch: expected the batch JSON as argument 1 or in transient field "batch", got neither`)
 }

@@ -3,7 +3,7 @@
     python quickstart.py --peer 127.0.0.1:7051 --tls-ca tlsca-cert.pem \\
         --target peer0.org1.example.com --msp-dir .../users/User1@org1.example.com/msp \\
         --msp-id Org1MSP --channel mychannel --chaincode basic \\
-        --evaluate Echo hello --submit Touch key1
+        --evaluate Ping --submit Touch key1
 """
 
 from __future__ import annotations

@@ -31,7 +31,6 @@ with their module; ``tests/unit/test_errors.py`` checks that every subclass is d
     │   └── PolicyError      (evidence.policy)    evidence_policy_invalid
     ├── IdentityError        (evidence.trust)     untrusted_identity
     ├── OnChainFormatError   (onchain)            onchain_format
-    ├── ChainLayoutError     (chainsync.parse)    chain_layout
     ├── ChainIntegrityError  (chainsync.parse)    chain_integrity
     ├── MirrorGapError       (chainsync.mirror)   mirror_gap
     ├── NeedleTooShort       (chainsync.exposure) needle_too_short

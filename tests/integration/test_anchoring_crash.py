@@ -56,8 +56,11 @@ def _chain_height(target: FabricTarget) -> int:
         return chain_height(gw, target.channel)
 
 
-def _valid_record_writes(target: FabricTarget, first_block: int, prefix: str) -> Counter[str]:
-    """How many times each of our record ids was written by a VALID transaction."""
+def _valid_record_writes(
+    target: FabricTarget, first_block: int, ids_by_commitment: dict[str, str]
+) -> Counter[str]:
+    """How many times each of our records (known on chain by commitment) was written by a
+    VALID transaction."""
     seen: Counter[str] = Counter()
     height = _chain_height(target)
     with target.gateway() as gw:
@@ -77,8 +80,8 @@ def _valid_record_writes(target: FabricTarget, first_block: int, prefix: str) ->
                         for w in rwset.writes:
                             key = w.key.encode() if isinstance(w.key, str) else w.key
                             if key.startswith(REC_PREFIX):
-                                rid = key[len(REC_PREFIX) : -1].decode()
-                                if rid.startswith(prefix):
+                                rid = ids_by_commitment.get(key[len(REC_PREFIX) : -1].decode())
+                                if rid is not None:
                                     seen[rid] += 1
     return seen
 
@@ -137,7 +140,13 @@ def test_sigkill_at_random_points_loses_nothing_and_anchors_nothing_twice(
     assert done.returncode == 0, done.stdout + done.stderr
 
     # The chain, not the index, is the judge: every acknowledged record exactly once.
-    writes = _valid_record_writes(target, first_block, prefix)
+    with sessions() as s:
+        ids_by_commitment = {
+            bytes(c).hex(): rid
+            for rid, c in s.execute(select(m.Record.record_id, m.Record.commitment))
+            if rid.startswith(prefix)
+        }
+    writes = _valid_record_writes(target, first_block, ids_by_commitment)
     missing = acknowledged - set(writes)
     twice = {rid: n for rid, n in writes.items() if n > 1}
     assert not missing, (
@@ -152,7 +161,7 @@ def test_sigkill_at_random_points_loses_nothing_and_anchors_nothing_twice(
         rows = s.execute(select(m.Record.record_id, m.Record.commitment)).all()
         sample = rng.sample(rows, 200)
         for row in sample:
-            on_chain = json.loads(contract.evaluate("GetRecord", args=[row.record_id]))
+            on_chain = json.loads(contract.evaluate("GetRecord", args=[row.commitment.hex()]))
             assert on_chain["commitment"] == row.commitment.hex()
         states = Counter(s.scalars(select(m.Batch.state)))
     assert set(states) <= {"committed", "failed"}, states

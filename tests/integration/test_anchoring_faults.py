@@ -63,8 +63,8 @@ def test_anchoring_survives_a_peer_and_an_orderer_going_down(
                 for r in s.execute(select(m.Record.record_id, m.Record.commitment))
             }
             total_batches = s.scalar(select(func.count()).select_from(m.Batch))
-        for rid, commitment in rows.items():
-            on_chain = json.loads(contract.evaluate("GetRecord", args=[rid]))
+        for commitment in rows.values():
+            on_chain = json.loads(contract.evaluate("GetRecord", args=[commitment.hex()]))
             assert on_chain["commitment"] == commitment.hex()
     assert set(rows) == {r.record_id for r in ledger.records}
     # The nodes died while most of the work was still ahead.

@@ -58,9 +58,9 @@ def _run(script: str, args: list[str]) -> str:
 def test_quickstart_example(fabric_network: Topology) -> None:
     out = _run(
         "quickstart.py",
-        [*_common(fabric_network), "--evaluate", "Echo", "hello", "--submit", "Touch", "ex-key"],
+        [*_common(fabric_network), "--evaluate", "Ping", "--submit", "Touch", "ex-key"],
     )
-    assert "evaluate Echo: b'hello'" in out
+    assert "evaluate Ping: b'pong'" in out
     assert "committed: VALID" in out
     assert "offline-signed" in out
     assert ": VALID" in out.split("offline-signed", 1)[1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -16,14 +17,15 @@ from ledger_service.ops.topology import Topology
 pytestmark = pytest.mark.fabric
 
 
-def _batch(n: int = 3) -> tuple[str, list[list[str]]]:
+def _batch(n: int = 3) -> tuple[str, list[str]]:
+    """A batch id and n fresh commitments (the records' keys on chain)."""
     tag = uuid.uuid4().hex[:12]
-    records = [[f"rec-{tag}-{i}", f"{i:064x}"] for i in range(n)]
+    records = [hashlib.sha256(f"rec-{tag}-{i}".encode()).hexdigest() for i in range(n)]
     return f"batch-{tag}", records
 
 
 def _put_batch(
-    topo: Topology, fabric: FabricInstall, batch_id: str, records: list[list[str]], **kw: object
+    topo: Topology, fabric: FabricInstall, batch_id: str, records: list[str], **kw: object
 ) -> str:
     body = json.dumps({"batch_id": batch_id, "root": "ab" * 32, "records": records})
     proc = cc_ops.invoke_cli(topo, fabric, "PlatformMSP", "PutBatch", body, **kw)  # type: ignore[arg-type]
@@ -32,9 +34,9 @@ def _put_batch(
 
 
 def _record_on(
-    topo: Topology, fabric: FabricInstall, msp_id: str, record_id: str
+    topo: Topology, fabric: FabricInstall, msp_id: str, commitment: str
 ) -> dict[str, object]:
-    proc = cc_ops.query_cli(topo, fabric, msp_id, "GetRecord", record_id)
+    proc = cc_ops.query_cli(topo, fabric, msp_id, "GetRecord", commitment)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)  # type: ignore[no-any-return]
 
@@ -87,9 +89,9 @@ def test_chaincode_committed_on_every_peer(fabric_network: Topology, fabric: Fab
         body = json.loads(proc.stdout)
         assert body["sequence"] >= 1
         assert body["approvals"] == {"PlatformMSP": True, "BankMSP": True, "RegulatorMSP": True}
-        answer = cc_ops.query_cli(fabric_network, fabric, p.msp_id, "Echo", "hello")
+        answer = cc_ops.query_cli(fabric_network, fabric, p.msp_id, "Ping")
         assert answer.returncode == 0
-        assert answer.stdout.strip() == "hello"
+        assert answer.stdout.strip() == "pong"
 
 
 def test_batch_written_with_peer_cli_is_readable_from_every_org(
@@ -101,14 +103,13 @@ def test_batch_written_with_peer_cli_is_readable_from_every_org(
         # Gossip/ordering deliver the block to every peer, endorser or not.
         deadline = time.monotonic() + 20
         while True:
-            proc = cc_ops.query_cli(fabric_network, fabric, p.msp_id, "GetRecord", records[3][0])
+            proc = cc_ops.query_cli(fabric_network, fabric, p.msp_id, "GetRecord", records[3])
             if proc.returncode == 0 or time.monotonic() > deadline:
                 break
             time.sleep(0.3)
         got = json.loads(proc.stdout)
         assert got == {
-            "record_id": records[3][0],
-            "commitment": records[3][1],
+            "commitment": records[3],
             "batch_id": batch_id,
             "leaf_index": 3,
         }
@@ -126,21 +127,16 @@ def test_rewriting_an_existing_record_is_rejected_and_changes_nothing(
     _put_batch(fabric_network, fabric, batch_id, records)
     before = _wait_same_height(fabric_network, fabric)
     other_batch = f"{batch_id}-again"
-    body = json.dumps(
-        {"batch_id": other_batch, "root": "cd" * 32, "records": [[records[0][0], "ff" * 32]]}
-    )
+    body = json.dumps({"batch_id": other_batch, "root": "cd" * 32, "records": [records[0]]})
     proc = cc_ops.invoke_cli(fabric_network, fabric, "PlatformMSP", "PutBatch", body)
     assert proc.returncode != 0
     # The peer CLI prints the chaincode's message with its quotes escaped.
     assert (
-        f'record "{records[0][0]}" already anchored in batch "{batch_id}"'
+        f'[record_exists] record {records[0]} already anchored in batch "{batch_id}"'
         in proc.stderr.replace('\\"', '"')
     )
     for p in fabric_network.peers:
-        assert (
-            _record_on(fabric_network, fabric, p.msp_id, records[0][0])["commitment"]
-            == records[0][1]
-        )
+        assert _record_on(fabric_network, fabric, p.msp_id, records[0])["batch_id"] == batch_id
         missing = cc_ops.query_cli(fabric_network, fabric, p.msp_id, "GetBatch", other_batch)
         assert missing.returncode != 0
         assert "not found" in missing.stderr
@@ -165,12 +161,12 @@ def test_write_commits_with_one_peer_down_and_it_catches_up(
             records,
             endorsers=[topo.peer_of("PlatformMSP"), topo.peer_of("BankMSP")],
         )
-        assert _record_on(topo, fabric, "BankMSP", records[2][0])["batch_id"] == batch_id
+        assert _record_on(topo, fabric, "BankMSP", records[2])["batch_id"] == batch_id
     finally:
         net.start_peer(topo, down_peer, fabric)
     heights = _wait_same_height(topo, fabric)
     assert heights[down_peer.name] is not None
-    assert _record_on(topo, fabric, "RegulatorMSP", records[2][0])["batch_id"] == batch_id
+    assert _record_on(topo, fabric, "RegulatorMSP", records[2])["batch_id"] == batch_id
 
 
 def test_write_commits_with_one_orderer_down_and_it_catches_up(
@@ -190,7 +186,7 @@ def test_write_commits_with_one_orderer_down_and_it_catches_up(
             assert time.monotonic() < deadline, proc.stderr
             time.sleep(1)
         for p in topo.peers:
-            assert _record_on(topo, fabric, p.msp_id, records[0][0])["batch_id"] == batch_id
+            assert _record_on(topo, fabric, p.msp_id, records[0])["batch_id"] == batch_id
     finally:
         net.start_orderer(topo, down_orderer, fabric)
     _wait_same_height(topo, fabric)

@@ -27,7 +27,6 @@ from ledger_service.chainsync import (
 )
 from ledger_service.chainsync.reconcile import Mismatch, MismatchKind, reconcile
 from ledger_service.chainsync.restore import prepared_transaction
-from ledger_service.evidence import record_value
 from ledger_service.index import models as m
 from ledger_service.index.chain_models import ChainBatch, ChainRecord
 from ledger_service.index.session import write_session
@@ -35,7 +34,14 @@ from ledger_service.intake import LedgerService
 from ledger_service.merkle import MerkleTree, commitment_leaf_hash
 from ledger_service.samples.data import SampleWriter, stories
 from tests.db.fixtures import IndexDatabase
-from tests.unit.test_chainsync_parse import NS, batch_writes, envelope, make_chain
+from tests.unit.test_chainsync_parse import (
+    NS,
+    batch_writes,
+    commitment_of,
+    envelope,
+    make_chain,
+    record_value,
+)
 
 CHANNEL = "ledger"
 
@@ -90,7 +96,9 @@ def _replay(db: IndexDatabase, source: ListSource, **kw: Any) -> Any:
 def mirror_dump(sessions: sessionmaker[Session]) -> tuple[list[Any], list[Any]]:
     with sessions() as s:
         batches = [tuple(r) for r in s.execute(select(ChainBatch.__table__).order_by("batch_id"))]
-        records = [tuple(r) for r in s.execute(select(ChainRecord.__table__).order_by("record_id"))]
+        records = [
+            tuple(r) for r in s.execute(select(ChainRecord.__table__).order_by("commitment"))
+        ]
     return batches, records
 
 
@@ -108,7 +116,7 @@ def assert_mirror_is(sessions: sessionmaker[Session], chain: list[common_pb2.Blo
     batches, records = mirror_dump(sessions)
     exp_batches, exp_records = expected_rows(chain)
     assert {(b[0], bytes(b[1]), b[2], b[3], b[4]) for b in batches} == exp_batches
-    assert {(r[0], bytes(r[1]), r[2], r[3], r[4], r[5]) for r in records} == exp_records
+    assert {(bytes(r[0]), r[1], r[2], r[3], r[4]) for r in records} == exp_records
     assert len(records) == len(exp_records)
 
 
@@ -161,7 +169,7 @@ def test_interrupted_replay_resumes_without_gap_or_duplicate(index_db: IndexData
     committed = state.last_block
     assert committed == 5
     _, records = mirror_dump(index_db.session_factory)
-    assert {r[4] for r in records} == set(range(1, committed + 1))
+    assert {r[3] for r in records} == set(range(1, committed + 1))
 
     resumed = _replay(index_db, source, flush_blocks=3)
     assert (resumed.first_block, resumed.last_block) == (committed + 1, 11)
@@ -228,10 +236,10 @@ def test_replay_from_zero_repairs_an_edited_mirror(index_db: IndexDatabase) -> N
     with write_session(index_db.session_factory) as s:
         s.execute(
             update(ChainRecord)
-            .where(ChainRecord.record_id == "r002-1")
-            .values(commitment=b"\0" * 32)
+            .where(ChainRecord.commitment == commitment_of("r002-1"))
+            .values(leaf_index=999)
         )
-        s.execute(delete(ChainRecord).where(ChainRecord.record_id == "r003-0"))
+        s.execute(delete(ChainRecord).where(ChainRecord.commitment == commitment_of("r003-0")))
         s.execute(update(ChainBatch).where(ChainBatch.batch_id == "b1").values(size=99))
     _replay(index_db, ListSource(chain), from_block=0)
     assert_mirror_is(index_db.session_factory, chain)
@@ -267,19 +275,19 @@ class Ledger:
             root = MerkleTree.from_leaf_hashes(
                 [commitment_leaf_hash(self.commitments[rid]) for rid in members]
             ).root
-            writes = batch_writes(bid, f"tx-{n}", members, root=root)
             writes = [
-                (k, v if "\x00rec\x00" not in k else self._value(k, bid, members))
-                for k, v in writes
+                (k, v)
+                for k, v in batch_writes(bid, f"tx-{n}", members, root=root)
+                if not k.startswith("\x00rec\x00")
             ]
-            per_block.append([envelope(f"tx-{n}", writes)])
+            # record keys are the index's real commitments
+            writes += [
+                (f"\x00rec\x00{self.commitments[rid].hex()}\x00", record_value(bid, i))
+                for i, rid in enumerate(members)
+            ]
+            per_block.append([envelope(f"tx-{n}", sorted(writes))])
         self.chain = make_chain(per_block)
         self.source = ListSource(self.chain)
-
-    def _value(self, key: str, batch_id: str, members: list[str]) -> bytes:
-        rid = key.split("\x00")[2]
-        c = self.commitments[rid]
-        return record_value(c.hex(), batch_id, members.index(rid))
 
     def mismatches(self, scope: str = "index") -> list[Mismatch]:
         return list(reconcile(self.db.session_factory, scope=scope, channel=CHANNEL))  # type: ignore[arg-type]
@@ -401,9 +409,10 @@ def test_reconcile_scope_and_erasure(ledger: Ledger) -> None:
     assert ledger.mismatches("index") == []
     # scope "channel": the foreign batch's records are missing from this index
     channel = ledger.mismatches("channel")
-    assert {(x.kind, x.record_id) for x in channel} == {
-        (MismatchKind.MISSING_FROM_INDEX, "f1"),
-        (MismatchKind.MISSING_FROM_INDEX, "f2"),
+    # named by commitment: the chain never knew their record ids
+    assert {(x.kind, x.record_id, x.commitment) for x in channel} == {
+        (MismatchKind.MISSING_FROM_INDEX, None, commitment_of("f1").hex()),
+        (MismatchKind.MISSING_FROM_INDEX, None, commitment_of("f2").hex()),
     }
     erased = ledger.batches["b-1"][-1]  # the last record of a story has no children
     ledger.service.erase_record_content(erased)

@@ -1,4 +1,5 @@
-"""Pure decoding of the chaincode's on-chain key/value layout (chaincode/README.md).
+"""Chain sync's reading of blocks: which writes become mirror rows (the key/value codec
+itself is tested in test_onchain.py against the shared vectors).
 
 The block builders here are also used by test_chainsync_mirror.py; they produce protobuf
 structures the way Fabric lays them out (envelope → payload → transaction → action →
@@ -8,7 +9,6 @@ proposal response payload → chaincode action → rwset), not a Fabric network.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -26,15 +26,9 @@ from ledger_service.chainsync.parse import (
     BlockRows,
     ChainBatchRow,
     ChainIntegrityError,
-    ChainLayoutError,
     ChainRecordRow,
-    composite_key,
     extract_block,
     extract_writes,
-    parse_batch_value,
-    parse_composite_key,
-    parse_record_value,
-    parse_rfc3339,
 )
 
 NS = "ledger"
@@ -46,16 +40,16 @@ TS_PARSED = datetime(2026, 1, 5, 9, 0, 0, 123456, tzinfo=UTC)
 # -- builders ------------------------------------------------------------------------------------
 
 
-def record_value(commitment: bytes, batch_id: str, leaf: int) -> bytes:
-    """Exactly the chaincode's bytes: commitment ‖ leaf index (LEB128) ‖ batch id — written
-    out here independently of the code under test."""
+def record_value(batch_id: str, leaf: int) -> bytes:
+    """Exactly the chaincode's bytes: leaf index (LEB128) ‖ batch id — written out here
+    independently of the code under test."""
     varint = bytearray()
     while True:
         low, leaf = leaf & 0x7F, leaf >> 7
         varint.append(low | (0x80 if leaf else 0))
         if not leaf:
             break
-    return commitment + bytes(varint) + batch_id.encode()
+    return bytes(varint) + batch_id.encode()
 
 
 def batch_value(
@@ -71,22 +65,24 @@ def commitment_of(record_id: str) -> bytes:
     return hashlib.sha256(record_id.encode()).digest()
 
 
+def rec_key(record_id: str) -> str:
+    """The record's state key: its commitment (here derived from a test name)."""
+    return f"\x00rec\x00{commitment_of(record_id).hex()}\x00"
+
+
 def batch_writes(
     batch_id: str, tx_id: str, record_ids: list[str], *, root: bytes | None = None
 ) -> list[tuple[str, bytes]]:
     """The 1 + N writes of a PutBatch, sorted by key as Fabric does."""
     writes = [
         (
-            composite_key("batch", batch_id),
+            f"\x00batch\x00{batch_id}\x00",
             batch_value(
                 batch_id, root or hashlib.sha256(batch_id.encode()).digest(), len(record_ids), tx_id
             ),
         )
     ]
-    writes += [
-        (composite_key("rec", rid), record_value(commitment_of(rid), batch_id, i))
-        for i, rid in enumerate(record_ids)
-    ]
+    writes += [(rec_key(rid), record_value(batch_id, i)) for i, rid in enumerate(record_ids)]
     return sorted(writes)
 
 
@@ -174,84 +170,6 @@ def make_chain(
     return chain
 
 
-# -- keys ------------------------------------------------------------------------------------------
-
-
-def test_composite_keys_like_the_shim() -> None:
-    assert composite_key("rec", "r1") == "\x00rec\x00r1\x00"
-    assert parse_composite_key("\x00batch\x00b-7\x00") == ("batch", "b-7")
-    assert parse_composite_key("\x00touch\x00k\x00") == ("touch", "k")
-    for plain in ("rec~r1", "", "\x00", "\x00rec\x00", "\x00rec\x00r1", "\x00a\x00b\x00c\x00"):
-        assert parse_composite_key(plain) is None, plain
-
-
-# -- values --------------------------------------------------------------------------------------
-
-
-def test_record_value_exact_bytes() -> None:
-    c = bytes(range(32))
-    assert record_value(c, "b7", 3) == c + b"\x03b7"
-    assert record_value(c, "b7", 300) == c + b"\xac\x02b7"
-    assert parse_record_value(c + b"\x03b7") == (c, "b7", 3)
-    assert parse_record_value(c + b"\xac\x02b7") == (c, "b7", 300)
-
-
-_C = b"\xaa" * 32
-
-
-@pytest.mark.parametrize(
-    ("value", "message"),
-    [
-        (b"nope", "shorter than the minimum"),
-        (_C + b"\x00", "shorter than the minimum"),
-        (_C + b"\x80\x00b7", "not a minimal varint"),
-        (_C + b"\x80\x80", "truncated"),
-        (_C + b"\x80" * 11 + b"\x01b7", "too long"),
-        (_C + b"\x03b 7", "bad batch id"),
-        (_C + b"\x03" + b"b" * 129, "bad batch id"),
-        (_C + b"\x03b\xff", "bad batch id"),
-    ],
-)
-def test_record_value_is_strict(value: bytes, message: str) -> None:
-    with pytest.raises(ChainLayoutError, match=message):
-        parse_record_value(value)
-
-
-def test_batch_value() -> None:
-    root = bytes(32)
-    parsed = parse_batch_value(batch_value("b1", root, 4096, "tx1"))
-    assert parsed == ("b1", root, 4096, "tx1", "PlatformMSP", TS_PARSED)
-    with pytest.raises(ChainLayoutError, match="field 'size'"):
-        parse_batch_value(batch_value("b1", root, 0, "tx1"))
-    with pytest.raises(ChainLayoutError, match="RFC 3339"):
-        parse_batch_value(batch_value("b1", root, 1, "tx1", ts="2026-01-05 09:00:00"))
-    broken = json.loads(batch_value("b1", root, 1, "tx1"))
-    del broken["msp"]
-    with pytest.raises(ChainLayoutError, match="missing"):
-        parse_batch_value(json.dumps(broken).encode())
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("2026-01-01T00:00:00Z", datetime(2026, 1, 1, tzinfo=UTC)),
-        ("2026-01-01T00:00:00.1Z", datetime(2026, 1, 1, 0, 0, 0, 100000, tzinfo=UTC)),
-        ("2026-01-01T00:00:00.123456Z", datetime(2026, 1, 1, 0, 0, 0, 123456, tzinfo=UTC)),
-        ("2026-01-01T00:00:00.123456999Z", datetime(2026, 1, 1, 0, 0, 0, 123456, tzinfo=UTC)),
-    ],
-)
-def test_rfc3339_nano(text: str, expected: datetime) -> None:
-    assert parse_rfc3339(text) == expected
-
-
-@pytest.mark.parametrize(
-    "text", ["2026-01-01T00:00:00+08:00", "2026-01-01T00:00:00", "2026-13-01T00:00:00Z", "x"]
-)
-def test_rfc3339_refuses_others(text: str) -> None:
-    with pytest.raises(ChainLayoutError):
-        parse_rfc3339(text)
-
-
 # -- write sets ------------------------------------------------------------------------------------
 
 
@@ -279,12 +197,12 @@ def test_put_batch_write_set() -> None:
         )
     ]
     assert sorted(out.records) == sorted(
-        ChainRecordRow(rid, commitment_of(rid), "b1", i, 5, "tx1") for i, rid in enumerate(ids)
+        ChainRecordRow(commitment_of(rid), "b1", i, 5, "tx1") for i, rid in enumerate(ids)
     )
 
 
 def test_touch_keys_are_ignored_and_oddities_reported() -> None:
-    writes = [*batch_writes("b1", "tx1", ["r1"]), (composite_key("touch", "k"), b"tx1")]
+    writes = [*batch_writes("b1", "tx1", ["r1"]), ("\x00touch\x00k\x00", b"tx1")]
     out = _rows(writes)
     assert len(out.records) == 1
     assert len(out.batches) == 1
@@ -294,28 +212,33 @@ def test_touch_keys_are_ignored_and_oddities_reported() -> None:
     assert out.anomalies
     assert "not a composite key" in out.anomalies[0]
 
-    out = _rows([], deletes=[composite_key("rec", "r1")])
+    out = _rows([], deletes=[rec_key("r1")])
     assert out.records == []
     assert "deleted" in out.anomalies[0]
 
-    bad = [(composite_key("rec", "r1"), b"zz")]
+    bad = [(rec_key("r1"), b"\x80")]
     out = _rows(bad)
     assert out.records == []
     assert "block 5 tx 2 (tx1)" in out.anomalies[0]
-    assert "shorter than the minimum" in out.anomalies[0]
+    assert "truncated" in out.anomalies[0]
+
+    # a record key that is not a commitment (e.g. the old layout's record id)
+    out = _rows([("\x00rec\x00r1\x00", record_value("b1", 0))])
+    assert out.records == []
+    assert "64 lowercase hex" in out.anomalies[0]
 
 
 def test_record_without_its_batch_in_the_transaction_is_flagged() -> None:
-    writes = [(composite_key("rec", "r1"), record_value(commitment_of("r1"), "b-other", 0))]
+    writes = [(rec_key("r1"), record_value("b-other", 0))]
     out = _rows(writes)
     assert out.records  # still mirrored: the chain did write it
     assert "names batch 'b-other'" in out.anomalies[0]
 
 
 def test_batch_value_must_match_key_and_transaction() -> None:
-    writes = [(composite_key("batch", "b1"), batch_value("b2", bytes(32), 1, "tx1"))]
+    writes = [("\x00batch\x00b1\x00", batch_value("b2", bytes(32), 1, "tx1"))]
     assert "key names 'b1'" in _rows(writes).anomalies[0]
-    writes = [(composite_key("batch", "b1"), batch_value("b1", bytes(32), 1, "tx-else"))]
+    writes = [("\x00batch\x00b1\x00", batch_value("b1", bytes(32), 1, "tx-else"))]
     assert "names tx 'tx-else'" in _rows(writes).anomalies[0]
 
 
@@ -339,8 +262,8 @@ def test_layout_round_trip(batch_id: str, record_ids: list[str], block: int) -> 
     )
     assert out.anomalies == []
     assert [b.batch_id for b in out.batches] == [batch_id]
-    assert {r.record_id: (r.commitment, r.leaf_index) for r in out.records} == {
-        rid: (commitment_of(rid), i) for i, rid in enumerate(record_ids)
+    assert {r.commitment: r.leaf_index for r in out.records} == {
+        commitment_of(rid): i for i, rid in enumerate(record_ids)
     }
 
 
@@ -362,7 +285,7 @@ def test_extract_block_only_valid_endorser_transactions_in_the_namespace() -> No
     assert [b.batch_id for b in rows.batches] == ["b1"]
     assert rows.batches[0].tx_index == 0
     assert rows.batches[0].block_number == 7
-    assert {r.record_id for r in rows.records} == {"r1", "r2"}
+    assert {r.commitment for r in rows.records} == {commitment_of("r1"), commitment_of("r2")}
     assert rows.valid_transactions == 3
     assert rows.skipped_transactions == 1
     assert rows.envelopes == {"b1": good.SerializeToString()}
@@ -392,44 +315,3 @@ def test_undecodable_valid_transaction_is_an_anomaly() -> None:
     rows = extract_block(block, NS)
     assert rows.skipped_transactions == 1
     assert "undecodable" in rows.anomalies[0]
-
-
-# -- record values: round trip, and one encoding per value ----------------------------------------
-
-_hex = st.binary(min_size=32, max_size=32)
-
-
-@settings(max_examples=300, deadline=None)
-@given(c=_hex, b=_ids, i=st.integers(0, 2**63 - 1))
-def test_record_value_round_trip(c: bytes, b: str, i: int) -> None:
-    value = record_value(c, b, i)
-    assert parse_record_value(value) == (c, b, i)
-
-
-@settings(max_examples=500, deadline=None)
-@given(
-    c=_hex,
-    b=_ids,
-    i=st.integers(0, 10**6),
-    at=st.integers(0, 200),
-    byte=st.integers(0, 255),
-    cut=st.booleans(),
-)
-def test_mutated_record_value_is_refused_or_canonical(
-    c: bytes, b: str, i: int, at: int, byte: int, cut: bool
-) -> None:
-    """Whatever a mutation makes of a value, the parser either refuses it with a layout
-    error or accepts bytes that are exactly the encoding of what it returns (so two
-    different byte strings never decode to the same record value)."""
-    value = bytearray(record_value(c, b, i))
-    at %= len(value)
-    if cut:
-        del value[at]
-    else:
-        value[at] = byte
-    mutated = bytes(value)
-    try:
-        got = parse_record_value(mutated)
-    except ChainLayoutError:
-        return
-    assert record_value(got.commitment, got.batch_id, got.leaf_index) == mutated

@@ -83,7 +83,7 @@ func main() {
 	mspID := flag.String("msp-id", "PlatformMSP", "MSP id")
 	channel := flag.String("channel", "ledger", "channel name")
 	chaincode := flag.String("chaincode", "ledger", "chaincode name")
-	fn := flag.String("fn", "Echo", "transaction function to submit")
+	fn := flag.String("fn", "Touch", "transaction function to submit (one key argument)")
 	concurrency := flag.Int("concurrency", 32, "concurrent submitters")
 	duration := flag.Duration("duration", 20*time.Second, "measured duration")
 	warmup := flag.Duration("warmup", 2*time.Second, "warm-up duration (not measured)")
@@ -138,7 +138,7 @@ func main() {
 			local := make([]time.Duration, 0, 1024)
 			for i := 0; !stop.Load(); i++ {
 				t0 := time.Now()
-				_, err := contract.SubmitTransaction(*fn, "w"+strconv.Itoa(w)+"-"+strconv.Itoa(i))
+				_, err := contract.SubmitTransaction(*fn, "go-w"+strconv.Itoa(w)+"-"+strconv.Itoa(i))
 				if !measuring.Load() {
 					continue
 				}

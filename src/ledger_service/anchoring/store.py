@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledger_service.index import models as m
 from ledger_service.index.session import write_session
 from ledger_service.merkle import MerkleTree, commitment_leaf_hash
+from ledger_service.onchain import encode_put_batch
 
 Clock = Callable[[], dt.datetime]
 T = TypeVar("T")
@@ -47,19 +48,14 @@ class BatchPlan:
     tx_id: str | None = None
 
     def chaincode_argument(self) -> bytes:
-        """The PutBatch argument (chaincode/README.md): ids and commitments in leaf order."""
-        # Ids are restricted to [A-Za-z0-9._:-], so no JSON escaping is ever needed.
-        rows = ",".join(
-            f'["{rid}","{c.hex()}"]'
-            for rid, c in zip(self.record_ids, self.commitments, strict=True)
-        )
-        head = f'{{"batch_id":"{self.batch_id}","root":"{self.root.hex()}","records":['
-        return f"{head}{rows}]}}".encode()
+        """The PutBatch argument (ledger_service.onchain): commitments in leaf order; the
+        record ids stay off chain."""
+        return encode_put_batch(self.batch_id, self.root, self.commitments)
 
     def transient_data(self) -> dict[str, bytes]:
         """PutBatch's argument as transient data (field "batch"): the endorsers get it, but
         Fabric leaves it out of the committed transaction, whose write set already holds
-        every id and commitment — the block stays about a third smaller."""
+        every commitment — the block stays about a third smaller."""
         return {"batch": self.chaincode_argument()}
 
 

@@ -10,7 +10,7 @@ Exactly once, whatever crashes (see store.py for the states):
 4. *submit + commit status* — after a crash from here on, the worker first asks the ledger
    whether that transaction id is already committed, and only if not resends the *same* bytes.
    Fabric never commits one transaction id twice as valid, and the chaincode refuses to write
-   an existing record or batch id, so no record is ever anchored twice.
+   an existing record (commitment) or batch id, so no record is ever anchored twice.
 
 Several batches are in flight at once; they never collide on MVCC because each batch writes
 only its own keys (one per record, one per batch).
@@ -34,6 +34,7 @@ from fabric_protos.common import common_pb2
 from ledger_service.anchoring.store import AnchoringStore, BatchPlan
 from ledger_service.errors import LedgerError
 from ledger_service.index import models as m
+from ledger_service.onchain import RefusalCode, parse_refusal
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,8 @@ _TRANSIENT = {
 }
 #: How the gateway reports that the chaincode itself refused the proposal (its error status).
 _CHAINCODE_REFUSAL = "chaincode response 5"
-#: The chaincode's words for "already on chain" (chaincode/README.md).
-_ALREADY_ON_CHAIN = ("already anchored", "already exists")
+#: Refusals that mean "already on chain": re-queueing the records would only be refused again.
+_ALREADY_ON_CHAIN = frozenset({RefusalCode.BATCH_EXISTS, RefusalCode.RECORD_EXISTS})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -218,7 +219,7 @@ class AnchoringWorker:
                     raise
                 raise PermanentBatchError(
                     f"endorsement refused: {text}",
-                    requeue=not any(w in text for w in _ALREADY_ON_CHAIN),
+                    requeue=parse_refusal(text)[0] not in _ALREADY_ON_CHAIN,
                 ) from exc
             # Sign now, so what is stored is the exact signed transaction that will be sent;
             # a resubmission after a crash then sends these very bytes.

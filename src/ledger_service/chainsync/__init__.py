@@ -8,15 +8,18 @@
   facts (``ledgerctl index rebuild``).
 * :func:`~.reconcile.reconcile` — compare the index with the mirror and list every mismatch
   by record (``ledgerctl index reconcile``).
-* :mod:`.parse` — pure decoding of the chaincode's key/value layout from blocks.
+* :mod:`.parse` — finds the ledger chaincode's writes in blocks and turns them into mirror
+  rows (keys and values decoded by :mod:`ledger_service.onchain`).
 
 What a rebuild restores, and what it cannot
 -------------------------------------------
 
 The chain holds, per batch, its id, Merkle root, size, creator MSP, transaction id and
 timestamp (and the block that holds it, and the signed transaction itself); per record, its
-id, salted commitment, batch and leaf index. So for every record **the index still has**
-(the ``records`` row), a rebuild restores:
+salted commitment (the state key — never the record id), batch and leaf index. The mirror
+knows records by commitment; restore and reconcile join them to the index's records on
+``records.commitment``. So for every record **the index still has** (the ``records`` row), a
+rebuild restores:
 
 * ``batches``: id, root, size, state ``committed``, tx id, block number, validation code,
   and ``envelope`` (the committed transaction, in the worker's ``PreparedTransaction``
@@ -32,19 +35,19 @@ It cannot restore anything that exists only off chain: record content and salts 
 has only SHA-256(salt ‖ content) — by design, so erasure by crypto-shredding works), the
 record rows themselves and their envelope columns (kind, subject, times, actor…), lineage
 edges, corrections/disputes, writer keys, the access log. A record whose row is lost is
-reported by reconcile as ``missing_from_index`` (its commitment, batch and position are in
-the mirror), but it cannot be brought back without the off-chain copy. Existing facts that
-contradict the chain are never overwritten: they are reported by reconcile.
+reported by reconcile as ``missing_from_index``, named by its commitment (its batch and
+position are in the mirror; its record id never was on chain), but it cannot be brought back
+without the off-chain copy. Existing facts that contradict the chain are never overwritten:
+they are reported by reconcile.
 """
 
 from ledger_service.chainsync.mirror import MirrorGapError, SyncState, read_sync_state
-from ledger_service.chainsync.parse import ChainIntegrityError, ChainLayoutError, extract_block
+from ledger_service.chainsync.parse import ChainIntegrityError, extract_block
 from ledger_service.chainsync.replay import ReplayProgress, ReplayResult, replay
 from ledger_service.chainsync.restore import RestoreStats, restore_index_facts
 
 __all__ = [
     "ChainIntegrityError",
-    "ChainLayoutError",
     "MirrorGapError",
     "ReplayProgress",
     "ReplayResult",

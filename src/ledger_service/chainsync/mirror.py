@@ -200,7 +200,7 @@ def write_range(
         _executemany(conn, _upsert(conn, _batches, "batch_id"), _BATCH_COLUMNS, batches)
     if records:
         with bulk_cache(conn):
-            _executemany_raw(conn, _records, "record_id", _RECORD_COLUMNS, records)
+            _executemany_raw(conn, _records, "commitment", _RECORD_COLUMNS, records)
     if state is None:
         new = SyncState(channel, chaincode, first, last, last_hash, now)
         conn.execute(_insert_for(conn)(_sync).values(**_sync_values(new)))

@@ -1,5 +1,9 @@
 """Reconcile the index against the chain mirror: every mismatch, named by record.
 
+The chain knows records only by their commitment (the state key), so an index record and a
+chain record are the same record when ``records.commitment`` equals the chain's key; a record
+the index lost entirely is named by its commitment (``Mismatch.commitment``).
+
 The mirror (``chain_records`` / ``chain_batches``) holds what the channel's VALID
 transactions wrote; bring it up to date with :func:`~.replay.replay` first (``ledgerctl
 index reconcile`` does). Then each check is one set-based query that returns only the
@@ -13,7 +17,8 @@ kind                   check  meaning
 =====================  =====  ==========================================================
 content_altered        (a)    SHA-256(salt ‖ content) in the index ≠ the chain commitment
 content_missing        (a)    content and salt gone, but the record was never erased
-missing_from_index     (b)    the chain has the record, the index does not
+missing_from_index     (b)    the chain has the commitment, no index record has it (and no
+                              index anchor claims its batch position: that is (e))
 not_on_chain           (c)    the index says anchored in a committed batch; chain: no record
 anchor_missing         (d)    the chain has the record, the index has no anchor for it
 wrong_batch            (d)    index batch ≠ chain batch
@@ -21,7 +26,8 @@ wrong_leaf_index       (d)    index leaf index ≠ chain leaf index
 wrong_tx_id            (d)    the index batch's tx id ≠ the tx that wrote the record
 wrong_block_number     (d)    the index batch's block ≠ the block that holds the record
 wrong_batch_state      (d)    the chain has the batch committed; the index says failed
-commitment_mismatch    (e)    ``records.commitment`` ≠ the chain commitment
+commitment_mismatch    (e)    ``records.commitment`` is not on chain, but the chain holds
+                              another commitment at the record's anchored batch position
 batch_root_mismatch    (f)    index batch root ≠ chain batch root   (per batch)
 batch_size_mismatch    (f)    index batch size ≠ chain batch size   (per batch)
 batch_not_on_chain     (f)    the index has a committed batch the chain does not
@@ -46,7 +52,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Table, exists, literal, or_, select, true, union
+from sqlalchemy import Connection, Table, and_, exists, literal, or_, select, true, union
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_service.chainsync.mirror import read_sync_state
@@ -107,6 +113,8 @@ class Mismatch:
     batch_id: str | None
     index_value: str | None
     chain_value: str | None
+    #: the chain commitment concerned (hex), where the chain names one
+    commitment: str | None = None
 
     @property
     def is_tampering(self) -> bool:
@@ -119,6 +127,7 @@ class Mismatch:
             "batch_id": self.batch_id,
             "index": self.index_value,
             "chain": self.chain_value,
+            "commitment": self.commitment,
             "tampering": self.is_tampering,
         }
 
@@ -228,7 +237,7 @@ def _stream(conn: Connection, query: Any, chunk: int) -> Iterator[Any]:
 def _content_and_commitments(
     conn: Connection, summary: ReconcileSummary | None, chunk: int
 ) -> Iterator[Mismatch]:
-    query = (
+    on_chain = (
         select(
             _r.c.record_id,
             _r.c.salt,
@@ -239,62 +248,93 @@ def _content_and_commitments(
             _cr.c.batch_id,
         )
         .select_from(_r)
-        .join(_cr, _cr.c.record_id == _r.c.record_id)
+        .join(_cr, _cr.c.commitment == _r.c.commitment)
+    )
+    # (e): the record's commitment is not on chain, but its anchored position holds another
+    cr2 = _cr.alias("cr2")
+    at_anchor = (
+        select(
+            _r.c.record_id,
+            _r.c.salt,
+            _r.c.content,
+            _r.c.erased_at,
+            _r.c.commitment,
+            _cr.c.commitment.label("chain_commitment"),
+            _cr.c.batch_id,
+        )
+        .select_from(_r)
+        .join(_a, _a.c.record_id == _r.c.record_id)
+        .join(_cr, and_(_cr.c.batch_id == _a.c.batch_id, _cr.c.leaf_index == _a.c.leaf_index))
+        .where(~exists().where(cr2.c.commitment == _r.c.commitment))
     )
     sha256 = hashlib.sha256
     checked = 0
     K = MismatchKind
-    for record_id, salt, content, erased_at, commitment, chain_commitment, batch_id in _stream(
-        conn, query, chunk
-    ):
-        checked += 1
-        chain_c = bytes(chain_commitment)
-        if content is None:
-            if erased_at is not None:
-                yield Mismatch(
-                    K.ERASED, record_id, batch_id, f"erased {erased_at.isoformat()}", chain_c.hex()
-                )
+    for query in (on_chain, at_anchor):
+        for record_id, salt, content, erased_at, commitment, chain_commitment, batch_id in _stream(
+            conn, query, chunk
+        ):
+            checked += 1
+            chain_c = bytes(chain_commitment)
+            chain_hex = chain_c.hex()
+            if content is None:
+                if erased_at is not None:
+                    yield Mismatch(
+                        K.ERASED, record_id, batch_id, f"erased {erased_at.isoformat()}", chain_hex
+                    )
+                else:
+                    yield Mismatch(
+                        K.CONTENT_MISSING,
+                        record_id,
+                        batch_id,
+                        "content and salt missing, not erased",
+                        chain_hex,
+                    )
             else:
-                yield Mismatch(
-                    K.CONTENT_MISSING,
-                    record_id,
-                    batch_id,
-                    "content and salt missing, not erased",
-                    chain_c.hex(),
+                calculated = (
+                    sha256(bytes(salt) + bytes(content)).digest() if salt is not None else b""
                 )
-        else:
-            calculated = sha256(bytes(salt) + bytes(content)).digest() if salt is not None else b""
-            if calculated != chain_c:
+                if calculated != chain_c:
+                    yield Mismatch(
+                        K.CONTENT_ALTERED, record_id, batch_id, calculated.hex() or None, chain_hex
+                    )
+            if bytes(commitment) != chain_c:
                 yield Mismatch(
-                    K.CONTENT_ALTERED, record_id, batch_id, calculated.hex() or None, chain_c.hex()
+                    K.COMMITMENT_MISMATCH, record_id, batch_id, bytes(commitment).hex(), chain_hex
                 )
-        if bytes(commitment) != chain_c:
-            yield Mismatch(
-                K.COMMITMENT_MISMATCH, record_id, batch_id, bytes(commitment).hex(), chain_c.hex()
-            )
     if summary is not None:
         summary.records_checked += checked
 
 
 # (b) ------------------------------------------------------------------------------------------
 def _missing_from_index(conn: Connection, scope: Scope, chunk: int) -> Iterator[Mismatch]:
+    # An index anchor at the chain record's position whose record's commitment is not on
+    # chain: that record's commitment column was altered, reported as (e), not here.
+    r2, cr3 = _r.alias("r2"), _cr.alias("cr3")
+    claimed_by_altered = exists().where(
+        _a.c.batch_id == _cr.c.batch_id,
+        _a.c.leaf_index == _cr.c.leaf_index,
+        r2.c.record_id == _a.c.record_id,
+        ~exists().where(cr3.c.commitment == r2.c.commitment),
+    )
     query = select(
-        _cr.c.record_id, _cr.c.batch_id, _cr.c.leaf_index, _cr.c.tx_id, _cr.c.block_number
-    ).where(~exists().where(_r.c.record_id == _cr.c.record_id))
+        _cr.c.commitment, _cr.c.batch_id, _cr.c.leaf_index, _cr.c.tx_id, _cr.c.block_number
+    ).where(~exists().where(_r.c.commitment == _cr.c.commitment), ~claimed_by_altered)
     if scope == "index":
         cr2 = _cr.alias("cr2")
         known = union(
             select(_b.c.batch_id),
-            select(cr2.c.batch_id).join(_r, _r.c.record_id == cr2.c.record_id),
+            select(cr2.c.batch_id).join(_r, _r.c.commitment == cr2.c.commitment),
         )
         query = query.where(_cr.c.batch_id.in_(known))
     for row in _stream(conn, query, chunk):
         yield Mismatch(
             MismatchKind.MISSING_FROM_INDEX,
-            row.record_id,
+            None,
             row.batch_id,
             None,
             _where(row.batch_id, row.leaf_index, row.tx_id, row.block_number),
+            commitment=bytes(row.commitment).hex(),
         )
 
 
@@ -312,7 +352,13 @@ def _not_on_chain(
     query = (
         select(_a.c.record_id, _a.c.batch_id, _a.c.leaf_index, _b.c.tx_id, _b.c.block_number)
         .join(_b, _b.c.batch_id == _a.c.batch_id)
-        .where(_b.c.state == _COMMITTED, ~exists().where(_cr.c.record_id == _a.c.record_id))
+        .join(_r, _r.c.record_id == _a.c.record_id)
+        .where(
+            _b.c.state == _COMMITTED,
+            ~exists().where(_cr.c.commitment == _r.c.commitment),
+            # another commitment at the anchored position is (e), not (c)
+            ~exists().where(_cr.c.batch_id == _a.c.batch_id, _cr.c.leaf_index == _a.c.leaf_index),
+        )
     )
     query = query.where(_in_mirror(_b.c.block_number, blocks))
     for row in _stream(conn, query, chunk):
@@ -329,7 +375,7 @@ def _not_on_chain(
 def _anchors(conn: Connection, chunk: int) -> Iterator[Mismatch]:
     query = (
         select(
-            _cr.c.record_id,
+            _r.c.record_id,
             _cr.c.batch_id.label("c_batch"),
             _cr.c.leaf_index.label("c_leaf"),
             _cr.c.tx_id.label("c_tx"),
@@ -342,8 +388,8 @@ def _anchors(conn: Connection, chunk: int) -> Iterator[Mismatch]:
             _b.c.block_number,
         )
         .select_from(_cr)
-        .join(_r, _r.c.record_id == _cr.c.record_id)
-        .outerjoin(_a, _a.c.record_id == _cr.c.record_id)
+        .join(_r, _r.c.commitment == _cr.c.commitment)
+        .outerjoin(_a, _a.c.record_id == _r.c.record_id)
         .outerjoin(_b, _b.c.batch_id == _a.c.batch_id)
         .where(
             or_(

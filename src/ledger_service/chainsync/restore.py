@@ -12,8 +12,9 @@ rows (e.g. restored from a backup taken without — or before — the anchoring 
   exactly as committed in the block). A batch the index still has as
   ``pending`` / ``submitted`` while the chain has it committed (same root and size, same or
   no tx id) is moved to ``committed`` with the chain's tx id and block.
-* ``record_anchors`` — batch and leaf index of every index record the chain holds, where the
-  index has no anchor for it (and that leaf of that batch is free).
+* ``record_anchors`` — batch and leaf index of every index record the chain holds (matched
+  on its commitment, the chain's key), where the index has no anchor for it (and that leaf
+  of that batch is free).
 * ``anchoring_outbox`` — anchored records are marked ``batched`` (a missing outbox row is
   created); with ``requeue``, records that are in the index but neither anchored nor on the
   chain get a ``pending`` outbox row, so the worker anchors them (only done when the mirror
@@ -140,7 +141,7 @@ def restore_index_facts(
 
     # 2. chain batches holding index records that the index has no row for
     index_has_a_record = exists().where(
-        _cr.c.batch_id == _cb.c.batch_id, _r.c.record_id == _cr.c.record_id
+        _cr.c.batch_id == _cb.c.batch_id, _r.c.commitment == _cr.c.commitment
     )
     new_batches = select(
         _cb.c.batch_id,
@@ -182,12 +183,12 @@ def restore_index_facts(
 
     # 3. anchors of index records the chain holds, where the index has none
     new_anchors = (
-        select(_cr.c.record_id, _cr.c.batch_id, _cr.c.leaf_index)
-        .join(_r, _r.c.record_id == _cr.c.record_id)
+        select(_r.c.record_id, _cr.c.batch_id, _cr.c.leaf_index)
+        .join(_r, _r.c.commitment == _cr.c.commitment)
         .join(_b, and_(_b.c.batch_id == _cr.c.batch_id, _b.c.state == _COMMITTED))
         .where(
             _in(_cr.c.batch_id, batch_ids),
-            ~exists().where(_a.c.record_id == _cr.c.record_id),
+            ~exists().where(_a.c.record_id == _r.c.record_id),
             ~exists().where(_a.c.batch_id == _cr.c.batch_id, _a.c.leaf_index == _cr.c.leaf_index),
         )
     )
@@ -236,7 +237,7 @@ def restore_index_facts(
             .where(
                 ~exists().where(_o.c.record_id == _r.c.record_id),
                 ~exists().where(_a.c.record_id == _r.c.record_id),
-                ~exists().where(_cr.c.record_id == _r.c.record_id),
+                ~exists().where(_cr.c.commitment == _r.c.commitment),
             )
             .order_by(_r.c.recorded_at, _r.c.record_id)
         )

@@ -235,6 +235,16 @@ def _print_table(stream: Iterator[Mismatch], summary: ReconcileSummary, show_inf
         )
 
 
+def _subject(m: Mismatch) -> str:
+    """The record a mismatch concerns: its id, or — for a record the index lost, which the
+    chain knows only by commitment — its commitment."""
+    if m.record_id:
+        return m.record_id
+    if m.commitment:
+        return f"(commitment {m.commitment[:16]}..)"
+    return f"(batch {m.batch_id})"
+
+
 def _table(rows: list[Mismatch], *, header: bool) -> Table:
     table = Table(show_header=header, box=None, pad_edge=False)
     table.add_column("record", min_width=RECORD_WIDTH, max_width=RECORD_WIDTH, overflow="fold")
@@ -244,7 +254,7 @@ def _table(rows: list[Mismatch], *, header: bool) -> Table:
     for m in rows:
         style = "yellow" if not m.is_tampering else "red"
         table.add_row(
-            m.record_id or f"(batch {m.batch_id})",
+            _subject(m),
             f"[{style}]{m.kind.value}[/]",
             m.index_value or "—",
             m.chain_value or "—",

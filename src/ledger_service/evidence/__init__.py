@@ -24,9 +24,6 @@ from ledger_service.evidence.model import (
     StepResult,
     StepStatus,
     VerificationResult,
-    batch_key,
-    record_key,
-    record_value,
 )
 from ledger_service.evidence.policy import EndorsementPolicy, EndorsementRule, PolicyError
 from ledger_service.evidence.trust import (
@@ -64,12 +61,9 @@ __all__ = [
     "VerificationResult",
     "Verifier",
     "VerifierStats",
-    "batch_key",
     "block_header_bytes",
     "build_bundle",
     "encode_bundle",
-    "record_key",
-    "record_value",
     "upstream_record_ids",
     "verify_bundle",
 ]

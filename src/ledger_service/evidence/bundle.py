@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, NoReturn, TypeGuard
 
 from ledger_service.commitments import COMMITMENT_BYTES, SALT_BYTES
-from ledger_service.evidence.model import BUNDLE_FORMAT, EvidenceError
+from ledger_service.evidence.model import BUNDLE_FORMAT, RETIRED_FORMATS, EvidenceError
 
 __all__ = [
     "BlockEntry",
@@ -189,6 +189,13 @@ def parse_bundle(data: bytes | bytearray | str | Mapping[str, Any]) -> Bundle:
     if not isinstance(obj, Mapping):
         raise BundleShapeError("bundle must be a JSON object")
     fmt = obj.get("format")
+    if isinstance(fmt, str) and fmt in RETIRED_FORMATS:
+        raise BundleShapeError(
+            f"bundle format {fmt!r} is no longer supported: it is for {RETIRED_FORMATS[fmt]}; "
+            f"this verifier checks {BUNDLE_FORMAT} (record keys on chain are commitments) — "
+            "fetch the bundle again from the service",
+            field="format",
+        )
     if fmt != BUNDLE_FORMAT:
         what = "has no format field" if fmt is None else f"has format {fmt!r}"
         raise BundleShapeError(f"not a {BUNDLE_FORMAT} evidence bundle: it {what}", field="format")

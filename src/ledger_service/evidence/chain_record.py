@@ -1,8 +1,9 @@
 """What a transaction's write set says about one record (step 3, and the batch root step 2
 checks against): the record key's value, the batch key's root and size.
 
-The on-chain layout itself (keys, values) is :mod:`ledger_service.evidence.model`'s; this
-module compares the chain's bytes with the bundle's claims and explains any difference.
+The on-chain layout itself (keys, values) is :mod:`ledger_service.onchain`'s; this module
+compares the chain's bytes with the bundle's claims and explains any difference. The record's
+key is its commitment, which step 1 binds to the content and salt.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from dataclasses import dataclass
 
 from ledger_service.evidence.bundle import RecordEntry
 from ledger_service.evidence.fabric_checks import ChainBatch, TxCheck
-from ledger_service.evidence.model import (
+from ledger_service.evidence.model import short_hex
+from ledger_service.onchain import (
+    OnChainFormatError,
+    RecordValue,
     decode_record_value,
     record_key,
-    record_value,
-    short_hex,
 )
 
 __all__ = ["OnChain", "read_chain_record"]
@@ -57,11 +59,15 @@ def read_chain_record(e: RecordEntry, tx: TxCheck, pinned: str | None) -> OnChai
             "more than once",
             None,
         )
-    write = writes.get(record_key(e.record_id))
+    write = writes.get(record_key(bytes.fromhex(e.commitment)))
     if write is None or write.is_delete:
         # No record on chain in this transaction: no batch root to check the proof against.
         return OnChain(f"the write set of tx {short_hex(e.tx_id)} has no key for the record", None)
-    if write.value != record_value(e.commitment, e.batch_id, e.leaf_index):
+    try:
+        chain_record: RecordValue | None = decode_record_value(write.value)
+    except OnChainFormatError:
+        chain_record = None
+    if chain_record != (e.leaf_index, e.batch_id):
         mismatch, chain_batch_id = _record_value_mismatch(e, write.value)
         chain_batch = None
         if chain_batch_id is not None:
@@ -82,18 +88,11 @@ def _record_value_mismatch(e: RecordEntry, value: bytes) -> tuple[str, str | Non
     """Why the record key's value differs from the bundle's claims, and the batch id the
     chain names for the record (``None`` if unreadable)."""
     try:
-        commitment, leaf_index, named = decode_record_value(value)
-    except ValueError as exc:
+        leaf_index, named = decode_record_value(value)
+    except OnChainFormatError as exc:
         return f"the record key's value on chain is not in the record layout: {exc}", None
-    if commitment.hex() != e.commitment:
-        why = (
-            f"chain commitment {short_hex(commitment)} != "
-            f"bundle commitment {short_hex(e.commitment)}"
-        )
-    elif named != e.batch_id:
+    if named != e.batch_id:
         why = f"chain batch id {named!r} != bundle batch id {e.batch_id!r}"
-    elif leaf_index != e.leaf_index:
-        why = f"chain leaf index {leaf_index} != bundle leaf index {e.leaf_index}"
     else:
-        why = f"the record key's value on chain is not in the canonical layout: {value[:200]!r}"
+        why = f"chain leaf index {leaf_index} != bundle leaf index {e.leaf_index}"
     return why, named

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,9 +33,10 @@ from fabric_protos.peer import transaction_pb2
 from google.protobuf.message import DecodeError
 
 from ledger_service.evidence.bundle import BlockEntry
-from ledger_service.evidence.model import BundleFormatError, batch_key, short_hex
+from ledger_service.evidence.model import BundleFormatError, short_hex
 from ledger_service.evidence.policy import EndorsementPolicy
 from ledger_service.evidence.trust import IdentityError, MspRole, TrustedIdentity, TrustStore
+from ledger_service.onchain import OnChainFormatError, batch_key, decode_batch_value
 
 __all__ = ["BlockCheck", "ChainBatch", "FabricChecks", "TxCheck", "WriteTable"]
 
@@ -158,27 +158,21 @@ class TxCheck:
         if write is None or write.is_delete:
             return f"the write set of tx {short_hex(self.tx_id)} has no key for batch {batch_id!r}"
         try:
-            value = json.loads(write.value)
-        except (ValueError, RecursionError):
-            return f"batch {batch_id!r}: the value on chain is not JSON"
-        if not isinstance(value, dict):
-            return f"batch {batch_id!r}: the value on chain is not a JSON object"
-        root, size = value.get("root"), value.get("size")
-        if value.get("batch_id") != batch_id:
-            return f"batch {batch_id!r}: the value on chain names batch {value.get('batch_id')!r}"
-        if not _hex32(root) or not _is_int(size) or size < 1:
-            return f"batch {batch_id!r}: the value on chain has no valid root and size"
-        if value.get("tx_id") != self.tx_id:
+            value = decode_batch_value(write.value)
+        except OnChainFormatError as exc:
+            return f"batch {batch_id!r}: the value on chain is not in the batch layout: {exc}"
+        if value.batch_id != batch_id:
+            return f"batch {batch_id!r}: the value on chain names batch {value.batch_id!r}"
+        if value.tx_id != self.tx_id:
             return (
-                f"batch {batch_id!r}: the value on chain names tx {value.get('tx_id')!r}, "
-                f"not {self.tx_id}"
+                f"batch {batch_id!r}: the value on chain names tx {value.tx_id!r}, not {self.tx_id}"
             )
-        if value.get("msp") != self.creator_msp:
+        if value.msp != self.creator_msp:
             return (
-                f"batch {batch_id!r}: the value on chain names writer {value.get('msp')!r}, "
+                f"batch {batch_id!r}: the value on chain names writer {value.msp!r}, "
                 f"but the transaction's creator is {self.creator_msp!r}"
             )
-        return ChainBatch(root=bytes.fromhex(root), size=size)
+        return ChainBatch(root=value.root, size=value.size)
 
 
 @dataclass(slots=True)

@@ -1,22 +1,21 @@
-"""Evidence bundle format (``credit-ledger-evidence/2``): names, on-chain keys and values,
-result types and errors.
+"""Evidence bundle format (``credit-ledger-evidence/3``): names, result types and errors.
 
 The format itself is specified in ``docs/evidence-format.md``; this module holds the pieces
-that the builder and the verifier share.
+that the builder and the verifier share. The on-chain layout the verifier reads is
+:mod:`ledger_service.onchain`'s.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any, ClassVar
 
-from ledger_service.commitments import COMMITMENT_BYTES
 from ledger_service.errors import LedgerError, VerificationError
 
 __all__ = [
     "BUNDLE_FORMAT",
+    "RETIRED_FORMATS",
     "STEP_NAMES",
     "BundleFormatError",
     "EvidenceError",
@@ -26,15 +25,17 @@ __all__ = [
     "StepResult",
     "StepStatus",
     "VerificationResult",
-    "batch_key",
-    "decode_record_value",
-    "record_key",
-    "record_value",
     "short_hex",
 ]
 
-#: The ``format`` field of every bundle. /2: record values on chain are binary (/1: JSON).
-BUNDLE_FORMAT = "credit-ledger-evidence/2"
+#: The ``format`` field of every bundle. /3: a record's on-chain key is its commitment
+#: (/2: its record id, binary values; /1: record id, JSON values).
+BUNDLE_FORMAT = "credit-ledger-evidence/3"
+#: Formats this verifier knows but refuses, and why (their on-chain layout is gone).
+RETIRED_FORMATS = {
+    "credit-ledger-evidence/1": "on-chain layout v1 (record keys named record ids, JSON values)",
+    "credit-ledger-evidence/2": "on-chain layout v2 (record keys named record ids)",
+}
 
 
 class Step(IntEnum):
@@ -203,7 +204,7 @@ class EvidenceError(LedgerError):
 
 
 class BundleFormatError(EvidenceError):
-    """Bundle bytes that are not a v1 evidence bundle at all (not JSON, wrong format tag)."""
+    """Bundle bytes that are not a v3 evidence bundle at all (not JSON, wrong format tag)."""
 
     code: ClassVar[str] = "bundle_format"
 
@@ -221,68 +222,6 @@ class EvidenceVerificationError(VerificationError):
         lines = self.result.messages
         more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
         return (lines[0] if lines else "verification failed") + more
-
-
-# -- on-chain layout (chaincode/README.md) --------------------------------------------------------
-
-
-def record_key(record_id: str) -> str:
-    """Composite key of a record: ``\\x00rec\\x00<record_id>\\x00``."""
-    return f"\x00rec\x00{record_id}\x00"
-
-
-def batch_key(batch_id: str) -> str:
-    """Composite key of a batch: ``\\x00batch\\x00<batch_id>\\x00``."""
-    return f"\x00batch\x00{batch_id}\x00"
-
-
-def record_value(commitment_hex: str, batch_id: str, leaf_index: int) -> bytes:
-    """The exact bytes PutBatch writes under a record key: commitment (32 raw bytes) ‖
-    leaf index (unsigned LEB128 varint, minimal) ‖ batch id (ASCII)."""
-    return bytes.fromhex(commitment_hex) + _uvarint(leaf_index) + batch_id.encode("ascii")
-
-
-def _uvarint(n: int) -> bytes:
-    out = bytearray()
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def decode_record_value(value: bytes) -> tuple[bytes, int, str]:
-    """(commitment, leaf index, batch id) from a record value, strictly: a non-minimal
-    varint, a missing or malformed batch id, or a short value raise :class:`ValueError`
-    with the reason."""
-    if len(value) < COMMITMENT_BYTES + 2:
-        raise ValueError(
-            f"record value is {len(value)} bytes, shorter than the minimum {COMMITMENT_BYTES + 2}"
-        )
-    pos = COMMITMENT_BYTES
-    first = value[pos]
-    if first < 0x80:  # leaf index < 128: one byte (the common case, kept fast)
-        index, pos = first, pos + 1
-    else:
-        index, shift = 0, 0
-        while True:
-            if pos >= len(value) or shift > 63:
-                raise ValueError("record value: leaf index varint is truncated or too long")
-            byte = value[pos]
-            index |= (byte & 0x7F) << shift
-            pos += 1
-            if byte < 0x80:
-                if byte == 0:
-                    raise ValueError("record value: leaf index is not a minimal varint")
-                break
-            shift += 7
-    raw_id = value[pos:]
-    if not _ID_BYTES.fullmatch(raw_id):
-        raise ValueError(f"record value: bad batch id {raw_id[:80]!r}")
-    return value[:COMMITMENT_BYTES], index, raw_id.decode("ascii")
-
-
-_ID_BYTES = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 
 
 def short_hex(value: str | bytes, length: int = 16) -> str:

@@ -54,7 +54,7 @@ class FabricTarget:
         )
 
     def wait_endorsable(self, timeout: float = 60.0) -> None:
-        """Until the gateway can gather a MAJORITY endorsement (a no-op `Echo` proposal).
+        """Until the gateway can gather a MAJORITY endorsement (a read-only `Ping` proposal).
 
         Right after start-up the gateway peer needs a few seconds of gossip to discover the
         other orgs' peers; until then endorsements fail for want of endorsers.
@@ -64,7 +64,7 @@ class FabricTarget:
             contract = gw.get_network(self.channel).get_contract(self.chaincode)
             while True:
                 try:
-                    contract.new_proposal("Echo", args=["ready"]).endorse(timeout=10)
+                    contract.new_proposal("Ping").endorse(timeout=10)
                     return
                 except GatewayError:
                     if time.monotonic() > deadline:

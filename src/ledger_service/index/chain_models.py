@@ -12,12 +12,13 @@ from them (``ledgerctl index rebuild``).
     transaction timestamp) plus where the transaction sits (block number, position in the
     block, transaction id).
 ``chain_records``
-    One row per ``\\x00rec\\x00<id>\\x00`` key: commitment, batch and leaf index, and the block
-    and transaction that wrote it. ``(batch_id, leaf_index)`` is indexed (lookups by batch).
-    On SQLite the table is ``WITHOUT ROWID``: the primary key *is* the table, so a bulk insert
-    maintains two b-trees instead of three. There is deliberately no foreign key to
-    ``chain_batches`` (rows of one block range are bulk-inserted together; a replay never
-    writes a record without its batch).
+    One row per ``\\x00rec\\x00<commitment>\\x00`` key: the commitment (the key; the chain
+    never names record ids), batch and leaf index, and the block and transaction that wrote
+    it; joined to the index's ``records`` on ``commitment``. ``(batch_id, leaf_index)`` is
+    indexed (lookups by batch). On SQLite the table is ``WITHOUT ROWID``: the primary key
+    *is* the table, so a bulk insert maintains two b-trees instead of three. There is
+    deliberately no foreign key to ``chain_batches`` (rows of one block range are
+    bulk-inserted together; a replay never writes a record without its batch).
 ``chain_sync``
     How far the mirror goes, per channel: it covers blocks ``first_block .. last_block``
     contiguously; ``last_block_hash`` (the header hash of ``last_block``) lets a resumed
@@ -60,8 +61,7 @@ class ChainBatch(Base):
 class ChainRecord(Base):
     __tablename__ = "chain_records"
 
-    record_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
-    commitment: Mapped[bytes] = mapped_column(LargeBinary(32))
+    commitment: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     batch_id: Mapped[str] = mapped_column(String(ID_LENGTH))
     leaf_index: Mapped[int] = mapped_column(Integer)
     block_number: Mapped[int] = mapped_column(BigInteger)
@@ -69,6 +69,7 @@ class ChainRecord(Base):
 
     __table_args__ = (
         Index(None, "batch_id", "leaf_index"),
+        CheckConstraint("length(commitment) = 32", name="commitment_is_sha256"),
         {"sqlite_with_rowid": False},
     )
 

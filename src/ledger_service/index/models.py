@@ -150,6 +150,8 @@ class Record(Base):
         Index(None, "disputes"),
         Index(None, "subject", "occurred_at"),
         Index(None, "kind", "occurred_at"),
+        # The chain knows records by commitment: restore and reconcile join on it.
+        Index(None, "commitment"),
         CheckConstraint("length(commitment) = 32", name="commitment_is_sha256"),
         CheckConstraint(
             "(content IS NULL) = (salt IS NULL) AND (content IS NULL) = (content_sha256 IS NULL)",

@@ -412,8 +412,8 @@ def wait_answering(topo: Topology, fabric: FabricInstall, timeout: float = 60) -
     for p in topo.peers:
         deadline = time.monotonic() + timeout
         while True:
-            proc = query_cli(topo, fabric, p.msp_id, "Echo", "ping")
-            if proc.returncode == 0 and "ping" in proc.stdout:
+            proc = query_cli(topo, fabric, p.msp_id, "Ping")
+            if proc.returncode == 0 and "pong" in proc.stdout:
                 break
             if time.monotonic() > deadline:
                 raise NetworkError(

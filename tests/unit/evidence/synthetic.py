@@ -38,8 +38,9 @@ from fabric_protos.ledger.rwset.kvrwset import kv_rwset_pb2
 from fabric_protos.msp import identities_pb2
 from fabric_protos.peer import proposal_pb2, proposal_response_pb2, transaction_pb2
 
-from ledger_service.evidence import BUNDLE_FORMAT, TrustStore, batch_key, record_key, record_value
+from ledger_service.evidence import BUNDLE_FORMAT, TrustStore
 from ledger_service.merkle import MerkleTree, commitment_leaf_hash
+from ledger_service.onchain import batch_key, encode_record_value, record_key
 
 APPLICATION_ORGS = ("BankMSP", "PlatformMSP", "RegulatorMSP")
 ORDERER_ORG = "OrdererMSP"
@@ -170,7 +171,7 @@ def bundle(count: int = 40, write_set: Callable[[Writes], Writes] | None = None)
         separators=(",", ":"),
     ).encode()
     writes: Writes = [(batch_key(BATCH_ID), batch_value)] + [
-        (record_key(rid), record_value(c.hex(), BATCH_ID, i))
+        (record_key(c), encode_record_value(i, BATCH_ID))
         for i, (rid, c) in enumerate(zip(ids, commitments, strict=True))
     ]
     writes.sort()
