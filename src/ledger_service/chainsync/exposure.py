@@ -12,13 +12,32 @@ hash of a guessable value; the commitments are salted for that reason.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import ClassVar
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_service.errors import LedgerError
+from ledger_service.fabric.blocks import BlockStream
+from ledger_service.index import models as m
 
-__all__ = ["MIN_NEEDLE_BYTES", "Exposure", "NeedleTooShort", "encodings_of", "find_exposures"]
+__all__ = [
+    "MIN_NEEDLE_BYTES",
+    "Exposure",
+    "NeedleTooShort",
+    "ScanReport",
+    "encodings_of",
+    "find_exposures",
+    "index_needles",
+    "scan_blocks",
+    "scan_channel",
+]
+
+#: Payload fields that hold business keys (a loan's id, a source's reference number).
+BUSINESS_KEY_FIELDS = ("loan_id", "source_reference", "application_id", "contract_id")
 
 #: Shorter needles match by chance in compressed or random bytes and prove nothing.
 MIN_NEEDLE_BYTES = 6
@@ -90,14 +109,108 @@ def find_exposures(
     """Every occurrence of every needle (``value → label``) in ``blocks`` (number, raw bytes).
 
     Raises :class:`NeedleTooShort` for a needle too short to mean anything, before reading
-    any block.
+    any block. One pass per block whatever the number of needles: every pattern is indexed by
+    its first :data:`MIN_NEEDLE_BYTES` bytes and each window of the block is looked up.
     """
-    compiled = [(value, label, encodings_of(value)) for value, label in needles.items()]
+    by_prefix: dict[bytes, list[tuple[bytes, str, str, str]]] = {}
+    for value, label in needles.items():
+        for encoding, pattern in encodings_of(value):
+            by_prefix.setdefault(pattern[:MIN_NEEDLE_BYTES], []).append(
+                (pattern, value, label, encoding)
+            )
     found: list[Exposure] = []
+    width = MIN_NEEDLE_BYTES
     for number, data in blocks:
-        for value, label, patterns in compiled:
-            for encoding, pattern in patterns:
-                at = data.find(pattern)
-                if at >= 0:
+        view = memoryview(data)
+        lookup = by_prefix.get
+        for at in range(len(data) - width + 1):
+            candidates = lookup(bytes(view[at : at + width]))
+            if candidates is None:
+                continue
+            for pattern, value, label, encoding in candidates:
+                if data.startswith(pattern, at):
                     found.append(Exposure(label, value, number, encoding, at))
     return found
+
+
+@dataclass
+class ScanReport:
+    """What a scan looked at and what it found."""
+
+    blocks: int = 0
+    bytes: int = 0
+    needles: int = 0
+    exposures: list[Exposure] = field(default_factory=list)
+    #: labels of the control needles (values known to be on chain) that were found: a scan
+    #: that finds its controls is known to be reading the blocks' bytes
+    controls_found: set[str] = field(default_factory=set)
+
+    @property
+    def clean(self) -> bool:
+        return not self.exposures
+
+
+def index_needles(session: Session) -> dict[str, str]:
+    """Every value of the index that must not be on chain, labelled: record ids, subjects and
+    the business keys in payloads (:data:`BUSINESS_KEY_FIELDS`); values shorter than
+    :data:`MIN_NEEDLE_BYTES` are left out (they would match by chance)."""
+    needles: dict[str, str] = {}
+
+    def add(value: Any, label: str) -> None:
+        if isinstance(value, str) and len(value.encode()) >= MIN_NEEDLE_BYTES:
+            needles.setdefault(value, label)
+
+    rows = session.execute(
+        select(m.Record.record_id, m.Record.subject, m.Record.content).execution_options(
+            yield_per=5000
+        )
+    )
+    for record_id, subject, content in rows:
+        add(record_id, "record id")
+        add(subject, "subject")
+        if content is not None:
+            payload = json.loads(content).get("payload", {})
+            for name in BUSINESS_KEY_FIELDS:
+                add(payload.get(name), f"payload.{name}")
+    return needles
+
+
+def scan_blocks(
+    blocks: Iterable[tuple[int, bytes]],
+    needles: Mapping[str, str],
+    *,
+    controls: Mapping[str, str] | None = None,
+) -> ScanReport:
+    """Scan ``blocks`` for ``needles``; ``controls`` are values known to be on chain (e.g. an
+    MSP id) whose finding shows the scan reads what it should."""
+    report = ScanReport(needles=len(needles))
+    controls = dict(controls or {})
+
+    def counted() -> Iterator[tuple[int, bytes]]:
+        for number, data in blocks:
+            report.blocks += 1
+            report.bytes += len(data)
+            if controls:
+                for hit in find_exposures([(number, data)], controls):
+                    report.controls_found.add(hit.label)
+            yield number, data
+
+    report.exposures = find_exposures(counted(), needles)
+    return report
+
+
+def scan_channel(
+    sessions: sessionmaker[Session],
+    stream: BlockStream,
+    *,
+    controls: Mapping[str, str] | None = None,
+    extra_needles: Mapping[str, str] | None = None,
+) -> ScanReport:
+    """Scan every block of the channel (0 .. height-1) for every value of the index that must
+    not be on chain (:func:`index_needles`, plus ``extra_needles``)."""
+    with sessions() as session:
+        needles = index_needles(session)
+    needles.update(extra_needles or {})
+    height = stream.height()
+    raw = ((b.header.number, b.SerializeToString()) for b in stream.blocks(0, height - 1))
+    return scan_blocks(raw, needles, controls=controls)

@@ -28,6 +28,7 @@ from ledger_service.chainsync import (
     ReplayProgress,
     ReplayResult,
 )
+from ledger_service.chainsync.exposure import scan_channel
 from ledger_service.chainsync.reconcile import Mismatch, ReconcileSummary, Scope, reconcile
 from ledger_service.cli._common import StateDir, console, err_console, fail
 from ledger_service.config import ServiceConfig
@@ -54,6 +55,8 @@ REPLAY_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     RuntimeError,
 )
+
+SCAN_ERRORS: tuple[type[BaseException], ...] = (*REPLAY_ERRORS, SQLAlchemyError)
 
 
 @contextmanager
@@ -318,3 +321,40 @@ def reconcile_cmd(
         fail(f"index database: {exc}", code=2)
     if not summary.clean:
         raise typer.Exit(1)
+
+
+@app.command("exposure")
+def exposure_cmd(state_dir: StateDir, db_url: DbUrl = None) -> None:
+    """Scan every block of the channel for any record id, subject or business key the index
+    holds (UTF-8, UTF-16, hex, base64): none may be on chain.
+
+    A control value known to be on chain (the writer MSP id) must be found, which shows the
+    scan reads the blocks. Exit status: 0 nothing found, 1 exposures found, 2 could not run.
+    """
+    config = ServiceConfig.from_env(state_dir, db_url)
+    try:
+        with LedgerContext(config) as context, context.fabric_target.gateway() as gateway:
+            channel = context.fabric_target.channel
+            stream = DeliverBlockStream(gateway, channel)
+            report = scan_channel(
+                context.session_factory, stream, controls={config.writer_msp: "writer MSP id"}
+            )
+    except SCAN_ERRORS as exc:
+        fail(f"exposure scan failed: {exc}", code=2)
+    console.print(
+        f"scanned {report.blocks} blocks ({report.bytes:,} bytes) of channel {channel!r} for "
+        f"{report.needles:,} values from the index"
+    )
+    if not report.controls_found:
+        fail(
+            "the control value (writer MSP id) was not found: the scan did not read the blocks",
+            code=2,
+        )
+    if report.clean:
+        console.print("no record id, subject or business key found on chain")
+        return
+    table = Table("block", "what", "value", "encoding", "offset")
+    for e in report.exposures:
+        table.add_row(str(e.block_number), e.label, e.value, e.encoding, str(e.offset))
+    console.print(table)
+    raise typer.Exit(1)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from nacl.signing import SigningKey
@@ -63,13 +63,24 @@ class SampleWriter:
         return f"{prefix}-{token}" if prefix else token
 
 
-def enterprise_story(writer: SampleWriter, n: int, *, prefix: str = "") -> list[Record]:
-    """The nine records of enterprise n's story, parents before children."""
+def enterprise_story(
+    writer: SampleWriter,
+    n: int,
+    *,
+    prefix: str = "",
+    record_ids: Callable[[int, str], str] | None = None,
+) -> list[Record]:
+    """The nine records of enterprise n's story, parents before children.
+
+    ``record_ids(n, role)`` overrides the writer's meaningless ids — the privacy scan uses it
+    to write ids that *do* embed the subject, as a careless client would, and shows that none
+    of it reaches the chain.
+    """
     subject = enterprise_code(n)
     t = EPOCH + dt.timedelta(days=n % 300, minutes=n // 300)
 
     def rid(role: str) -> str:
-        return writer.record_id(prefix, n, role)
+        return record_ids(n, role) if record_ids else writer.record_id(prefix, n, role)
 
     def at(hours: int) -> dt.datetime:
         return t + dt.timedelta(hours=hours)
@@ -201,13 +212,18 @@ def enterprise_story(writer: SampleWriter, n: int, *, prefix: str = "") -> list[
 
 
 def stories(
-    writer: SampleWriter, count: int, *, prefix: str = "", start: int = 0
+    writer: SampleWriter,
+    count: int,
+    *,
+    prefix: str = "",
+    start: int = 0,
+    record_ids: Callable[[int, str], str] | None = None,
 ) -> Iterator[Record]:
     """`count` records (whole stories, the last one cut short), parents always first."""
     n = start
     emitted = 0
     while emitted < count:
-        for record in enterprise_story(writer, n, prefix=prefix):
+        for record in enterprise_story(writer, n, prefix=prefix, record_ids=record_ids):
             if emitted == count:
                 return
             yield record
