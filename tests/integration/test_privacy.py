@@ -64,4 +64,3 @@ def test_no_record_id_subject_or_business_key_reaches_a_block(
     assert ("subject", subjects[0], "utf-8") in exposed
     assert {e.value for e in after.exposures} == {subjects[0]}
     assert len({e.block_number for e in after.exposures}) == 1
-
