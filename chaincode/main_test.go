@@ -236,12 +236,22 @@ func startServer(t testing.TB, env map[string]string) {
 		t.Fatal(err)
 	}
 	srv := newServer(cfg)
+	stopped := make(chan error, 1)
 	go func() {
-		if err := srv.Start(); err != nil {
+		err := srv.Start()
+		if err != nil {
 			t.Logf("server stopped: %v", err)
 		}
+		stopped <- err
 	}()
-	for i := 0; i < 200; i++ {
+	// Generous on a loaded machine; a server that fails to bind says so at once.
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-stopped:
+			t.Fatalf("server on %s did not start: %v", cfg.Address, err)
+		default:
+		}
 		c, err := net.Dial("tcp", cfg.Address)
 		if err == nil {
 			c.Close()
@@ -249,7 +259,7 @@ func startServer(t testing.TB, env map[string]string) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatal("server did not start")
+	t.Fatalf("server on %s did not start within 10s", cfg.Address)
 }
 
 func (p *pki) clientTLS(client *certKey) *tls.Config {

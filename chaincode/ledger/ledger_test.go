@@ -66,12 +66,12 @@ func TestRecordValueRoundTripAndStrictDecoding(t *testing.T) {
 		}
 	}
 	bad := map[string]string{
-		"empty":          "",
-		"non-minimal":    "\x80\x00b1",
-		"truncated":      "\x80",
-		"no batch id":    "\x05",
-		"bad batch id":   "\x05a b",
-		"index too big":  string(AppendRecordValue(nil, MaxRecords, "b")),
+		"empty":           "",
+		"non-minimal":     "\x80\x00b1",
+		"truncated":       "\x80",
+		"no batch id":     "\x05",
+		"bad batch id":    "\x05a b",
+		"index too big":   string(AppendRecordValue(nil, MaxRecords, "b")),
 		"varint too long": "\x80\x80\x80\x01b",
 	}
 	for name, v := range bad {

@@ -10,9 +10,9 @@ import (
 
 // refBatch is the reference decoding with encoding/json.
 type refBatch struct {
-	BatchID *string     `json:"batch_id"`
-	Root    *string     `json:"root"`
-	Records *[]string   `json:"records"`
+	BatchID *string   `json:"batch_id"`
+	Root    *string   `json:"root"`
+	Records *[]string `json:"records"`
 }
 
 var parseSeeds = []string{

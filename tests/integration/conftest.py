@@ -41,6 +41,20 @@ def _free_base_port(span: int = 60) -> int:
     raise RuntimeError("no 60 consecutive free ports between 31000 and 60000")
 
 
+def _up_on_free_ports(state: Path, fabric: FabricInstall, attempts: int = 3) -> Topology:
+    """`net.up` on a free port range; ports found free can be taken by another process before
+    the network binds them (CI runs PostgreSQL and gRPC clients beside it), so a range found
+    busy at start is given up for the next one."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return net.up(state, fabric, base_port=_free_base_port())
+        except net.NetworkError as exc:
+            if "already in use" not in str(exc) or attempt == attempts:
+                raise
+            net.down(state, purge=True)
+    raise AssertionError("unreachable")
+
+
 def _wait_endorsable(state: Path, topo: Topology) -> None:
     context = LedgerContext(ServiceConfig.from_env(state), topology=topo)
     context.fabric_target.wait_endorsable()
@@ -65,7 +79,7 @@ def fabric_network(
         return
     state = tmp_path_factory.mktemp("fabric") / "state"
     try:
-        topo = net.up(state, fabric, base_port=_free_base_port())
+        topo = _up_on_free_ports(state, fabric)
         cc_ops.deploy(topo, fabric)
         _wait_endorsable(state, topo)
         yield topo

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from fabric_gateway import blocks
 from fabric_protos.common import common_pb2
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_service.config import ServiceConfig
 from ledger_service.context import LedgerContext
@@ -49,6 +50,27 @@ def _worker_argv(db_url: str, *extra: str) -> list[str]:
         "0.01",
         *extra,
     ]
+
+
+def _batch_count(sessions: sessionmaker[Session]) -> int:
+    with sessions() as s:
+        return s.scalar(select(func.count()).select_from(m.Batch)) or 0
+
+
+def _wait_until_working(
+    sessions: sessionmaker[Session], batches_before: int, proc: subprocess.Popen[bytes]
+) -> None:
+    """Until the worker has claimed a batch this round, or nothing is left to claim."""
+    deadline = time.monotonic() + 120
+    while _batch_count(sessions) == batches_before:
+        with sessions() as s:
+            if not s.scalar(
+                select(func.count()).select_from(m.OutboxEntry).where(m.OUTBOX_PENDING)
+            ):
+                return
+        assert proc.poll() is None, "worker exited before claiming a batch"
+        assert time.monotonic() < deadline, "worker claimed no batch within 120 s"
+        time.sleep(0.05)
 
 
 def _chain_height(target: FabricTarget) -> int:
@@ -116,10 +138,14 @@ def test_sigkill_at_random_points_loses_nothing_and_anchors_nothing_twice(
     env = {**os.environ, "LEDGER_STATE_DIR": str(fabric_network.root)}
     kills = 0
     for round_ in range(6):
+        batches_before = _batch_count(sessions)
         proc = subprocess.Popen(
             _worker_argv(db_url), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
-        time.sleep(rng.uniform(1.0, 3.5))
+        # Kill at a random point *after* the worker has started working (a slow start on a
+        # loaded machine must not turn every kill into a kill during start-up).
+        _wait_until_working(sessions, batches_before, proc)
+        time.sleep(rng.uniform(0.0, 2.5))
         if round_ == 2:
             # More records acknowledged while batches are in flight and the worker dies.
             service.append(records[1800:])

@@ -41,7 +41,19 @@ def test_anchoring_survives_a_peer_and_an_orderer_going_down(
     worker = threading.Thread(target=anchor)
     worker.start()
     try:
-        time.sleep(1.0)  # batches are in flight
+        # kill once batches are in flight (a fixed sleep could land before the first one)
+        deadline = time.monotonic() + 120
+        while True:
+            with ledger.session_factory() as s:
+                in_flight = s.scalar(
+                    select(func.count()).select_from(m.Batch).where(m.Batch.state != "pending")
+                )
+            if in_flight:
+                break
+            assert not errors, errors
+            assert worker.is_alive()
+            assert time.monotonic() < deadline, "no batch was submitted within 120 s"
+            time.sleep(0.05)
         with ledger.session_factory() as s:
             committed_at_kill = s.scalar(
                 select(func.count()).select_from(m.Batch).where(m.Batch.state == "committed")

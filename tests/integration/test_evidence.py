@@ -40,7 +40,7 @@ from ledger_service.index import models as m
 from ledger_service.ops.topology import Topology
 from ledger_service.records import RecordKind
 from ledger_service.samples.data import enterprise_story
-from ledger_service.samples.ledger import AnchoredLedger
+from ledger_service.samples.ledger import AnchoredLedger, make_anchored_ledger
 
 pytestmark = pytest.mark.fabric
 
@@ -253,21 +253,26 @@ def test_tampered_content_and_commitment_fail_at_the_right_step(
 
 
 def test_builder_refuses_unknown_unanchored_and_erased(
-    anchored_ledger: AnchoredLedger, source: CachingBlockReader, trust: TrustStore
+    fabric_network: Topology, source: CachingBlockReader, trust: TrustStore, tmp_path: Path
 ) -> None:
-    sessions = anchored_ledger.session_factory
+    # a ledger of its own: this test appends and erases, which must not leak into the
+    # module's shared ledger (other tests build bundles of all its records, in any order)
+    own = make_anchored_ledger(
+        fabric_network, tmp_path, count=9, prefix=f"e{uuid.uuid4().hex[:8]}", batch_size=9
+    )
+    sessions = own.session_factory
     with pytest.raises(EvidenceError, match="'nope' is not in the index"):
         build_bundle(sessions, ["nope"], block_source=source)
     with pytest.raises(EvidenceError, match="no record ids"):
         build_bundle(sessions, [], block_source=source)
 
-    fresh = enterprise_story(anchored_ledger.writer, 0, prefix=f"u{uuid.uuid4().hex[:8]}")[:1]
-    anchored_ledger.service.append(fresh)
+    fresh = enterprise_story(own.writer, 1, prefix=f"u{uuid.uuid4().hex[:8]}")[:1]
+    own.service.append(fresh)
     with pytest.raises(EvidenceError, match="not anchored yet"):
         build_bundle(sessions, [fresh[0].record_id], block_source=source)
 
-    victim = _ids(anchored_ledger)[-1]
-    anchored_ledger.service.erase_record_content(victim)
+    victim = _ids(own)[-1]
+    own.service.erase_record_content(victim)
     with pytest.raises(EvidenceError, match="erased"):
         build_bundle(sessions, [victim], block_source=source)
     redacted = build_bundle(sessions, [victim], block_source=source, redact=True)

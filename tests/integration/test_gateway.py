@@ -307,8 +307,15 @@ def test_client_transaction_read_back_with_peer_cli(
     contract.submit("PutBatch", args=[batch_json(batch_id, n=3)])
     for msp_id in ("BankMSP", "RegulatorMSP"):
         commitment = rec_commitment(batch_id, 2)
-        proc = cc_ops.query_cli(fabric_network, fabric, msp_id, "GetRecord", commitment)
-        assert proc.returncode == 0, proc.stderr
+        # submit waited for the commit on the gateway's own peer only; another org's peer
+        # may still be receiving the block
+        deadline = time.monotonic() + 60
+        while True:
+            proc = cc_ops.query_cli(fabric_network, fabric, msp_id, "GetRecord", commitment)
+            if proc.returncode == 0:
+                break
+            assert time.monotonic() < deadline, proc.stderr
+            time.sleep(0.3)
         view = json.loads(proc.stdout)
         assert view["batch_id"] == batch_id
         assert view["commitment"] == commitment
@@ -419,14 +426,18 @@ def test_chaincode_event_checkpoint_resume_after_kill(
         tx = contract.new_proposal("PutBatch", args=[batch_json(f"{tag}-{i}")]).endorse()
         tx.submit()
         tx_ids.append(tx.transaction_id)
-    end = network.new_commit(tx_ids[-1]).status().block_number
+    # Submitted without waiting, the transactions may be ordered out of submission order (the
+    # gateway sends each to an orderer of its choice): the last block is the latest of all.
+    end = max(network.new_commit(t).status().block_number for t in tx_ids)
 
-    # the truth: every chaincode event in [start, end], straight from the chain
+    # the truth: every chaincode event from `start` until all of ours were seen, from the chain
     truth: list[tuple[int, str]] = []
+    unseen = set(tx_ids)
     with network.chaincode_events(fabric_network.chaincode, start_block=start, timeout=60) as evs:
         for e in evs:
             truth.append((e.block_number, e.transaction_id))
-            if e.transaction_id == tx_ids[-1]:
+            unseen.discard(e.transaction_id)
+            if not unseen:
                 break
     assert set(tx_ids) <= {t for _, t in truth}
 

@@ -34,11 +34,18 @@ def _put_batch(
 
 
 def _record_on(
-    topo: Topology, fabric: FabricInstall, msp_id: str, commitment: str
+    topo: Topology, fabric: FabricInstall, msp_id: str, commitment: str, *, timeout: float = 60
 ) -> dict[str, object]:
-    proc = cc_ops.query_cli(topo, fabric, msp_id, "GetRecord", commitment)
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)  # type: ignore[no-any-return]
+    """The record as ``msp_id``'s peer reads it, once that peer has the block: a peer that was
+    not an endorser gets it through delivery/gossip, which may take a moment (longer when its
+    orderer connection has to fail over)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        proc = cc_ops.query_cli(topo, fabric, msp_id, "GetRecord", commitment)
+        if proc.returncode == 0:
+            return json.loads(proc.stdout)  # type: ignore[no-any-return]
+        assert time.monotonic() < deadline, proc.stderr
+        time.sleep(0.3)
 
 
 def _heights(topo: Topology, fabric: FabricInstall) -> dict[str, int | None]:
@@ -101,13 +108,7 @@ def test_batch_written_with_peer_cli_is_readable_from_every_org(
     _put_batch(fabric_network, fabric, batch_id, records)
     for p in fabric_network.peers:
         # Gossip/ordering deliver the block to every peer, endorser or not.
-        deadline = time.monotonic() + 20
-        while True:
-            proc = cc_ops.query_cli(fabric_network, fabric, p.msp_id, "GetRecord", records[3])
-            if proc.returncode == 0 or time.monotonic() > deadline:
-                break
-            time.sleep(0.3)
-        got = json.loads(proc.stdout)
+        got = _record_on(fabric_network, fabric, p.msp_id, records[3])
         assert got == {
             "commitment": records[3],
             "batch_id": batch_id,
