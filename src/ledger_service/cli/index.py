@@ -194,7 +194,8 @@ def rebuild(
             err_console.print(f"  {line}", highlight=False)
 
 
-KIND_WIDTH, RECORD_WIDTH, VALUE_WIDTH = 21, 36, 40
+# The record column fits the sample and demo ids (`<tag>-<32 hex>`); longer ids fold.
+KIND_WIDTH, RECORD_WIDTH, VALUE_WIDTH = 21, 44, 36
 
 
 def _print_json(stream: Iterator[Mismatch], summary: ReconcileSummary, show_info: bool) -> None:
