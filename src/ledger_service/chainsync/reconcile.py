@@ -237,31 +237,24 @@ def _stream(conn: Connection, query: Any, chunk: int) -> Iterator[Any]:
 def _content_and_commitments(
     conn: Connection, summary: ReconcileSummary | None, chunk: int
 ) -> Iterator[Mismatch]:
+    columns = (
+        _r.c.record_id,
+        _r.c.salt,
+        _r.c.content,
+        _r.c.erased_at,
+        _r.c.commitment,
+        _cr.c.commitment.label("chain_commitment"),
+        _cr.c.batch_id,
+    )
     on_chain = (
-        select(
-            _r.c.record_id,
-            _r.c.salt,
-            _r.c.content,
-            _r.c.erased_at,
-            _r.c.commitment,
-            _cr.c.commitment.label("chain_commitment"),
-            _cr.c.batch_id,
-        )
+        select(*columns)
         .select_from(_r)
         .join(_cr, _cr.c.commitment == _r.c.commitment)
     )
     # (e): the record's commitment is not on chain, but its anchored position holds another
     cr2 = _cr.alias("cr2")
     at_anchor = (
-        select(
-            _r.c.record_id,
-            _r.c.salt,
-            _r.c.content,
-            _r.c.erased_at,
-            _r.c.commitment,
-            _cr.c.commitment.label("chain_commitment"),
-            _cr.c.batch_id,
-        )
+        select(*columns)
         .select_from(_r)
         .join(_a, _a.c.record_id == _r.c.record_id)
         .join(_cr, and_(_cr.c.batch_id == _a.c.batch_id, _cr.c.leaf_index == _a.c.leaf_index))

@@ -94,19 +94,31 @@ class _Org:
         return _Signer(self.msp_id, key, serialized)
 
 
-def _org(msp_id: str) -> _Org:
+def self_signed_ca(
+    common_name: str, *, valid_from: dt.datetime, valid_until: dt.datetime
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """A P-256 root CA made by the test (Fabric's CAs are P-256 too)."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"ca.{msp_id.lower()}")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(_NOW - dt.timedelta(days=60))
-        .not_valid_after(_NOW + dt.timedelta(days=3650))
+        .not_valid_before(valid_from)
+        .not_valid_after(valid_until)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def _org(msp_id: str) -> _Org:
+    key, cert = self_signed_ca(
+        f"ca.{msp_id.lower()}",
+        valid_from=_NOW - dt.timedelta(days=60),
+        valid_until=_NOW + dt.timedelta(days=3650),
     )
     return _Org(msp_id, key, cert)
 

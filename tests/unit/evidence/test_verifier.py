@@ -20,8 +20,7 @@ from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
@@ -47,6 +46,7 @@ from ledger_service.evidence import (
 )
 from ledger_service.onchain import encode_record_value, record_key
 from ledger_service.verify import verify_bundle as public_verify_bundle
+from tests.unit.evidence.synthetic import self_signed_ca
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "evidence"
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
@@ -151,19 +151,11 @@ def other_r(signature: bytes) -> bytes:
 
 
 def make_ca(common_name: str) -> bytes:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
+    _, cert = self_signed_ca(
+        common_name,
+        valid_from=now - dt.timedelta(days=1),
+        valid_until=now + dt.timedelta(days=365),
     )
     return cert.public_bytes(serialization.Encoding.PEM)
 
