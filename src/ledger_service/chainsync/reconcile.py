@@ -46,16 +46,14 @@ chain batches the index knows (a ``batches`` row, or one of its records in the b
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Table, and_, exists, literal, or_, select, true, union
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_service.chainsync.mirror import read_sync_state
+from ledger_service.chainsync.mismatch import INFO_KINDS, Mismatch, MismatchKind, ReconcileSummary
 from ledger_service.index import models as m
 from ledger_service.index.chain_models import ChainBatch, ChainRecord
 from ledger_service.merkle import MerkleTree, commitment_leaf_hash
@@ -79,85 +77,6 @@ _cb: Table = ChainBatch.__table__  # type: ignore[assignment]
 _cr: Table = ChainRecord.__table__  # type: ignore[assignment]
 _COMMITTED = m.BatchState.COMMITTED.value
 _IN_FLIGHT = (m.BatchState.PENDING.value, m.BatchState.SUBMITTED.value)
-
-
-class MismatchKind(StrEnum):
-    CONTENT_ALTERED = "content_altered"
-    CONTENT_MISSING = "content_missing"
-    MISSING_FROM_INDEX = "missing_from_index"
-    NOT_ON_CHAIN = "not_on_chain"
-    ANCHOR_MISSING = "anchor_missing"
-    WRONG_BATCH = "wrong_batch"
-    WRONG_LEAF_INDEX = "wrong_leaf_index"
-    WRONG_TX_ID = "wrong_tx_id"
-    WRONG_BLOCK_NUMBER = "wrong_block_number"
-    WRONG_BATCH_STATE = "wrong_batch_state"
-    COMMITMENT_MISMATCH = "commitment_mismatch"
-    BATCH_ROOT_MISMATCH = "batch_root_mismatch"
-    BATCH_SIZE_MISMATCH = "batch_size_mismatch"
-    BATCH_NOT_ON_CHAIN = "batch_not_on_chain"
-    CHAIN_ROOT_INCONSISTENT = "chain_root_inconsistent"
-    ERASED = "erased"
-    ANCHORING_IN_PROGRESS = "anchoring_in_progress"
-
-
-#: Kinds that are facts, not tampering.
-INFO_KINDS = frozenset({MismatchKind.ERASED, MismatchKind.ANCHORING_IN_PROGRESS})
-
-
-@dataclass(frozen=True, slots=True)
-class Mismatch:
-    kind: MismatchKind
-    #: the record concerned (``None`` for batch-level kinds)
-    record_id: str | None
-    batch_id: str | None
-    index_value: str | None
-    chain_value: str | None
-    #: the chain commitment concerned (hex), where the chain names one
-    commitment: str | None = None
-
-    @property
-    def is_tampering(self) -> bool:
-        return self.kind not in INFO_KINDS
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind.value,
-            "record_id": self.record_id,
-            "batch_id": self.batch_id,
-            "index": self.index_value,
-            "chain": self.chain_value,
-            "commitment": self.commitment,
-            "tampering": self.is_tampering,
-        }
-
-
-@dataclass
-class ReconcileSummary:
-    counts: Counter[str] = field(default_factory=Counter)
-    #: index records compared with a chain record (content / commitment check)
-    records_checked: int = 0
-    #: the mirror's range (``None`` if nothing was ever replayed)
-    mirror_first_block: int | None = None
-    mirror_last_block: int | None = None
-
-    @property
-    def tampering(self) -> int:
-        return sum(n for kind, n in self.counts.items() if MismatchKind(kind) not in INFO_KINDS)
-
-    @property
-    def clean(self) -> bool:
-        return self.tampering == 0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "clean": self.clean,
-            "tampering": self.tampering,
-            "counts": dict(sorted(self.counts.items())),
-            "records_checked": self.records_checked,
-            "mirror_first_block": self.mirror_first_block,
-            "mirror_last_block": self.mirror_last_block,
-        }
 
 
 def _hex(value: bytes | None) -> str | None:
