@@ -397,9 +397,14 @@ func (p *fakePeer) invoke(txID, mspID string, args ...[]byte) (*txResult, error)
 	}
 }
 
-// testCommitment is the commitment of record i of a test batch.
+// testCommitmentRaw is the commitment of record i of a test batch.
+func testCommitmentRaw(batchID string, i int) [32]byte {
+	return sha256.Sum256([]byte(fmt.Sprint(batchID, i)))
+}
+
+// testCommitment is testCommitmentRaw as PutBatch and GetRecord take it (lowercase hex).
 func testCommitment(batchID string, i int) string {
-	c := sha256.Sum256([]byte(fmt.Sprint(batchID, i)))
+	c := testCommitmentRaw(batchID, i)
 	return hex.EncodeToString(c[:])
 }
 
@@ -439,7 +444,7 @@ func TestServerOverMutualTLS(t *testing.T) {
 	if len(res.writes) != n+1 {
 		t.Fatalf("%d writes", len(res.writes))
 	}
-	r7 := ledger.RecordKey(testCommitment("b1", 7))
+	r7 := ledger.RecordKey(testCommitmentRaw("b1", 7))
 	if rv, err := ledger.DecodeRecordValue(res.writes[r7]); err != nil || rv.LeafIndex != 7 || rv.BatchID != "b1" {
 		t.Fatalf("record value %q: %+v %v", res.writes[r7], rv, err)
 	}

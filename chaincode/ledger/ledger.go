@@ -192,13 +192,13 @@ func (cc *Chaincode) putBatch(stub shim.ChaincodeStubInterface, arg []byte) ([]b
 
 	// All keys in one buffer, converted to a string once: keys[0] is the batch key,
 	// keys[1+i] the key of records[i].
-	keyBytes := len(BatchObjectType) + len(in.BatchID) + 3 + n*(len(RecordObjectType)+HexLen+3)
+	keyBytes := len(BatchObjectType) + len(in.BatchID) + 3 + n*RecordKeyLen
 	kb := make([]byte, 0, keyBytes)
 	ends := make([]int, 0, n+1)
 	kb = appendCompositeKey(kb, BatchObjectType, in.BatchID)
 	ends = append(ends, len(kb))
-	for _, c := range in.Commitments {
-		kb = appendCompositeKey(kb, RecordObjectType, c)
+	for i := range in.Raw {
+		kb = appendRecordKey(kb, &in.Raw[i])
 		ends = append(ends, len(kb))
 	}
 	all := string(kb)
@@ -295,7 +295,9 @@ func getRecord(stub shim.ChaincodeStubInterface, commitmentHex []byte) ([]byte, 
 		return nil, refuse(CodeBadArgument, "commitment must be %d lowercase hex characters, %s", HexLen, msg)
 	}
 	c := string(commitmentHex)
-	v, err := stub.GetState(RecordKey(c))
+	var raw [CommitmentLen]byte
+	decodeHex(&raw, c)
+	v, err := stub.GetState(RecordKey(raw))
 	if err != nil {
 		return nil, refuse(CodeInternal, "reading record: %v", err)
 	}

@@ -3,6 +3,7 @@ package ledger
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -55,7 +56,21 @@ func recValue(i int, batchID string) string {
 	return string([]byte{byte(i)}) + batchID
 }
 
-func recKey(c string) string { return "\x00rec\x00" + c + "\x00" }
+// recKey is the expected record key of commitment hex c, built by hand.
+func recKey(c string) string {
+	return "\x00rec\x00" + base64.RawURLEncoding.EncodeToString(rawCommitment(c)) + "\x00"
+}
+
+func rawCommitment(c string) []byte {
+	raw, err := hex.DecodeString(c)
+	if err != nil || len(raw) != CommitmentLen {
+		panic("bad test commitment " + c)
+	}
+	return raw
+}
+
+// recordKeyOf is RecordKey of commitment hex c.
+func recordKeyOf(c string) string { return RecordKey([CommitmentLen]byte(rawCommitment(c))) }
 
 func TestRecordValueRoundTripAndStrictDecoding(t *testing.T) {
 	for _, idx := range []uint64{0, 1, 127, 128, 300, 49999} {
@@ -132,7 +147,7 @@ func TestPutBatchHappyPath(t *testing.T) {
 		t.Fatalf("write set\n got %q\nwant %q", got, want)
 	}
 	// The keys are exactly what shim.CreateCompositeKey produces.
-	for _, w := range []struct{ typ, id, key string }{{"batch", "b1", BatchKey("b1")}, {"rec", rs[0], RecordKey(rs[0])}} {
+	for _, w := range []struct{ typ, id, key string }{{"batch", "b1", BatchKey("b1")}, {"rec", base64.RawURLEncoding.EncodeToString(rawCommitment(rs[0])), recordKeyOf(rs[0])}} {
 		k, err := shim.CreateCompositeKey(w.typ, []string{w.id})
 		if err != nil || k != w.key {
 			t.Fatalf("CreateCompositeKey(%q,%q) = %q, %v; want %q", w.typ, w.id, k, err, w.key)
@@ -365,7 +380,7 @@ func TestDeterminism(t *testing.T) {
 	}
 	// Every record value parses and carries its leaf index.
 	for i, c := range rs {
-		v, err := DecodeRecordValue(s1.writes[RecordKey(c)])
+		v, err := DecodeRecordValue(s1.writes[recordKeyOf(c)])
 		if err != nil || v.LeafIndex != uint64(i) || v.BatchID != "batch-42" {
 			t.Fatalf("record %d: %+v %v", i, v, err)
 		}
@@ -390,7 +405,7 @@ func TestReadsAndSmallFunctions(t *testing.T) {
 	mustErr(t, l.tx(t, "BankMSP", "t", "GetBatch", "nope").invoke(cc), `[not_found] batch "nope" not found`)
 	mustErr(t, l.tx(t, "BankMSP", "t", "GetRecord", "r1").invoke(cc), `[bad_argument] commitment must be 64 lowercase hex characters, got 2`)
 	mustErr(t, l.tx(t, "BankMSP", "t", "GetBatch", "").invoke(cc), `[bad_argument] batch id "": must match ^[A-Za-z0-9._:-]{1,128}$`)
-	l.state[RecordKey(c)] = []byte("\x80\x00b")
+	l.state[recordKeyOf(c)] = []byte("\x80\x00b")
 	mustErr(t, l.tx(t, "BankMSP", "t", "GetRecord", c).invoke(cc), `[corrupt_value] record `+c+`: stored value is corrupt: [corrupt_value] record value: leaf index is not a minimal varint`)
 
 	// Ping: read-only, fixed answer, any MSP, refuses any argument (no caller bytes on chain).

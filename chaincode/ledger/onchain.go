@@ -4,15 +4,20 @@ package ledger
 // argument and the refusal codes. Its Python twin is src/ledger_service/onchain.py;
 // tests/data/onchain/*.json pins the two together (onchain_vectors_test.go walks it).
 //
-//	\x00rec\x00<commitment, 64 lowercase hex>\x00  uvarint leaf index (minimal) ‖ batch id
-//	\x00batch\x00<batch id>\x00                     {"batch_id","root","size","tx_id","msp","ts"}
-//	\x00touch\x00<key>\x00                          <tx id>
+//	\x00rec\x00<commitment, base64url>\x00  uvarint leaf index (minimal) ‖ batch id
+//	\x00batch\x00<batch id>\x00              {"batch_id","root","size","tx_id","msp","ts"}
+//	\x00touch\x00<key>\x00                   <tx id>
 //
 // A record's key is its salted commitment, so nothing on chain names the client's record
-// id or the record's subject.
+// id or the record's subject. In the key the commitment is unpadded base64url (RFC 4648
+// §5): 43 characters, canonical only (the last one's 2 spare bits are zero), 49 bytes per
+// key. Every key is in a peer's read set, write set and state database, so its length is a
+// large share of the peers' work per record. PutBatch's argument (transient) and GetRecord
+// keep the commitment as 64 lowercase hex.
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -41,6 +46,11 @@ const (
 	HexLen = 64
 	// CommitmentLen is the size of a commitment (SHA-256) in bytes.
 	CommitmentLen = 32
+	// KeyCommitmentLen is the length of a commitment in a record key: unpadded base64url
+	// of CommitmentLen bytes.
+	KeyCommitmentLen = 43
+	// RecordKeyLen is the length of a record key: "\x00rec\x00" + 43 characters + "\x00".
+	RecordKeyLen = len(RecordObjectType) + KeyCommitmentLen + 3
 	// MaxRecords is the maximum number of records in one batch; leaf indexes are below it.
 	MaxRecords = 50000
 )
@@ -82,8 +92,7 @@ func RefusalCode(err error) string {
 // -- keys -------------------------------------------------------------------------------------
 
 // appendCompositeKey appends shim.CreateCompositeKey(objectType, []string{id}):
-// "\x00" + objectType + "\x00" + id + "\x00". id must already be checked (id pattern or
-// lowercase hex), which makes shim's UTF-8 / U+0000 / U+10FFFF checks redundant.
+// "\x00" + objectType + "\x00" + id + "\x00". id must already be checked (id pattern), which makes shim's UTF-8 / U+0000 / U+10FFFF checks redundant.
 func appendCompositeKey[T ~string | ~[]byte](dst []byte, objectType string, id T) []byte {
 	dst = append(dst, 0)
 	dst = append(dst, objectType...)
@@ -96,21 +105,43 @@ func compositeKey[T ~string | ~[]byte](objectType string, id T) string {
 	return string(appendCompositeKey(make([]byte, 0, len(objectType)+len(id)+3), objectType, id))
 }
 
-// RecordKey is the state key of the record with this commitment (64 lowercase hex).
-func RecordKey(commitmentHex string) string { return compositeKey(RecordObjectType, commitmentHex) }
+// keyEncoding writes and reads the commitment in a record key. Strict refuses a last
+// character with non-zero spare bits, so each commitment has exactly one key.
+var keyEncoding = base64.RawURLEncoding.Strict()
+
+// appendRecordKey appends the state key of the record with commitment c.
+func appendRecordKey(dst []byte, c *[CommitmentLen]byte) []byte {
+	dst = append(dst, 0)
+	dst = append(dst, RecordObjectType...)
+	dst = append(dst, 0)
+	dst = keyEncoding.AppendEncode(dst, c[:])
+	return append(dst, 0)
+}
+
+// RecordKey is the state key of the record with this commitment.
+func RecordKey(commitment [CommitmentLen]byte) string {
+	return string(appendRecordKey(make([]byte, 0, RecordKeyLen), &commitment))
+}
 
 // BatchKey is the state key of a batch.
 func BatchKey(batchID string) string { return compositeKey(BatchObjectType, batchID) }
 
-// ParseRecordKey returns the commitment hex a record key names, strictly.
-func ParseRecordKey(key string) (string, error) {
+// ParseRecordKey returns the commitment a record key names, strictly (43 canonical
+// base64url characters).
+func ParseRecordKey(key string) ([CommitmentLen]byte, error) {
 	const prefix = "\x00" + RecordObjectType + "\x00"
+	var c [CommitmentLen]byte
 	if len(key) < len(prefix)+1 || key[:len(prefix)] != prefix || key[len(key)-1] != 0 {
-		return "", refuse(CodeCorruptValue, "record key %s is not \\x00rec\\x00<commitment>\\x00", quote(key))
+		return c, refuse(CodeCorruptValue, "record key %s is not \\x00rec\\x00<commitment>\\x00", quote(key))
 	}
-	c := key[len(prefix) : len(key)-1]
-	if msg := checkHex(c); msg != "" {
-		return "", refuse(CodeCorruptValue, "record key: commitment must be %d lowercase hex characters, %s", HexLen, msg)
+	text := key[len(prefix) : len(key)-1]
+	// The length check comes first: the decoder skips '\r' and '\n', and n == 32 below
+	// would not catch a 44-character text holding one of them.
+	if len(text) != KeyCommitmentLen {
+		return c, refuse(CodeCorruptValue, "record key: commitment must be %d base64url characters, got %d", KeyCommitmentLen, len(text))
+	}
+	if n, err := keyEncoding.Decode(c[:], []byte(text)); err != nil || n != CommitmentLen {
+		return c, refuse(CodeCorruptValue, "record key: commitment %s is not canonical unpadded base64url (RFC 4648 §5)", quote(text))
 	}
 	return c, nil
 }
@@ -295,6 +326,8 @@ type batchInput struct {
 	Root    []byte
 	// Commitments in leaf order, each 64 lowercase hex once validated.
 	Commitments [][]byte
+	// Raw holds Commitments decoded, filled by validateBatch.
+	Raw [][CommitmentLen]byte
 }
 
 // validateBatch checks the parsed argument in a fixed order — batch id, root, number of
@@ -312,20 +345,26 @@ func validateBatch(in *batchInput) error {
 	}
 	// Arrays as map keys: no allocation per record.
 	seen := make(map[[CommitmentLen]byte]int32, len(in.Commitments))
+	in.Raw = make([][CommitmentLen]byte, len(in.Commitments))
 	for i, c := range in.Commitments {
 		if msg := checkHex(c); msg != "" {
 			return refuse(CodeBadArgument, "records[%d]: commitment must be %d lowercase hex characters, %s", i, HexLen, msg)
 		}
-		var raw [CommitmentLen]byte
-		for j := range raw {
-			raw[j] = unhex(c[2*j])<<4 | unhex(c[2*j+1])
-		}
-		if first, dup := seen[raw]; dup {
+		raw := &in.Raw[i]
+		decodeHex(raw, c)
+		if first, dup := seen[*raw]; dup {
 			return refuse(CodeDuplicateInBatch, "records[%d]: duplicate commitment %s (first at records[%d])", i, c, first)
 		}
-		seen[raw] = int32(i)
+		seen[*raw] = int32(i)
 	}
 	return nil
+}
+
+// decodeHex decodes c, already checked by checkHex, into dst.
+func decodeHex[T ~string | ~[]byte](dst *[CommitmentLen]byte, c T) {
+	for j := range dst {
+		dst[j] = unhex(c[2*j])<<4 | unhex(c[2*j+1])
+	}
 }
 
 func unhex(b byte) byte {

@@ -31,7 +31,7 @@ func decodeVector(kind string, data []byte) (map[string]any, error) {
 	switch kind {
 	case "record_key":
 		c, err := ParseRecordKey(string(data))
-		return map[string]any{"commitment": c}, err
+		return map[string]any{"commitment": hex.EncodeToString(c[:])}, err
 	case "record_value":
 		rv, err := DecodeRecordValue(data)
 		return map[string]any{"leaf_index": float64(rv.LeafIndex), "batch_id": rv.BatchID}, err
@@ -54,7 +54,11 @@ func decodeVector(kind string, data []byte) (map[string]any, error) {
 func encodeVector(kind string, d map[string]any) []byte {
 	switch kind {
 	case "record_key":
-		return []byte(RecordKey(d["commitment"].(string)))
+		raw, err := hex.DecodeString(d["commitment"].(string))
+		if err != nil || len(raw) != CommitmentLen {
+			panic("bad commitment in vector")
+		}
+		return []byte(RecordKey([CommitmentLen]byte(raw)))
 	case "record_value":
 		return AppendRecordValue(nil, uint64(d["leaf_index"].(float64)), d["batch_id"].(string))
 	case "batch_value":

@@ -3,13 +3,17 @@
 Its Go twin is ``chaincode/ledger/onchain.go``; ``tests/data/onchain/*.json`` pins the two
 together (both test suites walk it). Everything on chain, in the chaincode's namespace::
 
-    \\x00rec\\x00<commitment, 64 lowercase hex>\\x00  uvarint leaf index (minimal) ‖ batch id
+    \\x00rec\\x00<commitment, base64url>\\x00   uvarint leaf index (minimal) ‖ batch id
     \\x00batch\\x00<batch id>\\x00   {"batch_id","root","size","tx_id","msp","ts"} (compact JSON)
     \\x00touch\\x00<key>\\x00        <tx id>   (benchmarks; never decoded here)
 
 A record's key is its salted commitment ``SHA-256(salt ‖ canonical)``: unlinkable to the
-record's subject and to the client's record id, which never goes on chain. ``PutBatch``'s
-argument is ``{"batch_id", "root", "records": [<commitment hex>, ...]}`` in leaf order.
+record's subject and to the client's record id, which never goes on chain. In the key the
+commitment is unpadded base64url (RFC 4648 §5: 43 characters, canonical only — the last one
+carries no stray low bits), 48 bytes in all: every key is in a peer's read set, write set and
+state database, so its length is a large share of the peers' work per record. ``PutBatch``'s
+argument (transient, never stored) and ``GetRecord`` keep the commitment as 64 lowercase hex:
+``{"batch_id", "root", "records": [<commitment hex>, ...]}`` in leaf order.
 
 Every decoder here is strict (exact field set, types, patterns, minimal varints, UTF-8 only,
 no duplicate JSON keys, nothing trailing) and raises :class:`OnChainFormatError` carrying the
@@ -19,6 +23,7 @@ no duplicate JSON keys, nothing trailing) and raises :class:`OnChainFormatError`
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Sequence
@@ -31,6 +36,7 @@ from ledger_service.errors import LedgerError
 __all__ = [
     "BATCH_KEY_TYPE",
     "MAX_RECORDS",
+    "RECORD_KEY_LENGTH",
     "RECORD_KEY_TYPE",
     "TOUCH_KEY_TYPE",
     "BatchValue",
@@ -60,10 +66,17 @@ TOUCH_KEY_TYPE = "touch"
 #: Most records in one batch (the chaincode's limit); leaf indexes are below it.
 MAX_RECORDS = 50_000
 _COMMITMENT_BYTES = 32
+#: Characters of a commitment in a record key: unpadded base64url of 32 bytes.
+_KEY_COMMITMENT_CHARS = 43
+#: Length of a record key: ``\\x00rec\\x00`` + 43 characters + ``\\x00``.
+RECORD_KEY_LENGTH = len(RECORD_KEY_TYPE) + _KEY_COMMITMENT_CHARS + 3
 
 _ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _ID_BYTES = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+# 32 bytes = 42 full sextets + 4 bits: the last character's 2 low bits must be zero (its
+# alphabet index a multiple of 4), so each commitment has exactly one key.
+_KEY_COMMITMENT = re.compile(r"[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]")
 # RFC 3339 in UTC as Go's time.RFC3339Nano writes it: fraction optional, trailing zeros trimmed.
 _RFC3339_UTC = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{0,8}[1-9]))?Z")
 _RECORD_KEY_PREFIX = f"\x00{RECORD_KEY_TYPE}\x00"
@@ -132,20 +145,25 @@ def parse_composite_key(key: str) -> tuple[str, str] | None:
 
 
 def record_key(commitment: bytes) -> str:
-    """The state key of a record: ``\\x00rec\\x00<commitment hex>\\x00``."""
+    """The state key of a record: ``\\x00rec\\x00<commitment, unpadded base64url>\\x00``."""
     if len(commitment) != _COMMITMENT_BYTES:
         raise _bad_argument("commitment", f"must be 32 bytes, got {len(commitment)}")
-    return f"{_RECORD_KEY_PREFIX}{commitment.hex()}\x00"
+    text = base64.urlsafe_b64encode(commitment)[:_KEY_COMMITMENT_CHARS].decode("ascii")
+    return f"{_RECORD_KEY_PREFIX}{text}\x00"
 
 
 def parse_record_key(key: str) -> bytes:
-    """The commitment a record key names, strictly (lowercase hex, nothing else)."""
+    """The commitment a record key names, strictly (43 canonical base64url characters)."""
     if not key.startswith(_RECORD_KEY_PREFIX) or not key.endswith("\x00"):
         raise _corrupt("record key", f"{key!r:.100} is not \\x00rec\\x00<commitment>\\x00")
     text = key[len(_RECORD_KEY_PREFIX) : -1]
-    if _HEX64.fullmatch(text) is None:
-        raise _corrupt("record key", f"commitment {text!r:.80} is not 64 lowercase hex digits")
-    return bytes.fromhex(text)
+    if _KEY_COMMITMENT.fullmatch(text) is None:
+        raise _corrupt(
+            "record key",
+            f"commitment {text!r:.80} is not 43 canonical base64url characters (RFC 4648 §5, "
+            "no padding)",
+        )
+    return base64.urlsafe_b64decode(text + "=")
 
 
 def batch_key(batch_id: str) -> str:

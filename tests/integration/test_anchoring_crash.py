@@ -26,12 +26,11 @@ from ledger_service.fabric.blocks import chain_height
 from ledger_service.fabric.target import FabricTarget
 from ledger_service.index import models as m
 from ledger_service.index import sqlite_url
+from ledger_service.onchain import RECORD_KEY_TYPE, parse_composite_key, parse_record_key
 from ledger_service.ops.topology import Topology
 from ledger_service.samples.data import SampleWriter, stories
 
 pytestmark = pytest.mark.fabric
-
-REC_PREFIX = b"\x00rec\x00"
 
 
 def _worker_argv(db_url: str, *extra: str) -> list[str]:
@@ -100,9 +99,10 @@ def _valid_record_writes(
                         if rwset.namespace != target.chaincode:
                             continue
                         for w in rwset.writes:
-                            key = w.key.encode() if isinstance(w.key, str) else w.key
-                            if key.startswith(REC_PREFIX):
-                                rid = ids_by_commitment.get(key[len(REC_PREFIX) : -1].decode())
+                            parsed = parse_composite_key(w.key)
+                            if parsed is not None and parsed[0] == RECORD_KEY_TYPE:
+                                commitment = parse_record_key(w.key).hex()
+                                rid = ids_by_commitment.get(commitment)
                                 if rid is not None:
                                     seen[rid] += 1
     return seen

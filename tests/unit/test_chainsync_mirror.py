@@ -37,6 +37,7 @@ from tests.db.fixtures import IndexDatabase
 from tests.unit.test_chainsync_parse import (
     NS,
     batch_writes,
+    commitment_key,
     commitment_of,
     envelope,
     make_chain,
@@ -282,7 +283,7 @@ class Ledger:
             ]
             # record keys are the index's real commitments
             writes += [
-                (f"\x00rec\x00{self.commitments[rid].hex()}\x00", record_value(bid, i))
+                (commitment_key(self.commitments[rid]), record_value(bid, i))
                 for i, rid in enumerate(members)
             ]
             per_block.append([envelope(f"tx-{n}", sorted(writes))])

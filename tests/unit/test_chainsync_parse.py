@@ -8,6 +8,7 @@ proposal response payload → chaincode action → rwset), not a Fabric network.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -65,9 +66,15 @@ def commitment_of(record_id: str) -> bytes:
     return hashlib.sha256(record_id.encode()).digest()
 
 
+def commitment_key(commitment: bytes) -> str:
+    """Exactly the chaincode's record key: unpadded base64url of the commitment — written out
+    here independently of the code under test."""
+    return f"\x00rec\x00{base64.urlsafe_b64encode(commitment).decode().rstrip('=')}\x00"
+
+
 def rec_key(record_id: str) -> str:
     """The record's state key: its commitment (here derived from a test name)."""
-    return f"\x00rec\x00{commitment_of(record_id).hex()}\x00"
+    return commitment_key(commitment_of(record_id))
 
 
 def batch_writes(
@@ -225,7 +232,14 @@ def test_touch_keys_are_ignored_and_oddities_reported() -> None:
     # a record key that is not a commitment (e.g. the old layout's record id)
     out = _rows([("\x00rec\x00r1\x00", record_value("b1", 0))])
     assert out.records == []
-    assert "64 lowercase hex" in out.anomalies[0]
+    assert "43 canonical base64url" in out.anomalies[0]
+
+    # the v3 draft's 64-hex key (and one a lenient base64 decoder would take) are refused
+    c = commitment_of("r1")
+    for key in (f"\x00rec\x00{c.hex()}\x00", commitment_key(c)[:-2] + "R\x00"):
+        out = _rows([(key, record_value("b1", 0))])
+        assert out.records == []
+        assert "43 canonical base64url" in out.anomalies[0]
 
 
 def test_record_without_its_batch_in_the_transaction_is_flagged() -> None:

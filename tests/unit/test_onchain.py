@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from ledger_service.errors import LedgerError
 from ledger_service.onchain import (
     MAX_RECORDS,
+    RECORD_KEY_LENGTH,
     OnChainFormatError,
     RefusalCode,
     decode_batch_value,
@@ -159,6 +160,44 @@ def test_mutated_record_value_is_refused_or_canonical(
         assert encode_record_value(got.leaf_index, got.batch_id) == mutated
         return
     assert refusal is RefusalCode.CORRUPT_VALUE
+
+
+@settings(max_examples=300, deadline=None)
+@given(commitment=st.binary(min_size=32, max_size=32))
+def test_record_key_round_trip(commitment: bytes) -> None:
+    key = record_key(commitment)
+    assert len(key) == len(key.encode()) == RECORD_KEY_LENGTH == 49
+    assert parse_record_key(key) == commitment
+
+
+_BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    commitment=st.binary(min_size=32, max_size=32),
+    at=st.integers(0, 43),
+    char=st.sampled_from(_BASE64URL + "+/=\n\u00e9"),
+    insert=st.booleans(),
+)
+def test_record_key_accepts_exactly_the_canonical_encodings(
+    commitment: bytes, at: int, char: str, insert: bool
+) -> None:
+    """A mutated key is accepted iff it is the encoding of what it decodes to (one key per
+    commitment): the last-character pairs that lenient decoders fold together ("Q"/"R")
+    are told apart."""
+    text = record_key(commitment)[5:-1]
+    text = text[:at] + char + text[at + (0 if insert else 1) :]
+    key = f"\x00rec\x00{text}\x00"
+    canonical = (
+        len(text) == 43 and set(text) <= set(_BASE64URL) and _BASE64URL.index(text[-1]) % 4 == 0
+    )
+    if canonical:
+        assert record_key(parse_record_key(key)) == key
+    else:
+        with pytest.raises(OnChainFormatError) as info:
+            parse_record_key(key)
+        assert info.value.refusal is RefusalCode.CORRUPT_VALUE
 
 
 @settings(max_examples=100, deadline=None)

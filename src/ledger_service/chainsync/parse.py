@@ -36,6 +36,7 @@ from fabric_protos.peer import transaction_pb2
 from ledger_service.errors import LedgerError
 from ledger_service.onchain import (
     BATCH_KEY_TYPE,
+    RECORD_KEY_LENGTH,
     RECORD_KEY_TYPE,
     OnChainFormatError,
     RefusalCode,
@@ -125,7 +126,12 @@ def extract_writes(
     records = out.records
     for key, value, is_delete in writes:
         # fast path: a well-formed record key and value
-        if not is_delete and key[:5] == _RECORD_PREFIX and len(key) == 70 and key[-1] == "\x00":
+        if (
+            not is_delete
+            and key[:5] == _RECORD_PREFIX
+            and len(key) == RECORD_KEY_LENGTH
+            and key[-1] == "\x00"
+        ):
             try:
                 commitment = parse_record_key(key)
                 leaf_index, batch_id = decode_record_value(value)

@@ -8,6 +8,7 @@ use ledger_service.onchain or the chaincode, which both tests check against it.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from pathlib import Path
@@ -15,6 +16,11 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 C = [hashlib.sha256(f"commitment-{i}".encode()).hexdigest() for i in range(4)]
+# A record key carries the commitment as unpadded base64url (RFC 4648 §5, 43 characters).
+# K0 is C[0] so, written out: it has "-", and its last character "Q" (alphabet index 16)
+# has its 2 spare bits zero.
+K0 = "pXd3-7nCNP8UraOkkVXIVMY07s6z8s1K6Fu-LWe1ojQ"
+assert base64.urlsafe_b64encode(bytes.fromhex(C[0])) == K0.encode() + b"="
 ROOT = hashlib.sha256(b"root").hexdigest()
 TS = "2026-01-01T00:00:00.123456Z"
 
@@ -45,7 +51,21 @@ PB_DECODED = json.loads(PB)
 
 VALID: list[tuple[str, str, dict[str, Any], dict[str, Any], bool]] = [
     # name, kind, input field, decoded, canonical
-    ("record_key", "record_key", {"input": f"\x00rec\x00{C[0]}\x00"}, {"commitment": C[0]}, True),
+    ("record_key", "record_key", {"input": f"\x00rec\x00{K0}\x00"}, {"commitment": C[0]}, True),
+    (
+        "record_key_all_zero",
+        "record_key",
+        {"input": "\x00rec\x00" + "A" * 43 + "\x00"},
+        {"commitment": "00" * 32},
+        True,
+    ),
+    (
+        "record_key_all_ones",
+        "record_key",
+        {"input": "\x00rec\x00" + "_" * 42 + "8\x00"},
+        {"commitment": "ff" * 32},
+        True,
+    ),
     (
         "record_value_leaf_0",
         "record_value",
@@ -122,24 +142,61 @@ VALID: list[tuple[str, str, dict[str, Any], dict[str, Any], bool]] = [
 INVALID: list[tuple[str, str, dict[str, Any], str]] = [
     # name, kind, input field, refusal code
     (
-        "record_key_uppercase_hex",
+        "record_key_old_hex_layout",
         "record_key",
-        {"input": f"\x00rec\x00{C[0].upper()}\x00"},
+        {"input": f"\x00rec\x00{C[0]}\x00"},
+        "corrupt_value",
+    ),
+    ("record_key_42_chars", "record_key", {"input": f"\x00rec\x00{K0[:42]}\x00"}, "corrupt_value"),
+    ("record_key_44_chars", "record_key", {"input": f"\x00rec\x00{K0}A\x00"}, "corrupt_value"),
+    ("record_key_empty", "record_key", {"input": "\x00rec\x00\x00"}, "corrupt_value"),
+    (
+        "record_key_standard_alphabet_plus",
+        "record_key",
+        {"input": "\x00rec\x00" + K0.replace("-", "+") + "\x00"},
+        "corrupt_value",
+    ),
+    (
+        "record_key_standard_alphabet_slash",
+        "record_key",
+        {"input": "\x00rec\x00" + "/" * 42 + "8\x00"},
+        "corrupt_value",
+    ),
+    ("record_key_padded", "record_key", {"input": f"\x00rec\x00{K0}=\x00"}, "corrupt_value"),
+    (
+        "record_key_padding_within_43",
+        "record_key",
+        {"input": f"\x00rec\x00{K0[:42]}=\x00"},
+        "corrupt_value",
+    ),
+    (
+        # "R" is index 17: its low bits are not zero, so this decodes to C[0] only leniently
+        "record_key_non_canonical_last_char",
+        "record_key",
+        {"input": f"\x00rec\x00{K0[:42]}R\x00"},
+        "corrupt_value",
+    ),
+    (
+        # Go's base64 decoder skips "\n": 43 bytes, but only 42 characters of data
+        "record_key_newline",
+        "record_key",
+        {"input": f"\x00rec\x00{K0[:20]}\n{K0[21:]}\x00"},
+        "corrupt_value",
+    ),
+    (
+        # 42 characters but 43 bytes in UTF-8
+        "record_key_non_ascii",
+        "record_key",
+        {"input": f"\x00rec\x00{K0[:41]}\u00e9\x00"},
         "corrupt_value",
     ),
     ("record_key_record_id", "record_key", {"input": "\x00rec\x00loan-42\x00"}, "corrupt_value"),
-    (
-        "record_key_short_hex",
-        "record_key",
-        {"input": f"\x00rec\x00{C[0][:63]}\x00"},
-        "corrupt_value",
-    ),
-    ("record_key_other_type", "record_key", {"input": f"\x00batch\x00{C[0]}\x00"}, "corrupt_value"),
-    ("record_key_no_terminator", "record_key", {"input": f"\x00rec\x00{C[0]}"}, "corrupt_value"),
+    ("record_key_other_type", "record_key", {"input": f"\x00batch\x00{K0}\x00"}, "corrupt_value"),
+    ("record_key_no_terminator", "record_key", {"input": f"\x00rec\x00{K0}"}, "corrupt_value"),
     (
         "record_key_two_attributes",
         "record_key",
-        {"input": f"\x00rec\x00{C[0]}\x00x\x00"},
+        {"input": f"\x00rec\x00{K0}\x00x\x00"},
         "corrupt_value",
     ),
     ("record_value_empty", "record_value", {"input_hex": ""}, "corrupt_value"),

@@ -361,8 +361,12 @@ def test_endorsed_payload_altered(bundle: Bundle, trust: TrustStore) -> None:
         prp = proposal_response_pb2.ProposalResponsePayload.FromString(
             action.proposal_response_payload
         )
-        # the commitment is in the write set as the record key (hex)
-        prp.extension = prp.extension.replace(record["commitment"].encode(), ("cd" * 32).encode())
+        # the commitment is in the write set as the record key (base64url)
+        old_key = record_key(bytes.fromhex(record["commitment"])).encode()
+        assert old_key in prp.extension
+        prp.extension = prp.extension.replace(
+            old_key, record_key(bytes.fromhex("cd" * 32)).encode()
+        )
         action.proposal_response_payload = prp.SerializeToString()
 
     set_envelope(one, record, edit_endorsed_action(envelope_of(one, record), alter))
