@@ -34,7 +34,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from benchlib import machine  # scripts/ is on sys.path when a script runs
+from benchlib import add_ids_option, machine, record_ids  # scripts/ is on sys.path when run
 from sqlalchemy import func, select
 
 from ledger_service.anchoring.store import BatchPlan
@@ -190,7 +190,10 @@ def phase_pipeline(
 ) -> dict[str, object]:
     url, service, sessions = fresh_index(tmp, "pipeline")
     service.register_writer(writer.actor, writer.public_key)
-    records = list(stories(writer, args.records, prefix=f"bp{uuid.uuid4().hex[:6]}"))
+    prefix = f"bp{uuid.uuid4().hex[:6]}"
+    records = list(
+        stories(writer, args.records, prefix=prefix, record_ids=record_ids(args.ids, prefix))
+    )
     cpu_before = cpu_by_role(topo)
     own_before = time.process_time()
     worker = WorkerProcess(
@@ -262,7 +265,10 @@ def phase_anchoring_only(
 ) -> dict[str, object]:
     url, service, sessions = fresh_index(tmp, "anchoring")
     service.register_writer(writer.actor, writer.public_key)
-    records = list(stories(writer, args.records, prefix=f"ba{uuid.uuid4().hex[:6]}"))
+    prefix = f"ba{uuid.uuid4().hex[:6]}"
+    records = list(
+        stories(writer, args.records, prefix=prefix, record_ids=record_ids(args.ids, prefix))
+    )
     for i in range(0, len(records), args.chunk):
         service.append(records[i : i + args.chunk])
     cpu_before = cpu_by_role(topo)
@@ -363,6 +369,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--records", type=int, default=60_000)
+    add_ids_option(ap)
     ap.add_argument("--batch-size", type=int, default=4096)
     ap.add_argument("--chunk", type=int, default=5000, help="records per append call")
     ap.add_argument("--naive", type=int, default=600, help="records in the one-tx-per-record run")

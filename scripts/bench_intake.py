@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchlib import cpu_model  # scripts/ is on sys.path when a script runs
+from benchlib import add_ids_option, cpu_model, record_ids  # scripts/ is on sys.path when run
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -387,6 +387,7 @@ def main() -> None:
     parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset")
     parser.add_argument("--profile-top", type=int, default=15, help="rows of the cProfile table")
     parser.add_argument("--no-append", action="store_true", help="do not write docs/benchmarks.md")
+    add_ids_option(parser)
     args = parser.parse_args()
     chosen = [v for v in args.variants.split(",") if v]
     unknown = set(chosen) - set(VARIANTS)
@@ -399,9 +400,17 @@ def main() -> None:
     load_before = load_average()
     writer = SampleWriter()
     print(f"signing {args.calls} × {args.records} sample records ...", flush=True)
-    warmup = list(stories(writer, 90, prefix="warm"))
+    warmup = list(stories(writer, 90, prefix="warm", record_ids=record_ids(args.ids, "warm")))
     batches = [
-        list(stories(writer, args.records, prefix=f"b{i}", start=i * args.records))
+        list(
+            stories(
+                writer,
+                args.records,
+                prefix=f"b{i}",
+                start=i * args.records,
+                record_ids=record_ids(args.ids, f"b{i}"),
+            )
+        )
         for i in range(args.calls)
     ]
 

@@ -37,7 +37,7 @@ import time
 import uuid
 from pathlib import Path
 
-from benchlib import machine  # scripts/ is on sys.path when a script runs
+from benchlib import add_ids_option, machine, record_ids  # scripts/ is on sys.path when run
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -85,15 +85,19 @@ def channel_records(target: FabricTarget, tmp: Path) -> int:
     return result.records
 
 
-def prepare(topo: Topology, tmp: Path, count: int, batch_size: int) -> tuple[str, float]:
+def prepare(
+    topo: Topology, tmp: Path, count: int, batch_size: int, ids: str
+) -> tuple[str, float]:
     """Anchor `count` new sample records; returns the index URL and the anchoring seconds."""
     t0 = time.monotonic()
+    prefix = f"rb{uuid.uuid4().hex[:6]}"
     ledger = make_anchored_ledger(
         topo,
         tmp / "prepared",
         count=count,
-        prefix=f"rb{uuid.uuid4().hex[:6]}",
+        prefix=prefix,
         anchor=False,
+        record_ids=record_ids(ids, prefix),
     )
     t1 = time.monotonic()
     print(f"  appended {count:,} records in {t1 - t0:.1f}s", flush=True)
@@ -135,6 +139,7 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=4096)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--no-doc", action="store_true", help="do not append to docs/benchmarks.md")
+    add_ids_option(ap)
     args = ap.parse_args()
     state = args.state_dir or default_state_dir()
     topo = Topology.load(state)
@@ -150,7 +155,7 @@ def main() -> None:
     anchor_seconds = None
     print(f"  channel holds {on_channel:,} records; anchoring {args.anchor:,} more", flush=True)
     if args.anchor > 0:
-        prepared_url, anchor_seconds = prepare(topo, tmp, args.anchor, args.batch_size)
+        prepared_url, anchor_seconds = prepare(topo, tmp, args.anchor, args.batch_size, args.ids)
 
     print("2. mirror replay into an empty index", flush=True)
     rounds: list[ReplayResult] = []

@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
+from collections.abc import Callable
 from pathlib import Path
+
+from ledger_service.samples.data import ordered_record_ids
+
+#: `--ids`: which record ids the sample records get. "ordered": in creation order, like a
+#: platform's sequence/ULID ids (and like the ids of every run before 2026-11-30); "keyed":
+#: the demo's random-looking keyed hashes — the worst case for the index's B-trees.
+ID_SCHEMES = ("ordered", "keyed")
+
+
+def add_ids_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--ids",
+        choices=ID_SCHEMES,
+        default="ordered",
+        help="record ids: in creation order (default) or random-looking keyed hashes",
+    )
+
+
+def record_ids(scheme: str, prefix: str) -> Callable[[int, str], str] | None:
+    """The id function for `stories(record_ids=...)` (None: the writer's keyed hashes)."""
+    return ordered_record_ids(prefix) if scheme == "ordered" else None
 
 
 def cpu_model() -> str:

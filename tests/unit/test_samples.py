@@ -47,3 +47,13 @@ def test_demo_is_re_runnable_and_names_a_score(
     second = write_demo(service, writer)
     assert {r.status for r in second.results} == {"existing"}
     assert second.latest_score == first.latest_score
+
+
+def test_ordered_ids_follow_creation_order_and_are_unique() -> None:
+    from ledger_service.samples.data import SampleWriter, ordered_record_ids, stories
+
+    records = list(stories(SampleWriter(), 40, prefix="p", record_ids=ordered_record_ids("p")))
+    ids = [r.record_id for r in records]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
+    assert all(rid.startswith("p-") for rid in ids)

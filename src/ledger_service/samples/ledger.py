@@ -5,6 +5,7 @@ offline test-data generator all build theirs with `make_anchored_ledger`."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,6 +86,7 @@ def make_anchored_ledger(
     db_url: str | None = None,
     batch_size: int = 256,
     anchor: bool = True,
+    record_ids: Callable[[int, str], str] | None = None,
 ) -> AnchoredLedger:
     """Append `count` sample records (whole enterprise stories) into a fresh index at `state`
     (or `db_url`) and, unless `anchor=False`, anchor them. `prefix` keeps record ids unique on
@@ -94,7 +96,7 @@ def make_anchored_ledger(
     writer = SampleWriter()
     context.intake.register_writer(writer.actor, writer.public_key)
     ledger = AnchoredLedger(context=context, writer=writer, records=[])
-    ledger.append(list(stories(writer, count, prefix=prefix)))
+    ledger.append(list(stories(writer, count, prefix=prefix, record_ids=record_ids)))
     if anchor and count:
         ledger.anchor(batch_size=batch_size)
     return ledger
