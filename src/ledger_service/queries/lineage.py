@@ -1,0 +1,300 @@
+"""Lineage walks over the index: upstream (what a record derived from) and downstream (what
+derived from it), to a depth, as the index stood at a time T or now (docs/lineage.md).
+
+One recursive SQL query per walk over ``lineage_edges`` (indexed both ways), then one query
+for the nodes' columns, status and anchoring facts, and one for the edges between them — no
+per-node round trips. The graph model (:class:`LineageGraph`) is what every output renders.
+
+"As of T" is decided by ``records.recorded_at`` (when the index accepted a record), never by
+the writer's ``occurred_at``: a node, a supersession, a dispute or an erasure counts when it
+was recorded by T; anchoring facts count when the batch was committed by T.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Literal
+
+from sqlalchemy import Table, and_, exists, func, literal, select
+from sqlalchemy.orm import Session, aliased
+
+from ledger_service.errors import ValidationError
+from ledger_service.index import models as m
+from ledger_service.index.bulk import select_in
+
+__all__ = [
+    "DEFAULT_DEPTH",
+    "DEFAULT_NODE_LIMIT",
+    "MAX_DEPTH",
+    "AnchorFacts",
+    "Direction",
+    "Edge",
+    "EdgeKind",
+    "LineageGraph",
+    "LineageQueryError",
+    "Node",
+    "downstream",
+    "upstream",
+]
+
+DEFAULT_DEPTH = 6
+MAX_DEPTH = 50
+DEFAULT_NODE_LIMIT = 10_000
+
+Direction = Literal["up", "down"]
+
+_edges: Table = m.LineageEdge.__table__  # type: ignore[assignment]
+_records: Table = m.Record.__table__  # type: ignore[assignment]
+
+
+class LineageQueryError(ValidationError):
+    """A lineage query's inputs are not acceptable (unknown start record, depth out of range)."""
+
+    code: ClassVar[str] = "lineage_query_invalid"
+
+
+class EdgeKind(StrEnum):
+    DERIVED_FROM = "derived_from"  # child -> parent (the child lists it in `parents`)
+    SUPERSEDES = "supersedes"  # correction -> corrected record
+    DISPUTES = "disputes"  # objection -> disputed record
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    source: str
+    target: str
+    kind: EdgeKind
+
+
+@dataclass(frozen=True, slots=True)
+class AnchorFacts:
+    batch_id: str
+    leaf_index: int
+    tx_id: str | None
+    block_number: int | None
+    committed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    record_id: str
+    kind: str
+    subject: str
+    occurred_at: datetime
+    recorded_at: datetime
+    source: str
+    actor: str
+    #: smallest number of edges from a start record (0 for the start records)
+    depth: int
+    #: the correction of this record, if recorded by the time asked about
+    superseded_by: str | None
+    #: an objection against this record was recorded by the time asked about
+    disputed: bool
+    erased: bool
+    #: where the record sits on chain, if its batch was committed by the time asked about
+    anchor: AnchorFacts | None
+
+
+@dataclass
+class LineageGraph:
+    roots: tuple[str, ...]
+    direction: Direction
+    depth: int
+    as_of: datetime | None
+    nodes: dict[str, Node] = field(default_factory=dict)
+    edges: list[Edge] = field(default_factory=list)
+    #: the walk stopped at the node limit; nodes beyond it are missing
+    truncated: bool = False
+
+
+def upstream(
+    session: Session,
+    record_ids: list[str],
+    *,
+    depth: int = DEFAULT_DEPTH,
+    as_of: datetime | None = None,
+    limit: int = DEFAULT_NODE_LIMIT,
+) -> LineageGraph:
+    """Every record the start records derived from, to ``depth`` edges."""
+    return _walk(session, record_ids, "up", depth, as_of, limit)
+
+
+def downstream(
+    session: Session,
+    record_ids: list[str],
+    *,
+    depth: int = DEFAULT_DEPTH,
+    as_of: datetime | None = None,
+    limit: int = DEFAULT_NODE_LIMIT,
+) -> LineageGraph:
+    """Every record that derived from the start records, to ``depth`` edges (their impact)."""
+    return _walk(session, record_ids, "down", depth, as_of, limit)
+
+
+def _walk(
+    session: Session,
+    record_ids: list[str],
+    direction: Direction,
+    depth: int,
+    as_of: datetime | None,
+    limit: int,
+) -> LineageGraph:
+    if not record_ids:
+        raise LineageQueryError(None, "record_ids", "at least one record is needed")
+    if not 0 <= depth <= MAX_DEPTH:
+        raise LineageQueryError(None, "depth", f"must be 0..{MAX_DEPTH}, got {depth}")
+    if limit < 1:
+        raise LineageQueryError(None, "limit", f"must be at least 1, got {limit}")
+    roots = tuple(dict.fromkeys(record_ids))
+    known = _recorded(session, roots, as_of)
+    for rid in roots:
+        if rid not in known:
+            when = "" if as_of is None else f" by {as_of.isoformat()}"
+            raise LineageQueryError(rid, "record_id", f"record {rid!r} is not in the index{when}")
+
+    depths = _reachable(session, roots, direction, depth, as_of, limit + 1)
+    graph = LineageGraph(roots=roots, direction=direction, depth=depth, as_of=as_of)
+    if len(depths) > limit:
+        graph.truncated = True
+        keep = sorted(depths.items(), key=lambda item: (item[1], item[0]))[:limit]
+        depths = dict(keep)
+    graph.nodes = _nodes(session, depths, as_of)
+    graph.edges = _edges_between(session, graph.nodes, as_of)
+    return graph
+
+
+def _recorded(session: Session, ids: tuple[str, ...], as_of: datetime | None) -> set[str]:
+    query = select(m.Record.record_id)
+    if as_of is not None:
+        query = query.where(m.Record.recorded_at <= as_of)
+    return {row.record_id for row in select_in(session, query, m.Record.record_id, list(ids))}
+
+
+def _reachable(
+    session: Session,
+    roots: tuple[str, ...],
+    direction: Direction,
+    depth: int,
+    as_of: datetime | None,
+    limit: int,
+) -> dict[str, int]:
+    """record id -> smallest depth, for every record within ``depth`` edges of ``roots``.
+
+    The graph is a DAG (docs/lineage.md), and the depth bound ends the recursion anyway;
+    UNION (not UNION ALL) drops repeated (id, depth) pairs of diamonds as it goes.
+    """
+    start = select(_records.c.record_id.label("id"), literal(0).label("depth")).where(
+        _records.c.record_id.in_(roots)
+    )
+    walk = start.cte("walk", recursive=True)
+    if direction == "up":
+        near, far = _edges.c.child_id, _edges.c.parent_id
+    else:
+        near, far = _edges.c.parent_id, _edges.c.child_id
+    step = (
+        select(far.label("id"), (walk.c.depth + 1).label("depth"))
+        .select_from(walk.join(_edges, near == walk.c.id))
+        .where(walk.c.depth < depth)
+    )
+    if direction == "down" and as_of is not None:
+        # children recorded after T did not exist at T (parents always existed before)
+        step = step.join(_records, _records.c.record_id == far).where(
+            _records.c.recorded_at <= as_of
+        )
+    walk = walk.union(step)
+    query = (
+        select(walk.c.id, func.min(walk.c.depth).label("depth"))
+        .group_by(walk.c.id)
+        .order_by(func.min(walk.c.depth), walk.c.id)
+        .limit(limit)
+    )
+    return {row.id: int(row.depth) for row in session.execute(query)}
+
+
+def _nodes(session: Session, depths: dict[str, int], as_of: datetime | None) -> dict[str, Node]:
+    r, corr, objection = m.Record, aliased(m.Record), aliased(m.Record)
+    superseded = select(corr.record_id).where(corr.supersedes == r.record_id)
+    disputed = exists().where(objection.disputes == r.record_id)
+    if as_of is not None:
+        superseded = superseded.where(corr.recorded_at <= as_of)
+        disputed = exists().where(objection.disputes == r.record_id, objection.recorded_at <= as_of)
+    query = (
+        select(
+            r.record_id,
+            r.kind,
+            r.subject,
+            r.occurred_at,
+            r.recorded_at,
+            r.source,
+            r.actor,
+            r.erased_at,
+            superseded.scalar_subquery().label("superseded_by"),
+            disputed.label("disputed"),
+            m.RecordAnchor.batch_id,
+            m.RecordAnchor.leaf_index,
+            m.Batch.tx_id,
+            m.Batch.block_number,
+            m.Batch.committed_at,
+        )
+        .outerjoin(m.RecordAnchor, m.RecordAnchor.record_id == r.record_id)
+        .outerjoin(
+            m.Batch,
+            and_(
+                m.Batch.batch_id == m.RecordAnchor.batch_id,
+                m.Batch.state == m.BatchState.COMMITTED.value,
+            ),
+        )
+    )
+    nodes: dict[str, Node] = {}
+    for row in select_in(session, query, r.record_id, list(depths)):
+        nodes[row.record_id] = Node(
+            record_id=row.record_id,
+            kind=row.kind,
+            subject=row.subject,
+            occurred_at=row.occurred_at,
+            recorded_at=row.recorded_at,
+            source=row.source,
+            actor=row.actor,
+            depth=depths[row.record_id],
+            superseded_by=row.superseded_by,
+            disputed=bool(row.disputed),
+            erased=row.erased_at is not None and (as_of is None or row.erased_at <= as_of),
+            anchor=_anchor(row, as_of),
+        )
+    # the walk's order: by depth, then id
+    return dict(sorted(nodes.items(), key=lambda item: (item[1].depth, item[0])))
+
+
+def _anchor(row: Any, as_of: datetime | None) -> AnchorFacts | None:
+    if row.batch_id is None or row.committed_at is None:
+        return None
+    if as_of is not None and row.committed_at > as_of:
+        return None
+    return AnchorFacts(
+        batch_id=row.batch_id,
+        leaf_index=row.leaf_index,
+        tx_id=row.tx_id,
+        block_number=row.block_number,
+        committed_at=row.committed_at,
+    )
+
+
+def _edges_between(session: Session, nodes: dict[str, Node], as_of: datetime | None) -> list[Edge]:
+    """The edges among ``nodes``: derived-from edges from the edge table, supersedes and
+    disputes from the records that declare them (all part of the signed content)."""
+    ids = list(nodes)
+    out: list[Edge] = []
+    query = select(_edges.c.child_id, _edges.c.parent_id)
+    for row in select_in(session, query, _edges.c.child_id, ids):
+        if row.parent_id in nodes:
+            out.append(Edge(row.child_id, row.parent_id, EdgeKind.DERIVED_FROM))
+    refs = select(m.Record.record_id, m.Record.supersedes, m.Record.disputes)
+    for row in select_in(session, refs, m.Record.record_id, ids):
+        if row.supersedes in nodes:
+            out.append(Edge(row.record_id, row.supersedes, EdgeKind.SUPERSEDES))
+        if row.disputes in nodes:
+            out.append(Edge(row.record_id, row.disputes, EdgeKind.DISPUTES))
+    out.sort(key=lambda e: (e.kind.value, e.source, e.target))
+    return out

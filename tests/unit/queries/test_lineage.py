@@ -1,0 +1,274 @@
+"""Lineage walks on hand-built graphs with known answers, on SQLite and PostgreSQL.
+
+Records go in through the real intake (so intake's rules hold: parents exist first,
+corrections and objections concern the same subject) with a clock the test moves, so that
+"as of T" has something to tell apart.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from ledger_service.context import LedgerContext
+from ledger_service.index.models import Batch
+from ledger_service.index.session import write_session
+from ledger_service.intake import LedgerService
+from ledger_service.queries.lineage import (
+    MAX_DEPTH,
+    Edge,
+    EdgeKind,
+    LineageGraph,
+    LineageQueryError,
+    downstream,
+    upstream,
+)
+from tests.db.factories import RecordFactory
+from tests.db.fixtures import IndexDatabase
+from tests.unit.queries.test_records import anchor
+
+T0 = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def at(self, hours: int) -> datetime:
+        self.now = T0 + timedelta(hours=hours)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def ledger(index_db: IndexDatabase, clock: Clock) -> LedgerContext:
+    return LedgerContext(
+        index_db.context.config, engine=index_db.engine, migrate=False, clock=clock
+    )
+
+
+@pytest.fixture
+def service(ledger: LedgerContext) -> LedgerService:
+    return ledger.intake
+
+
+@pytest.fixture
+def writer(service: LedgerService) -> RecordFactory:
+    factory = RecordFactory("platform")
+    service.register_writer("platform", factory.public_key)
+    return factory
+
+
+@pytest.fixture
+def session(ledger: LedgerContext) -> Iterator[Session]:
+    with ledger.session_factory() as s:
+        yield s
+
+
+def depths(graph: LineageGraph) -> dict[str, int]:
+    return {rid: node.depth for rid, node in graph.nodes.items()}
+
+
+def derived(graph: LineageGraph) -> set[tuple[str, str]]:
+    return {(e.source, e.target) for e in graph.edges if e.kind is EdgeKind.DERIVED_FROM}
+
+
+@pytest.fixture
+def story(service: LedgerService, writer: RecordFactory, clock: Clock) -> dict[str, datetime]:
+    """tax, si -> score1 -> approval (hour 1-2); a correction of tax and an objection to si
+    (hour 3); a new score on the corrected data (hour 4). Returns the hours' times."""
+    times = {"data": clock.at(1)}
+    service.append([writer.data_update("tax"), writer.data_update("si")])
+    service.append([writer.score_change("score1", parents=["tax", "si"])])
+    times["decision"] = clock.at(2)
+    service.append([writer.financing_event("approve", parents=["score1"], event="approval")])
+    times["corrected"] = clock.at(3)
+    service.append([writer.data_update("tax2", supersedes="tax")])
+    service.append([writer.data_update("objection", disputes="si")])
+    times["rescored"] = clock.at(4)
+    service.append([writer.score_change("score2", parents=["tax2", "si"])])
+    return times
+
+
+def test_upstream_of_a_decision_to_full_depth(session: Session, story: dict[str, datetime]) -> None:
+    graph = upstream(session, ["approve"])
+    assert depths(graph) == {"approve": 0, "score1": 1, "si": 2, "tax": 2}
+    assert derived(graph) == {("approve", "score1"), ("score1", "tax"), ("score1", "si")}
+    assert not graph.truncated
+
+
+def test_depth_limits_the_walk(session: Session, story: dict[str, datetime]) -> None:
+    assert depths(upstream(session, ["approve"], depth=1)) == {"approve": 0, "score1": 1}
+    assert depths(upstream(session, ["approve"], depth=0)) == {"approve": 0}
+
+
+def test_as_of_decision_shows_the_parents_as_they_stood_and_now_shows_what_changed(
+    session: Session, story: dict[str, datetime]
+) -> None:
+    then = upstream(session, ["approve"], as_of=story["decision"])
+    now = upstream(session, ["approve"])
+    # same nodes: the decision relied on tax and si, whatever happened to them since
+    assert set(then.nodes) == set(now.nodes)
+    assert then.nodes["tax"].superseded_by is None
+    assert not then.nodes["si"].disputed
+    assert now.nodes["tax"].superseded_by == "tax2"
+    assert now.nodes["si"].disputed
+    # just before the correction and the objection were recorded: still untouched
+    before = upstream(session, ["approve"], as_of=story["corrected"] - timedelta(seconds=1))
+    assert before.nodes["tax"].superseded_by is None
+    assert not before.nodes["si"].disputed
+
+
+def test_downstream_impact_as_of_a_time_leaves_out_later_records(
+    session: Session, story: dict[str, datetime]
+) -> None:
+    assert depths(downstream(session, ["si"])) == {
+        "si": 0,
+        "score1": 1,
+        "score2": 1,
+        "approve": 2,
+    }
+    assert depths(downstream(session, ["si"], as_of=story["decision"])) == {
+        "si": 0,
+        "score1": 1,
+        "approve": 2,
+    }
+    # a correction is not a derivation: the corrected record's impact is what used it
+    assert depths(downstream(session, ["tax"])) == {"tax": 0, "score1": 1, "approve": 2}
+
+
+def test_supersedes_and_disputes_edges_among_the_nodes(
+    session: Session, story: dict[str, datetime]
+) -> None:
+    graph = downstream(session, ["tax2"])
+    assert depths(graph) == {"tax2": 0, "score2": 1}
+    up = upstream(session, ["score2", "tax2", "tax", "objection", "si"], depth=0)
+    assert Edge("tax2", "tax", EdgeKind.SUPERSEDES) in up.edges
+    assert Edge("objection", "si", EdgeKind.DISPUTES) in up.edges
+
+
+def test_shared_parents_are_counted_once_at_their_smallest_depth(
+    service: LedgerService, writer: RecordFactory, session: Session
+) -> None:
+    service.append([writer.data_update("d"), writer.data_update("e")])
+    service.append(
+        [
+            writer.score_change("s1", parents=["d"]),
+            writer.score_change("s2", parents=["d", "e"]),
+        ]
+    )
+    service.append([writer.financing_event("loan", parents=["s1", "s2", "e"])])
+    graph = upstream(session, ["loan"])
+    assert depths(graph) == {"loan": 0, "s1": 1, "s2": 1, "e": 1, "d": 2}
+    assert len(graph.edges) == 6
+
+
+def test_a_loan_with_several_events_from_all_of_them(
+    service: LedgerService, writer: RecordFactory, session: Session
+) -> None:
+    service.append([writer.data_update("d1"), writer.data_update("d2")])
+    service.append([writer.score_change("sa", parents=["d1"])])
+    service.append([writer.score_change("sb", parents=["d2"])])
+    service.append([writer.financing_event("apply", parents=["sa"], event="application")])
+    service.append([writer.financing_event("approve2", parents=["sb", "apply"], event="approval")])
+    graph = upstream(session, ["apply", "approve2"])
+    assert depths(graph) == {"apply": 0, "approve2": 0, "sa": 1, "sb": 1, "d1": 2, "d2": 2}
+
+
+def test_erased_nodes_stay_in_the_graph_marked(
+    service: LedgerService, writer: RecordFactory, session: Session, clock: Clock
+) -> None:
+    clock.at(1)
+    service.append([writer.data_update("gone")])
+    service.append([writer.score_change("kept", parents=["gone"])])
+    decided = clock.at(2)
+    clock.at(3)
+    service.erase_record_content("gone")
+    assert upstream(session, ["kept"]).nodes["gone"].erased
+    assert not upstream(session, ["kept"], as_of=decided).nodes["gone"].erased
+
+
+def test_anchoring_facts_count_once_committed_by_the_time_asked(
+    ledger: LedgerContext,
+    service: LedgerService,
+    writer: RecordFactory,
+    session: Session,
+    clock: Clock,
+) -> None:
+    clock.at(1)
+    service.append([writer.data_update("x")])
+    anchor(ledger.session_factory, "b1-test", ["x"])
+    committed = T0 + timedelta(hours=5)
+    with write_session(ledger.session_factory) as s:
+        s.execute(update(Batch).where(Batch.batch_id == "b1-test").values(committed_at=committed))
+    node = upstream(session, ["x"]).nodes["x"]
+    assert node.anchor is not None
+    assert (node.anchor.batch_id, node.anchor.leaf_index, node.anchor.block_number) == (
+        "b1-test",
+        0,
+        7,
+    )
+    assert node.anchor.committed_at == committed
+    # recorded by hour 4, but its batch committed at hour 5: accepted, not yet anchored
+    assert upstream(session, ["x"], as_of=T0 + timedelta(hours=4)).nodes["x"].anchor is None
+    assert upstream(session, ["x"], as_of=committed).nodes["x"].anchor is not None
+
+
+def test_node_limit_truncates_and_says_so(session: Session, story: dict[str, datetime]) -> None:
+    graph = upstream(session, ["approve"], limit=2)
+    assert graph.truncated
+    assert depths(graph) == {"approve": 0, "score1": 1}
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda s: upstream(s, []), "at least one record"),
+        (lambda s: upstream(s, ["nope"]), "'nope' is not in the index"),
+        (lambda s: upstream(s, ["approve"], depth=MAX_DEPTH + 1), "depth"),
+        (lambda s: downstream(s, ["approve"], limit=0), "limit"),
+        (
+            lambda s: upstream(s, ["score2"], as_of=T0 + timedelta(hours=2)),
+            "'score2' is not in the index by",
+        ),
+    ],
+)
+def test_bad_queries_are_refused_by_name(
+    session: Session,
+    story: dict[str, datetime],
+    call: Callable[[Session], LineageGraph],
+    message: str,
+) -> None:
+    with pytest.raises(LineageQueryError, match=message):
+        call(session)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_downstream_contains_y_iff_upstream_of_y_contains_x(
+    service: LedgerService, writer: RecordFactory, session: Session, seed: int
+) -> None:
+    rng = random.Random(seed)
+    ids: list[str] = []
+    for i in range(24):
+        parents = rng.sample(ids, k=min(len(ids), rng.randint(0, 3)))
+        rid = f"n{i:02d}"
+        record = writer.score_change(rid, parents=parents) if parents else writer.data_update(rid)
+        service.append([record])
+        ids.append(rid)
+    down = {x: set(downstream(session, [x], depth=MAX_DEPTH).nodes) for x in ids}
+    up = {y: set(upstream(session, [y], depth=MAX_DEPTH).nodes) for y in ids}
+    for x in ids:
+        for y in ids:
+            assert (y in down[x]) == (x in up[y]), (x, y)
