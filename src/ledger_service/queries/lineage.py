@@ -23,12 +23,12 @@ from sqlalchemy.orm import Session, aliased
 from ledger_service.errors import ValidationError
 from ledger_service.index import models as m
 from ledger_service.index.bulk import select_in
+from ledger_service.queries.records import AnchorInfo
 
 __all__ = [
     "DEFAULT_DEPTH",
     "DEFAULT_NODE_LIMIT",
     "MAX_DEPTH",
-    "AnchorFacts",
     "Direction",
     "Edge",
     "EdgeKind",
@@ -69,15 +69,6 @@ class Edge:
 
 
 @dataclass(frozen=True, slots=True)
-class AnchorFacts:
-    batch_id: str
-    leaf_index: int
-    tx_id: str | None
-    block_number: int | None
-    committed_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
 class Node:
     record_id: str
     kind: str
@@ -94,7 +85,7 @@ class Node:
     disputed: bool
     erased: bool
     #: where the record sits on chain, if its batch was committed by the time asked about
-    anchor: AnchorFacts | None
+    anchor: AnchorInfo | None
 
 
 @dataclass
@@ -234,9 +225,14 @@ def _nodes(session: Session, depths: dict[str, int], as_of: datetime | None) -> 
             disputed.label("disputed"),
             m.RecordAnchor.batch_id,
             m.RecordAnchor.leaf_index,
+            m.Batch.state.label("batch_state"),
+            m.Batch.root,
+            m.Batch.size,
             m.Batch.tx_id,
             m.Batch.block_number,
+            m.Batch.validation_code,
             m.Batch.committed_at,
+            m.Batch.failure_reason,
         )
         .outerjoin(m.RecordAnchor, m.RecordAnchor.record_id == r.record_id)
         .outerjoin(
@@ -267,17 +263,23 @@ def _nodes(session: Session, depths: dict[str, int], as_of: datetime | None) -> 
     return dict(sorted(nodes.items(), key=lambda item: (item[1].depth, item[0])))
 
 
-def _anchor(row: Any, as_of: datetime | None) -> AnchorFacts | None:
+def _anchor(row: Any, as_of: datetime | None) -> AnchorInfo | None:
+    """The record's committed anchor, if its batch was committed by ``as_of``."""
     if row.batch_id is None or row.committed_at is None:
         return None
     if as_of is not None and row.committed_at > as_of:
         return None
-    return AnchorFacts(
+    return AnchorInfo(
         batch_id=row.batch_id,
         leaf_index=row.leaf_index,
+        batch_state=row.batch_state,
+        batch_root=row.root,
+        batch_size=row.size,
         tx_id=row.tx_id,
         block_number=row.block_number,
+        validation_code=row.validation_code,
         committed_at=row.committed_at,
+        failure_reason=row.failure_reason,
     )
 
 
