@@ -7,6 +7,7 @@ import typer
 from ledger_service.cli import chaincode as chaincode_cmds
 from ledger_service.cli import evidence as evidence_cmds
 from ledger_service.cli import index as index_cmds
+from ledger_service.cli import lineage as lineage_cmds
 from ledger_service.cli import network as network_cmds
 from ledger_service.cli import service as service_cmds
 from ledger_service.cli.worker import worker
@@ -22,6 +23,7 @@ app.add_typer(chaincode_cmds.app, name="chaincode")
 app.add_typer(index_cmds.app, name="index")
 app.command()(worker)
 evidence_cmds.register(app)
+lineage_cmds.register(app)
 app.add_typer(service_cmds.app, name="service")
 app.command()(service_cmds.demo)
 

@@ -27,6 +27,15 @@ StateDir = Annotated[
     ),
 ]
 
+DbUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="LEDGER_DB_URL",
+        help="Index database URL (default: SQLite file in the state directory).",
+    ),
+]
+
 T = TypeVar("T")
 
 

@@ -30,7 +30,7 @@ from ledger_service.chainsync import (
 )
 from ledger_service.chainsync.exposure import scan_channel
 from ledger_service.chainsync.reconcile import Mismatch, ReconcileSummary, Scope, reconcile
-from ledger_service.cli._common import StateDir, console, err_console, fail
+from ledger_service.cli._common import DbUrl, StateDir, console, err_console, fail
 from ledger_service.config import ServiceConfig
 from ledger_service.context import LedgerContext
 from ledger_service.fabric.blocks import DeliverBlockStream
@@ -40,14 +40,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-DbUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        envvar="LEDGER_DB_URL",
-        help="Index database URL (default: SQLite file in the state directory).",
-    ),
-]
 REPLAY_ERRORS: tuple[type[BaseException], ...] = (
     GatewayError,
     ChainIntegrityError,

@@ -12,6 +12,7 @@ was recorded by T; anchoring facts count when the batch was committed by T.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -36,6 +37,9 @@ __all__ = [
     "LineageQueryError",
     "Node",
     "downstream",
+    "graph_to_json",
+    "node_to_json",
+    "timeline",
     "upstream",
 ]
 
@@ -204,14 +208,15 @@ def _reachable(
     return {row.id: int(row.depth) for row in session.execute(query)}
 
 
-def _nodes(session: Session, depths: dict[str, int], as_of: datetime | None) -> dict[str, Node]:
+def _node_query(as_of: datetime | None) -> Any:
+    """Records with their status and anchoring facts as of ``as_of`` (``None``: now)."""
     r, corr, objection = m.Record, aliased(m.Record), aliased(m.Record)
     superseded = select(corr.record_id).where(corr.supersedes == r.record_id)
     disputed = exists().where(objection.disputes == r.record_id)
     if as_of is not None:
         superseded = superseded.where(corr.recorded_at <= as_of)
         disputed = exists().where(objection.disputes == r.record_id, objection.recorded_at <= as_of)
-    query = (
+    return (
         select(
             r.record_id,
             r.kind,
@@ -225,7 +230,7 @@ def _nodes(session: Session, depths: dict[str, int], as_of: datetime | None) -> 
             disputed.label("disputed"),
             m.RecordAnchor.batch_id,
             m.RecordAnchor.leaf_index,
-            m.Batch.state.label("batch_state"),
+            m.Batch.state,
             m.Batch.root,
             m.Batch.size,
             m.Batch.tx_id,
@@ -243,24 +248,61 @@ def _nodes(session: Session, depths: dict[str, int], as_of: datetime | None) -> 
             ),
         )
     )
-    nodes: dict[str, Node] = {}
-    for row in select_in(session, query, r.record_id, list(depths)):
-        nodes[row.record_id] = Node(
-            record_id=row.record_id,
-            kind=row.kind,
-            subject=row.subject,
-            occurred_at=row.occurred_at,
-            recorded_at=row.recorded_at,
-            source=row.source,
-            actor=row.actor,
-            depth=depths[row.record_id],
-            superseded_by=row.superseded_by,
-            disputed=bool(row.disputed),
-            erased=row.erased_at is not None and (as_of is None or row.erased_at <= as_of),
-            anchor=_anchor(row, as_of),
-        )
+
+
+def _node(row: Any, depth: int, as_of: datetime | None) -> Node:
+    return Node(
+        record_id=row.record_id,
+        kind=row.kind,
+        subject=row.subject,
+        occurred_at=row.occurred_at,
+        recorded_at=row.recorded_at,
+        source=row.source,
+        actor=row.actor,
+        depth=depth,
+        superseded_by=row.superseded_by,
+        disputed=bool(row.disputed),
+        erased=row.erased_at is not None and (as_of is None or row.erased_at <= as_of),
+        anchor=_anchor(row, as_of),
+    )
+
+
+def _nodes(session: Session, depths: dict[str, int], as_of: datetime | None) -> dict[str, Node]:
+    query = _node_query(as_of)
+    nodes = {
+        row.record_id: _node(row, depths[row.record_id], as_of)
+        for row in select_in(session, query, m.Record.record_id, list(depths))
+    }
     # the walk's order: by depth, then id
     return dict(sorted(nodes.items(), key=lambda item: (item[1].depth, item[0])))
+
+
+def timeline(
+    session: Session,
+    subject: str,
+    *,
+    kinds: Sequence[str] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    as_of: datetime | None = None,
+    limit: int = DEFAULT_NODE_LIMIT,
+) -> list[Node]:
+    """One enterprise's records by ``occurred_at`` (then id), optionally of some kinds and
+    within ``[since, until]``; as of ``as_of``, only records recorded by then. At most
+    ``limit`` records, the earliest first (index ``(subject, occurred_at)``)."""
+    if limit < 1:
+        raise LineageQueryError(None, "limit", f"must be at least 1, got {limit}")
+    query = _node_query(as_of).where(m.Record.subject == subject)
+    if kinds:
+        query = query.where(m.Record.kind.in_(list(kinds)))
+    if since is not None:
+        query = query.where(m.Record.occurred_at >= since)
+    if until is not None:
+        query = query.where(m.Record.occurred_at <= until)
+    if as_of is not None:
+        query = query.where(m.Record.recorded_at <= as_of)
+    query = query.order_by(m.Record.occurred_at, m.Record.record_id).limit(limit)
+    return [_node(row, 0, as_of) for row in session.execute(query)]
 
 
 def _anchor(row: Any, as_of: datetime | None) -> AnchorInfo | None:
@@ -269,18 +311,7 @@ def _anchor(row: Any, as_of: datetime | None) -> AnchorInfo | None:
         return None
     if as_of is not None and row.committed_at > as_of:
         return None
-    return AnchorInfo(
-        batch_id=row.batch_id,
-        leaf_index=row.leaf_index,
-        batch_state=row.batch_state,
-        batch_root=row.root,
-        batch_size=row.size,
-        tx_id=row.tx_id,
-        block_number=row.block_number,
-        validation_code=row.validation_code,
-        committed_at=row.committed_at,
-        failure_reason=row.failure_reason,
-    )
+    return AnchorInfo.of(row, row.leaf_index)
 
 
 def _edges_between(session: Session, nodes: dict[str, Node], as_of: datetime | None) -> list[Edge]:
@@ -300,3 +331,49 @@ def _edges_between(session: Session, nodes: dict[str, Node], as_of: datetime | N
             out.append(Edge(row.record_id, row.disputes, EdgeKind.DISPUTES))
     out.sort(key=lambda e: (e.kind.value, e.source, e.target))
     return out
+
+
+# -- JSON (docs/lineage.md "JSON") -----------------------------------------------------------
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def node_to_json(node: Node) -> dict[str, Any]:
+    anchor = node.anchor
+    return {
+        "record_id": node.record_id,
+        "kind": node.kind,
+        "subject": node.subject,
+        "occurred_at": _time(node.occurred_at),
+        "recorded_at": _time(node.recorded_at),
+        "source": node.source,
+        "actor": node.actor,
+        "depth": node.depth,
+        "superseded_by": node.superseded_by,
+        "disputed": node.disputed,
+        "erased": node.erased,
+        "anchor": None
+        if anchor is None
+        else {
+            "batch_id": anchor.batch_id,
+            "leaf_index": anchor.leaf_index,
+            "tx_id": anchor.tx_id,
+            "block_number": anchor.block_number,
+            "committed_at": _time(anchor.committed_at),
+        },
+    }
+
+
+def graph_to_json(graph: LineageGraph) -> dict[str, Any]:
+    """The graph as plain JSON values: what the CLI prints and the API will serve."""
+    return {
+        "roots": list(graph.roots),
+        "direction": graph.direction,
+        "depth": graph.depth,
+        "as_of": _time(graph.as_of),
+        "truncated": graph.truncated,
+        "nodes": [node_to_json(n) for n in graph.nodes.values()],
+        "edges": [{"from": e.source, "to": e.target, "kind": e.kind.value} for e in graph.edges],
+    }

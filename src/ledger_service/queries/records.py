@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -45,6 +46,23 @@ class AnchorInfo:
     committed_at: datetime | None
     failure_reason: str | None
     """Why the batch failed (``batch_state`` ``failed``)."""
+
+    @classmethod
+    def of(cls, batch: Any, leaf_index: int) -> AnchorInfo:
+        """From anything with the ``batches`` columns as attributes (a ``Batch`` row object,
+        or a result row selecting them under their own names)."""
+        return cls(
+            batch_id=batch.batch_id,
+            leaf_index=leaf_index,
+            batch_state=batch.state,
+            batch_root=bytes(batch.root),
+            batch_size=batch.size,
+            tx_id=batch.tx_id,
+            block_number=batch.block_number,
+            validation_code=batch.validation_code,
+            committed_at=batch.committed_at,
+            failure_reason=batch.failure_reason,
+        )
 
 
 @dataclass(frozen=True)
@@ -158,18 +176,7 @@ def _stored(
 ) -> StoredRecord:
     anchor_info = None
     if anchor is not None and batch is not None:
-        anchor_info = AnchorInfo(
-            batch_id=batch.batch_id,
-            leaf_index=anchor.leaf_index,
-            batch_state=batch.state,
-            batch_root=bytes(batch.root),
-            batch_size=batch.size,
-            tx_id=batch.tx_id,
-            block_number=batch.block_number,
-            validation_code=batch.validation_code,
-            committed_at=batch.committed_at,
-            failure_reason=batch.failure_reason,
-        )
+        anchor_info = AnchorInfo.of(batch, anchor.leaf_index)
     return StoredRecord(
         record_id=row.record_id,
         kind=row.kind,
