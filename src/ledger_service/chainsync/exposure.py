@@ -190,12 +190,14 @@ def scan_blocks(
         for number, data in blocks:
             report.blocks += 1
             report.bytes += len(data)
-            if controls:
-                for hit in find_exposures([(number, data)], controls):
-                    report.controls_found.add(hit.label)
             yield number, data
 
-    report.exposures = find_exposures(counted(), needles)
+    # one pass over the blocks for needles and controls alike
+    for hit in find_exposures(counted(), {**needles, **controls}):
+        if hit.value in controls:
+            report.controls_found.add(controls[hit.value])
+        else:
+            report.exposures.append(hit)
     return report
 
 

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from operator import attrgetter
-from typing import Any, TypeGuard
+from typing import Any
 
 import pybase64
 from fabric_gateway import blocks
@@ -45,7 +44,6 @@ _PEER_OUS = ("peer",)
 _KEY = attrgetter("key")
 _CREATOR_OUS = ("client", "admin")
 _ORDERER_OUS = ("orderer",)
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 class _Malformed(BundleFormatError):
@@ -69,14 +67,6 @@ def _timestamp(ts: Any) -> datetime | None:
         return datetime.fromtimestamp(ts.seconds + ts.nanos / 1e9, UTC)
     except (OverflowError, ValueError, OSError):
         raise _Malformed(f"timestamp {ts.seconds}s is out of range") from None
-
-
-def _is_int(value: object) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _hex32(value: object) -> TypeGuard[str]:
-    return isinstance(value, str) and len(value) == 64 and _HEX64.fullmatch(value) is not None
 
 
 @dataclass(slots=True)

@@ -55,7 +55,6 @@ from ledger_service.records import parse_record
 __all__ = ["Verifier", "VerifierStats", "verify_bundle"]
 
 _P, _F, _S, _N = StepStatus.PASSED, StepStatus.FAILED, StepStatus.SKIPPED, StepStatus.NOT_CHECKED
-_CHAIN_STEPS = (Step.MERKLE, Step.WRITE_SET, Step.ENDORSEMENT)
 
 
 @dataclass(slots=True)

@@ -59,21 +59,11 @@ def clock() -> Clock:
 
 @pytest.fixture
 def ledger(index_db: IndexDatabase, clock: Clock) -> LedgerContext:
+    """Overrides tests/unit/conftest.py's: the clock moves (conftest's `service` and
+    `platform` build on this one)."""
     return LedgerContext(
         index_db.context.config, engine=index_db.engine, migrate=False, clock=clock
     )
-
-
-@pytest.fixture
-def service(ledger: LedgerContext) -> LedgerService:
-    return ledger.intake
-
-
-@pytest.fixture
-def writer(service: LedgerService) -> RecordFactory:
-    factory = RecordFactory("platform")
-    service.register_writer("platform", factory.public_key)
-    return factory
 
 
 @pytest.fixture
@@ -91,19 +81,19 @@ def derived(graph: LineageGraph) -> set[tuple[str, str]]:
 
 
 @pytest.fixture
-def story(service: LedgerService, writer: RecordFactory, clock: Clock) -> dict[str, datetime]:
+def story(service: LedgerService, platform: RecordFactory, clock: Clock) -> dict[str, datetime]:
     """tax, si -> score1 -> approval (hour 1-2); a correction of tax and an objection to si
     (hour 3); a new score on the corrected data (hour 4). Returns the hours' times."""
     times = {"data": clock.at(1)}
-    service.append([writer.data_update("tax"), writer.data_update("si")])
-    service.append([writer.score_change("score1", parents=["tax", "si"])])
+    service.append([platform.data_update("tax"), platform.data_update("si")])
+    service.append([platform.score_change("score1", parents=["tax", "si"])])
     times["decision"] = clock.at(2)
-    service.append([writer.financing_event("approve", parents=["score1"], event="approval")])
+    service.append([platform.financing_event("approve", parents=["score1"], event="approval")])
     times["corrected"] = clock.at(3)
-    service.append([writer.data_update("tax2", supersedes="tax")])
-    service.append([writer.data_update("objection", disputes="si")])
+    service.append([platform.data_update("tax2", supersedes="tax")])
+    service.append([platform.data_update("objection", disputes="si")])
     times["rescored"] = clock.at(4)
-    service.append([writer.score_change("score2", parents=["tax2", "si"])])
+    service.append([platform.score_change("score2", parents=["tax2", "si"])])
     return times
 
 
@@ -165,39 +155,41 @@ def test_supersedes_and_disputes_edges_among_the_nodes(
 
 
 def test_shared_parents_are_counted_once_at_their_smallest_depth(
-    service: LedgerService, writer: RecordFactory, session: Session
+    service: LedgerService, platform: RecordFactory, session: Session
 ) -> None:
-    service.append([writer.data_update("d"), writer.data_update("e")])
+    service.append([platform.data_update("d"), platform.data_update("e")])
     service.append(
         [
-            writer.score_change("s1", parents=["d"]),
-            writer.score_change("s2", parents=["d", "e"]),
+            platform.score_change("s1", parents=["d"]),
+            platform.score_change("s2", parents=["d", "e"]),
         ]
     )
-    service.append([writer.financing_event("loan", parents=["s1", "s2", "e"])])
+    service.append([platform.financing_event("loan", parents=["s1", "s2", "e"])])
     graph = upstream(session, ["loan"])
     assert depths(graph) == {"loan": 0, "s1": 1, "s2": 1, "e": 1, "d": 2}
     assert len(graph.edges) == 6
 
 
 def test_a_loan_with_several_events_from_all_of_them(
-    service: LedgerService, writer: RecordFactory, session: Session
+    service: LedgerService, platform: RecordFactory, session: Session
 ) -> None:
-    service.append([writer.data_update("d1"), writer.data_update("d2")])
-    service.append([writer.score_change("sa", parents=["d1"])])
-    service.append([writer.score_change("sb", parents=["d2"])])
-    service.append([writer.financing_event("apply", parents=["sa"], event="application")])
-    service.append([writer.financing_event("approve2", parents=["sb", "apply"], event="approval")])
+    service.append([platform.data_update("d1"), platform.data_update("d2")])
+    service.append([platform.score_change("sa", parents=["d1"])])
+    service.append([platform.score_change("sb", parents=["d2"])])
+    service.append([platform.financing_event("apply", parents=["sa"], event="application")])
+    service.append(
+        [platform.financing_event("approve2", parents=["sb", "apply"], event="approval")]
+    )
     graph = upstream(session, ["apply", "approve2"])
     assert depths(graph) == {"apply": 0, "approve2": 0, "sa": 1, "sb": 1, "d1": 2, "d2": 2}
 
 
 def test_erased_nodes_stay_in_the_graph_marked(
-    service: LedgerService, writer: RecordFactory, session: Session, clock: Clock
+    service: LedgerService, platform: RecordFactory, session: Session, clock: Clock
 ) -> None:
     clock.at(1)
-    service.append([writer.data_update("gone")])
-    service.append([writer.score_change("kept", parents=["gone"])])
+    service.append([platform.data_update("gone")])
+    service.append([platform.score_change("kept", parents=["gone"])])
     decided = clock.at(2)
     clock.at(3)
     service.erase_record_content("gone")
@@ -208,12 +200,12 @@ def test_erased_nodes_stay_in_the_graph_marked(
 def test_anchoring_facts_count_once_committed_by_the_time_asked(
     ledger: LedgerContext,
     service: LedgerService,
-    writer: RecordFactory,
+    platform: RecordFactory,
     session: Session,
     clock: Clock,
 ) -> None:
     clock.at(1)
-    service.append([writer.data_update("x")])
+    service.append([platform.data_update("x")])
     anchor(ledger.session_factory, "b1-test", ["x"])
     committed = T0 + timedelta(hours=5)
     with write_session(ledger.session_factory) as s:
@@ -262,14 +254,16 @@ def test_bad_queries_are_refused_by_name(
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_downstream_contains_y_iff_upstream_of_y_contains_x(
-    service: LedgerService, writer: RecordFactory, session: Session, seed: int
+    service: LedgerService, platform: RecordFactory, session: Session, seed: int
 ) -> None:
     rng = random.Random(seed)
     ids: list[str] = []
     for i in range(24):
         parents = rng.sample(ids, k=min(len(ids), rng.randint(0, 3)))
         rid = f"n{i:02d}"
-        record = writer.score_change(rid, parents=parents) if parents else writer.data_update(rid)
+        record = (
+            platform.score_change(rid, parents=parents) if parents else platform.data_update(rid)
+        )
         service.append([record])
         ids.append(rid)
     down = {x: set(downstream(session, [x], depth=MAX_DEPTH).nodes) for x in ids}
@@ -319,9 +313,7 @@ def test_cli_lineage_and_timeline(
     assert now.exit_code == 0, now.output
     assert "score1" in now.output
     assert "superseded by tax2" in now.output
-    then = runner.invoke(
-        app, ["lineage", "tax", *base, "--as-of", story["decision"].isoformat()]
-    )
+    then = runner.invoke(app, ["lineage", "tax", *base, "--as-of", story["decision"].isoformat()])
     assert then.exit_code == 0, then.output
     assert "superseded" not in then.output
     bad = runner.invoke(app, ["lineage", "approve", *base, "--as-of", "2025-06-01"])
