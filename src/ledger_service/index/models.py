@@ -7,9 +7,9 @@ Sizing: the lineage queries must stay fast at 10 million records, so every acces
 they use is an index — lineage edges both ways (``(child_id, parent_id)`` is the edge table's
 primary key, ``(parent_id, child_id)`` a secondary index; on SQLite the table is
 ``WITHOUT ROWID`` so the primary key *is* the table), a subject's timeline
-``(subject, occurred_at)``, ``(kind, occurred_at)``, corrections and disputes by target,
-records by batch ``(batch_id, leaf_index)``, and the anchoring worker's queue
-(a partial index over the pending outbox rows, in ``seq`` order).
+``(subject, occurred_at)``, a loan's events ``(loan_id, recorded_at)``, ``(kind, occurred_at)``,
+corrections and disputes by target, records by batch ``(batch_id, leaf_index)``, and the
+anchoring worker's queue (a partial index over the pending outbox rows, in ``seq`` order).
 
 Tables:
 
@@ -143,6 +143,10 @@ class Record(Base):
         String(ID_LENGTH), ForeignKey("records.record_id")
     )
     erased_at: Mapped[datetime | None]
+    #: ``payload.loan_id`` and ``payload.event`` of a financing event (NULL for other kinds):
+    #: a loan's events and its decision time without reading content; kept on shredding
+    loan_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    loan_event: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (
         # A record is corrected at most once: corrections form a chain, never a fork.
@@ -150,6 +154,7 @@ class Record(Base):
         Index(None, "disputes"),
         Index(None, "subject", "occurred_at"),
         Index(None, "kind", "occurred_at"),
+        Index(None, "loan_id", "recorded_at"),
         # The chain knows records by commitment: restore and reconcile join on it.
         Index(None, "commitment"),
         CheckConstraint("length(commitment) = 32", name="commitment_is_sha256"),

@@ -19,6 +19,8 @@ from ledger_service.index.models import LineageEdge, OutboxEntry, OutboxState
 from ledger_service.index.models import Record as RecordRow
 from ledger_service.intake.checks import Candidate
 from ledger_service.intake.plan import AppendResult
+from ledger_service.records import Record
+from ledger_service.records.payloads import FinancingEventPayload
 
 __all__ = ["insert_new"]
 
@@ -44,6 +46,8 @@ _RECORD_COLUMNS = (
     "superseded_by",
     "disputed_by",
     "erased_at",
+    "loan_id",
+    "loan_event",
 )
 _EDGE_COLUMNS = ("child_id", "parent_id")
 _OUTBOX_COLUMNS = ("record_id", "state", "enqueued_at", "batched_at")
@@ -75,6 +79,7 @@ def insert_new(
         record_id = record.record_id
         salt = salts[index * SALT_BYTES : (index + 1) * SALT_BYTES]
         digest = commitment(salt, candidate.canonical)
+        loan_id, loan_event = _loan_of(record)
         # In _RECORD_COLUMNS order.
         record_rows.append(
             (
@@ -94,6 +99,8 @@ def insert_new(
                 None,  # superseded_by
                 None,  # disputed_by
                 None,  # erased_at
+                loan_id,
+                loan_event,
             )
         )
         for parent in record.parents:
@@ -121,3 +128,11 @@ def insert_new(
         by_shape.setdefault(tuple(sorted(row)), []).append(row)
     for rows in by_shape.values():
         session.execute(update(RecordRow), rows)
+
+
+def _loan_of(record: Record) -> tuple[str | None, str | None]:
+    """A financing event's loan id and event type, for the index's loan columns."""
+    payload = record.payload
+    if isinstance(payload, FinancingEventPayload):
+        return payload.loan_id, payload.event.value
+    return None, None
