@@ -14,7 +14,7 @@ with their module; ``tests/unit/test_errors.py`` checks that every subclass is d
     │   ├── CyclicLineage                         cyclic_lineage
     │   ├── IdempotencyConflict                   idempotency_conflict
     │   ├── RequestTooLarge      (intake.checks)  request_too_large
-    │   └── LineageQueryError (queries.lineage) lineage_query_invalid
+    │   └── LineageQueryError (queries.lineage.model) lineage_query_invalid
     ├── UnknownRecord(record_id)                  unknown_record
     ├── RecordErased(record_id)                   record_erased
     ├── CanonicalizationError(path, message)      not_canonicalizable

@@ -3,7 +3,7 @@ derived from it), to a depth, as the index stood at a time T or now (docs/lineag
 
 One recursive SQL query per walk over ``lineage_edges`` (indexed both ways), then one query
 for the nodes' columns, status and anchoring facts, and one for the edges between them — no
-per-node round trips. The graph model (:class:`LineageGraph`) is what every output renders.
+per-node round trips. The graph model is :mod:`.model`.
 
 "As of T" is decided by ``records.recorded_at`` (when the index accepted a record), never by
 the writer's ``occurred_at``: a node, a supersession, a dispute or an erasure counts when it
@@ -13,95 +13,31 @@ was recorded by T; anchoring facts count when the batch was committed by T.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
-from typing import Any, ClassVar, Literal
+from typing import Any
 
 from sqlalchemy import Table, and_, exists, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
-from ledger_service.errors import ValidationError
 from ledger_service.index import models as m
 from ledger_service.index.bulk import select_in
+from ledger_service.queries.lineage.model import (
+    DEFAULT_DEPTH,
+    DEFAULT_NODE_LIMIT,
+    MAX_DEPTH,
+    Direction,
+    Edge,
+    EdgeKind,
+    LineageGraph,
+    LineageQueryError,
+    Node,
+)
 from ledger_service.queries.records import AnchorInfo
 
-__all__ = [
-    "DEFAULT_DEPTH",
-    "DEFAULT_NODE_LIMIT",
-    "MAX_DEPTH",
-    "Direction",
-    "Edge",
-    "EdgeKind",
-    "LineageGraph",
-    "LineageQueryError",
-    "Node",
-    "downstream",
-    "graph_to_json",
-    "node_to_json",
-    "timeline",
-    "upstream",
-]
-
-DEFAULT_DEPTH = 6
-MAX_DEPTH = 50
-DEFAULT_NODE_LIMIT = 10_000
-
-Direction = Literal["up", "down"]
+__all__ = ["downstream", "timeline", "upstream"]
 
 _edges: Table = m.LineageEdge.__table__  # type: ignore[assignment]
 _records: Table = m.Record.__table__  # type: ignore[assignment]
-
-
-class LineageQueryError(ValidationError):
-    """A lineage query's inputs are not acceptable (unknown start record, depth out of range)."""
-
-    code: ClassVar[str] = "lineage_query_invalid"
-
-
-class EdgeKind(StrEnum):
-    DERIVED_FROM = "derived_from"  # child -> parent (the child lists it in `parents`)
-    SUPERSEDES = "supersedes"  # correction -> corrected record
-    DISPUTES = "disputes"  # objection -> disputed record
-
-
-@dataclass(frozen=True, slots=True)
-class Edge:
-    source: str
-    target: str
-    kind: EdgeKind
-
-
-@dataclass(frozen=True, slots=True)
-class Node:
-    record_id: str
-    kind: str
-    subject: str
-    occurred_at: datetime
-    recorded_at: datetime
-    source: str
-    actor: str
-    #: smallest number of edges from a start record (0 for the start records)
-    depth: int
-    #: the correction of this record, if recorded by the time asked about
-    superseded_by: str | None
-    #: an objection against this record was recorded by the time asked about
-    disputed: bool
-    erased: bool
-    #: where the record sits on chain, if its batch was committed by the time asked about
-    anchor: AnchorInfo | None
-
-
-@dataclass
-class LineageGraph:
-    roots: tuple[str, ...]
-    direction: Direction
-    depth: int
-    as_of: datetime | None
-    nodes: dict[str, Node] = field(default_factory=dict)
-    edges: list[Edge] = field(default_factory=list)
-    #: the walk stopped at the node limit; nodes beyond it are missing
-    truncated: bool = False
 
 
 def upstream(
@@ -226,6 +162,8 @@ def _node_query(as_of: datetime | None) -> Any:
             r.source,
             r.actor,
             r.erased_at,
+            r.loan_id,
+            r.loan_event,
             superseded.scalar_subquery().label("superseded_by"),
             disputed.label("disputed"),
             m.RecordAnchor.batch_id,
@@ -263,6 +201,8 @@ def _node(row: Any, depth: int, as_of: datetime | None) -> Node:
         superseded_by=row.superseded_by,
         disputed=bool(row.disputed),
         erased=row.erased_at is not None and (as_of is None or row.erased_at <= as_of),
+        loan_id=row.loan_id,
+        loan_event=row.loan_event,
         anchor=_anchor(row, as_of),
     )
 
@@ -331,49 +271,3 @@ def _edges_between(session: Session, nodes: dict[str, Node], as_of: datetime | N
             out.append(Edge(row.record_id, row.disputes, EdgeKind.DISPUTES))
     out.sort(key=lambda e: (e.kind.value, e.source, e.target))
     return out
-
-
-# -- JSON (docs/lineage.md "JSON") -----------------------------------------------------------
-
-
-def _time(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def node_to_json(node: Node) -> dict[str, Any]:
-    anchor = node.anchor
-    return {
-        "record_id": node.record_id,
-        "kind": node.kind,
-        "subject": node.subject,
-        "occurred_at": _time(node.occurred_at),
-        "recorded_at": _time(node.recorded_at),
-        "source": node.source,
-        "actor": node.actor,
-        "depth": node.depth,
-        "superseded_by": node.superseded_by,
-        "disputed": node.disputed,
-        "erased": node.erased,
-        "anchor": None
-        if anchor is None
-        else {
-            "batch_id": anchor.batch_id,
-            "leaf_index": anchor.leaf_index,
-            "tx_id": anchor.tx_id,
-            "block_number": anchor.block_number,
-            "committed_at": _time(anchor.committed_at),
-        },
-    }
-
-
-def graph_to_json(graph: LineageGraph) -> dict[str, Any]:
-    """The graph as plain JSON values: what the CLI prints and the API will serve."""
-    return {
-        "roots": list(graph.roots),
-        "direction": graph.direction,
-        "depth": graph.depth,
-        "as_of": _time(graph.as_of),
-        "truncated": graph.truncated,
-        "nodes": [node_to_json(n) for n in graph.nodes.values()],
-        "edges": [{"from": e.source, "to": e.target, "kind": e.kind.value} for e in graph.edges],
-    }

@@ -1,0 +1,55 @@
+"""Lineage and provenance queries over the index (docs/lineage.md): upstream and downstream
+walks to a depth and as of a time, loans and their decision time, a subject's timeline —
+all answering with one graph model (:mod:`.model`) that every output renders."""
+
+from ledger_service.queries.lineage.loans import (
+    DECISION,
+    DECISION_EVENTS,
+    AsOf,
+    Start,
+    find_loan,
+    loan_lineage,
+    resolve,
+)
+from ledger_service.queries.lineage.model import (
+    DEFAULT_DEPTH,
+    DEFAULT_NODE_LIMIT,
+    MAX_DEPTH,
+    Direction,
+    Edge,
+    EdgeKind,
+    LineageGraph,
+    LineageQueryError,
+    Loan,
+    Node,
+    graph_to_json,
+    loan_to_json,
+    node_to_json,
+)
+from ledger_service.queries.lineage.walk import downstream, timeline, upstream
+
+__all__ = [
+    "DECISION",
+    "DECISION_EVENTS",
+    "DEFAULT_DEPTH",
+    "DEFAULT_NODE_LIMIT",
+    "MAX_DEPTH",
+    "AsOf",
+    "Direction",
+    "Edge",
+    "EdgeKind",
+    "LineageGraph",
+    "LineageQueryError",
+    "Loan",
+    "Node",
+    "Start",
+    "downstream",
+    "find_loan",
+    "graph_to_json",
+    "loan_lineage",
+    "loan_to_json",
+    "node_to_json",
+    "resolve",
+    "timeline",
+    "upstream",
+]

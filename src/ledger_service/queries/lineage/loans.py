@@ -1,0 +1,113 @@
+"""Loans: a loan's financing events, its decision time, and its lineage (docs/lineage.md).
+
+A loan is the set of ``financing_event`` records sharing ``payload.loan_id``, read from the
+index's ``records.loan_id`` column (indexed with ``recorded_at``). Its decision is its latest
+``approval`` or ``rejection`` event; the decision time is when the index recorded that event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger_service.index import models as m
+from ledger_service.queries.lineage.model import (
+    DEFAULT_DEPTH,
+    DEFAULT_NODE_LIMIT,
+    LineageGraph,
+    LineageQueryError,
+    Loan,
+)
+from ledger_service.queries.lineage.walk import upstream
+
+__all__ = ["DECISION", "DECISION_EVENTS", "AsOf", "Start", "find_loan", "loan_lineage", "resolve"]
+
+#: Financing events that decide a loan.
+DECISION_EVENTS = ("approval", "rejection")
+#: ``as_of`` value meaning "the loan's decision time".
+DECISION: Literal["decision"] = "decision"
+AsOf = datetime | Literal["decision"] | None
+#: What a ``LOAN_OR_RECORD`` argument names.
+Start = tuple[Literal["record", "loan"], str]
+
+
+def find_loan(session: Session, loan_id: str, *, as_of: datetime | None = None) -> Loan:
+    """The loan's events recorded by ``as_of`` (None: now) and its decision by then.
+
+    Raises :class:`LineageQueryError` when no event of that loan was recorded by then."""
+    query = (
+        select(m.Record.record_id, m.Record.loan_event, m.Record.recorded_at)
+        .where(m.Record.loan_id == loan_id)
+        .order_by(m.Record.recorded_at, m.Record.record_id)
+    )
+    if as_of is not None:
+        query = query.where(m.Record.recorded_at <= as_of)
+    rows = session.execute(query).all()
+    if not rows:
+        when = "" if as_of is None else f" by {as_of.isoformat()}"
+        raise LineageQueryError(None, "loan_id", f"no financing event of loan {loan_id!r}{when}")
+    decision = decided_at = None
+    for row in rows:
+        if row.loan_event in DECISION_EVENTS:
+            decision, decided_at = row.record_id, row.recorded_at
+    return Loan(
+        loan_id=loan_id,
+        events=tuple(row.record_id for row in rows),
+        decision=decision,
+        decided_at=decided_at,
+    )
+
+
+def loan_lineage(
+    session: Session,
+    loan_id: str,
+    *,
+    depth: int = DEFAULT_DEPTH,
+    as_of: AsOf = None,
+    limit: int = DEFAULT_NODE_LIMIT,
+) -> LineageGraph:
+    """Upstream lineage of all the loan's events, as of a time, now, or ``"decision"``: the
+    loan's decision time (an error naming the loan if it has no decision event)."""
+    if as_of == DECISION:
+        decided = find_loan(session, loan_id)
+        if decided.decided_at is None:
+            raise LineageQueryError(
+                None, "as_of", f"loan {loan_id!r} has no approval or rejection event yet"
+            )
+        when: datetime | None = decided.decided_at
+    else:
+        when = as_of if isinstance(as_of, datetime) else None
+    loan = find_loan(session, loan_id, as_of=when)
+    graph = upstream(session, list(loan.events), depth=depth, as_of=when, limit=limit)
+    graph.loan = loan
+    return graph
+
+
+def resolve(session: Session, name: str) -> Start:
+    """What ``name`` refers to: ``record:ID`` / ``loan:ID`` explicitly, otherwise a record
+    if one has that id, else a loan if one has that id. Ambiguous or unknown names are an
+    error that says how to disambiguate."""
+    for prefix in ("record", "loan"):
+        if name.startswith(f"{prefix}:"):
+            return prefix, name[len(prefix) + 1 :]
+    is_record = session.get(m.Record, name) is not None
+    is_loan = (
+        session.execute(select(m.Record.record_id).where(m.Record.loan_id == name).limit(1)).first()
+        is not None
+    )
+    if is_record and is_loan:
+        raise LineageQueryError(
+            name,
+            "name",
+            f"{name!r} is both a record id and a loan id: write record:{name} or loan:{name}",
+        )
+    if is_record:
+        return "record", name
+    if is_loan:
+        return "loan", name
+    raise LineageQueryError(
+        name, "name", f"{name!r} is neither a record id nor a loan id in the index"
+    )

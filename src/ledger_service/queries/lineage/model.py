@@ -1,0 +1,166 @@
+"""The lineage graph model — what every output renders (table, JSON, PROV-JSON, pictures,
+lineage bundles, the API) — and its JSON form (docs/lineage.md "JSON").
+
+Nodes are records with their status and anchoring facts *as of* the time asked about; edges
+are ``derived_from`` (child → parent), ``supersedes`` (correction → corrected) and
+``disputes`` (objection → disputed), all declared in the records' signed content.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Literal
+
+from ledger_service.errors import ValidationError
+from ledger_service.queries.records import AnchorInfo
+
+__all__ = [
+    "DEFAULT_DEPTH",
+    "DEFAULT_NODE_LIMIT",
+    "MAX_DEPTH",
+    "Direction",
+    "Edge",
+    "EdgeKind",
+    "LineageGraph",
+    "LineageQueryError",
+    "Loan",
+    "Node",
+    "graph_to_json",
+    "loan_to_json",
+    "node_to_json",
+]
+
+#: Edges a walk follows unless told otherwise.
+DEFAULT_DEPTH = 6
+#: Deepest walk accepted (the graph is a DAG, but every walk is bounded anyway).
+MAX_DEPTH = 50
+#: Most nodes one answer holds; a walk that reaches more says ``truncated``.
+DEFAULT_NODE_LIMIT = 10_000
+
+Direction = Literal["up", "down"]
+
+
+class LineageQueryError(ValidationError):
+    """A lineage query's inputs are not acceptable (unknown start record, depth out of range)."""
+
+    code: ClassVar[str] = "lineage_query_invalid"
+
+
+class EdgeKind(StrEnum):
+    DERIVED_FROM = "derived_from"  # child -> parent (the child lists it in `parents`)
+    SUPERSEDES = "supersedes"  # correction -> corrected record
+    DISPUTES = "disputes"  # objection -> disputed record
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    source: str
+    target: str
+    kind: EdgeKind
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    record_id: str
+    kind: str
+    subject: str
+    occurred_at: datetime
+    recorded_at: datetime
+    source: str
+    actor: str
+    #: smallest number of edges from a start record (0 for the start records)
+    depth: int
+    #: the correction of this record, if recorded by the time asked about
+    superseded_by: str | None
+    #: an objection against this record was recorded by the time asked about
+    disputed: bool
+    erased: bool
+    #: a financing event's loan id and event type (None for other kinds)
+    loan_id: str | None
+    loan_event: str | None
+    #: where the record sits on chain, if its batch was committed by the time asked about
+    anchor: AnchorInfo | None
+
+
+@dataclass(frozen=True, slots=True)
+class Loan:
+    """A loan: its financing events (recorded by the time asked about) and its decision."""
+
+    loan_id: str
+    #: the loan's financing events, in the order the index recorded them
+    events: tuple[str, ...]
+    #: the latest approval or rejection event recorded by then, if any
+    decision: str | None
+    #: when the index recorded that decision (``recorded_at``): the loan's decision time
+    decided_at: datetime | None
+
+
+@dataclass
+class LineageGraph:
+    roots: tuple[str, ...]
+    direction: Direction
+    depth: int
+    as_of: datetime | None
+    nodes: dict[str, Node] = field(default_factory=dict)
+    edges: list[Edge] = field(default_factory=list)
+    #: the walk stopped at the node limit; nodes beyond it are missing
+    truncated: bool = False
+    #: set when the walk started from a loan (its events are the roots)
+    loan: Loan | None = None
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def node_to_json(node: Node) -> dict[str, Any]:
+    anchor = node.anchor
+    return {
+        "record_id": node.record_id,
+        "kind": node.kind,
+        "subject": node.subject,
+        "occurred_at": _time(node.occurred_at),
+        "recorded_at": _time(node.recorded_at),
+        "source": node.source,
+        "actor": node.actor,
+        "depth": node.depth,
+        "superseded_by": node.superseded_by,
+        "disputed": node.disputed,
+        "erased": node.erased,
+        "loan_id": node.loan_id,
+        "loan_event": node.loan_event,
+        "anchor": None
+        if anchor is None
+        else {
+            "batch_id": anchor.batch_id,
+            "leaf_index": anchor.leaf_index,
+            "tx_id": anchor.tx_id,
+            "block_number": anchor.block_number,
+            "committed_at": _time(anchor.committed_at),
+        },
+    }
+
+
+def loan_to_json(loan: Loan) -> dict[str, Any]:
+    return {
+        "loan_id": loan.loan_id,
+        "events": list(loan.events),
+        "decision": loan.decision,
+        "decided_at": _time(loan.decided_at),
+    }
+
+
+def graph_to_json(graph: LineageGraph) -> dict[str, Any]:
+    """The graph as plain JSON values: what the CLI prints and the API will serve."""
+    return {
+        "roots": list(graph.roots),
+        "direction": graph.direction,
+        "depth": graph.depth,
+        "as_of": _time(graph.as_of),
+        "truncated": graph.truncated,
+        "loan": None if graph.loan is None else loan_to_json(graph.loan),
+        "nodes": [node_to_json(n) for n in graph.nodes.values()],
+        "edges": [{"from": e.source, "to": e.target, "kind": e.kind.value} for e in graph.edges],
+    }
