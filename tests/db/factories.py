@@ -127,12 +127,13 @@ class RecordFactory:
         supersedes: str | None = None,
         disputes: str | None = None,
         event: str = "disbursement",
+        loan_id: str = "loan-1",
     ) -> Record:
         envelope = self._envelope(
             record_id, subject, parents, supersedes, disputes, None, "core-banking"
         )
         payload = {
-            "loan_id": "loan-1",
+            "loan_id": loan_id,
             "event": event,
             "amount": {"value": "1000000.00", "currency": "CNY"},
             "rate": "0.0435",

@@ -2,6 +2,20 @@
 walks to a depth and as of a time, loans and their decision time, a subject's timeline —
 all answering with one graph model (:mod:`.model`) that every output renders."""
 
+from ledger_service.queries.lineage.diff import (
+    Change,
+    ChangeKind,
+    LineageDiff,
+    changes_between,
+    lineage_since,
+)
+from ledger_service.queries.lineage.impact import (
+    DEFAULT_IMPACT_DEPTH,
+    Impact,
+    LoanImpact,
+    impact,
+)
+from ledger_service.queries.lineage.listings import Flag, flagged
 from ledger_service.queries.lineage.loans import (
     DECISION,
     DECISION_EVENTS,
@@ -32,20 +46,31 @@ __all__ = [
     "DECISION",
     "DECISION_EVENTS",
     "DEFAULT_DEPTH",
+    "DEFAULT_IMPACT_DEPTH",
     "DEFAULT_NODE_LIMIT",
     "MAX_DEPTH",
     "AsOf",
+    "Change",
+    "ChangeKind",
     "Direction",
     "Edge",
     "EdgeKind",
+    "Flag",
+    "Impact",
+    "LineageDiff",
     "LineageGraph",
     "LineageQueryError",
     "Loan",
+    "LoanImpact",
     "Node",
     "Start",
+    "changes_between",
     "downstream",
     "find_loan",
+    "flagged",
     "graph_to_json",
+    "impact",
+    "lineage_since",
     "loan_lineage",
     "loan_to_json",
     "node_to_json",

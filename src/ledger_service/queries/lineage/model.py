@@ -47,6 +47,9 @@ class LineageQueryError(ValidationError):
 
     code: ClassVar[str] = "lineage_query_invalid"
 
+    def __str__(self) -> str:
+        return f"lineage query: {self.field}: {self.message}"
+
 
 class EdgeKind(StrEnum):
     DERIVED_FROM = "derived_from"  # child -> parent (the child lists it in `parents`)

@@ -144,7 +144,7 @@ def _reachable(
     return {row.id: int(row.depth) for row in session.execute(query)}
 
 
-def _node_query(as_of: datetime | None) -> Any:
+def node_query(as_of: datetime | None) -> Any:
     """Records with their status and anchoring facts as of ``as_of`` (``None``: now)."""
     r, corr, objection = m.Record, aliased(m.Record), aliased(m.Record)
     superseded = select(corr.record_id).where(corr.supersedes == r.record_id)
@@ -188,7 +188,7 @@ def _node_query(as_of: datetime | None) -> Any:
     )
 
 
-def _node(row: Any, depth: int, as_of: datetime | None) -> Node:
+def node_of_row(row: Any, depth: int, as_of: datetime | None) -> Node:
     return Node(
         record_id=row.record_id,
         kind=row.kind,
@@ -208,9 +208,9 @@ def _node(row: Any, depth: int, as_of: datetime | None) -> Node:
 
 
 def _nodes(session: Session, depths: dict[str, int], as_of: datetime | None) -> dict[str, Node]:
-    query = _node_query(as_of)
+    query = node_query(as_of)
     nodes = {
-        row.record_id: _node(row, depths[row.record_id], as_of)
+        row.record_id: node_of_row(row, depths[row.record_id], as_of)
         for row in select_in(session, query, m.Record.record_id, list(depths))
     }
     # the walk's order: by depth, then id
@@ -232,7 +232,7 @@ def timeline(
     ``limit`` records, the earliest first (index ``(subject, occurred_at)``)."""
     if limit < 1:
         raise LineageQueryError(None, "limit", f"must be at least 1, got {limit}")
-    query = _node_query(as_of).where(m.Record.subject == subject)
+    query = node_query(as_of).where(m.Record.subject == subject)
     if kinds:
         query = query.where(m.Record.kind.in_(list(kinds)))
     if since is not None:
@@ -242,7 +242,7 @@ def timeline(
     if as_of is not None:
         query = query.where(m.Record.recorded_at <= as_of)
     query = query.order_by(m.Record.occurred_at, m.Record.record_id).limit(limit)
-    return [_node(row, 0, as_of) for row in session.execute(query)]
+    return [node_of_row(row, 0, as_of) for row in session.execute(query)]
 
 
 def _anchor(row: Any, as_of: datetime | None) -> AnchorInfo | None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -35,66 +35,8 @@ from ledger_service.queries.lineage import (
 )
 from tests.db.factories import SUBJECT, RecordFactory
 from tests.db.fixtures import IndexDatabase
+from tests.unit.queries.lineage.conftest import T0, Clock, depths, derived
 from tests.unit.queries.test_records import anchor
-
-T0 = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def at(self, hours: int) -> datetime:
-        self.now = T0 + timedelta(hours=hours)
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def ledger(index_db: IndexDatabase, clock: Clock) -> LedgerContext:
-    """Overrides tests/unit/conftest.py's: the clock moves (conftest's `service` and
-    `platform` build on this one)."""
-    return LedgerContext(
-        index_db.context.config, engine=index_db.engine, migrate=False, clock=clock
-    )
-
-
-@pytest.fixture
-def session(ledger: LedgerContext) -> Iterator[Session]:
-    with ledger.session_factory() as s:
-        yield s
-
-
-def depths(graph: LineageGraph) -> dict[str, int]:
-    return {rid: node.depth for rid, node in graph.nodes.items()}
-
-
-def derived(graph: LineageGraph) -> set[tuple[str, str]]:
-    return {(e.source, e.target) for e in graph.edges if e.kind is EdgeKind.DERIVED_FROM}
-
-
-@pytest.fixture
-def story(service: LedgerService, platform: RecordFactory, clock: Clock) -> dict[str, datetime]:
-    """tax, si -> score1 -> approval (hour 1-2); a correction of tax and an objection to si
-    (hour 3); a new score on the corrected data (hour 4). Returns the hours' times."""
-    times = {"data": clock.at(1)}
-    service.append([platform.data_update("tax"), platform.data_update("si")])
-    service.append([platform.score_change("score1", parents=["tax", "si"])])
-    times["decision"] = clock.at(2)
-    service.append([platform.financing_event("approve", parents=["score1"], event="approval")])
-    times["corrected"] = clock.at(3)
-    service.append([platform.data_update("tax2", supersedes="tax")])
-    service.append([platform.data_update("objection", disputes="si")])
-    times["rescored"] = clock.at(4)
-    service.append([platform.score_change("score2", parents=["tax2", "si"])])
-    return times
 
 
 def test_upstream_of_a_decision_to_full_depth(session: Session, story: dict[str, datetime]) -> None:

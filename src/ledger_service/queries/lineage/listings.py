@@ -1,0 +1,47 @@
+"""Listings of flagged records: the disputed and the superseded ones, as of a time, for one
+subject or all — with their anchoring facts, like every lineage node."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from ledger_service.index import models as m
+from ledger_service.queries.lineage.model import DEFAULT_NODE_LIMIT, LineageQueryError, Node
+from ledger_service.queries.lineage.walk import node_of_row, node_query
+
+__all__ = ["Flag", "flagged"]
+
+Flag = Literal["disputed", "superseded"]
+
+
+def flagged(
+    session: Session,
+    flag: Flag,
+    *,
+    subject: str | None = None,
+    as_of: datetime | None = None,
+    limit: int = DEFAULT_NODE_LIMIT,
+) -> list[Node]:
+    """Records disputed (an objection recorded by ``as_of``) or superseded (a correction
+    recorded by then), oldest first by ``occurred_at``; at most ``limit``."""
+    if flag not in ("disputed", "superseded"):
+        raise LineageQueryError(None, "flag", f"must be 'disputed' or 'superseded', got {flag!r}")
+    if limit < 1:
+        raise LineageQueryError(None, "limit", f"must be at least 1, got {limit}")
+    marker = aliased(m.Record)
+    # driven from the correcting/objecting records: both columns are indexed
+    target = marker.supersedes if flag == "superseded" else marker.disputes
+    flagged_ids = select(target).where(target.is_not(None))
+    if as_of is not None:
+        flagged_ids = flagged_ids.where(marker.recorded_at <= as_of)
+    query = node_query(as_of).where(m.Record.record_id.in_(flagged_ids))
+    if subject is not None:
+        query = query.where(m.Record.subject == subject)
+    if as_of is not None:
+        query = query.where(m.Record.recorded_at <= as_of)
+    query = query.order_by(m.Record.occurred_at, m.Record.record_id).limit(limit)
+    return [node_of_row(row, 0, as_of) for row in session.execute(query)]
