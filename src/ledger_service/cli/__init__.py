@@ -8,6 +8,7 @@ from ledger_service.cli import chaincode as chaincode_cmds
 from ledger_service.cli import evidence as evidence_cmds
 from ledger_service.cli import index as index_cmds
 from ledger_service.cli import lineage as lineage_cmds
+from ledger_service.cli import listings as listing_cmds
 from ledger_service.cli import network as network_cmds
 from ledger_service.cli import service as service_cmds
 from ledger_service.cli.worker import worker
@@ -24,6 +25,7 @@ app.add_typer(index_cmds.app, name="index")
 app.command()(worker)
 evidence_cmds.register(app)
 lineage_cmds.register(app)
+listing_cmds.register(app)
 app.add_typer(service_cmds.app, name="service")
 app.command()(service_cmds.demo)
 

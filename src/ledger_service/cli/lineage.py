@@ -1,173 +1,187 @@
-"""`ledgerctl lineage`, `ledgerctl timeline`: lineage walks and a subject's timeline, read from
-the index (docs/lineage.md). Tables for people, `--format json` for programs."""
+"""`ledgerctl lineage`, `ledgerctl impact`: a loan's or record's lineage (upstream, or
+downstream with --down), as of a time or a loan's decision, with what changed since; and the
+impact of a record on scores and loans (docs/lineage.md). Every answer is logged with the
+declared purpose. Tables for people, `--format json` for programs."""
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Annotated, TypeVar
+from datetime import datetime
+from typing import Annotated
 
 import typer
-from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from ledger_service.cli._common import DbUrl, StateDir, console, fail
-from ledger_service.config import ServiceConfig
-from ledger_service.context import LedgerContext
+from ledger_service.cli._common import DbUrl, StateDir, fail
+from ledger_service.cli._lineage_tables import print_changes, print_graph, print_impact
+from ledger_service.cli._reads import (
+    Accessor,
+    AsOfOption,
+    Format,
+    Purpose,
+    as_time,
+    check_format,
+    parse_as_of,
+    print_json,
+    read_index,
+)
 from ledger_service.queries.lineage import (
+    DECISION,
     DEFAULT_DEPTH,
+    DEFAULT_IMPACT_DEPTH,
+    AsOf,
+    LineageDiff,
     LineageGraph,
     LineageQueryError,
-    Node,
+    diff_to_json,
     downstream,
+    find_loan,
     graph_to_json,
-    node_to_json,
-    timeline,
+    impact,
+    impact_to_json,
+    lineage_since,
+    loan_lineage,
+    resolve,
     upstream,
 )
 
-AsOf = Annotated[
-    str | None,
-    typer.Option(
-        "--as-of",
-        help="The index as it stood at this time (ISO 8601 with a zone, e.g. "
-        "2026-01-05T09:00:00+08:00); default: now.",
-    ),
-]
-Format = Annotated[str, typer.Option("--format", help="table or json")]
-T = TypeVar("T")
+Depth = Annotated[int, typer.Option(help="Edges to follow.")]
 
 
 def register(app: typer.Typer) -> None:
     app.command("lineage")(lineage)
-    app.command("timeline")(timeline_cmd)
-
-
-def _as_of(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"--as-of {text!r} is not an ISO 8601 time", code=2)
-    if value.tzinfo is None:
-        fail(f"--as-of {text!r} has no time zone (add Z or +08:00)", code=2)
-    return value.astimezone(UTC)
-
-
-def _check_format(fmt: str) -> None:
-    if fmt not in ("table", "json"):
-        fail(f"--format must be 'table' or 'json', got {fmt!r}", code=2)
+    app.command("impact")(impact_cmd)
 
 
 def lineage(
-    record_ids: Annotated[list[str], typer.Argument(help="Records to start from.")],
+    names: Annotated[
+        list[str],
+        typer.Argument(
+            help="A loan id or record ids to start from (write loan:ID / record:ID if an id "
+            "is both).",
+            metavar="LOAN_OR_RECORD...",
+        ),
+    ],
+    purpose: Purpose,
     state_dir: StateDir,
     db_url: DbUrl = None,
+    accessor: Accessor = None,
     down: Annotated[
         bool, typer.Option("--down", help="Downstream impact instead of upstream lineage.")
     ] = False,
-    depth: Annotated[int, typer.Option(help="Edges to follow.")] = DEFAULT_DEPTH,
-    as_of: AsOf = None,
+    depth: Depth = DEFAULT_DEPTH,
+    as_of: AsOfOption = None,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="Also show what changed between --as-of and now.")
+    ] = False,
     fmt: Format = "table",
 ) -> None:
-    """What the records derived from (default) or what derived from them (--down)."""
-    _check_format(fmt)
-    when = _as_of(as_of)
-    walk = downstream if down else upstream
-    graph = _read(
-        state_dir, db_url, lambda session: walk(session, record_ids, depth=depth, as_of=when)
+    """What a loan or records relied on (default) or what relied on them (--down), as of a
+    time or the loan's decision, and what changed since (--diff)."""
+    check_format(fmt)
+    when = parse_as_of(as_of, decision_allowed=True)
+    if diff and when is None:
+        fail("--diff compares --as-of with now: give --as-of", code=2)
+
+    def walk(session: Session, at: AsOf) -> LineageGraph:
+        return _walk(session, names, down=down, depth=depth, as_of=at)
+
+    if diff:
+
+        def query(session: Session) -> LineageDiff:
+            since = _decision_time(session, names) if when == DECISION else as_time(when)
+            assert since is not None
+            return lineage_since(session, since, lambda at: walk(session, at))
+
+        answer = read_index(
+            state_dir,
+            db_url,
+            query,
+            what="lineage",
+            purpose=purpose,
+            accessor=accessor,
+            read=lambda d: _read_by(d.now),
+        )
+        if fmt == "json":
+            print_json(diff_to_json(answer))
+            return
+        print_graph(answer.now)
+        assert answer.then.as_of is not None
+        print_changes(answer.changes, answer.then.as_of)
+        return
+
+    graph = read_index(
+        state_dir,
+        db_url,
+        lambda session: walk(session, when),
+        what="lineage",
+        purpose=purpose,
+        accessor=accessor,
+        read=_read_by,
     )
     if fmt == "json":
-        json.dump(graph_to_json(graph), sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        print_json(graph_to_json(graph))
         return
-    _print_graph(graph)
+    print_graph(graph)
 
 
-def timeline_cmd(
-    subject: Annotated[str, typer.Argument(help="The enterprise's unified social credit code.")],
+def impact_cmd(
+    record_id: Annotated[str, typer.Argument(help="The record whose impact to show.")],
+    purpose: Purpose,
     state_dir: StateDir,
     db_url: DbUrl = None,
-    kind: Annotated[list[str], typer.Option("--kind", help="Only these kinds.")] = [],  # noqa: B006
-    as_of: AsOf = None,
+    accessor: Accessor = None,
+    depth: Depth = DEFAULT_IMPACT_DEPTH,
+    as_of: AsOfOption = None,
     fmt: Format = "table",
 ) -> None:
-    """One enterprise's records in the order they occurred."""
-    _check_format(fmt)
-    when = _as_of(as_of)
-    nodes = _read(
-        state_dir, db_url, lambda session: timeline(session, subject, kinds=kind, as_of=when)
+    """Every score and loan that relied on a record, and whether each loan was decided
+    before the record was disputed or corrected."""
+    check_format(fmt)
+    when = as_time(parse_as_of(as_of))
+    hit = read_index(
+        state_dir,
+        db_url,
+        lambda session: impact(session, record_id, depth=depth, as_of=when),
+        what="impact",
+        purpose=purpose,
+        accessor=accessor,
+        read=lambda h: _read_by(h.graph),
     )
     if fmt == "json":
-        json.dump([node_to_json(n) for n in nodes], sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        print_json(impact_to_json(hit))
         return
-    table = _node_table(f"timeline of {subject}" + _when(when), show_depth=False)
-    for node in nodes:
-        _add_row(table, node, show_depth=False)
-    console.print(table)
-    console.print(f"{len(nodes)} record(s)")
+    print_impact(hit)
 
 
-def _read(state_dir: Path, db_url: str | None, query: Callable[[Session], T]) -> T:
-    """Run one read against the index; bad queries exit 2, an unreachable index exits 1."""
-    try:
-        config = ServiceConfig.from_env(state_dir, db_url)
-        with LedgerContext(config) as context, context.session_factory() as session:
-            return query(session)
-    except LineageQueryError as exc:
-        fail(str(exc), code=2)
-    except SQLAlchemyError as exc:
-        fail(f"index database: {exc}")
+def _walk(
+    session: Session, names: list[str], *, down: bool, depth: int, as_of: AsOf
+) -> LineageGraph:
+    starts = [resolve(session, name) for name in names]
+    loans = [ident for what, ident in starts if what == "loan"]
+    if loans:
+        if len(starts) > 1:
+            raise LineageQueryError(None, "names", "give one loan, or record ids only")
+        if down:
+            raise LineageQueryError(None, "down", "--down starts from records, not a loan")
+        return loan_lineage(session, loans[0], depth=depth, as_of=as_of)
+    if as_of == DECISION:
+        raise LineageQueryError(None, "as_of", "'decision' is a loan's decision time: give a loan")
+    walk = downstream if down else upstream
+    return walk(session, [ident for _, ident in starts], depth=depth, as_of=as_time(as_of))
 
 
-def _when(as_of: datetime | None) -> str:
-    return "" if as_of is None else f" as of {as_of.isoformat()}"
-
-
-def _node_table(title: str, *, show_depth: bool) -> Table:
-    table = Table(title=title)
-    if show_depth:
-        table.add_column("depth", justify="right")
-    for name in ("record", "kind", "occurred", "source", "status", "block"):
-        table.add_column(name, overflow="fold")
-    return table
-
-
-def _add_row(table: Table, node: Node, *, show_depth: bool) -> None:
-    status = [
-        flag
-        for flag, on in (
-            ("disputed", node.disputed),
-            (f"superseded by {node.superseded_by}", node.superseded_by is not None),
-            ("erased", node.erased),
+def _decision_time(session: Session, names: list[str]) -> datetime:
+    what, ident = resolve(session, names[0])
+    if what != "loan" or len(names) > 1:
+        raise LineageQueryError(None, "as_of", "'decision' is a loan's decision time: give a loan")
+    loan = find_loan(session, ident)
+    if loan.decided_at is None:
+        raise LineageQueryError(
+            None, "as_of", f"loan {ident!r} has no approval or rejection event yet"
         )
-        if on
-    ]
-    block = "—" if node.anchor is None else str(node.anchor.block_number)
-    cells = [
-        node.record_id,
-        node.kind,
-        node.occurred_at.isoformat(timespec="seconds"),
-        node.source,
-        ", ".join(status) or "ok",
-        block,
-    ]
-    table.add_row(*([str(node.depth)] if show_depth else []), *cells)
+    return loan.decided_at
 
 
-def _print_graph(graph: LineageGraph) -> None:
-    what = "impact of" if graph.direction == "down" else "lineage of"
-    title = f"{what} {', '.join(graph.roots)} (depth {graph.depth}){_when(graph.as_of)}"
-    table = _node_table(title, show_depth=True)
-    for node in graph.nodes.values():
-        _add_row(table, node, show_depth=True)
-    console.print(table)
-    console.print(f"{len(graph.nodes)} record(s), {len(graph.edges)} edge(s)")
-    if graph.truncated:
-        console.print("[yellow]truncated at the node limit: narrow the depth[/]")
+def _read_by(graph: LineageGraph) -> list[tuple[str | None, str | None]]:
+    """One access-log entry per enterprise in the answer, naming the start record."""
+    return [(node.subject, graph.roots[0]) for node in graph.nodes.values()]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -61,6 +61,24 @@ class AccessLog:
         Raises:
             ValidationError: an empty or over-long accessor, query or purpose (``field`` names it).
         """
+        self.log_answer(
+            accessor=accessor, query=query, purpose=purpose, read=[(subject, record_id)]
+        )
+
+    def log_answer(
+        self,
+        *,
+        accessor: str,
+        query: str,
+        purpose: str,
+        read: Iterable[tuple[str | None, str | None]],
+    ) -> None:
+        """Record one answer that read several ``(subject, record_id)`` pairs — a lineage
+        spanning enterprises logs one entry per enterprise — in one transaction.
+
+        Raises:
+            ValidationError: an empty or over-long accessor, query or purpose (``field`` names it).
+        """
         for name, value, limit in (
             ("accessor", accessor, LABEL_LENGTH),
             ("query", query, 64),
@@ -68,16 +86,18 @@ class AccessLog:
         ):
             if not value.strip() or len(value) > limit:
                 raise ValidationError(None, name, f"access log: must be 1-{limit} characters")
+        now = self._now()
         with write_session(self._session_factory) as session:
-            session.add(
+            session.add_all(
                 AccessLogEntry(
-                    accessed_at=self._now(),
+                    accessed_at=now,
                     accessor=accessor,
                     subject=subject,
                     record_id=record_id,
                     query=query,
                     purpose=purpose,
                 )
+                for subject, record_id in dict.fromkeys(read)
             )
 
     def entries(

@@ -6,7 +6,9 @@ from ledger_service.queries.lineage.diff import (
     Change,
     ChangeKind,
     LineageDiff,
+    change_to_json,
     changes_between,
+    diff_to_json,
     lineage_since,
 )
 from ledger_service.queries.lineage.impact import (
@@ -14,6 +16,7 @@ from ledger_service.queries.lineage.impact import (
     Impact,
     LoanImpact,
     impact,
+    impact_to_json,
 )
 from ledger_service.queries.lineage.listings import Flag, flagged
 from ledger_service.queries.lineage.loans import (
@@ -64,12 +67,15 @@ __all__ = [
     "LoanImpact",
     "Node",
     "Start",
+    "change_to_json",
     "changes_between",
+    "diff_to_json",
     "downstream",
     "find_loan",
     "flagged",
     "graph_to_json",
     "impact",
+    "impact_to_json",
     "lineage_since",
     "loan_lineage",
     "loan_to_json",

@@ -17,9 +17,17 @@ from sqlalchemy.orm import Session
 
 from ledger_service.index import models as m
 from ledger_service.index.bulk import select_in
-from ledger_service.queries.lineage.model import LineageGraph, LineageQueryError
+from ledger_service.queries.lineage.model import LineageGraph, LineageQueryError, graph_to_json
 
-__all__ = ["Change", "ChangeKind", "LineageDiff", "changes_between", "lineage_since"]
+__all__ = [
+    "Change",
+    "ChangeKind",
+    "LineageDiff",
+    "change_to_json",
+    "changes_between",
+    "diff_to_json",
+    "lineage_since",
+]
 
 
 class ChangeKind(StrEnum):
@@ -138,3 +146,21 @@ def _first_objections(
     for row in select_in(session, query, m.Record.disputes, ids):
         out[row.disputes] = (row.record_id, row.recorded_at)  # the earliest ends up last
     return out
+
+
+def change_to_json(change: Change) -> dict[str, Any]:
+    return {
+        "record_id": change.record_id,
+        "change": change.kind.value,
+        "by": change.by,
+        "at": None if change.at is None else change.at.isoformat(),
+    }
+
+
+def diff_to_json(diff: LineageDiff) -> dict[str, Any]:
+    """The lineage now, the time compared against, and what changed since (docs/lineage.md)."""
+    return {
+        "since": None if diff.then.as_of is None else diff.then.as_of.isoformat(),
+        "now": graph_to_json(diff.now),
+        "changes": [change_to_json(c) for c in diff.changes],
+    }

@@ -6,18 +6,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger_service.index import models as m
 from ledger_service.index.bulk import select_in
-from ledger_service.queries.lineage.diff import Change, ChangeKind
+from ledger_service.queries.lineage.diff import Change, ChangeKind, change_to_json
 from ledger_service.queries.lineage.loans import DECISION_EVENTS
-from ledger_service.queries.lineage.model import DEFAULT_NODE_LIMIT, LineageGraph
+from ledger_service.queries.lineage.model import DEFAULT_NODE_LIMIT, LineageGraph, graph_to_json
 from ledger_service.queries.lineage.walk import downstream
 
-__all__ = ["DEFAULT_IMPACT_DEPTH", "Impact", "LoanImpact", "impact"]
+__all__ = ["DEFAULT_IMPACT_DEPTH", "Impact", "LoanImpact", "impact", "impact_to_json"]
 
 #: Data update → score → loan event → later loan events: four edges reach every decision.
 DEFAULT_IMPACT_DEPTH = 4
@@ -109,3 +110,22 @@ def _decisions(
     for row in select_in(session, query, m.Record.loan_id, loan_ids):
         out[row.loan_id] = (row.record_id, row.recorded_at)  # the latest ends up last
     return out
+
+
+def impact_to_json(hit: Impact) -> dict[str, Any]:
+    return {
+        "record_id": hit.record_id,
+        "changes": [change_to_json(c) for c in hit.changes],
+        "scores": hit.scores,
+        "loans": [
+            {
+                "loan_id": loan.loan_id,
+                "events": list(loan.events),
+                "decision": loan.decision,
+                "decided_at": None if loan.decided_at is None else loan.decided_at.isoformat(),
+                "decided_before_change": loan.decided_before_change,
+            }
+            for loan in hit.loans
+        ],
+        "graph": graph_to_json(hit.graph),
+    }

@@ -74,3 +74,29 @@ def story(service: LedgerService, platform: RecordFactory, clock: Clock) -> dict
     times["rescored"] = clock.at(4)
     service.append([platform.score_change("score2", parents=["tax2", "si"])])
     return times
+
+
+@pytest.fixture
+def loans(service: LedgerService, platform: RecordFactory, clock: Clock) -> dict[str, datetime]:
+    """Loan L1 applied for (hour 1) and approved (hour 2) on score1; tax corrected and si disputed
+    (hour 3); L1 disbursed and score2 computed (hour 4); loan L2 applied for and rejected on
+    score2 (hour 5); loan L3 applied for only (hour 6)."""
+    times = {"data": clock.at(1)}
+    service.append([platform.data_update("tax"), platform.data_update("si")])
+    service.append([platform.score_change("score1", parents=["tax", "si"])])
+    fe = platform.financing_event
+    service.append([fe("apply1", parents=["score1"], event="application", loan_id="L1")])
+    times["decision"] = clock.at(2)
+    service.append([fe("approve1", parents=["score1", "apply1"], event="approval", loan_id="L1")])
+    times["changed"] = clock.at(3)
+    service.append([platform.data_update("tax2", supersedes="tax")])
+    service.append([platform.data_update("objection", disputes="si")])
+    times["disbursed"] = clock.at(4)
+    service.append([fe("disburse1", parents=["approve1"], loan_id="L1")])
+    service.append([platform.score_change("score2", parents=["tax2", "si"])])
+    times["rejected"] = clock.at(5)
+    service.append([fe("apply2", parents=["score2"], event="application", loan_id="L2")])
+    service.append([fe("reject2", parents=["score2", "apply2"], event="rejection", loan_id="L2")])
+    clock.at(6)
+    service.append([fe("apply3", parents=["score2"], event="application", loan_id="L3")])
+    return times

@@ -7,18 +7,14 @@ corrections and objections concern the same subject) with a clock the test moves
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
-from ledger_service.cli import app
 from ledger_service.context import LedgerContext
 from ledger_service.index.models import Batch
 from ledger_service.index.session import write_session
@@ -34,7 +30,6 @@ from ledger_service.queries.lineage import (
     upstream,
 )
 from tests.db.factories import SUBJECT, RecordFactory
-from tests.db.fixtures import IndexDatabase
 from tests.unit.queries.lineage.conftest import T0, Clock, depths, derived
 from tests.unit.queries.test_records import anchor
 
@@ -237,31 +232,3 @@ def test_timeline_orders_by_occurrence_filters_kinds_and_time(
     assert all(n.superseded_by is None and not n.disputed for n in then)
     assert timeline(session, "91110000MA0000999X") == []
     assert len(timeline(session, SUBJECT, limit=2)) == 2
-
-
-def test_cli_lineage_and_timeline(
-    index_db: IndexDatabase, story: dict[str, datetime], tmp_path: Path
-) -> None:
-    base = ["--state-dir", str(tmp_path), "--db", index_db.url]
-    runner = CliRunner()
-    result = runner.invoke(app, ["lineage", "approve", *base, "--format", "json"])
-    assert result.exit_code == 0, result.output
-    graph = json.loads(result.output)
-    assert {n["record_id"] for n in graph["nodes"]} == {"approve", "score1", "tax", "si"}
-    assert {(e["from"], e["to"], e["kind"]) for e in graph["edges"]} >= {
-        ("approve", "score1", "derived_from")
-    }
-    now = runner.invoke(app, ["lineage", "tax", *base, "--down"])
-    assert now.exit_code == 0, now.output
-    assert "score1" in now.output
-    assert "superseded by tax2" in now.output
-    then = runner.invoke(app, ["lineage", "tax", *base, "--as-of", story["decision"].isoformat()])
-    assert then.exit_code == 0, then.output
-    assert "superseded" not in then.output
-    bad = runner.invoke(app, ["lineage", "approve", *base, "--as-of", "2025-06-01"])
-    assert bad.exit_code == 2
-    missing = runner.invoke(app, ["lineage", "nope", *base])
-    assert missing.exit_code == 2
-    lines = runner.invoke(app, ["timeline", SUBJECT, *base, "--format", "json"])
-    assert lines.exit_code == 0, lines.output
-    assert [n["record_id"] for n in json.loads(lines.output)][:2] == ["tax", "si"]
