@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+import itertools
 import re
+from datetime import timedelta
 
+import pytest
+
+from ledger_service.context import LedgerContext
 from ledger_service.intake import LedgerService
 from ledger_service.queries import RecordQueries
+from ledger_service.queries.lineage import loan_lineage
 from ledger_service.records import RecordKind
 from ledger_service.samples.data import SampleWriter, enterprise_code, enterprise_story, stories
 from ledger_service.samples.demo import DEMO_ENTERPRISES, write_demo
+from tests.db.fixtures import IndexDatabase
+from tests.unit.conftest import NOW
+
+
+@pytest.fixture
+def ledger(index_db: IndexDatabase) -> LedgerContext:
+    """Overrides conftest's: a clock that ticks a second per reading, so the demo's second
+    request is recorded after its first (as a real clock would)."""
+    ticks = itertools.count()
+    return LedgerContext(
+        index_db.context.config,
+        engine=index_db.engine,
+        migrate=False,
+        clock=lambda: NOW + timedelta(seconds=next(ticks)),
+    )
 
 
 def test_story_ids_reveal_neither_enterprise_nor_role() -> None:
@@ -34,12 +55,12 @@ def test_ids_are_stable_per_key_and_differ_between_keys() -> None:
     assert all(rid.startswith("run1-") for rid in ids)
 
 
-def test_demo_is_re_runnable_and_names_a_score(
-    service: LedgerService, queries: RecordQueries
+def test_demo_is_re_runnable_and_names_a_score_and_a_loan_changed_since_its_decision(
+    ledger: LedgerContext, service: LedgerService, queries: RecordQueries
 ) -> None:
     writer = SampleWriter(actor="demo-platform-writer")
     first = write_demo(service, writer)
-    assert len(first.results) == DEMO_ENTERPRISES * 9
+    assert len(first.results) == DEMO_ENTERPRISES * 9 + 2
     assert {r.status for r in first.results} == {"created"}
     score = queries.get_record(first.latest_score)
     assert score is not None
@@ -47,6 +68,13 @@ def test_demo_is_re_runnable_and_names_a_score(
     second = write_demo(service, writer)
     assert {r.status for r in second.results} == {"existing"}
     assert second.latest_score == first.latest_score
+    # the demo's loan: as the bank decided, nothing flagged; now, its data corrected and disputed
+    with ledger.session_factory() as session:
+        then = loan_lineage(session, first.loan_id, as_of="decision")
+        now = loan_lineage(session, first.loan_id)
+    assert not any(n.disputed or n.superseded_by for n in then.nodes.values())
+    assert now.nodes[first.disputed].disputed
+    assert sum(n.superseded_by is not None for n in now.nodes.values()) == 1
 
 
 def test_ordered_ids_follow_creation_order_and_are_unique() -> None:

@@ -105,12 +105,19 @@ def demo(
         batch, tx, block = anchored[rid]
         table.add_row(rid, batch, str(block), tx[:16] + "…")
     console.print(table)
-    score = demo_run.latest_score
+    score, loan, disputed = demo_run.latest_score, demo_run.loan_id, demo_run.disputed
+    why = '--purpose "demo: loan audit"'
     console.print(
-        "\nTry (offline verification needs only the orgs' CA certificates):\n"
+        "\nA regulator: what did the bank rely on for the loan, what changed since?\n"
+        f"  uv run ledgerctl lineage {loan} --as-of decision {why}\n"
+        f"  uv run ledgerctl lineage {loan} --as-of decision --diff {why}\n"
+        f"  uv run ledgerctl impact {disputed} {why}\n"
+        f"  uv run ledgerctl timeline {demo_run.subject} {why}\n"
+        "A bank (offline verification needs only the orgs' CA certificates):\n"
         f"  uv run ledgerctl evidence {score} --out /tmp/{score}.json\n"
         "  uv run ledgerctl trust export /tmp/ledger-trust\n"
         f"  uv run ledgerctl verify /tmp/{score}.json --trust /tmp/ledger-trust\n"
+        "An operator:\n"
         "  uv run ledgerctl service status\n",
         highlight=False,
     )

@@ -230,6 +230,41 @@ def enterprise_story(
     return [writer.sign(r) for r in story]
 
 
+def after_the_decision(writer: SampleWriter, n: int, *, prefix: str = "") -> list[Record]:
+    """What happens to enterprise n's data after its loan was approved: the tax bureau
+    corrects the tax data the first score used, and the enterprise objects to the social
+    insurance data — so "what did the bank rely on, and what changed since" has an answer.
+    Write these in a later request than the story (they are recorded after the decision)."""
+    subject = enterprise_code(n)
+    t = EPOCH + dt.timedelta(days=n % 300, minutes=n // 300)
+    common = {"subject": subject, "actor": writer.actor}
+    correction = DataUpdateRecord(
+        record_id=writer.record_id(prefix, n, "tax-corrected"),
+        occurred_at=t + dt.timedelta(hours=90),
+        source="state-tax-bureau",
+        supersedes=writer.record_id(prefix, n, "tax"),
+        payload={
+            "dataset": "tax",
+            "fields_changed": {"vat_paid_2025": "428300.00", "tax_credit_grade": "B"},
+            "source_reference": f"STB-2025-{n:07d}-C1",
+        },
+        **common,
+    )
+    objection = DataUpdateRecord(
+        record_id=writer.record_id(prefix, n, "si-objection"),
+        occurred_at=t + dt.timedelta(hours=91),
+        source="enterprise-objection",
+        disputes=writer.record_id(prefix, n, "si"),
+        payload={
+            "dataset": "social_insurance",
+            "fields_changed": {"objection": "arrears_months was 0 in the period reported"},
+            "source_reference": f"OBJ-{n:07d}",
+        },
+        **common,
+    )
+    return [writer.sign(correction), writer.sign(objection)]
+
+
 def stories(
     writer: SampleWriter,
     count: int,

@@ -15,7 +15,8 @@ from ledger_service.errors import LedgerError
 from ledger_service.intake import AppendResult, LedgerService
 from ledger_service.queries import RecordQueries
 from ledger_service.records import RecordKind
-from ledger_service.samples.data import SampleWriter, enterprise_story
+from ledger_service.records.payloads import FinancingEventPayload
+from ledger_service.samples.data import SampleWriter, after_the_decision, enterprise_story
 
 DEMO_ENTERPRISES = 4
 DEMO_ACTOR = "demo-platform-writer"
@@ -34,6 +35,12 @@ class DemoRun:
     results: list[AppendResult]
     latest_score: str
     """The record id of the first enterprise's latest score change."""
+    loan_id: str
+    """The first enterprise's loan: approved, then its data corrected and disputed."""
+    disputed: str
+    """The record the first enterprise objected to after the approval."""
+    subject: str
+    """The first enterprise."""
 
 
 def demo_writer(state_dir: Path) -> SampleWriter:
@@ -58,8 +65,20 @@ def write_demo(service: LedgerService, writer: SampleWriter) -> DemoRun:
     # already holds, while the same key replays the same records.
     stories = [enterprise_story(writer, n) for n in range(DEMO_ENTERPRISES)]
     results = service.append([r for story in stories for r in story])
+    # a later request: recorded after the first loan's approval, so "as of the decision"
+    # and "now" differ
+    changes = after_the_decision(writer, 0)
+    results += service.append(changes)
     latest_score = [r for r in stories[0] if r.kind is RecordKind.SCORE_CHANGE][-1].record_id
-    return DemoRun(results=results, latest_score=latest_score)
+    loan = next(r for r in stories[0] if isinstance(r.payload, FinancingEventPayload))
+    assert isinstance(loan.payload, FinancingEventPayload)
+    return DemoRun(
+        results=results,
+        latest_score=latest_score,
+        loan_id=loan.payload.loan_id,
+        disputed=changes[1].disputes or "",
+        subject=loan.subject,
+    )
 
 
 def wait_anchored(
