@@ -75,6 +75,10 @@ def test_demo_is_re_runnable_and_names_a_score_and_a_loan_changed_since_its_deci
     assert not any(n.disputed or n.superseded_by for n in then.nodes.values())
     assert now.nodes[first.disputed].disputed
     assert sum(n.superseded_by is not None for n in now.nodes.values()) == 1
+    assert then.loan is not None
+    assert now.loan is not None
+    assert len(then.loan.events) == 2  # application, approval; the disbursement came later
+    assert len(now.loan.events) == 3
 
 
 def test_ordered_ids_follow_creation_order_and_are_unique() -> None:

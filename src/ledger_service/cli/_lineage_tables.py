@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from rich.table import Table
 
 from ledger_service.cli._common import console
-from ledger_service.queries.lineage import Change, Impact, LineageGraph, Node
+from ledger_service.queries.lineage import Change, ChangeKind, Impact, LineageGraph, Node
+
+
+def short_time(value: datetime) -> str:
+    """Minutes, UTC: what a table needs (JSON keeps the full time)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")
 
 
 def when(as_of: datetime | None) -> str:
@@ -43,7 +48,7 @@ def add_row(table: Table, node: Node, *, show_depth: bool, decision: str | None 
     cells = [
         record,
         kind,
-        node.occurred_at.isoformat(timespec="seconds"),
+        short_time(node.occurred_at),
         node.source,
         status_of(node),
         block,
@@ -78,14 +83,21 @@ def print_graph(graph: LineageGraph) -> None:
 
 
 def print_changes(changes: list[Change], as_of: datetime) -> None:
+    """The changes that alter what the lineage says in a table; anchoring (the chain catching
+    up with the index, normally seconds after T) in one line below it."""
+    anchored = [c for c in changes if c.kind is ChangeKind.ANCHORED]
+    shown = [c for c in changes if c.kind is not ChangeKind.ANCHORED]
     table = Table(title=f"changes since {as_of.isoformat()}")
     for name in ("record", "change", "by", "at"):
         table.add_column(name, overflow="fold")
-    for change in changes:
+    for change in shown:
         at = "—" if change.at is None else change.at.isoformat(timespec="seconds")
         table.add_row(change.record_id, change.kind.value, change.by or "—", at)
-    console.print(table)
-    console.print(f"{len(changes)} change(s)" if changes else "nothing changed since then")
+    if shown:
+        console.print(table)
+    console.print(f"{len(shown)} change(s)" if shown else "nothing changed since then")
+    if anchored:
+        console.print(f"{len(anchored)} record(s) anchored on chain since then")
 
 
 def print_impact(hit: Impact) -> None:

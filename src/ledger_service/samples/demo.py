@@ -14,7 +14,7 @@ from nacl.signing import SigningKey
 from ledger_service.errors import LedgerError
 from ledger_service.intake import AppendResult, LedgerService
 from ledger_service.queries import RecordQueries
-from ledger_service.records import RecordKind
+from ledger_service.records import Record, RecordKind
 from ledger_service.records.payloads import FinancingEventPayload
 from ledger_service.samples.data import SampleWriter, after_the_decision, enterprise_story
 
@@ -64,9 +64,17 @@ def write_demo(service: LedgerService, writer: SampleWriter) -> DemoRun:
     # outlives a wiped index, and a new demo key must not collide with ids the channel
     # already holds, while the same key replays the same records.
     stories = [enterprise_story(writer, n) for n in range(DEMO_ENTERPRISES)]
-    results = service.append([r for story in stories for r in story])
-    # a later request: recorded after the first loan's approval, so "as of the decision"
-    # and "now" differ
+    # Three requests, as the platform would send them over days: up to each loan's approval;
+    # what followed it (disbursement, repair, rescoring); then the first enterprise's tax
+    # data corrected and its social-insurance data disputed — so "as of the decision" and
+    # "now" differ.
+    decided = [next(i for i, r in enumerate(story) if _is_approval(r)) + 1 for story in stories]
+    results = service.append(
+        [r for story, d in zip(stories, decided, strict=True) for r in story[:d]]
+    )
+    results += service.append(
+        [r for story, d in zip(stories, decided, strict=True) for r in story[d:]]
+    )
     changes = after_the_decision(writer, 0)
     results += service.append(changes)
     latest_score = [r for r in stories[0] if r.kind is RecordKind.SCORE_CHANGE][-1].record_id
@@ -112,3 +120,8 @@ def wait_anchored(
                 f"within {timeout:.0f}s: is the worker running? (`ledgerctl service status`)"
             )
         time.sleep(0.2)
+
+
+def _is_approval(record: Record) -> bool:
+    payload = record.payload
+    return isinstance(payload, FinancingEventPayload) and payload.event.value == "approval"

@@ -66,6 +66,7 @@ def test_diff_since_the_decision(run: Run, loans: dict[str, datetime]) -> None:
     assert table.exit_code == 0, table.output
     assert "changes since" in table.output
     assert "3 change(s)" in table.output
+    assert "tax2" in table.output
 
 
 def test_impact_names_the_loans_that_relied_on_disputed_data(run: Run) -> None:
