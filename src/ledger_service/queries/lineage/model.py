@@ -85,6 +85,9 @@ class Node:
     loan_event: str | None
     #: where the record sits on chain, if its batch was committed by the time asked about
     anchor: AnchorInfo | None
+    #: the anchoring transaction's timestamp in its block (the batch value's ``ts``), from
+    #: the chain mirror — known once ``ledgerctl index reconcile`` has read that block
+    block_time: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +145,7 @@ def node_to_json(node: Node) -> dict[str, Any]:
             "tx_id": anchor.tx_id,
             "block_number": anchor.block_number,
             "committed_at": _time(anchor.committed_at),
+            "block_time": _time(node.block_time),
         },
     }
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ledger_service.index import models as m
 from ledger_service.index.bulk import select_in
+from ledger_service.index.chain_models import ChainBatch
 from ledger_service.queries.lineage.model import (
     DEFAULT_DEPTH,
     DEFAULT_NODE_LIMIT,
@@ -176,6 +177,7 @@ def node_query(as_of: datetime | None) -> Any:
             m.Batch.validation_code,
             m.Batch.committed_at,
             m.Batch.failure_reason,
+            ChainBatch.tx_timestamp,
         )
         .outerjoin(m.RecordAnchor, m.RecordAnchor.record_id == r.record_id)
         .outerjoin(
@@ -185,10 +187,12 @@ def node_query(as_of: datetime | None) -> Any:
                 m.Batch.state == m.BatchState.COMMITTED.value,
             ),
         )
+        .outerjoin(ChainBatch, ChainBatch.batch_id == m.Batch.batch_id)
     )
 
 
 def node_of_row(row: Any, depth: int, as_of: datetime | None) -> Node:
+    anchor = _anchor(row, as_of)
     return Node(
         record_id=row.record_id,
         kind=row.kind,
@@ -203,7 +207,8 @@ def node_of_row(row: Any, depth: int, as_of: datetime | None) -> Node:
         erased=row.erased_at is not None and (as_of is None or row.erased_at <= as_of),
         loan_id=row.loan_id,
         loan_event=row.loan_event,
-        anchor=_anchor(row, as_of),
+        anchor=anchor,
+        block_time=None if anchor is None else row.tx_timestamp,
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from ledger_service.context import LedgerContext
+from ledger_service.index.chain_models import ChainBatch
 from ledger_service.index.models import Batch
 from ledger_service.index.session import write_session
 from ledger_service.intake import LedgerService
@@ -158,6 +159,25 @@ def test_anchoring_facts_count_once_committed_by_the_time_asked(
     # recorded by hour 4, but its batch committed at hour 5: accepted, not yet anchored
     assert upstream(session, ["x"], as_of=T0 + timedelta(hours=4)).nodes["x"].anchor is None
     assert upstream(session, ["x"], as_of=committed).nodes["x"].anchor is not None
+    # the block time is known once the chain mirror has read the block
+    assert node.block_time is None
+    block_time = committed - timedelta(seconds=2)
+    with write_session(ledger.session_factory) as s:
+        s.add(
+            ChainBatch(
+                batch_id="b1-test",
+                root=b"\x01" * 32,
+                size=1,
+                tx_id="tx-b1-test",
+                block_number=7,
+                tx_index=0,
+                creator_msp="PlatformMSP",
+                tx_timestamp=block_time,
+            )
+        )
+    session.rollback()  # a new read transaction sees the mirror row
+    assert upstream(session, ["x"]).nodes["x"].block_time == block_time
+    assert upstream(session, ["x"], as_of=T0 + timedelta(hours=4)).nodes["x"].block_time is None
 
 
 def test_node_limit_truncates_and_says_so(session: Session, story: dict[str, datetime]) -> None:
