@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ledger_service.cli._common import DbUrl, StateDir, console, fail
+from ledger_service.cli._lineage_output import LineageFormat, OutFile, check_output, emit
 from ledger_service.config import ServiceConfig
 from ledger_service.context import LedgerContext
 from ledger_service.queries.lineage import (
@@ -24,7 +25,6 @@ from ledger_service.queries.lineage import (
     LineageQueryError,
     Node,
     downstream,
-    graph_to_json,
     node_to_json,
     timeline,
     upstream,
@@ -73,18 +73,19 @@ def lineage(
     ] = False,
     depth: Annotated[int, typer.Option(help="Edges to follow.")] = DEFAULT_DEPTH,
     as_of: AsOf = None,
-    fmt: Format = "table",
+    fmt: LineageFormat = "table",
+    out: OutFile = None,
 ) -> None:
-    """What the records derived from (default) or what derived from them (--down)."""
-    _check_format(fmt)
+    """What the records derived from (default) or what derived from them (--down): a table,
+    or an export (json, prov-json, dot, svg, png) to stdout or --out."""
+    check_output(fmt, out)
     when = _as_of(as_of)
     walk = downstream if down else upstream
     graph = _read(
         state_dir, db_url, lambda session: walk(session, record_ids, depth=depth, as_of=when)
     )
-    if fmt == "json":
-        json.dump(graph_to_json(graph), sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+    if fmt != "table":
+        emit(graph, fmt, out)
         return
     _print_graph(graph)
 

@@ -10,8 +10,9 @@ exactly one node element per record. Labels are short (kind, short id, date); th
 carries the full id, subject and status.
 
 DOT node names are ``n0``, ``n1``, … so no record id has to survive DOT's quoting rules for
-names; ids appear only in ``tooltip`` / ``id`` (escString: backslash and quote escaped) and
-in HTML labels (XML-escaped).
+names; ids appear in ``id`` and ``tooltip`` strings and in HTML labels, each escaped for
+what Graphviz does to it (:func:`esc`, :func:`_tip`, :func:`_h`), so an id with quotes,
+backslashes or ``\\N`` comes out of the SVG exactly as it went in.
 """
 
 from __future__ import annotations
@@ -80,15 +81,25 @@ class GraphvizMissing(PictureError):
 
 
 def esc(text: str) -> str:
-    """``text`` inside a DOT double-quoted escString (tooltip, id): Graphviz turns ``\\\\``
-    into a backslash and ``\\"`` into a quote, and would read ``\\N`` etc. as its own
-    escapes — so every backslash is doubled; line breaks become ``\\n``."""
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "").replace("\n", "\\n")
+    """``text`` inside a DOT double-quoted string attribute such as ``id``: Graphviz reads
+    ``\\\\`` as a backslash and ``\\"`` as a quote (and ``\\N`` etc. as its own escapes), and
+    decodes HTML entities — so backslashes are doubled, quotes escaped, ``&`` → ``&amp;``."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
+
+
+def _tip(lines: list[str]) -> str:
+    """Lines inside a DOT ``tooltip``: Graphviz reads its escapes there twice (measured with
+    Graphviz 2.43: ``\\\\N`` comes out as the node name), so each backslash is written as
+    four; lines are joined by DOT's ``\\n``."""
+    return "\\n".join(
+        line.replace("\\", "\\\\\\\\").replace('"', '\\"').replace("&", "&amp;") for line in lines
+    )
 
 
 def _h(text: str) -> str:
-    """``text`` inside an HTML-like label (XML-escaped, quotes too)."""
-    return html.escape(text, quote=True)
+    """``text`` inside an HTML-like label: XML-escaped, and backslashes doubled (Graphviz
+    reads ``\\N`` and the like even there)."""
+    return html.escape(text, quote=True).replace("\\", "\\\\")
 
 
 def short_id(record_id: str) -> str:
@@ -139,7 +150,7 @@ def _node_line(name: str, node: Node, decision: bool) -> str:
     attributes = [
         f"label=<{'<BR/>'.join(lines)}>",
         f'id="{esc(NODE_ID_PREFIX + node.record_id)}"',
-        f'tooltip="{esc(_tooltip(node))}"',
+        f'tooltip="{_tip(_tooltip(node))}"',
         f'style="{",".join(style)}"',
         f'fillcolor="{_SUPERSEDED_FILL if node.superseded_by is not None else fill}"',
     ]
@@ -156,7 +167,7 @@ def _q(text: str) -> str:
     return f'"{esc(text)}"'
 
 
-def _tooltip(node: Node) -> str:
+def _tooltip(node: Node) -> list[str]:
     parts = [
         node.record_id,
         f"{node.kind} · {node.subject}",
@@ -166,7 +177,7 @@ def _tooltip(node: Node) -> str:
     if node.loan_id is not None:
         parts.append(f"loan {node.loan_id} ({node.loan_event})")
     parts.extend(_status(node))
-    return "\n".join(parts)
+    return parts
 
 
 def _legend(graph: LineageGraph) -> str:
