@@ -12,6 +12,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from ledger_service.cli._common import DbUrl, StateDir, fail
+from ledger_service.cli._lineage_output import LineageFormat, OutFile, check_output, emit
 from ledger_service.cli._lineage_tables import print_changes, print_graph, print_impact
 from ledger_service.cli._reads import (
     Accessor,
@@ -35,7 +36,6 @@ from ledger_service.queries.lineage import (
     diff_to_json,
     downstream,
     find_loan,
-    graph_to_json,
     impact,
     impact_to_json,
     lineage_since,
@@ -73,14 +73,18 @@ def lineage(
     diff: Annotated[
         bool, typer.Option("--diff", help="Also show what changed between --as-of and now.")
     ] = False,
-    fmt: Format = "table",
+    fmt: LineageFormat = "table",
+    out: OutFile = None,
 ) -> None:
     """What a loan or records relied on (default) or what relied on them (--down), as of a
-    time or the loan's decision, and what changed since (--diff)."""
-    check_format(fmt)
+    time or the loan's decision, and what changed since (--diff): a table, or an export
+    (json, prov-json, dot, svg, png) to stdout or --out."""
+    check_output(fmt, out)
     when = parse_as_of(as_of, decision_allowed=True)
     if diff and when is None:
         fail("--diff compares --as-of with now: give --as-of", code=2)
+    if diff and (fmt not in ("table", "json") or out is not None):
+        fail("--diff prints a table or --format json to stdout", code=2)
 
     def walk(session: Session, at: AsOf) -> LineageGraph:
         return _walk(session, names, down=down, depth=depth, as_of=at)
@@ -118,8 +122,8 @@ def lineage(
         accessor=accessor,
         read=_read_by,
     )
-    if fmt == "json":
-        print_json(graph_to_json(graph))
+    if fmt != "table":
+        emit(graph, fmt, out)
         return
     print_graph(graph)
 
