@@ -8,6 +8,7 @@ that the builder and the verifier share. The on-chain layout the verifier reads 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Any, ClassVar
 
@@ -15,6 +16,7 @@ from ledger_service.errors import LedgerError, VerificationError
 
 __all__ = [
     "BUNDLE_FORMAT",
+    "LINEAGE_BUNDLE_FORMAT",
     "RETIRED_FORMATS",
     "STEP_NAMES",
     "BundleFormatError",
@@ -31,6 +33,11 @@ __all__ = [
 #: The ``format`` field of every bundle. /3: a record's on-chain key is its commitment
 #: (/2: its record id, binary values; /1: record id, JSON values).
 BUNDLE_FORMAT = "credit-ledger-evidence/3"
+#: The ``format`` of a lineage bundle: the records and blocks of a ``/3`` bundle plus a
+#: required ``lineage`` section (roots, depth, as-of, loan, edges). A separate name, not an
+#: optional ``/3`` section, so a verifier that knows only ``/3`` refuses it instead of
+#: reporting "verified" without checking a single edge.
+LINEAGE_BUNDLE_FORMAT = "credit-ledger-lineage/1"
 #: Formats this verifier knows but refuses, and why (their on-chain layout is gone).
 RETIRED_FORMATS = {
     "credit-ledger-evidence/1": "on-chain layout v1 (record keys named record ids, JSON values)",
@@ -105,6 +112,8 @@ class RecordOutcome:
     block_number: int | None = None
     #: hex SHA-256 of the block header (Fabric's block hash), when the block could be read
     block_header_hash: str | None = None
+    #: the anchoring transaction's timestamp (its channel header), when it could be decoded
+    block_time: datetime | None = None
 
     @property
     def ok(self) -> bool:
@@ -150,6 +159,7 @@ class RecordOutcome:
             "tx_id": self.tx_id,
             "block_number": self.block_number,
             "block_header_hash": self.block_header_hash,
+            "block_time": None if self.block_time is None else _rfc3339(self.block_time),
             "message": self.message,
             "steps": [s.as_dict() for s in self.steps],
         }
@@ -222,6 +232,10 @@ class EvidenceVerificationError(VerificationError):
         lines = self.result.messages
         more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
         return (lines[0] if lines else "verification failed") + more
+
+
+def _rfc3339(when: datetime) -> str:
+    return when.isoformat().replace("+00:00", "Z")
 
 
 def short_hex(value: str | bytes, length: int = 16) -> str:
