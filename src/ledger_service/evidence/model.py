@@ -13,6 +13,7 @@ from enum import IntEnum, StrEnum
 from typing import Any, ClassVar
 
 from ledger_service.errors import LedgerError, VerificationError
+from ledger_service.evidence.lineage_result import LineageOutcome
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -173,10 +174,17 @@ class VerificationResult:
     records: tuple[RecordOutcome, ...] = ()
     error: str | None = None
     source: str | None = field(default=None, compare=False)
+    #: the lineage checks of a lineage bundle (``None`` for an evidence bundle)
+    lineage: LineageOutcome | None = None
 
     @property
     def ok(self) -> bool:
-        return self.error is None and bool(self.records) and all(r.ok for r in self.records)
+        return (
+            self.error is None
+            and bool(self.records)
+            and all(r.ok for r in self.records)
+            and (self.lineage is None or self.lineage.ok)
+        )
 
     @property
     def failed(self) -> tuple[RecordOutcome, ...]:
@@ -190,7 +198,10 @@ class VerificationResult:
             return [f"{prefix}{self.error}"]
         if not self.records:
             return [f"{prefix}bundle holds no records"]
-        return [prefix + r.message for r in self.records if not r.ok]
+        lines = [prefix + r.message for r in self.records if not r.ok]
+        if self.lineage is not None:
+            lines.extend(prefix + p.message for p in self.lineage.problems)
+        return lines
 
     def raise_for_failure(self) -> None:
         """Raise :class:`EvidenceVerificationError` unless every record verified."""
@@ -203,6 +214,7 @@ class VerificationResult:
             "ok": self.ok,
             "error": self.error,
             "records": [r.as_dict() for r in self.records],
+            "lineage": None if self.lineage is None else self.lineage.as_dict(),
         }
 
 
