@@ -38,6 +38,7 @@ from ledger_service.queries.records import stored_records
 
 __all__ = ["build_bundle", "encode_bundle"]
 
+
 @dataclass(frozen=True, slots=True)
 class _Row:
     record_id: str

@@ -110,9 +110,7 @@ def check_lineage(
             "left out show up as declared, missing parents",
         )
     _loan(run)
-    nodes = tuple(
-        _node(run, record_id, depths, edges, missing, beyond) for record_id in run.nodes
-    )
+    nodes = tuple(_node(run, record_id, depths, edges, missing, beyond) for record_id in run.nodes)
     loan = section.loan
     return LineageOutcome(
         roots=section.roots,
@@ -161,7 +159,7 @@ def _edge(run: _Run, edge: LineageEdgeEntry) -> EdgeOutcome:
     if reverse is not None and any(t == edge.source for t, _ in _declared(reverse)):
         return failed(
             f'reversed: the signed content of "{edge.target}" declares "{edge.source}", '
-            f'not the other way round'
+            f"not the other way round"
         )
     return failed(
         f'the signed {EDGE_KINDS[edge.kind]} of "{edge.source}" do not name "{edge.target}"'

@@ -93,9 +93,7 @@ def _section(raw: object) -> LineageSection:
     obj = _object(raw, "lineage", _SECTION_KEYS, _SECTION_REQUIRED)
     depth = obj["depth"]
     if not _is_int(depth) or not 0 <= depth <= MAX_LINEAGE_DEPTH:
-        raise _Refused(
-            "lineage.depth", f"lineage.depth must be an integer 0..{MAX_LINEAGE_DEPTH}"
-        )
+        raise _Refused("lineage.depth", f"lineage.depth must be an integer 0..{MAX_LINEAGE_DEPTH}")
     truncated = obj["truncated"]
     if not isinstance(truncated, bool):
         raise _Refused("lineage.truncated", "lineage.truncated must be true or false")
@@ -142,9 +140,7 @@ def _loan(raw: object) -> LoanEntry:
         _time(obj["decided_at"], "lineage.loan.decided_at") if "decided_at" in obj else None
     )
     if (decision is None) != (decided_at is None):
-        raise _Refused(
-            "lineage.loan.decision", "lineage.loan: decision and decided_at go together"
-        )
+        raise _Refused("lineage.loan.decision", "lineage.loan: decision and decided_at go together")
     return LoanEntry(loan_id=loan_id, events=events, decision=decision, decided_at=decided_at)
 
 

@@ -35,13 +35,13 @@ from ledger_service.evidence.bundle import (
     parse_bundle,
 )
 from ledger_service.evidence.chain_record import OnChain, read_chain_record
-from ledger_service.evidence.lineage_checks import check_lineage
 from ledger_service.evidence.fabric_checks import (
     BlockCheck,
     FabricChecks,
     TxCheck,
     VerifierStats,
 )
+from ledger_service.evidence.lineage_checks import check_lineage
 from ledger_service.evidence.model import (
     RecordOutcome,
     Step,
