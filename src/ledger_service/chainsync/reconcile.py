@@ -165,7 +165,11 @@ def _content_and_commitments(
         _cr.c.commitment.label("chain_commitment"),
         _cr.c.batch_id,
     )
-    on_chain = select(*columns).select_from(_r).join(_cr, _cr.c.commitment == _r.c.commitment)
+    on_chain = (
+        select(*columns)
+        .select_from(_r)
+        .join(_cr, _cr.c.commitment == _r.c.commitment)
+    )
     # (e): the record's commitment is not on chain, but its anchored position holds another
     cr2 = _cr.alias("cr2")
     at_anchor = (
