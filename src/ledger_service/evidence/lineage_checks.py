@@ -300,12 +300,12 @@ def _loan(run: _Run) -> None:
         return
     decision = run.signed.get(loan.decision)
     if decision is not None:
-        payload = decision.payload
-        event = payload.event.value if isinstance(payload, FinancingEventPayload) else None
-        if event not in _DECISION_EVENTS:
+        decided = decision.payload
+        what = decided.event.value if isinstance(decided, FinancingEventPayload) else None
+        if what not in _DECISION_EVENTS:
             run.fail(
                 LineageCheck.LOAN,
-                f'the decision "{loan.decision}" is a signed {event or decision.kind.value}, '
+                f'the decision "{loan.decision}" is a signed {what or decision.kind.value}, '
                 "not an approval or rejection",
                 loan.decision,
             )

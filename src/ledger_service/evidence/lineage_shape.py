@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, TypeGuard
 
 from ledger_service.evidence.model import EvidenceError
 
@@ -188,5 +188,5 @@ def _time(value: object, where: str) -> str:
     raise _Refused(where, f"{where} must be an RFC 3339 time with an offset (…Z)")
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
