@@ -4,7 +4,7 @@ running network.
     uv run python scripts/regen_lineage_data.py [--state-dir .state]
 
 Anchors one enterprise's lineage story (ledger_service.samples.lineage_story: every edge
-kind) in batches of 8, erases the content of its `repair` record, builds the lineage bundle
+kind; ids `lin<run tag>-<role ordinal>`) in batches of 8, erases the content of its `repair` record, builds the lineage bundle
 of its loan (depth 6, as of now), checks that it verifies, and writes it with the network's
 trust directory (tests/data/evidence/README.md).
 """
@@ -21,8 +21,9 @@ from ledger_service.evidence import TrustStore, encode_bundle
 from ledger_service.evidence.lineage_builder import build_lineage_bundle, lineage_graph
 from ledger_service.fabric.blocks import GatewayBlockReader
 from ledger_service.ops.topology import Topology, default_state_dir
+from ledger_service.samples.data import STORY_ROLES
 from ledger_service.samples.ledger import make_anchored_ledger
-from ledger_service.samples.lineage_story import lineage_story
+from ledger_service.samples.lineage_story import LINEAGE_ROLES, lineage_story
 from ledger_service.verify import Verifier
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "evidence" / "lineage"
@@ -37,7 +38,16 @@ def main() -> None:
     topo = Topology.load(args.state_dir)
     with tempfile.TemporaryDirectory() as tmp:
         ledger = make_anchored_ledger(topo, Path(tmp), count=0, prefix="unused", anchor=False)
-        story = lineage_story(ledger.writer, 0, prefix=f"lin{uuid.uuid4().hex[:6]}")
+        tag = f"lin{uuid.uuid4().hex[:6]}"
+        roles = (*STORY_ROLES, *LINEAGE_ROLES)
+        # ordinal ids (no business meaning): the walk orders a depth's nodes by id, so the
+        # golden bundle's record order - what the cases address - survives regenerating
+        story = lineage_story(
+            ledger.writer,
+            0,
+            prefix=tag,
+            record_ids=lambda _n, role: f"{tag}-{roles.index(role):04d}",
+        )
         ledger.append(list(story.values()))
         ledger.anchor(batch_size=8)
         ledger.service.erase_record_content(story["repair"].record_id)

@@ -9,6 +9,7 @@ content then gives a node that cannot back its edges.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from ledger_service.records import (
     CreditRepairRecord,
@@ -25,10 +26,17 @@ __all__ = ["LINEAGE_ROLES", "lineage_story"]
 LINEAGE_ROLES = ("si-fix", "objection", "score3", "loan-repay")
 
 
-def lineage_story(writer: SampleWriter, n: int, *, prefix: str) -> dict[str, Record]:
+def lineage_story(
+    writer: SampleWriter,
+    n: int,
+    *,
+    prefix: str,
+    record_ids: Callable[[int, str], str] | None = None,
+) -> dict[str, Record]:
     """Role -> signed record, parents first (``data.STORY_ROLES`` then :data:`LINEAGE_ROLES`);
-    the loan is ``loan-<n>`` as in the story."""
-    story = enterprise_story(writer, n, prefix=prefix)
+    the loan is ``loan-<n>`` as in the story. ``record_ids(n, role)`` overrides the writer's
+    keyed-hash ids (as in :func:`~ledger_service.samples.data.enterprise_story`)."""
+    story = enterprise_story(writer, n, prefix=prefix, record_ids=record_ids)
     roles = ("tax", "si", "score1", "loan-apply", "loan-approve", "loan-disburse", "repair")
     by_role: dict[str, Record] = dict(zip(roles, story, strict=False))
     by_role["si-2"], by_role["score2"] = story[7], story[8]
@@ -36,7 +44,7 @@ def lineage_story(writer: SampleWriter, n: int, *, prefix: str) -> dict[str, Rec
     common = {"subject": enterprise_code(n), "actor": writer.actor}
 
     def rid(role: str) -> str:
-        return writer.record_id(prefix, n, role)
+        return record_ids(n, role) if record_ids else writer.record_id(prefix, n, role)
 
     fix = DataUpdateRecord(
         record_id=rid("si-fix"),
