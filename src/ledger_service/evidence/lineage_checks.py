@@ -30,7 +30,7 @@ from ledger_service.evidence.model import RecordOutcome, Step, StepStatus
 from ledger_service.records import Record, parse_record
 from ledger_service.records.payloads import FinancingEventPayload
 
-__all__ = ["check_lineage"]
+__all__ = ["check_lineage", "check_lineage_safely"]
 
 _DECISION_EVENTS = ("approval", "rejection")
 
@@ -68,6 +68,34 @@ class _Run:
 
     def note(self, record_id: str, detail: str) -> None:
         self.notes.append(LineageNote(record_id, detail))
+
+
+def check_lineage_safely(
+    section: LineageSection,
+    entries: Sequence[RecordEntry | MalformedRecord],
+    outcomes: Sequence[RecordOutcome],
+) -> LineageOutcome:
+    """:func:`check_lineage`, failing closed: an unexpected error is a failed lineage, never
+    an exception out of the verifier."""
+    try:
+        return check_lineage(section, entries, outcomes)
+    except Exception as exc:  # hostile input must not crash a verifier
+        problem = LineageProblem(
+            LineageCheck.ERROR, f"lineage checks stopped: {type(exc).__name__}: {exc}"
+        )
+        loan = section.loan
+        return LineageOutcome(
+            roots=section.roots,
+            depth=section.depth,
+            as_of=section.as_of,
+            loan_id=None if loan is None else loan.loan_id,
+            decision=None if loan is None else loan.decision,
+            truncated=section.truncated,
+            nodes=(),
+            edges=(),
+            problems=(problem,),
+            notes=(),
+        )
 
 
 def check_lineage(

@@ -34,6 +34,8 @@ class LineageCheck(StrEnum):
     #: the loan's events are the roots, and signed financing events of that loan; the
     #: decision is a signed approval or rejection among them
     LOAN = "loan"
+    #: the checks stopped on an unexpected error (the verifier fails closed)
+    ERROR = "error"
 
 
 class EdgeStatus(StrEnum):

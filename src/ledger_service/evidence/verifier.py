@@ -41,7 +41,7 @@ from ledger_service.evidence.fabric_checks import (
     TxCheck,
     VerifierStats,
 )
-from ledger_service.evidence.lineage_checks import check_lineage
+from ledger_service.evidence.lineage_checks import check_lineage_safely
 from ledger_service.evidence.model import (
     RecordOutcome,
     Step,
@@ -106,7 +106,7 @@ class Verifier:
         lineage = (
             None
             if parsed.lineage is None
-            else check_lineage(parsed.lineage, parsed.records, outcomes)
+            else check_lineage_safely(parsed.lineage, parsed.records, outcomes)
         )
         return VerificationResult(records=outcomes, source=source, lineage=lineage)
 

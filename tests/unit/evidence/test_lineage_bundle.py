@@ -221,3 +221,20 @@ def test_verify_cli_prints_the_lineage_table_and_names_a_forged_edge(
     (problem,) = report["bundles"][0]["lineage"]["problems"]
     assert problem["check"] == "edge"
     assert problem["edge"] == {"from": tax, "to": si, "kind": "derived_from"}
+
+
+def test_the_lineage_checks_fail_closed(
+    bundle: dict[str, Any], verifier: Verifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ledger_service.evidence import lineage_checks
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(lineage_checks, "check_lineage", broken)
+    result = verifier.verify(json.dumps(bundle).encode())
+    assert not result.ok
+    assert result.lineage is not None
+    (problem,) = result.lineage.problems
+    assert problem.check is LineageCheck.ERROR
+    assert "RuntimeError: boom" in problem.message
