@@ -32,8 +32,9 @@ from ledger_service.evidence import (
     TrustStore,
     Verifier,
     build_bundle,
+    build_lineage_bundle,
     encode_bundle,
-    upstream_record_ids,
+    lineage_graph,
 )
 from ledger_service.fabric.blocks import CachingBlockReader, GatewayBlockReader
 from ledger_service.index import models as m
@@ -178,17 +179,21 @@ def test_lineage_bundle_carries_every_node(
 ) -> None:
     loans = [r for r in anchored_ledger.records if r.kind == RecordKind.FINANCING_EVENT]
     target = loans[-1]
-    ids = upstream_record_ids(anchored_ledger.session_factory, [target.record_id])
+    with anchored_ledger.session_factory() as session:
+        graph = lineage_graph(session, [f"record:{target.record_id}"])
+    ids = list(graph.nodes)
     assert ids[0] == target.record_id
     assert set(target.parents) <= set(ids)
     by_id = {r.record_id: r for r in anchored_ledger.records}
-    for rid in ids:  # closed under parents
+    for rid in ids:  # closed under parents (the story is shallower than the default depth)
         assert set(by_id[rid].parents) <= set(ids)
     assert len(ids) > 2
-    bundle = build_bundle(anchored_ledger.session_factory, ids, block_source=source)
+    bundle = build_lineage_bundle(anchored_ledger.session_factory, graph, block_source=source)
     result = Verifier(trust).verify(encode_bundle(bundle))
     assert result.ok, result.messages
     assert {r.record_id for r in result.records} == set(ids)
+    assert result.lineage is not None
+    assert len(result.lineage.edges) == sum(len(by_id[rid].parents) for rid in ids)
 
 
 # -- tampering with real bundles -------------------------------------------------------------------

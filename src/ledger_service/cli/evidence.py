@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +17,7 @@ import typer
 from rich.table import Table
 
 from ledger_service.cli._common import StateDir, console, err_console, fail, run_or_fail
+from ledger_service.cli._lineage_report import print_lineage
 from ledger_service.config import ServiceConfig
 from ledger_service.context import LedgerContext
 from ledger_service.evidence import (
@@ -25,11 +27,13 @@ from ledger_service.evidence import (
     TrustStore,
     VerificationResult,
     Verifier,
+    build_lineage_bundle,
     encode_bundle,
-    upstream_record_ids,
+    lineage_graph,
 )
 from ledger_service.evidence.model import STEP_NAMES
 from ledger_service.fabric.blocks import GatewayBlockReader
+from ledger_service.queries.lineage import DECISION, DEFAULT_DEPTH, AsOf, LineageQueryError
 
 trust_app = typer.Typer(help="Trust directories (org CA certificates) for offline verification.")
 
@@ -51,7 +55,14 @@ def register(app: typer.Typer) -> None:
 
 
 def evidence(
-    record_ids: Annotated[list[str], typer.Argument(help="Record ids to put in the bundle.")],
+    names: Annotated[
+        list[str],
+        typer.Argument(
+            help="Record ids to put in the bundle; with --lineage, records or one loan "
+            "(record:ID / loan:ID when a name is both).",
+            metavar="RECORD_OR_LOAN...",
+        ),
+    ],
     state_dir: StateDir,
     redact: Annotated[
         bool, typer.Option("--redact", help="Leave out content and salt (commitments only).")
@@ -59,9 +70,22 @@ def evidence(
     lineage: Annotated[
         bool,
         typer.Option(
-            "--lineage", help="Also include every record the given ones rely on (upstream)."
+            "--lineage",
+            help="A lineage bundle: every record the given ones (or the loan's events) rely "
+            "on, upstream, and the edges between them.",
         ),
     ] = False,
+    depth: Annotated[
+        int, typer.Option("--depth", help="With --lineage: parent edges to follow.")
+    ] = DEFAULT_DEPTH,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="With --lineage: the lineage as the index stood at this time (ISO 8601 with "
+            "a zone), or 'decision' (the loan's decision time); default: now.",
+        ),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write the bundle here (default: stdout).")
     ] = None,
@@ -69,22 +93,55 @@ def evidence(
         str | None, typer.Option("--db", envvar="LEDGER_DB_URL", help="Index database URL.")
     ] = None,
 ) -> None:
-    """Build an evidence bundle (docs/evidence-format.md) for one or many records."""
+    """Build an evidence bundle (docs/evidence-format.md) for one or many records, or a
+    lineage bundle of records or a loan (--lineage)."""
+    if not lineage and (as_of is not None or depth != DEFAULT_DEPTH):
+        fail("--depth and --as-of only apply to a lineage bundle (--lineage)", code=2)
+    if lineage and redact:
+        fail(
+            "--redact cannot be combined with --lineage: edges are checked against the "
+            "records' content (erased records are carried as commitments anyway)",
+            code=2,
+        )
+    when = _lineage_as_of(as_of)
     context = LedgerContext.from_env(state_dir, db_url)
     target = run_or_fail(lambda: context.fabric_target)
     sessions = context.session_factory
-    ids = upstream_record_ids(sessions, record_ids) if lineage else list(record_ids)
+    graph = None
+    if lineage:
+        with sessions() as session:
+            graph = run_or_fail(
+                lambda: lineage_graph(session, names, depth=depth, as_of=when),
+                LineageQueryError,
+            )
     with target.gateway() as gateway:
         reader = GatewayBlockReader(gateway, target.channel)
-        bundle = run_or_fail(
-            lambda: context.build_bundle(ids, block_reader=reader, redact=redact),
-            EvidenceError,
-        )
+        if graph is None:
+            bundle = run_or_fail(
+                lambda: context.build_bundle(names, block_reader=reader, redact=redact),
+                EvidenceError,
+            )
+        else:
+            lineage_of = graph
+            bundle = run_or_fail(
+                lambda: build_lineage_bundle(sessions, lineage_of, block_source=reader),
+                EvidenceError,
+            )
     data = encode_bundle(bundle)
     what = (
         f"{len(bundle['records'])} record(s), {len(bundle['blocks'])} block(s), "
         f"{len(data):,} bytes{' (redacted)' if redact else ''}"
     )
+    if graph is not None:
+        what = (
+            f"lineage of {len(bundle['records'])} node(s), {len(graph.edges)} edge(s), "
+            f"depth {graph.depth}, {len(bundle['blocks'])} block(s), {len(data):,} bytes"
+        )
+        if graph.truncated:
+            err_console.print(
+                "[yellow]the walk stopped at its node limit: the bundle is incomplete and will "
+                "not verify; lower --depth[/]"
+            )
     if out is None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
@@ -92,6 +149,18 @@ def evidence(
     else:
         out.write_bytes(data)
         err_console.print(f"wrote {out}: {what}", highlight=False)
+
+
+def _lineage_as_of(text: str | None) -> AsOf:
+    if text is None or text == DECISION:
+        return text
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"--as-of {text!r} is neither 'decision' nor an ISO 8601 time", code=2)
+    if value.tzinfo is None:
+        fail(f"--as-of {text!r} has no time zone (add Z or +08:00)", code=2)
+    return value.astimezone(UTC)
 
 
 def verify(
@@ -128,6 +197,8 @@ def verify(
         sys.stdout.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     else:
         _print_results(results, show_all=show_all)
+        for result in results:
+            print_lineage(result)
     if not ok:
         raise typer.Exit(1)
 
@@ -182,6 +253,9 @@ def _print_results(results: list[VerificationResult], *, show_all: bool) -> None
     if hidden:
         summary += f" ({hidden} verified record(s) not listed; --all lists them)"
     problems = [f"{failed} record(s) failed"] if failed else []
+    bad_lineages = sum(1 for r in results if r.lineage is not None and not r.lineage.ok)
+    if bad_lineages:
+        problems.append(f"{bad_lineages} lineage(s) failed")
     if bad_bundles:
         problems.append(f"{bad_bundles} bundle(s) unreadable")
     if problems:

@@ -1,20 +1,24 @@
 """Evidence bundles: build them from the index and the chain, verify them offline.
 
-* :func:`build_bundle` — a v1 bundle (docs/evidence-format.md) for one or many records;
+* :func:`build_bundle` — a v3 bundle (docs/evidence-format.md) for one or many records;
+* :func:`lineage_graph` + :func:`build_lineage_bundle` — a lineage bundle: every node of a
+  loan's or records' upstream lineage and its edges;
 * :class:`Verifier` / :func:`verify_bundle` — offline verification against a trust
   directory of org CA certificates (:class:`TrustStore`), step by step.
 """
 
 from fabric_gateway.blocks import block_header_bytes
 
-from ledger_service.evidence.builder import (
-    build_bundle,
-    encode_bundle,
-    upstream_record_ids,
-)
+from ledger_service.evidence.builder import build_bundle, encode_bundle
 from ledger_service.evidence.bundle import BundleShapeError
+from ledger_service.evidence.lineage_builder import (
+    build_lineage_bundle,
+    lineage_graph,
+    lineage_section,
+)
 from ledger_service.evidence.model import (
     BUNDLE_FORMAT,
+    LINEAGE_BUNDLE_FORMAT,
     STEP_NAMES,
     BundleFormatError,
     EvidenceError,
@@ -39,6 +43,7 @@ from ledger_service.evidence.verifier import Verifier, VerifierStats, verify_bun
 
 __all__ = [
     "BUNDLE_FORMAT",
+    "LINEAGE_BUNDLE_FORMAT",
     "STEP_NAMES",
     "TRUST_FORMAT",
     "TRUST_MANIFEST",
@@ -63,7 +68,9 @@ __all__ = [
     "VerifierStats",
     "block_header_bytes",
     "build_bundle",
+    "build_lineage_bundle",
     "encode_bundle",
-    "upstream_record_ids",
+    "lineage_graph",
+    "lineage_section",
     "verify_bundle",
 ]

@@ -1,4 +1,4 @@
-"""Building evidence bundles (format v1, docs/evidence-format.md) from the index and the chain.
+"""Building evidence bundles (format v3, docs/evidence-format.md) from the index and the chain.
 
 The index says where each record sits (batch, leaf index, transaction id, block number); the
 Merkle proofs are recomputed from the batch's leaves (its records' commitments in leaf order);
@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,13 +36,7 @@ from ledger_service.index import models as m
 from ledger_service.merkle import MerkleTree, commitment_leaf_hash
 from ledger_service.queries.records import stored_records
 
-__all__ = [
-    "build_bundle",
-    "encode_bundle",
-    "upstream_record_ids",
-]
-
-_CHUNK = 500
+__all__ = ["build_bundle", "encode_bundle"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +65,18 @@ def build_bundle(
     *,
     block_source: BlockReader,
     redact: bool = False,
+    redact_erased: bool = False,
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """Build a v1 evidence bundle (JSON-ready dict) for ``record_ids`` (duplicates dropped,
-    order kept). ``redact=True`` leaves out every record's content and salt.
+    """Build a v3 evidence bundle (JSON-ready dict) for ``record_ids`` (duplicates dropped,
+    order kept). ``redact=True`` leaves out every record's content and salt;
+    ``redact_erased=True`` leaves out only those of records whose content was erased (a
+    lineage bundle keeps a shredded node as its commitment).
 
     Raises:
         EvidenceError: no ids; a record the index does not know, not yet anchored (its batch
-            is not committed), or whose content was erased (unless ``redact``); an index that
+            is not committed), or whose content was erased (unless ``redact`` or
+            ``redact_erased``); an index that
             disagrees with itself (root) or with the block (transaction missing or invalid).
     """
     ids = list(dict.fromkeys(record_ids))
@@ -119,7 +117,8 @@ def build_bundle(
             places[row.tx_id] = place
             entry["transactions"].append({"tx_id": row.tx_id, "tx_index": place.tx_index})
         record: dict[str, Any] = {"record_id": row.record_id, "commitment": row.commitment.hex()}
-        if not redact:
+        erased = row.content is None or row.salt is None
+        if not redact and not (erased and redact_erased):
             if row.content is None or row.salt is None:
                 raise EvidenceError(
                     f"record {row.record_id!r}: its content was erased (crypto-shredded); "
@@ -152,37 +151,6 @@ def build_bundle(
 def encode_bundle(bundle: dict[str, Any]) -> bytes:
     """A bundle as the bytes of a ``.json`` file (compact, UTF-8, trailing newline)."""
     return (json.dumps(bundle, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
-
-
-def upstream_record_ids(
-    session_factory: sessionmaker[Session],
-    record_ids: Iterable[str],
-    *,
-    max_depth: int | None = None,
-) -> list[str]:
-    """``record_ids`` followed by every record they (transitively) rely on through ``parents``,
-    breadth first — the nodes of their upstream lineage, for a lineage bundle."""
-    order = list(dict.fromkeys(record_ids))
-    seen = set(order)
-    frontier = list(order)
-    depth = 0
-    with session_factory() as session:
-        while frontier and (max_depth is None or depth < max_depth):
-            parents: list[str] = []
-            for chunk in _chunks(frontier):
-                found = session.execute(
-                    select(m.LineageEdge.child_id, m.LineageEdge.parent_id)
-                    .where(m.LineageEdge.child_id.in_(chunk))
-                    .order_by(m.LineageEdge.child_id, m.LineageEdge.parent_id)
-                ).all()
-                for _, parent in found:
-                    if parent not in seen:
-                        seen.add(parent)
-                        parents.append(parent)
-            order.extend(parents)
-            frontier = parents
-            depth += 1
-    return order
 
 
 # -- index ------------------------------------------------------------------------------------
@@ -302,8 +270,3 @@ def _locate(raw: bytes, tx_id: str, number: int) -> _TxPlace:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
-
-
-def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
-    for i in range(0, len(items), _CHUNK):
-        yield items[i : i + _CHUNK]

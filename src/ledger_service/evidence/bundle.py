@@ -26,7 +26,17 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, NoReturn, TypeGuard
 
 from ledger_service.commitments import COMMITMENT_BYTES, SALT_BYTES
-from ledger_service.evidence.model import BUNDLE_FORMAT, RETIRED_FORMATS, EvidenceError
+from ledger_service.evidence.lineage_shape import (
+    LineageSection,
+    ShapeProblem,
+    parse_lineage_section,
+)
+from ledger_service.evidence.model import (
+    BUNDLE_FORMAT,
+    LINEAGE_BUNDLE_FORMAT,
+    RETIRED_FORMATS,
+    EvidenceError,
+)
 
 __all__ = [
     "BlockEntry",
@@ -117,6 +127,8 @@ class BlockEntry:
 class Bundle:
     records: tuple[RecordEntry | MalformedRecord, ...]
     blocks: Mapping[int, BlockEntry]
+    #: the ``lineage`` section of a lineage bundle (``None`` for an evidence bundle)
+    lineage: LineageSection | None = None
 
 
 # -- strict JSON --------------------------------------------------------------------------------
@@ -196,9 +208,20 @@ def parse_bundle(data: bytes | bytearray | str | Mapping[str, Any]) -> Bundle:
             "fetch the bundle again from the service",
             field="format",
         )
-    if fmt != BUNDLE_FORMAT:
+    if fmt not in (BUNDLE_FORMAT, LINEAGE_BUNDLE_FORMAT):
         what = "has no format field" if fmt is None else f"has format {fmt!r}"
-        raise BundleShapeError(f"not a {BUNDLE_FORMAT} evidence bundle: it {what}", field="format")
+        raise BundleShapeError(
+            f"not a {BUNDLE_FORMAT} evidence bundle or {LINEAGE_BUNDLE_FORMAT} lineage bundle: "
+            f"it {what}",
+            field="format",
+        )
+    lineage = _lineage(obj) if fmt == LINEAGE_BUNDLE_FORMAT else None
+    if lineage is None and "lineage" in obj:
+        raise BundleShapeError(
+            f"a {BUNDLE_FORMAT} bundle has no 'lineage' section; a lineage bundle's format is "
+            f"{LINEAGE_BUNDLE_FORMAT}",
+            field="lineage",
+        )
     if "created_at" in obj and not isinstance(obj["created_at"], str):
         raise BundleShapeError("bundle field 'created_at' must be a string", field="created_at")
     records, block_list = obj.get("records"), obj.get("blocks")
@@ -217,10 +240,32 @@ def parse_bundle(data: bytes | bytearray | str | Mapping[str, Any]) -> Bundle:
             raise BundleShapeError(f"block {number} appears twice", field="blocks")
         assert isinstance(raw, Mapping)
         by_number[number] = parse_block_entry(number, raw)
-    return Bundle(
-        records=tuple(parse_record_entry(i, r) for i, r in enumerate(records)),
-        blocks=by_number,
-    )
+    entries = tuple(parse_record_entry(i, r) for i, r in enumerate(records))
+    if lineage is not None:
+        _nodes_once(entries)
+    return Bundle(records=entries, blocks=by_number, lineage=lineage)
+
+
+def _lineage(obj: Mapping[str, Any]) -> LineageSection:
+    if "lineage" not in obj:
+        raise BundleShapeError(
+            f"a {LINEAGE_BUNDLE_FORMAT} bundle must have a 'lineage' section", field="lineage"
+        )
+    section = parse_lineage_section(obj["lineage"])
+    if isinstance(section, ShapeProblem):
+        raise BundleShapeError(section.message, field=section.field)
+    return section
+
+
+def _nodes_once(entries: tuple[RecordEntry | MalformedRecord, ...]) -> None:
+    """A lineage bundle's records are its nodes: each record id once."""
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.record_id in seen:
+            raise BundleShapeError(
+                f"record {entry.record_id!r} appears twice in a lineage bundle", field="records"
+            )
+        seen.add(entry.record_id)
 
 
 def parse_block_entry(number: int, raw: Mapping[str, Any]) -> BlockEntry:

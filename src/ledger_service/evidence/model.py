@@ -8,13 +8,16 @@ that the builder and the verifier share. The on-chain layout the verifier reads 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Any, ClassVar
 
 from ledger_service.errors import LedgerError, VerificationError
+from ledger_service.evidence.lineage_result import LineageOutcome
 
 __all__ = [
     "BUNDLE_FORMAT",
+    "LINEAGE_BUNDLE_FORMAT",
     "RETIRED_FORMATS",
     "STEP_NAMES",
     "BundleFormatError",
@@ -31,6 +34,11 @@ __all__ = [
 #: The ``format`` field of every bundle. /3: a record's on-chain key is its commitment
 #: (/2: its record id, binary values; /1: record id, JSON values).
 BUNDLE_FORMAT = "credit-ledger-evidence/3"
+#: The ``format`` of a lineage bundle: the records and blocks of a ``/3`` bundle plus a
+#: required ``lineage`` section (roots, depth, as-of, loan, edges). A separate name, not an
+#: optional ``/3`` section, so a verifier that knows only ``/3`` refuses it instead of
+#: reporting "verified" without checking a single edge.
+LINEAGE_BUNDLE_FORMAT = "credit-ledger-lineage/1"
 #: Formats this verifier knows but refuses, and why (their on-chain layout is gone).
 RETIRED_FORMATS = {
     "credit-ledger-evidence/1": "on-chain layout v1 (record keys named record ids, JSON values)",
@@ -105,6 +113,8 @@ class RecordOutcome:
     block_number: int | None = None
     #: hex SHA-256 of the block header (Fabric's block hash), when the block could be read
     block_header_hash: str | None = None
+    #: the anchoring transaction's timestamp (its channel header), when it could be decoded
+    block_time: datetime | None = None
 
     @property
     def ok(self) -> bool:
@@ -150,6 +160,7 @@ class RecordOutcome:
             "tx_id": self.tx_id,
             "block_number": self.block_number,
             "block_header_hash": self.block_header_hash,
+            "block_time": None if self.block_time is None else _rfc3339(self.block_time),
             "message": self.message,
             "steps": [s.as_dict() for s in self.steps],
         }
@@ -163,10 +174,17 @@ class VerificationResult:
     records: tuple[RecordOutcome, ...] = ()
     error: str | None = None
     source: str | None = field(default=None, compare=False)
+    #: the lineage checks of a lineage bundle (``None`` for an evidence bundle)
+    lineage: LineageOutcome | None = None
 
     @property
     def ok(self) -> bool:
-        return self.error is None and bool(self.records) and all(r.ok for r in self.records)
+        return (
+            self.error is None
+            and bool(self.records)
+            and all(r.ok for r in self.records)
+            and (self.lineage is None or self.lineage.ok)
+        )
 
     @property
     def failed(self) -> tuple[RecordOutcome, ...]:
@@ -180,7 +198,10 @@ class VerificationResult:
             return [f"{prefix}{self.error}"]
         if not self.records:
             return [f"{prefix}bundle holds no records"]
-        return [prefix + r.message for r in self.records if not r.ok]
+        lines = [prefix + r.message for r in self.records if not r.ok]
+        if self.lineage is not None:
+            lines.extend(prefix + p.message for p in self.lineage.problems)
+        return lines
 
     def raise_for_failure(self) -> None:
         """Raise :class:`EvidenceVerificationError` unless every record verified."""
@@ -193,6 +214,7 @@ class VerificationResult:
             "ok": self.ok,
             "error": self.error,
             "records": [r.as_dict() for r in self.records],
+            "lineage": None if self.lineage is None else self.lineage.as_dict(),
         }
 
 
@@ -222,6 +244,10 @@ class EvidenceVerificationError(VerificationError):
         lines = self.result.messages
         more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
         return (lines[0] if lines else "verification failed") + more
+
+
+def _rfc3339(when: datetime) -> str:
+    return when.isoformat().replace("+00:00", "Z")
 
 
 def short_hex(value: str | bytes, length: int = 16) -> str:

@@ -9,6 +9,8 @@ then each record runs the steps of docs/evidence-format.md ("Verification") in o
 the root and size the chain's batch key holds), 3 write set (record and batch keys, byte for
 byte; no key written twice), 4 endorsement (:class:`EndorsementPolicy`, proposal binding,
 creator), 5 block (data hash, tx id, channel, VALID flag), 6 orderer (block signatures).
+A lineage bundle's graph is then held against the nodes' verified content
+(:mod:`.lineage_checks`).
 
 Every step is evaluated when its inputs are there, so a result shows *all* failing steps;
 :attr:`RecordOutcome.failure` is the lowest-numbered one.
@@ -39,6 +41,7 @@ from ledger_service.evidence.fabric_checks import (
     TxCheck,
     VerifierStats,
 )
+from ledger_service.evidence.lineage_checks import check_lineage_safely
 from ledger_service.evidence.model import (
     RecordOutcome,
     Step,
@@ -100,7 +103,12 @@ class Verifier:
         for block in local.values():
             block.decoded.clear()  # entries listed but not used by any record
         self.stats.block_cache_hits = self._cache.hits
-        return VerificationResult(records=outcomes, source=source)
+        lineage = (
+            None
+            if parsed.lineage is None
+            else check_lineage_safely(parsed.lineage, parsed.records, outcomes)
+        )
+        return VerificationResult(records=outcomes, source=source, lineage=lineage)
 
     def verify_file(self, path: str | Path) -> VerificationResult:
         """Verify a bundle file; an unreadable file is a bundle-level error."""
@@ -152,6 +160,7 @@ class Verifier:
             tx_id=e.tx_id,
             block_number=e.block_number,
             block_header_hash=None if block is None else block.header_hash,
+            block_time=None if located.tx is None else located.tx.timestamp,
         )
 
     def _locate(

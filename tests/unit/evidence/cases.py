@@ -1,13 +1,15 @@
 """Evidence test cases as data: tests/data/evidence/cases/*.json, one mutated bundle per file.
 
 Each case is a *mutation of a base bundle* — the golden bundle (tests/data/evidence/bundle.json,
-regenerated whenever the on-chain format changes) or the synthetic signed bundle of
-:mod:`tests.unit.evidence.synthetic` — never a copy of one, and it addresses records by index,
-never by id, transaction id or block number::
+regenerated whenever the on-chain format changes), the golden lineage bundle
+(tests/data/evidence/lineage/bundle.json, scripts/regen_lineage_data.py: its records and
+edges come in a fixed order) or the synthetic signed bundle of
+:mod:`tests.unit.evidence.synthetic` — never a copy of one, and it addresses records (and
+edges) by index, never by id, transaction id or block number::
 
     {
       "description": "why this case exists",
-      "base": "golden" | "synthetic",                      (default "golden")
+      "base": "golden" | "lineage" | "synthetic",          (default "golden")
       "mutations": [                                      (applied in order to the JSON)
         {"op": "set",    "path": [...], "value": ...},
         {"op": "delete", "path": [...]},
@@ -23,10 +25,15 @@ never by id, transaction id or block number::
       "encoding": "utf-16" | "utf-32" | "utf-8-sig" | ...  (how the JSON text is encoded)
       "expect": {
         "step": "bundle" | "format" | "content" | "merkle" | "write set" | "endorsement"
-                | "block" | "orderer" | "verified",
+                | "block" | "orderer" | "lineage" | "verified",
         "message": "fragment of the message",
         "record": 0 | "all",                              (default 0)
         "failed_steps": ["merkle", "write set"]           (optional: exactly these failed)
+        "check": "edge" | "completeness" | "reach" | "roots" | "loan",
+                                                          (step "lineage": the lineage check
+                                                           that must fail with the message)
+        "failed_records": {"4": "content"}                (step "lineage": these records fail
+                                                           at these steps, every other verifies)
       }
     }
 
@@ -47,10 +54,21 @@ from typing import Any
 from tests.unit.evidence import synthetic
 
 CASE_KEYS = frozenset(("description", "base", "mutations", "write_set", "encoding", "expect"))
-EXPECT_KEYS = frozenset(("step", "message", "record", "failed_steps"))
+EXPECT_KEYS = frozenset(("step", "message", "record", "failed_steps", "check", "failed_records"))
 STEPS = frozenset(
-    ("bundle", "format", "content", "merkle", "write set", "endorsement", "block", "orderer")
+    (
+        "bundle",
+        "format",
+        "content",
+        "merkle",
+        "write set",
+        "endorsement",
+        "block",
+        "orderer",
+        "lineage",
+    )
 )
+LINEAGE_CHECKS = frozenset(("edge", "completeness", "reach", "roots", "loan"))
 
 Json = dict[str, Any]
 
@@ -67,7 +85,12 @@ def load_case(path: Path) -> Json:
     if expect["step"] != "verified":
         assert isinstance(expect.get("message"), str), path.name
         assert expect["message"], f"{path.name}: empty message"
-    assert case.get("base", "golden") in ("golden", "synthetic"), path.name
+    assert case.get("base", "golden") in ("golden", "lineage", "synthetic"), path.name
+    if expect["step"] == "lineage":
+        assert expect.get("check") in LINEAGE_CHECKS, f"{path.name}: bad lineage check"
+    else:
+        assert "check" not in expect, path.name
+        assert "failed_records" not in expect, path.name
     assert "write_set" not in case or case.get("base") == "synthetic", path.name
     return case
 
@@ -156,11 +179,12 @@ def encode(bundle: Json, raw: list[tuple[str, str]], encoding: str) -> bytes:
     return text.encode(encoding)
 
 
-def build(case: Json, golden: Json) -> bytes:
-    if case.get("base", "golden") == "synthetic":
+def build(case: Json, golden: Json, lineage: Json) -> bytes:
+    which = case.get("base", "golden")
+    if which == "synthetic":
         spec = case.get("write_set")
         base = synthetic.bundle(write_set=None if spec is None else write_set_edit(spec))
     else:
-        base = golden
+        base = lineage if which == "lineage" else golden
     bundle, raw = mutate(base, case.get("mutations", []))
     return encode(bundle, raw, case.get("encoding", "utf-8"))
