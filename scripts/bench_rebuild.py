@@ -85,9 +85,7 @@ def channel_records(target: FabricTarget, tmp: Path) -> int:
     return result.records
 
 
-def prepare(
-    topo: Topology, tmp: Path, count: int, batch_size: int, ids: str
-) -> tuple[str, float]:
+def prepare(topo: Topology, tmp: Path, count: int, batch_size: int, ids: str) -> tuple[str, float]:
     """Anchor `count` new sample records; returns the index URL and the anchoring seconds."""
     t0 = time.monotonic()
     prefix = f"rb{uuid.uuid4().hex[:6]}"

@@ -18,9 +18,10 @@ import uuid
 from pathlib import Path
 
 from ledger_service.evidence import TrustStore, encode_bundle
-from ledger_service.evidence.lineage_builder import build_lineage_bundle, lineage_graph
+from ledger_service.evidence.lineage_builder import build_lineage_bundle
 from ledger_service.fabric.blocks import GatewayBlockReader
 from ledger_service.ops.topology import Topology, default_state_dir
+from ledger_service.queries.lineage import lineage_of
 from ledger_service.samples.data import STORY_ROLES
 from ledger_service.samples.ledger import make_anchored_ledger
 from ledger_service.samples.lineage_story import LINEAGE_ROLES, lineage_story
@@ -52,7 +53,7 @@ def main() -> None:
         ledger.anchor(batch_size=8)
         ledger.service.erase_record_content(story["repair"].record_id)
         with ledger.session_factory() as session:
-            graph = lineage_graph(session, ["loan-0000000"], depth=6)
+            graph = lineage_of(session, ["loan-0000000"], depth=6)
         with ledger.target.gateway() as gateway:
             bundle = build_lineage_bundle(
                 ledger.session_factory,

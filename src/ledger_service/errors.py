@@ -41,6 +41,10 @@ with their module; ``tests/unit/test_errors.py`` checks that every subclass is d
     ├── ProvReadError        (export.prov)        prov_read_failed
     ├── PictureError         (export.picture)     picture_failed
     │   └── GraphvizMissing  (export.picture)     graphviz_missing
+    ├── AuthenticationFailed (api.auth)           unauthenticated      HTTP 401
+    ├── PermissionDenied     (api.auth)           forbidden            HTTP 403
+    ├── RateLimited          (api.limits)         rate_limited         HTTP 429
+    ├── FabricUnavailable    (api.routes.evidence) fabric_unavailable  HTTP 503
     ├── FabricToolError      (ops.fabric)         fabric_tool_failed
     ├── NetworkError         (ops.network)        network_operation_failed
     └── ProcessError         (ops.processes)      process_failed
@@ -116,6 +120,8 @@ class ValidationError(LedgerError):
 
     code: ClassVar[str] = "invalid_input"
     field: str
+    #: the record's position in its request, when the request held several (set by the API)
+    record_index: int | None = None
 
     def __init__(
         self,

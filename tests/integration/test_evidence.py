@@ -34,11 +34,11 @@ from ledger_service.evidence import (
     build_bundle,
     build_lineage_bundle,
     encode_bundle,
-    lineage_graph,
 )
 from ledger_service.fabric.blocks import CachingBlockReader, GatewayBlockReader
 from ledger_service.index import models as m
 from ledger_service.ops.topology import Topology
+from ledger_service.queries.lineage import lineage_of
 from ledger_service.records import RecordKind
 from ledger_service.samples.data import enterprise_story
 from ledger_service.samples.ledger import AnchoredLedger, make_anchored_ledger
@@ -180,7 +180,7 @@ def test_lineage_bundle_carries_every_node(
     loans = [r for r in anchored_ledger.records if r.kind == RecordKind.FINANCING_EVENT]
     target = loans[-1]
     with anchored_ledger.session_factory() as session:
-        graph = lineage_graph(session, [f"record:{target.record_id}"])
+        graph = lineage_of(session, [f"record:{target.record_id}"])
     ids = list(graph.nodes)
     assert ids[0] == target.record_id
     assert set(target.parents) <= set(ids)

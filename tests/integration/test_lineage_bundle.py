@@ -28,12 +28,11 @@ from ledger_service.evidence import (
     Verifier,
     build_lineage_bundle,
     encode_bundle,
-    lineage_graph,
 )
 from ledger_service.evidence.lineage_result import EdgeStatus, LineageCheck
 from ledger_service.fabric.blocks import CachingBlockReader, GatewayBlockReader
 from ledger_service.ops.topology import Topology
-from ledger_service.queries.lineage import LineageGraph, LineageQueryError
+from ledger_service.queries.lineage import LineageGraph, LineageQueryError, lineage_of
 from ledger_service.records import Record
 from ledger_service.samples.ledger import AnchoredLedger, make_anchored_ledger
 from ledger_service.samples.lineage_story import lineage_story
@@ -76,7 +75,7 @@ def verifier(fabric_network: Topology) -> Verifier:
 
 def _graph(ledger: AnchoredLedger, names: list[str], **options: Any) -> LineageGraph:
     with ledger.session_factory() as session:
-        return lineage_graph(session, names, **options)
+        return lineage_of(session, names, **options)
 
 
 def _ids(story: dict[str, Record], *roles: str) -> set[str]:

@@ -29,11 +29,16 @@ from ledger_service.evidence import (
     Verifier,
     build_lineage_bundle,
     encode_bundle,
-    lineage_graph,
 )
 from ledger_service.evidence.model import STEP_NAMES
 from ledger_service.fabric.blocks import GatewayBlockReader
-from ledger_service.queries.lineage import DECISION, DEFAULT_DEPTH, AsOf, LineageQueryError
+from ledger_service.queries.lineage import (
+    DECISION,
+    DEFAULT_DEPTH,
+    AsOf,
+    LineageQueryError,
+    lineage_of,
+)
 
 trust_app = typer.Typer(help="Trust directories (org CA certificates) for offline verification.")
 
@@ -111,7 +116,7 @@ def evidence(
     if lineage:
         with sessions() as session:
             graph = run_or_fail(
-                lambda: lineage_graph(session, names, depth=depth, as_of=when),
+                lambda: lineage_of(session, names, depth=depth, as_of=when),
                 LineageQueryError,
             )
     with target.gateway() as gateway:
@@ -122,9 +127,9 @@ def evidence(
                 EvidenceError,
             )
         else:
-            lineage_of = graph
+            walked = graph
             bundle = run_or_fail(
-                lambda: build_lineage_bundle(sessions, lineage_of, block_source=reader),
+                lambda: build_lineage_bundle(sessions, walked, block_source=reader),
                 EvidenceError,
             )
     data = encode_bundle(bundle)

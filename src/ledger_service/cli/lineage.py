@@ -34,14 +34,12 @@ from ledger_service.queries.lineage import (
     LineageGraph,
     LineageQueryError,
     diff_to_json,
-    downstream,
     find_loan,
     impact,
     impact_to_json,
+    lineage_of,
     lineage_since,
-    loan_lineage,
     resolve,
-    upstream,
 )
 
 Depth = Annotated[int, typer.Option(help="Edges to follow.")]
@@ -87,7 +85,7 @@ def lineage(
         fail("--diff prints a table or --format json to stdout", code=2)
 
     def walk(session: Session, at: AsOf) -> LineageGraph:
-        return _walk(session, names, down=down, depth=depth, as_of=at)
+        return lineage_of(session, names, down=down, depth=depth, as_of=at)
 
     if diff:
 
@@ -155,23 +153,6 @@ def impact_cmd(
         print_json(impact_to_json(hit))
         return
     print_impact(hit)
-
-
-def _walk(
-    session: Session, names: list[str], *, down: bool, depth: int, as_of: AsOf
-) -> LineageGraph:
-    starts = [resolve(session, name) for name in names]
-    loans = [ident for what, ident in starts if what == "loan"]
-    if loans:
-        if len(starts) > 1:
-            raise LineageQueryError(None, "names", "give one loan, or record ids only")
-        if down:
-            raise LineageQueryError(None, "down", "--down starts from records, not a loan")
-        return loan_lineage(session, loans[0], depth=depth, as_of=as_of)
-    if as_of == DECISION:
-        raise LineageQueryError(None, "as_of", "'decision' is a loan's decision time: give a loan")
-    walk = downstream if down else upstream
-    return walk(session, [ident for _, ident in starts], depth=depth, as_of=as_time(as_of))
 
 
 def _decision_time(session: Session, names: list[str]) -> datetime:

@@ -1,8 +1,8 @@
 """Evidence bundles: build them from the index and the chain, verify them offline.
 
 * :func:`build_bundle` — a v3 bundle (docs/evidence-format.md) for one or many records;
-* :func:`lineage_graph` + :func:`build_lineage_bundle` — a lineage bundle: every node of a
-  loan's or records' upstream lineage and its edges;
+* :func:`build_lineage_bundle` (of a ``queries.lineage.lineage_of`` graph) — a lineage
+  bundle: every node of a loan's or records' upstream lineage and its edges;
 * :class:`Verifier` / :func:`verify_bundle` — offline verification against a trust
   directory of org CA certificates (:class:`TrustStore`), step by step.
 """
@@ -13,7 +13,6 @@ from ledger_service.evidence.builder import build_bundle, encode_bundle
 from ledger_service.evidence.bundle import BundleShapeError
 from ledger_service.evidence.lineage_builder import (
     build_lineage_bundle,
-    lineage_graph,
     lineage_section,
 )
 from ledger_service.evidence.model import (
@@ -70,7 +69,6 @@ __all__ = [
     "build_bundle",
     "build_lineage_bundle",
     "encode_bundle",
-    "lineage_graph",
     "lineage_section",
     "verify_bundle",
 ]

@@ -1,8 +1,8 @@
 """Building lineage bundles (``credit-ledger-lineage/1``, docs/evidence-format.md "Lineage
 bundles") from the lineage query library's graph.
 
-One walk: the graph comes from :mod:`ledger_service.queries.lineage` (``upstream`` of records
-or ``loan_lineage`` of a loan, to a depth, as of a time or the loan's decision); every node's
+One walk: the graph comes from :mod:`ledger_service.queries.lineage` (``lineage_of``: a loan
+or records, to a depth, as of a time or the loan's decision); every node's
 evidence is built by :func:`~ledger_service.evidence.builder.build_bundle` (a node whose
 content was erased is carried as its commitment only), and the graph's roots, depth, as-of,
 loan and edges become the ``lineage`` section. The section is the index's claim; the
@@ -12,7 +12,6 @@ verifier holds every edge against the signed content of the record that declares
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,50 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledger_service.evidence.builder import build_bundle
 from ledger_service.evidence.model import LINEAGE_BUNDLE_FORMAT, EvidenceError
 from ledger_service.fabric.blocks import BlockReader
-from ledger_service.queries.lineage import (
-    DECISION,
-    DEFAULT_DEPTH,
-    AsOf,
-    LineageGraph,
-    LineageQueryError,
-    loan_lineage,
-    resolve,
-    upstream,
-)
+from ledger_service.queries.lineage import LineageGraph
 
-__all__ = ["build_lineage_bundle", "lineage_graph", "lineage_section"]
-
-
-def lineage_graph(
-    session: Session, names: Sequence[str], *, depth: int = DEFAULT_DEPTH, as_of: AsOf = None
-) -> LineageGraph:
-    """The upstream lineage a bundle carries: of one loan (``loan:ID`` or a loan id), or of
-    one or more records (``record:ID`` or record ids), to ``depth``, as of ``as_of``
-    (``"decision"``: the loan's decision time).
-
-    Raises:
-        LineageQueryError: no names, an unknown or ambiguous name, a loan mixed with other
-            names, ``as_of="decision"`` without a loan, a depth out of range.
-    """
-    if not names:
-        raise LineageQueryError(None, "names", "name a loan or at least one record")
-    starts = [resolve(session, name) for name in names]
-    loans = [ident for what, ident in starts if what == "loan"]
-    if loans:
-        if len(starts) > 1:
-            raise LineageQueryError(
-                loans[0],
-                "names",
-                f"loan {loans[0]!r} must be the only name: a lineage bundle starts from one "
-                "loan (all its events) or from records",
-            )
-        return loan_lineage(session, loans[0], depth=depth, as_of=as_of)
-    if as_of == DECISION:
-        raise LineageQueryError(
-            None, "as_of", "'decision' is a loan's decision time: name a loan, not records"
-        )
-    when = as_of if isinstance(as_of, dt.datetime) else None
-    return upstream(session, [ident for _, ident in starts], depth=depth, as_of=when)
+__all__ = ["build_lineage_bundle", "lineage_section"]
 
 
 def build_lineage_bundle(

@@ -30,6 +30,8 @@ class AccessRecord:
     record_id: str | None
     query: str
     purpose: str
+    #: the entry's position in the log (newest = highest)
+    entry_id: int = 0
 
 
 class AccessLog:
@@ -107,8 +109,10 @@ class AccessLog:
         accessor: str | None = None,
         since: datetime | None = None,
         limit: int = 1000,
+        before_id: int | None = None,
     ) -> list[AccessRecord]:
-        """Access log entries, newest first, filtered by subject / accessor / time."""
+        """Access log entries, newest first, filtered by subject / accessor / time; entries
+        older than ``before_id`` only (the last id of the previous page)."""
         query = select(AccessLogEntry)
         if subject is not None:
             query = query.where(AccessLogEntry.subject == subject)
@@ -116,7 +120,10 @@ class AccessLog:
             query = query.where(AccessLogEntry.accessor == accessor)
         if since is not None:
             query = query.where(AccessLogEntry.accessed_at >= since)
-        query = query.order_by(AccessLogEntry.accessed_at.desc(), AccessLogEntry.id.desc())
+        if before_id is not None:
+            query = query.where(AccessLogEntry.id < before_id)
+        # ids grow with time (one writer clock): newest first is id descending
+        query = query.order_by(AccessLogEntry.id.desc())
         with self._session_factory() as session:
             return [
                 AccessRecord(
@@ -126,6 +133,7 @@ class AccessLog:
                     record_id=entry.record_id,
                     query=entry.query,
                     purpose=entry.purpose,
+                    entry_id=entry.id,
                 )
                 for entry in session.scalars(query.limit(limit))
             ]

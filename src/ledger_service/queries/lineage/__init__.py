@@ -25,6 +25,7 @@ from ledger_service.queries.lineage.loans import (
     AsOf,
     Start,
     find_loan,
+    lineage_of,
     loan_lineage,
     resolve,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "graph_to_json",
     "impact",
     "impact_to_json",
+    "lineage_of",
     "lineage_since",
     "loan_lineage",
     "loan_to_json",

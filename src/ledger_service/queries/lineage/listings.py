@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ledger_service.index import models as m
 from ledger_service.queries.lineage.model import DEFAULT_NODE_LIMIT, LineageQueryError, Node
-from ledger_service.queries.lineage.walk import node_of_row, node_query
+from ledger_service.queries.lineage.walk import after_position, node_of_row, node_query
 
 __all__ = ["Flag", "flagged"]
 
@@ -25,9 +25,11 @@ def flagged(
     subject: str | None = None,
     as_of: datetime | None = None,
     limit: int = DEFAULT_NODE_LIMIT,
+    after: tuple[datetime, str] | None = None,
 ) -> list[Node]:
     """Records disputed (an objection recorded by ``as_of``) or superseded (a correction
-    recorded by then), oldest first by ``occurred_at``; at most ``limit``."""
+    recorded by then), oldest first by ``occurred_at``; at most ``limit``, after the
+    ``(occurred_at, record_id)`` position ``after``."""
     if flag not in ("disputed", "superseded"):
         raise LineageQueryError(None, "flag", f"must be 'disputed' or 'superseded', got {flag!r}")
     if limit < 1:
@@ -43,5 +45,6 @@ def flagged(
         query = query.where(m.Record.subject == subject)
     if as_of is not None:
         query = query.where(m.Record.recorded_at <= as_of)
+    query = after_position(query, after)
     query = query.order_by(m.Record.occurred_at, m.Record.record_id).limit(limit)
     return [node_of_row(row, 0, as_of) for row in session.execute(query)]

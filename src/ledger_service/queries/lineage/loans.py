@@ -7,6 +7,7 @@ index's ``records.loan_id`` column (indexed with ``recorded_at``). Its decision 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
@@ -21,9 +22,18 @@ from ledger_service.queries.lineage.model import (
     LineageQueryError,
     Loan,
 )
-from ledger_service.queries.lineage.walk import upstream
+from ledger_service.queries.lineage.walk import downstream, upstream
 
-__all__ = ["DECISION", "DECISION_EVENTS", "AsOf", "Start", "find_loan", "loan_lineage", "resolve"]
+__all__ = [
+    "DECISION",
+    "DECISION_EVENTS",
+    "AsOf",
+    "Start",
+    "find_loan",
+    "lineage_of",
+    "loan_lineage",
+    "resolve",
+]
 
 #: Financing events that decide a loan.
 DECISION_EVENTS = ("approval", "rejection")
@@ -111,3 +121,43 @@ def resolve(session: Session, name: str) -> Start:
     raise LineageQueryError(
         name, "name", f"{name!r} is neither a record id nor a loan id in the index"
     )
+
+
+def lineage_of(
+    session: Session,
+    names: Sequence[str],
+    *,
+    down: bool = False,
+    depth: int = DEFAULT_DEPTH,
+    as_of: AsOf = None,
+    limit: int = DEFAULT_NODE_LIMIT,
+) -> LineageGraph:
+    """The lineage of what ``names`` name (:func:`resolve`): one loan — all its events, as of
+    a time, now or its ``"decision"`` — or records, upstream or (``down``) downstream. What
+    the CLI, the API and lineage bundles all start from.
+
+    Raises:
+        LineageQueryError: no names, an unknown or ambiguous name, a loan with other names,
+            a loan downstream, ``"decision"`` without a loan, a depth or limit out of range.
+    """
+    if not names:
+        raise LineageQueryError(None, "names", "name a loan or at least one record")
+    starts = [resolve(session, name) for name in names]
+    loans = [ident for what, ident in starts if what == "loan"]
+    if loans:
+        if len(starts) > 1:
+            raise LineageQueryError(
+                loans[0],
+                "names",
+                f"loan {loans[0]!r} must be the only name: give one loan, or record ids only",
+            )
+        if down:
+            raise LineageQueryError(
+                loans[0], "down", "downstream walks start from records, not a loan"
+            )
+        return loan_lineage(session, loans[0], depth=depth, as_of=as_of, limit=limit)
+    if as_of == DECISION:
+        raise LineageQueryError(None, "as_of", "'decision' is a loan's decision time: give a loan")
+    walk = downstream if down else upstream
+    when = as_of if isinstance(as_of, datetime) else None
+    return walk(session, [ident for _, ident in starts], depth=depth, as_of=when, limit=limit)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, exists, func, literal, select
+from sqlalchemy import Table, and_, exists, func, literal, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from ledger_service.index import models as m
@@ -231,10 +231,12 @@ def timeline(
     until: datetime | None = None,
     as_of: datetime | None = None,
     limit: int = DEFAULT_NODE_LIMIT,
+    after: tuple[datetime, str] | None = None,
 ) -> list[Node]:
     """One enterprise's records by ``occurred_at`` (then id), optionally of some kinds and
     within ``[since, until]``; as of ``as_of``, only records recorded by then. At most
-    ``limit`` records, the earliest first (index ``(subject, occurred_at)``)."""
+    ``limit`` records, the earliest first (index ``(subject, occurred_at)``), starting after
+    the ``(occurred_at, record_id)`` position ``after`` (the last one of the previous page)."""
     if limit < 1:
         raise LineageQueryError(None, "limit", f"must be at least 1, got {limit}")
     query = node_query(as_of).where(m.Record.subject == subject)
@@ -246,8 +248,19 @@ def timeline(
         query = query.where(m.Record.occurred_at <= until)
     if as_of is not None:
         query = query.where(m.Record.recorded_at <= as_of)
+    query = after_position(query, after)
     query = query.order_by(m.Record.occurred_at, m.Record.record_id).limit(limit)
     return [node_of_row(row, 0, as_of) for row in session.execute(query)]
+
+
+def after_position(query: Any, after: tuple[datetime, str] | None) -> Any:
+    """Records strictly after ``(occurred_at, record_id)``: keyset pagination in the
+    order ``occurred_at, record_id``."""
+    if after is None:
+        return query
+    return query.where(
+        tuple_(m.Record.occurred_at, m.Record.record_id) > tuple_(literal(after[0]), after[1])
+    )
 
 
 def _anchor(row: Any, as_of: datetime | None) -> AnchorInfo | None:

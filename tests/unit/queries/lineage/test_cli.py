@@ -104,7 +104,7 @@ def test_timeline_listings_and_anchor(run: Run) -> None:
         (("lineage", "score1", "--as-of", "decision"), "a loan's decision time"),
         (("lineage", "L3", "--as-of", "decision"), "loan 'L3' has no approval or rejection"),
         (("lineage", "L1", "--diff"), "--diff compares --as-of with now"),
-        (("lineage", "L1", "--down"), "--down starts from records"),
+        (("lineage", "L1", "--down"), "downstream walks start from records"),
         (("lineage", "L1", "score1"), "give one loan, or record ids only"),
         (("lineage", "nothing"), "neither a record id nor a loan id"),
         (("lineage", "L1", "--as-of", "2025-06-01"), "has no time zone"),

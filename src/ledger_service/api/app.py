@@ -1,0 +1,78 @@
+"""The one place the REST API is wired: settings → app with problem handlers, limits,
+metrics and routes, over one :class:`LedgerContext` (docs/api.md)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ledger_service.api.auth import ApiKeys
+from ledger_service.api.limits import RateLimiter
+from ledger_service.api.metrics import ApiMetrics
+from ledger_service.api.problems import install_problem_handlers, problem
+from ledger_service.api.routes import admin, evidence, health, lineage, records
+from ledger_service.context import LedgerContext
+from ledger_service.intake.checks import DEFAULT_MAX_REQUEST_BYTES
+
+__all__ = ["API_VERSION", "ApiSettings", "create_app"]
+
+API_VERSION = "1.0.0"
+log = logging.getLogger("ledger_service.api")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiSettings:
+    #: largest request body accepted, checked before it is read (records' JSON is larger
+    #: than their canonical form, which intake limits to 32 MiB per request)
+    max_body_bytes: int = 2 * DEFAULT_MAX_REQUEST_BYTES
+    #: per-key requests per second, and the burst allowed above it
+    rate: float = 200.0
+    burst: int = 400
+
+
+def create_app(context: LedgerContext, settings: ApiSettings | None = None) -> FastAPI:
+    settings = settings or ApiSettings()
+    app = FastAPI(
+        title="Credit ledger API",
+        version=API_VERSION,
+        description=(
+            "Records in, lineage and offline-verifiable evidence out. Authenticate with "
+            "`Authorization: Bearer <API key>`; every read of enterprise data declares a "
+            "`purpose` and is logged. Errors are RFC 9457 problem details."
+        ),
+        openapi_url="/v1/openapi.json",
+        # operation ids are the route names: the role table (deps.PERMISSIONS), docs/api.md
+        # and the SDK all use them
+        generate_unique_id_function=lambda route: route.name,
+        docs_url="/v1/docs",
+        redoc_url=None,
+    )
+    app.state.context = context
+    app.state.settings = settings
+    app.state.api_keys = ApiKeys(context.session_factory)
+    app.state.limiter = RateLimiter(rate=settings.rate, burst=settings.burst)
+    app.state.metrics = metrics = ApiMetrics(context)
+    install_problem_handlers(app)
+
+    @app.middleware("http")
+    async def body_limit(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
+            return problem(
+                413,
+                "request_too_large",
+                f"request body of {length} bytes; the limit is {settings.max_body_bytes}",
+            )
+        return await call_next(request)
+
+    app.middleware("http")(metrics.middleware)
+    for module in (health, records, evidence, lineage, admin):
+        app.include_router(module.router)
+    return app

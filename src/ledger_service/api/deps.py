@@ -1,0 +1,90 @@
+"""Request dependencies: the composition root, the authenticated caller, role checks by
+route name (one table, :data:`PERMISSIONS`, that docs/api.md and the role-matrix test read),
+and the access log of every read of enterprise data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ledger_service.api.auth import ApiKeys, PermissionDenied, Principal, Role
+from ledger_service.context import LedgerContext
+
+__all__ = ["PERMISSIONS", "Caller", "Context", "allowed", "log_read"]
+
+W, V, A, ADM = Role.WRITER, Role.VERIFIER, Role.AUDITOR, Role.ADMIN
+
+#: route name -> roles that may call it. A route without an entry is refused to everyone.
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "append_records": frozenset({W}),
+    "get_record": frozenset({W, V, A}),
+    "get_anchor": frozenset({W, V, A}),
+    "evidence_bundle": frozenset({W, V, A}),
+    "lineage_bundle": frozenset({A}),
+    "lineage": frozenset({A}),
+    "lineage_diff": frozenset({A}),
+    "impact": frozenset({A}),
+    "timeline": frozenset({A}),
+    "flagged_records": frozenset({A}),
+    "access_log": frozenset({A}),
+    "create_api_key": frozenset({ADM}),
+    "list_api_keys": frozenset({ADM}),
+    "revoke_api_key": frozenset({ADM}),
+    "register_writer_key": frozenset({ADM}),
+    "revoke_writer_key": frozenset({ADM}),
+    "whoami": frozenset({W, V, A, ADM}),
+}
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer clk_…`")
+
+
+def _context(request: Request) -> LedgerContext:
+    context: LedgerContext = request.app.state.context
+    return context
+
+
+def _principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    keys: ApiKeys = request.app.state.api_keys
+    principal = keys.authenticate(credentials.credentials if credentials else None)
+    request.state.principal = principal
+    name = request.scope["route"].name
+    if principal.role not in PERMISSIONS.get(name, frozenset()):
+        raise PermissionDenied(f"a {principal.role.value} key may not call {name}")
+    request.app.state.limiter.check(principal.key_id)
+    return principal
+
+
+Context = Annotated[LedgerContext, Depends(_context)]
+Caller = Annotated[Principal, Depends(_principal)]
+
+
+def allowed(name: str) -> frozenset[Role]:
+    return PERMISSIONS.get(name, frozenset())
+
+
+def log_read(
+    context: LedgerContext,
+    caller: Principal,
+    *,
+    what: str,
+    purpose: str,
+    read: Iterable[tuple[str | None, str | None]],
+) -> None:
+    """One access-log entry per (subject, record) the answer holds; raises before the answer
+    is returned if the log cannot be written (no answer without its entry)."""
+    context.access_log.log_answer(accessor=caller.accessor, query=what, purpose=purpose, read=read)
+
+
+def require_actor(caller: Principal, actor: str, record_id: str | None = None) -> None:
+    """A writer key acts only for its bound actors."""
+    if caller.role is Role.WRITER and actor not in caller.actors:
+        raise PermissionDenied(
+            f"writer key {caller.key_id} may not act for {actor!r}"
+            + (f" (record {record_id!r})" if record_id else "")
+        )

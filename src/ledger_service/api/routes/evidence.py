@@ -1,0 +1,137 @@
+"""Evidence bundles (one or many records; full or redacted) and lineage bundles, built from
+the index and the channel's blocks, verifiable offline (docs/evidence-format.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, ClassVar
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from ledger_service.api.auth import Role
+from ledger_service.api.deps import Caller, Context, log_read, require_actor
+from ledger_service.api.purpose import PurposeDetail, PurposeParam, declared_purpose
+from ledger_service.context import LedgerContext
+from ledger_service.errors import LedgerError, UnknownRecord
+from ledger_service.evidence import EvidenceError, build_lineage_bundle
+from ledger_service.fabric.blocks import BlockReader, GatewayBlockReader
+from ledger_service.queries.lineage import DEFAULT_DEPTH, MAX_DEPTH, lineage_of
+
+router = APIRouter(prefix="/v1/evidence", tags=["evidence"])
+
+
+class FabricUnavailable(LedgerError):
+    """The service cannot reach (or has no) Fabric network to read blocks from (HTTP 503)."""
+
+    code: ClassVar[str] = "fabric_unavailable"
+
+
+#: Most records one evidence request may name.
+MAX_EVIDENCE_RECORDS = 1000
+
+
+class EvidenceRequest(BaseModel):
+    record_ids: list[str] = Field(min_length=1, max_length=MAX_EVIDENCE_RECORDS)
+    redact: bool = Field(False, description="Leave out content and salt (commitments only).")
+
+
+class LineageBundleRequest(BaseModel):
+    start: list[str] = Field(
+        min_length=1,
+        max_length=100,
+        description="A loan id or record ids (loan:ID / record:ID when an id is both).",
+    )
+    depth: int = Field(DEFAULT_DEPTH, ge=0, le=MAX_DEPTH)
+    as_of: datetime | str | None = Field(
+        None, description="An ISO 8601 time with zone, or 'decision' for a loan."
+    )
+
+
+@contextmanager
+def _blocks(request: Request, context: LedgerContext) -> Iterator[BlockReader]:
+    opener = getattr(request.app.state, "block_reader", None)
+    if opener is not None:
+        with opener() as reader:
+            yield reader
+        return
+    try:
+        target = context.fabric_target
+    except FileNotFoundError as exc:
+        raise FabricUnavailable(f"no Fabric network is configured for this service: {exc}") from exc
+    with target.gateway() as gateway:
+        yield GatewayBlockReader(gateway, target.channel)
+
+
+@router.post(
+    "",
+    name="evidence_bundle",
+    summary="An evidence bundle for the records named (verify it offline)",
+    description="A verifier (bank) gets evidence only for the records it names; a writer "
+    "only for records of its actors.",
+)
+def evidence_bundle(
+    body: EvidenceRequest,
+    context: Context,
+    caller: Caller,
+    request: Request,
+    purpose: PurposeParam,
+    purpose_detail: PurposeDetail = None,
+) -> dict[str, Any]:
+    why = declared_purpose(purpose, purpose_detail)
+    ids = list(dict.fromkeys(body.record_ids))
+    stored = context.records.get_records(ids)
+    for rid in ids:
+        if rid not in stored:
+            raise UnknownRecord(rid)
+        if caller.role is Role.WRITER:
+            require_actor(caller, stored[rid].actor, rid)
+        anchor = stored[rid].anchor
+        if anchor is None or anchor.committed_at is None:
+            # before opening a connection to the network: the answer is known already
+            raise EvidenceError(f"record {rid!r} is not anchored yet (waiting for a batch)")
+    log_read(
+        context,
+        caller,
+        what="evidence",
+        purpose=why,
+        read=[(stored[rid].subject, rid) for rid in ids],
+    )
+    with _blocks(request, context) as reader:
+        return context.build_bundle(ids, block_reader=reader, redact=body.redact)
+
+
+@router.post(
+    "/lineage",
+    name="lineage_bundle",
+    summary="A lineage bundle: every node's evidence and the edges (auditors)",
+)
+def lineage_bundle(
+    body: LineageBundleRequest,
+    context: Context,
+    caller: Caller,
+    request: Request,
+    purpose: PurposeParam,
+    purpose_detail: PurposeDetail = None,
+) -> dict[str, Any]:
+    why = declared_purpose(purpose, purpose_detail)
+    as_of: Any = body.as_of
+    with context.session_factory() as session:
+        graph = lineage_of(session, body.start, depth=body.depth, as_of=as_of)
+    unanchored = [rid for rid, node in graph.nodes.items() if node.anchor is None]
+    if unanchored:
+        raise EvidenceError(
+            f"record {unanchored[0]!r} of the lineage is not anchored yet "
+            f"({len(unanchored)} node(s) waiting for a batch)"
+        )
+    log_read(
+        context,
+        caller,
+        what="lineage_bundle",
+        purpose=why,
+        read=[(n.subject, graph.roots[0]) for n in graph.nodes.values()],
+    )
+    with _blocks(request, context) as reader:
+        return build_lineage_bundle(context.session_factory, graph, block_source=reader)

@@ -1,0 +1,177 @@
+"""Append records (writers, as their bound actors), read a record and where it is anchored."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from ledger_service.api.auth import Principal, Role
+from ledger_service.api.deps import Caller, Context, log_read, require_actor
+from ledger_service.api.purpose import PurposeDetail, PurposeParam, declared_purpose
+from ledger_service.errors import UnknownRecord, ValidationError
+from ledger_service.intake.checks import DEFAULT_MAX_RECORDS
+from ledger_service.queries.records import AnchorInfo, StoredRecord
+from ledger_service.records import Record, parse_record
+
+router = APIRouter(prefix="/v1", tags=["records"])
+
+
+class AppendRequest(BaseModel):
+    records: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=DEFAULT_MAX_RECORDS,
+        description="Signed records (docs/schemas/record.schema.json), parents before "
+        "children. All are accepted or none is.",
+    )
+
+
+class AppendResultModel(BaseModel):
+    record_id: str
+    commitment: str = Field(description="SHA-256(salt ‖ canonical bytes), hex")
+    status: Literal["created", "existing"]
+
+
+class AppendResponse(BaseModel):
+    results: list[AppendResultModel]
+
+
+class AnchorModel(BaseModel):
+    batch_id: str
+    leaf_index: int
+    state: str
+    tx_id: str | None
+    block_number: int | None
+    committed_at: str | None
+
+
+class RecordModel(BaseModel):
+    record_id: str
+    kind: str
+    subject: str
+    occurred_at: str
+    recorded_at: str
+    source: str
+    actor: str
+    parents: list[str]
+    supersedes: str | None
+    disputes: str | None
+    superseded_by: str | None
+    disputed_by: str | None
+    commitment: str
+    erased: bool
+    anchor: AnchorModel | None
+    content: dict[str, Any] | None = Field(
+        description="The signed record; only for auditors and the writer that wrote it, "
+        "and null once erased."
+    )
+
+
+@router.post(
+    "/records",
+    name="append_records",
+    summary="Append records (idempotent: a record id is its idempotency key)",
+    response_model=AppendResponse,
+)
+def append_records(body: AppendRequest, context: Context, caller: Caller, request: Request) -> Any:
+    parsed: list[Record] = []
+    for index, data in enumerate(body.records):
+        try:
+            record = parse_record(data)
+        except ValidationError as exc:
+            exc.record_index = index
+            raise
+        require_actor(caller, record.actor, record.record_id)
+        parsed.append(record)
+    try:
+        results = context.intake.append(parsed)
+    except ValidationError as exc:
+        exc.record_index = next(
+            (i for i, r in enumerate(parsed) if r.record_id == exc.record_id), None
+        )
+        raise
+    request.app.state.metrics.appended.inc(sum(r.status == "created" for r in results))
+    return {"results": [vars(r) for r in results]}
+
+
+def _stored(context: Any, record_id: str) -> StoredRecord:
+    stored: StoredRecord | None = context.records.get_record(record_id)
+    if stored is None:
+        raise UnknownRecord(record_id)
+    return stored
+
+
+def _anchor(anchor: AnchorInfo | None) -> dict[str, Any] | None:
+    if anchor is None:
+        return None
+    return {
+        "batch_id": anchor.batch_id,
+        "leaf_index": anchor.leaf_index,
+        "state": anchor.batch_state,
+        "tx_id": anchor.tx_id,
+        "block_number": anchor.block_number,
+        "committed_at": None if anchor.committed_at is None else anchor.committed_at.isoformat(),
+    }
+
+
+def _sees_content(caller: Principal, stored: StoredRecord) -> bool:
+    return caller.role is Role.AUDITOR or (
+        caller.role is Role.WRITER and stored.actor in caller.actors
+    )
+
+
+@router.get(
+    "/records/{record_id}",
+    name="get_record",
+    summary="A record's envelope, status and anchoring (content for auditors and its writer)",
+    response_model=RecordModel,
+)
+def get_record(
+    record_id: str,
+    context: Context,
+    caller: Caller,
+    purpose: PurposeParam,
+    purpose_detail: PurposeDetail = None,
+) -> Any:
+    why = declared_purpose(purpose, purpose_detail)
+    stored = _stored(context, record_id)
+    if caller.role is Role.WRITER:
+        require_actor(caller, stored.actor, record_id)
+    log_read(context, caller, what="record", purpose=why, read=[(stored.subject, record_id)])
+    content = None
+    if stored.content is not None and _sees_content(caller, stored):
+        content = json.loads(stored.content)
+    return {
+        "record_id": stored.record_id,
+        "kind": stored.kind,
+        "subject": stored.subject,
+        "occurred_at": stored.occurred_at.isoformat(),
+        "recorded_at": stored.recorded_at.isoformat(),
+        "source": stored.source,
+        "actor": stored.actor,
+        "parents": list(stored.parents),
+        "supersedes": stored.supersedes,
+        "disputes": stored.disputes,
+        "superseded_by": stored.superseded_by,
+        "disputed_by": stored.disputed_by,
+        "commitment": stored.commitment.hex(),
+        "erased": stored.erased,
+        "anchor": _anchor(stored.anchor),
+        "content": content,
+    }
+
+
+@router.get(
+    "/records/{record_id}/anchor",
+    name="get_anchor",
+    summary="Where a record is anchored: batch, leaf, transaction, block (null until batched)",
+    response_model=AnchorModel | None,
+)
+def get_anchor(record_id: str, context: Context, caller: Caller) -> Any:
+    stored = _stored(context, record_id)
+    if caller.role is Role.WRITER:
+        require_actor(caller, stored.actor, record_id)
+    # no enterprise data in the answer (ids and chain positions only): no purpose needed
+    return _anchor(stored.anchor)
