@@ -4,7 +4,9 @@ unanchored record is refused before any block is read."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
+from datetime import timedelta
 from dataclasses import dataclass
 
 import pytest
@@ -14,6 +16,8 @@ from ledger_service.api import ApiKeys, ApiSettings, Role, create_app
 from ledger_service.context import LedgerContext
 from ledger_service.intake import LedgerService
 from tests.db.factories import SUBJECT, RecordFactory
+from tests.db.fixtures import IndexDatabase
+from tests.unit.conftest import NOW
 
 WHY = {"purpose": "supervision", "purpose_detail": "inspection 2026-11"}
 
@@ -26,6 +30,19 @@ class Api:
 
     def headers(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+@pytest.fixture
+def ledger(index_db: IndexDatabase) -> LedgerContext:
+    """Overrides tests/unit/conftest.py's: the service clock ticks a second per reading, so
+    each request is recorded after the one before (as-of questions have answers)."""
+    ticks = itertools.count()
+    return LedgerContext(
+        index_db.context.config,
+        engine=index_db.engine,
+        migrate=False,
+        clock=lambda: NOW + timedelta(seconds=next(ticks)),
+    )
 
 
 @pytest.fixture
