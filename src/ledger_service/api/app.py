@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.requests import Request
@@ -14,7 +15,7 @@ from starlette.responses import Response
 from ledger_service.api.auth import ApiKeys
 from ledger_service.api.limits import RateLimiter
 from ledger_service.api.metrics import ApiMetrics
-from ledger_service.api.problems import install_problem_handlers, problem
+from ledger_service.api.problems import Problem, install_problem_handlers, problem
 from ledger_service.api.routes import admin, evidence, health, lineage, records
 from ledger_service.context import LedgerContext
 from ledger_service.intake.checks import DEFAULT_MAX_REQUEST_BYTES
@@ -58,6 +59,7 @@ def create_app(context: LedgerContext, settings: ApiSettings | None = None) -> F
     app.state.limiter = RateLimiter(rate=settings.rate, burst=settings.burst)
     app.state.metrics = metrics = ApiMetrics(context)
     install_problem_handlers(app)
+    _register_problem_schema(app)
 
     @app.middleware("http")
     async def body_limit(
@@ -76,3 +78,20 @@ def create_app(context: LedgerContext, settings: ApiSettings | None = None) -> F
     for module in (health, records, evidence, lineage, admin):
         app.include_router(module.router)
     return app
+
+
+def _register_problem_schema(app: FastAPI) -> None:
+    """Put the Problem schema into the OpenAPI components the routes' responses refer to."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = build()
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            schemas["Problem"] = Problem.model_json_schema()
+            schemas.pop("HTTPValidationError", None)
+            schemas.pop("ValidationError", None)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

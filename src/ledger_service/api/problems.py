@@ -14,12 +14,21 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from ledger_service.errors import LedgerError, ValidationError
 
-__all__ = ["PROBLEM_JSON", "STATUS_BY_CODE", "install_problem_handlers", "problem", "type_uri"]
+__all__ = [
+    "PROBLEM_JSON",
+    "PROBLEM_RESPONSES",
+    "STATUS_BY_CODE",
+    "Problem",
+    "install_problem_handlers",
+    "problem",
+    "type_uri",
+]
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("ledger_service.api")
@@ -52,6 +61,39 @@ _TITLES = {
     429: "Too many requests",
     500: "Internal error",
     503: "Service unavailable",
+}
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem detail, with the error tree's code and where it applies."""
+
+    type: str = Field(examples=["urn:credit-ledger:problem:invalid_input"])
+    title: str
+    status: int
+    detail: str
+    code: str = Field(description="The stable error code (ledger_service.errors)")
+    record_id: str | None = None
+    field: str | None = Field(None, description="Dotted path of the offending field")
+    record_index: int | None = Field(None, description="Position of the record in the request")
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+#: Documented on every route (the app may answer any of them).
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _problem_response("No valid API key"),
+    403: _problem_response("The key's role may not do this"),
+    404: _problem_response("Unknown record or route"),
+    409: _problem_response("Conflict: a record id reused for other content; not anchored yet"),
+    413: _problem_response("Request too large"),
+    422: _problem_response("Invalid input, naming the field (and the record's index)"),
+    429: _problem_response("Over the key's rate limit; see Retry-After"),
+    503: _problem_response("The index or the Fabric network is unavailable"),
 }
 
 

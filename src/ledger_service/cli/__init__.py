@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from ledger_service.cli import api as api_cmds
 from ledger_service.cli import chaincode as chaincode_cmds
 from ledger_service.cli import evidence as evidence_cmds
 from ledger_service.cli import index as index_cmds
@@ -27,6 +28,8 @@ evidence_cmds.register(app)
 lineage_cmds.register(app)
 listing_cmds.register(app)
 app.add_typer(service_cmds.app, name="service")
+app.add_typer(api_cmds.app, name="api")
+app.add_typer(api_cmds.keys_app, name="keys")
 app.command()(service_cmds.demo)
 
 

@@ -116,6 +116,11 @@ class Topology:
                 return p
         raise KeyError(f"no peer for MSP id {msp_id!r}")
 
+    @property
+    def api_port(self) -> int:
+        """The REST API's loopback port: the last but one of the network's 60."""
+        return self.base_port + 58
+
     def all_ports(self) -> dict[int, str]:
         """Every port the network binds, with the node and role that binds it."""
         ports: dict[int, str] = {}

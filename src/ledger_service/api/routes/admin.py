@@ -11,9 +11,10 @@ from pydantic import BaseModel, Field
 
 from ledger_service.api.auth import DEFAULT_KEY_LIFETIME, ApiKey, ApiKeys, Role
 from ledger_service.api.deps import Caller, Context
+from ledger_service.api.problems import PROBLEM_RESPONSES
 from ledger_service.intake.writers import WriterKeyInfo
 
-router = APIRouter(prefix="/v1", tags=["keys"])
+router = APIRouter(prefix="/v1", tags=["keys"], responses=PROBLEM_RESPONSES)
 
 
 class ApiKeyRequest(BaseModel):

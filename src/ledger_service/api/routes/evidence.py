@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from ledger_service.api.auth import Role
 from ledger_service.api.deps import Caller, Context, log_read, require_actor
+from ledger_service.api.problems import PROBLEM_RESPONSES
 from ledger_service.api.purpose import PurposeDetail, PurposeParam, declared_purpose
 from ledger_service.context import LedgerContext
 from ledger_service.errors import LedgerError, UnknownRecord
@@ -20,7 +21,7 @@ from ledger_service.evidence import EvidenceError, build_lineage_bundle
 from ledger_service.fabric.blocks import BlockReader, GatewayBlockReader
 from ledger_service.queries.lineage import DEFAULT_DEPTH, MAX_DEPTH, lineage_of
 
-router = APIRouter(prefix="/v1/evidence", tags=["evidence"])
+router = APIRouter(prefix="/v1/evidence", tags=["evidence"], responses=PROBLEM_RESPONSES)
 
 
 class FabricUnavailable(LedgerError):

@@ -20,6 +20,7 @@ from ledger_service.api.params import (
     encode_cursor,
     parse_as_of,
 )
+from ledger_service.api.problems import PROBLEM_RESPONSES
 from ledger_service.api.purpose import PurposeDetail, PurposeParam, declared_purpose
 from ledger_service.errors import ValidationError
 from ledger_service.export import render, to_dot, to_prov_json
@@ -38,7 +39,7 @@ from ledger_service.queries.lineage import (
     timeline,
 )
 
-router = APIRouter(prefix="/v1", tags=["lineage"])
+router = APIRouter(prefix="/v1", tags=["lineage"], responses=PROBLEM_RESPONSES)
 
 ExportFormat = Literal["json", "prov-json", "dot", "svg", "png"]
 _MEDIA = {

@@ -10,13 +10,14 @@ from pydantic import BaseModel, Field
 
 from ledger_service.api.auth import Principal, Role
 from ledger_service.api.deps import Caller, Context, log_read, require_actor
+from ledger_service.api.problems import PROBLEM_RESPONSES
 from ledger_service.api.purpose import PurposeDetail, PurposeParam, declared_purpose
 from ledger_service.errors import UnknownRecord, ValidationError
 from ledger_service.intake.checks import DEFAULT_MAX_RECORDS
 from ledger_service.queries.records import AnchorInfo, StoredRecord
 from ledger_service.records import Record, parse_record
 
-router = APIRouter(prefix="/v1", tags=["records"])
+router = APIRouter(prefix="/v1", tags=["records"], responses=PROBLEM_RESPONSES)
 
 
 class AppendRequest(BaseModel):
