@@ -25,6 +25,7 @@ up: deps fabric
 	$(UV) ledgerctl network up $(if $(BASE_PORT),--base-port $(BASE_PORT))
 	$(UV) ledgerctl chaincode deploy
 	$(UV) ledgerctl service start
+	$(UV) ledgerctl api start
 	$(UV) ledgerctl network status
 	$(UV) ledgerctl demo
 

@@ -15,8 +15,7 @@ DOCUMENT = Path(__file__).resolve().parents[3] / "docs" / "api" / "openapi.json"
 def test_the_committed_openapi_document_is_the_apps(ledger: LedgerContext) -> None:
     committed = json.loads(DOCUMENT.read_text(encoding="utf-8"))
     assert create_app(ledger).openapi() == committed, (
-        "docs/api/openapi.json is stale: run `uv run ledgerctl api openapi > "
-        "docs/api/openapi.json`"
+        "docs/api/openapi.json is stale: run `uv run ledgerctl api openapi > docs/api/openapi.json`"
     )
 
 

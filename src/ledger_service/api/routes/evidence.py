@@ -121,7 +121,13 @@ def lineage_bundle(
     as_of: Any = body.as_of
     with context.session_factory() as session:
         graph = lineage_of(session, body.start, depth=body.depth, as_of=as_of)
-    unanchored = [rid for rid, node in graph.nodes.items() if node.anchor is None]
+    # anchored by now (the graph's anchors are as of its time; the bundle proves today's chain)
+    stored = context.records.get_records(list(graph.nodes))
+    unanchored = [
+        rid
+        for rid in graph.nodes
+        if (anchor := stored[rid].anchor) is None or anchor.committed_at is None
+    ]
     if unanchored:
         raise EvidenceError(
             f"record {unanchored[0]!r} of the lineage is not anchored yet "
