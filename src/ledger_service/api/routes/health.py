@@ -51,7 +51,13 @@ def _peer_reachable(context: Any) -> str:
         return f"unreachable: {exc.strerror or type(exc).__name__}"
 
 
-@router.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+@router.get(
+    "/metrics",
+    tags=["operations"],
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
 def metrics(request: Request) -> Response:
     body = request.app.state.metrics.exposition()
     return Response(body, media_type="text/plain; version=0.0.4")
