@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ledger_service.api.auth import ApiKeys, PermissionDenied, Principal, Role
+from ledger_service.api.logs import current_request_id
 from ledger_service.context import LedgerContext
 
 __all__ = ["PERMISSIONS", "Caller", "Context", "allowed", "log_read"]
@@ -78,7 +79,13 @@ def log_read(
 ) -> None:
     """One access-log entry per (subject, record) the answer holds; raises before the answer
     is returned if the log cannot be written (no answer without its entry)."""
-    context.access_log.log_answer(accessor=caller.accessor, query=what, purpose=purpose, read=read)
+    context.access_log.log_answer(
+        accessor=caller.accessor,
+        query=what,
+        purpose=purpose,
+        read=read,
+        request_id=current_request_id.get(),
+    )
 
 
 def require_actor(caller: Principal, actor: str, record_id: str | None = None) -> None:

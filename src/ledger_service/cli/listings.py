@@ -22,6 +22,8 @@ from ledger_service.cli._reads import (
     print_json,
     read_index,
 )
+from ledger_service.config import ServiceConfig
+from ledger_service.context import LedgerContext
 from ledger_service.queries.lineage import (
     DEFAULT_NODE_LIMIT,
     Flag,
@@ -40,6 +42,7 @@ def register(app: typer.Typer) -> None:
     app.command("disputed")(disputed_cmd)
     app.command("superseded")(superseded_cmd)
     app.command("anchor")(anchor_cmd)
+    app.command("access-report")(access_report)
 
 
 def timeline_cmd(
@@ -174,3 +177,50 @@ def _show(nodes: list[Node], title: str, fmt: str) -> None:
         add_row(table, node, show_depth=False)
     console.print(table)
     console.print(f"{len(nodes)} record(s)")
+
+
+def access_report(
+    subject: Annotated[str, typer.Argument(help="The enterprise's unified social credit code.")],
+    state_dir: StateDir,
+    db_url: DbUrl = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only reads at or after this time (ISO 8601 with zone).")
+    ] = None,
+    limit: Limit = 1000,
+    fmt: Format = "table",
+) -> None:
+    """Who read an enterprise's data, why and when (newest first): the access log."""
+    check_format(fmt)
+    after = as_time(parse_as_of(since))
+    config = ServiceConfig.from_env(state_dir, db_url)
+    with LedgerContext(config) as context:
+        entries = context.access_log.entries(subject=subject, since=after, limit=limit)
+    if fmt == "json":
+        print_json(
+            [
+                {
+                    "accessed_at": e.accessed_at.isoformat(),
+                    "accessor": e.accessor,
+                    "query": e.query,
+                    "record_id": e.record_id,
+                    "purpose": e.purpose,
+                    "request_id": e.request_id,
+                }
+                for e in entries
+            ]
+        )
+        return
+    table = Table(title=f"who read {subject}'s data")
+    for name in ("when", "who", "what", "record", "purpose", "request"):
+        table.add_column(name, overflow="fold")
+    for e in entries:
+        table.add_row(
+            e.accessed_at.isoformat(timespec="seconds"),
+            e.accessor,
+            e.query,
+            e.record_id or "—",
+            e.purpose,
+            e.request_id or "—",
+        )
+    console.print(table)
+    console.print(f"{len(entries)} read(s)")

@@ -285,6 +285,8 @@ class AccessLogEntry(Base):
     #: what was asked, e.g. "lineage", "timeline", "evidence", "export"
     query: Mapped[str] = mapped_column(String(64))
     purpose: Mapped[str] = mapped_column(String(LABEL_LENGTH))
+    #: the API request that read it (``X-Request-Id``); NULL for CLI reads
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         Index(None, "subject", "accessed_at"),

@@ -32,6 +32,8 @@ class AccessRecord:
     purpose: str
     #: the entry's position in the log (newest = highest)
     entry_id: int = 0
+    #: the API request that read it, if it came through the API
+    request_id: str | None = None
 
 
 class AccessLog:
@@ -74,6 +76,7 @@ class AccessLog:
         query: str,
         purpose: str,
         read: Iterable[tuple[str | None, str | None]],
+        request_id: str | None = None,
     ) -> None:
         """Record one answer that read several ``(subject, record_id)`` pairs — a lineage
         spanning enterprises logs one entry per enterprise — in one transaction.
@@ -98,6 +101,7 @@ class AccessLog:
                     record_id=record_id,
                     query=query,
                     purpose=purpose,
+                    request_id=request_id,
                 )
                 for subject, record_id in dict.fromkeys(read)
             )
@@ -134,6 +138,7 @@ class AccessLog:
                     query=entry.query,
                     purpose=entry.purpose,
                     entry_id=entry.id,
+                    request_id=entry.request_id,
                 )
                 for entry in session.scalars(query.limit(limit))
             ]

@@ -172,3 +172,26 @@ def test_key_admin_over_the_api(api: Api) -> None:
     )
     assert no_actor.status_code == 422
     assert no_actor.json()["field"] == "actors"
+
+
+def test_a_request_id_ties_the_answer_the_log_line_and_the_access_entry(
+    api: Api, story: list[str], caplog: Any
+) -> None:
+    import json
+    import logging
+
+    from ledger_service.api.logs import JsonFormatter
+
+    caplog.set_level(logging.INFO, logger="ledger_service.api")
+    headers = {**api.headers("auditor"), "X-Request-Id": "case-17.a"}
+    answer = api.client.get("/v1/records/score", params=WHY, headers=headers)
+    assert answer.headers["x-request-id"] == "case-17.a"
+    entry = api.client.get("/v1/access-log", headers=api.headers("auditor")).json()["items"][0]
+    assert entry["request_id"] == "case-17.a"
+    lines = [json.loads(JsonFormatter().format(r)) for r in caplog.records]
+    line = next(x for x in lines if x.get("route") == "/v1/records/{record_id}")
+    assert (line["status"], line["method"]) == (200, "GET")
+    assert api.tokens["auditor"] not in caplog.text
+    assert "inspection" not in caplog.text  # the purpose stays in the access log
+    fresh = api.client.get("/v1/whoami", headers={**api.headers("auditor"), "X-Request-Id": "x y"})
+    assert len(fresh.headers["x-request-id"]) == 32  # not a plain token: replaced

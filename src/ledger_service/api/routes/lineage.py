@@ -260,6 +260,7 @@ def access_log(
                 "record_id": e.record_id,
                 "query": e.query,
                 "purpose": e.purpose,
+                "request_id": e.request_id,
             }
             for e in entries
         ],

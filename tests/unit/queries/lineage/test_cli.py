@@ -138,3 +138,18 @@ def test_every_answer_is_logged_with_its_purpose_and_a_purpose_is_required(
     blank = run("lineage", "L1", "--purpose", " ", purpose=False)
     assert blank.exit_code == 2
     assert "purpose" in blank.output
+
+
+def test_access_report_shows_who_read_an_enterprise_and_why(
+    run: Run, index_db: IndexDatabase, tmp_path: Path
+) -> None:
+    assert run("lineage", "L1").exit_code == 0
+    base = ["--state-dir", str(tmp_path), "--db", index_db.url]
+    report = CliRunner().invoke(app, ["access-report", SUBJECT, *base, "--format", "json"])
+    assert report.exit_code == 0, report.output
+    entries = json.loads(report.output)
+    assert entries[0]["accessor"] == "regulator:wu"
+    assert entries[0]["purpose"] == PURPOSE
+    assert entries[0]["query"] == "lineage"
+    table = CliRunner().invoke(app, ["access-report", SUBJECT, *base])
+    assert "who read" in table.output
