@@ -105,7 +105,7 @@ def test_timeline_listings_and_anchor(run: Run) -> None:
         (("lineage", "L3", "--as-of", "decision"), "loan 'L3' has no approval or rejection"),
         (("lineage", "L1", "--diff"), "--diff compares --as-of with now"),
         (("lineage", "L1", "--down"), "downstream walks start from records"),
-        (("lineage", "L1", "score1"), "give one loan, or record ids only"),
+        (("lineage", "L1", "score1"), "must be the only name"),
         (("lineage", "nothing"), "neither a record id nor a loan id"),
         (("lineage", "L1", "--as-of", "2025-06-01"), "has no time zone"),
         (("lineage", "L1", "--format", "yaml"), "--format must be one of"),
