@@ -226,7 +226,7 @@ def test_verify_cli_prints_the_lineage_table_and_names_a_forged_edge(
 def test_the_lineage_checks_fail_closed(
     bundle: dict[str, Any], verifier: Verifier, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ledger_service.evidence import lineage_checks
+    from credit_ledger_verify.evidence import lineage_checks
 
     def broken(*_args: object) -> None:
         raise RuntimeError("boom")
