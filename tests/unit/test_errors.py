@@ -10,11 +10,11 @@ import importlib
 import pkgutil
 import re
 
-import pytest
-
 import credit_ledger_verify
-import ledger_service
+import pytest
 from credit_ledger_verify import errors as verify_errors
+
+import ledger_service
 from ledger_service import errors
 from ledger_service.errors import LedgerError, ValidationError
 

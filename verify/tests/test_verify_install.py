@@ -61,9 +61,10 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return env
 
 
-def _verify(env: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+def _in_venv(env: Path, program: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    """Run one of the venv's programs outside the repository (nothing of it on sys.path)."""
     return subprocess.run(
-        [str(env / "bin" / "credit-ledger-verify"), *map(str, args)],
+        [str(env / "bin" / program), *map(str, args)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -71,6 +72,10 @@ def _verify(env: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
         env={**os.environ, "PYTHONPATH": ""},
         cwd=env,
     )
+
+
+def _verify(env: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    return _in_venv(env, "credit-ledger-verify", *args)
 
 
 def test_the_golden_evidence_bundle_verifies(venv: Path) -> None:
@@ -105,25 +110,12 @@ def test_an_altered_record_fails_with_its_step(venv: Path, tmp_path: Path) -> No
     "module", ["sqlalchemy", "fastapi", "ledger_service", "grpc", "fabric_gateway", "alembic"]
 )
 def test_the_service_stack_is_not_installed(venv: Path, module: str) -> None:
-    done = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", f"import {module}"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**os.environ, "PYTHONPATH": ""},
-        cwd=venv,
-    )
+    done = _in_venv(venv, "python", "-c", f"import {module}")
     assert done.returncode == 1
     assert f"No module named '{module}'" in done.stderr
 
 
 def test_the_package_itself_imports_in_the_venv(venv: Path) -> None:
-    out = _run(
-        venv / "bin" / "python",
-        "-c",
-        "import credit_ledger_verify as v; print(v.__version__, v.LedgerError.code)",
-        cwd=venv,
-        env={**os.environ, "PYTHONPATH": ""},
-    )
-    assert out.split() == ["0.1.0", "ledger_error"]
+    code = "import credit_ledger_verify as v; print(v.__version__, v.LedgerError.code)"
+    done = _in_venv(venv, "python", "-c", code)
+    assert done.stdout.split() == ["0.1.0", "ledger_error"], done.stderr

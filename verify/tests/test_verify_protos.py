@@ -6,6 +6,7 @@ package) — and both must decode the same bytes alike."""
 from __future__ import annotations
 
 import pytest
+from credit_ledger_verify.fabric import protos
 from fabric_protos.common import common_pb2
 from fabric_protos.ledger.rwset import rwset_pb2
 from fabric_protos.ledger.rwset.kvrwset import kv_rwset_pb2
@@ -19,8 +20,6 @@ from fabric_protos.peer import (
 )
 from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import Message
-
-from credit_ledger_verify.fabric import protos
 
 _MODULES = (
     common_pb2,
@@ -67,12 +66,12 @@ def test_every_declared_field_is_fabrics(package: str, name: str) -> None:
 
 
 def test_enum_names_are_fabrics() -> None:
-    assert protos.HEADER_TYPE_NAMES == {
+    assert {
         v.number: v.name for v in common_pb2.HeaderType.DESCRIPTOR.values
-    }
-    assert protos.TX_VALIDATION_NAMES == {
+    } == protos.HEADER_TYPE_NAMES
+    assert {
         v.number: v.name for v in transaction_pb2.TxValidationCode.DESCRIPTOR.values
-    }
+    } == protos.TX_VALIDATION_NAMES
     assert (protos.VALID, protos.ENDORSER_TRANSACTION) == (
         transaction_pb2.VALID,
         common_pb2.ENDORSER_TRANSACTION,

@@ -32,6 +32,7 @@ from ledger_service.queries.lineage import DECISION, DEFAULT_DEPTH, AsOf, Lineag
 
 trust_app = typer.Typer(help="Trust directories (org CA certificates) for offline verification.")
 
+
 def register(app: typer.Typer) -> None:
     """Add the evidence commands to `ledgerctl`."""
     app.command("evidence")(evidence)
