@@ -35,6 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchlib import add_ids_option, machine, record_ids  # scripts/ is on sys.path when run
+from credit_ledger_verify.merkle import MerkleTree, commitment_leaf_hash
 from sqlalchemy import func, select
 
 from ledger_service.anchoring.store import BatchPlan
@@ -42,7 +43,6 @@ from ledger_service.fabric.target import FabricTarget
 from ledger_service.index import make_engine, make_session_factory, sqlite_url, upgrade
 from ledger_service.index import models as m
 from ledger_service.intake import LedgerService
-from ledger_service.merkle import MerkleTree, commitment_leaf_hash
 from ledger_service.ops.topology import Topology, default_state_dir
 from ledger_service.samples.data import SampleWriter, stories
 

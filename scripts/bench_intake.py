@@ -53,15 +53,15 @@ from pathlib import Path
 from typing import Any
 
 from benchlib import add_ids_option, cpu_model, record_ids  # scripts/ is on sys.path when run
+from credit_ledger_verify import canonical
+from credit_ledger_verify.records import Record
+from credit_ledger_verify.records import envelope as envelope_module
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from ledger_service import canonical
 from ledger_service.index import make_engine, make_session_factory, sqlite_url, upgrade
 from ledger_service.index.bulk import RowWriter
 from ledger_service.intake import LedgerService
-from ledger_service.records import Record
-from ledger_service.records import envelope as envelope_module
 from ledger_service.samples.data import SampleWriter, stories
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -220,7 +220,10 @@ def run_variant(
 # Where the time of a profiled request goes, by the module a function lives in.
 CATEGORIES = (
     ("Ed25519 verify (libsodium)", ("nacl", "_sodium")),
-    ("canonicalisation (JSON)", ("ledger_service/canonical.py", "rfc8785", "/json/", "_json")),
+    (
+        "canonicalisation (JSON)",
+        ("credit_ledger_verify/canonical.py", "rfc8785", "/json/", "_json"),
+    ),
     ("pydantic model_dump", ("pydantic", "records/types.py", "records/envelope.py")),
     ("DB driver (sqlite3 / psycopg + server wait)", ("sqlite3", "psycopg", "_psycopg")),
     ("SQLAlchemy", ("sqlalchemy",)),

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ledger_service.records.schemas import render_schema, schema_documents
+from credit_ledger_verify.records.schemas import render_schema, schema_documents
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "docs" / "schemas"
 

@@ -15,12 +15,13 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from credit_ledger_verify import Verifier
+
 from ledger_service.evidence import TrustStore, build_bundle, encode_bundle
 from ledger_service.fabric.blocks import GatewayBlockReader
 from ledger_service.ops.topology import Topology, default_state_dir
 from ledger_service.samples.data import enterprise_story
 from ledger_service.samples.ledger import make_anchored_ledger
-from ledger_service.verify import Verifier
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "evidence"
 

@@ -17,6 +17,8 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from credit_ledger_verify import Verifier
+
 from ledger_service.evidence import TrustStore, encode_bundle
 from ledger_service.evidence.lineage_builder import build_lineage_bundle
 from ledger_service.fabric.blocks import GatewayBlockReader
@@ -25,7 +27,6 @@ from ledger_service.queries.lineage import lineage_of
 from ledger_service.samples.data import STORY_ROLES
 from ledger_service.samples.ledger import make_anchored_ledger
 from ledger_service.samples.lineage_story import LINEAGE_ROLES, lineage_story
-from ledger_service.verify import Verifier
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "evidence" / "lineage"
 

@@ -1,7 +1,7 @@
 package ledger
 
 // The on-chain layout (format v3) — the only Go owner of keys, values, the PutBatch
-// argument and the refusal codes. Its Python twin is src/ledger_service/onchain.py;
+// argument and the refusal codes. Its Python twin is verify/src/credit_ledger_verify/onchain.py;
 // tests/data/onchain/*.json pins the two together (onchain_vectors_test.go walks it).
 //
 //	\x00rec\x00<commitment, base64url>\x00  uvarint leaf index (minimal) ‖ batch id

@@ -12,7 +12,8 @@ import argparse
 from pathlib import Path
 
 import grpc
-from fabric_gateway import EndorseError, blocks, connect, load_msp
+from credit_ledger_verify.fabric import blocks
+from fabric_gateway import EndorseError, connect, load_msp
 
 
 def main() -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import hashlib
 
-from fabric_gateway import blocks
+from credit_ledger_verify.fabric import blocks
 from fabric_protos.common import common_pb2
 from fabric_protos.peer import transaction_pb2
 from fg_testutil import block, endorser_envelope, serialized

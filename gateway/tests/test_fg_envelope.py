@@ -1,12 +1,12 @@
-"""fabric_gateway.envelope: the one decoder from envelope to endorsed action parts."""
+"""credit_ledger_verify.fabric.envelope: the one decoder from envelope to endorsed action parts."""
 
 from __future__ import annotations
 
 import hashlib
 
 import pytest
-from fabric_gateway import blocks
-from fabric_gateway.envelope import (
+from credit_ledger_verify.fabric import blocks
+from credit_ledger_verify.fabric.envelope import (
     EnvelopeError,
     decode_actions,
     decode_endorsed_transaction,

@@ -4,12 +4,15 @@ Every error the project raises derives from :class:`LedgerError`, so callers cat
 class and the REST layer maps errors to responses in one place by ``code`` (a class
 attribute, snake_case, unique per class, never changed once published). Where it applies an
 error carries ``record_id`` (the record concerned) and ``field`` (the dotted path of the
-offending field); both are ``None`` otherwise. Classes defined outside this module are marked
-with their module; ``tests/unit/test_errors.py`` checks that every subclass is drawn here::
+offending field); both are ``None`` otherwise. The root and the verifier's errors live in the
+offline verifier's package (``credit_ledger_verify.errors``, re-exported here; marked
+``[verify]``, with their module inside that package where it is not ``errors``); the service's
+own classes are marked with their module where it is not this one.
+``tests/unit/test_errors.py`` checks that every subclass is drawn here::
 
-    LedgerError                                   ledger_error
-    ├── ValidationError(record_id, field, msg)    invalid_input       bad input; nothing written
-    │   ├── PayloadTooLarge                       payload_too_large
+    LedgerError                          [verify] ledger_error
+    ├── ValidationError(record_id, field, msg) [verify] invalid_input  bad input; nothing written
+    │   ├── PayloadTooLarge              [verify] payload_too_large
     │   ├── DanglingParent                        dangling_reference
     │   ├── CyclicLineage                         cyclic_lineage
     │   ├── IdempotencyConflict                   idempotency_conflict
@@ -17,21 +20,22 @@ with their module; ``tests/unit/test_errors.py`` checks that every subclass is d
     │   └── LineageQueryError (queries.lineage.model) lineage_query_invalid
     ├── UnknownRecord(record_id)                  unknown_record
     ├── RecordErased(record_id)                   record_erased
-    ├── CanonicalizationError(path, message)      not_canonicalizable
-    ├── CommitmentError                           bad_commitment_input
+    ├── CanonicalizationError(path, message) [verify] not_canonicalizable
+    ├── CommitmentError                  [verify] bad_commitment_input
     ├── WriterKeyError       (intake.writers)     writer_key_refused
-    ├── VerificationError                         verification_failed  evidence does not check out
+    ├── VerificationError                [verify] verification_failed  evidence does not check out
     │   ├── SignatureError(record_id, message)    bad_signature
-    │   ├── CommitmentMismatch                    commitment_mismatch
-    │   ├── ProofError                            bad_proof
-    │   ├── RootMismatch                          root_mismatch
-    │   └── EvidenceVerificationError (evidence.model)  evidence_rejected
-    ├── EvidenceError        (evidence.model)     evidence_unavailable  a bundle cannot be built
-    │   ├── BundleFormatError (evidence.model)    bundle_format
-    │   ├── BundleShapeError (evidence.bundle)    evidence_bundle_shape
-    │   └── PolicyError      (evidence.policy)    evidence_policy_invalid
-    ├── IdentityError        (evidence.trust)     untrusted_identity
-    ├── OnChainFormatError   (onchain)            onchain_format
+    │   ├── CommitmentMismatch           [verify] commitment_mismatch
+    │   ├── ProofError                   [verify] bad_proof
+    │   ├── RootMismatch                 [verify] root_mismatch
+    │   └── EvidenceVerificationError [verify] (evidence.model)  evidence_rejected
+    ├── EvidenceError  [verify] (evidence.model)  evidence_unavailable  a bundle cannot be built
+    │   ├── BundleFormatError [verify] (evidence.model)  bundle_format
+    │   ├── BundleShapeError [verify] (evidence.bundle)  evidence_bundle_shape
+    │   └── PolicyError  [verify] (evidence.policy)  evidence_policy_invalid
+    ├── IdentityError  [verify] (evidence.trust)  untrusted_identity
+    ├── OnChainFormatError   [verify] (onchain)   onchain_format
+    ├── EnvelopeError  [verify] (fabric.envelope) fabric_envelope_malformed
     ├── ChainIntegrityError  (chainsync.parse)    chain_integrity
     ├── MirrorGapError       (chainsync.mirror)   mirror_gap
     ├── NeedleTooShort       (chainsync.exposure) needle_too_short
@@ -55,15 +59,28 @@ for control flow inside one module (the verifier's ``_Malformed``) derive from a
 here and never escape their module.
 
 ``ValidationError`` deliberately shares its name with pydantic's: inside this project the
-name always means this class; :func:`ledger_service.records.to_validation_error` converts
+name always means this class; :func:`credit_ledger_verify.records.to_validation_error` converts
 pydantic's errors into it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import ClassVar
+
+from credit_ledger_verify.errors import (
+    CanonicalizationError,
+    CommitmentError,
+    CommitmentMismatch,
+    FieldProblem,
+    LedgerError,
+    PayloadTooLarge,
+    ProofError,
+    RootMismatch,
+    ValidationError,
+    VerificationError,
+    record_label,
+)
 
 __all__ = [
     "CanonicalizationError",
@@ -83,81 +100,6 @@ __all__ = [
     "ValidationError",
     "VerificationError",
 ]
-
-
-class LedgerError(Exception):
-    """Base class of every error the project raises deliberately."""
-
-    #: Stable machine-readable code, unique per class (the REST layer maps errors by it).
-    code: ClassVar[str] = "ledger_error"
-    #: The record the error concerns, where one does.
-    record_id: str | None = None
-    #: Dotted path of the offending field, where one does (``""``: the record as a whole).
-    field: str | None = None
-
-
-@dataclass(frozen=True)
-class FieldProblem:
-    """One problem with one field of a record; ``field`` is a dotted path (``payload.amount``)."""
-
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}" if self.field else self.message
-
-
-def _record_label(record_id: str | None) -> str:
-    return f'record "{record_id}"' if record_id is not None else "record"
-
-
-class ValidationError(LedgerError):
-    """A record (or a write request) is not acceptable; nothing was written.
-
-    ``field`` is the dotted path of the first offending field (``""`` for the record as a
-    whole); ``problems`` lists every problem found, the first one being ``(field, message)``.
-    """
-
-    code: ClassVar[str] = "invalid_input"
-    field: str
-    #: the record's position in its request, when the request held several (set by the API)
-    record_index: int | None = None
-
-    def __init__(
-        self,
-        record_id: str | None,
-        field: str,
-        message: str,
-        *,
-        problems: Sequence[FieldProblem] = (),
-    ) -> None:
-        self.record_id = record_id
-        self.field = field
-        self.message = message
-        self.problems: tuple[FieldProblem, ...] = tuple(problems) or (FieldProblem(field, message),)
-        super().__init__(record_id, field, message)
-
-    def __str__(self) -> str:
-        text = f"{_record_label(self.record_id)}: {FieldProblem(self.field, self.message)}"
-        extra = len(self.problems) - 1
-        if extra > 0:
-            text += f" (and {extra} more problem{'s' if extra > 1 else ''})"
-        return text
-
-
-class PayloadTooLarge(ValidationError):
-    """The canonical form of a record's payload exceeds the size limit."""
-
-    code: ClassVar[str] = "payload_too_large"
-
-    def __init__(self, record_id: str | None, size: int, limit: int) -> None:
-        self.size = size
-        self.limit = limit
-        super().__init__(
-            record_id,
-            "payload",
-            f"canonical payload is {size} bytes, more than the limit of {limit} bytes",
-        )
 
 
 class DanglingParent(ValidationError):
@@ -189,35 +131,6 @@ class IdempotencyConflict(ValidationError):
         super().__init__(record_id, "record_id", "already used for a record with different content")
 
 
-class CanonicalizationError(LedgerError):
-    """A value cannot be put into RFC 8785 canonical form (float, non-string key, ...).
-
-    ``path`` locates the value inside the object handed to ``canonicalize`` (``$`` is the root).
-    """
-
-    code: ClassVar[str] = "not_canonicalizable"
-
-    def __init__(self, path: str, message: str) -> None:
-        self.path = path
-        self.message = message
-        super().__init__(path, message)
-
-    def __str__(self) -> str:
-        return f"cannot canonicalize {self.path}: {self.message}"
-
-
-class CommitmentError(LedgerError):
-    """The inputs of a commitment are malformed (e.g. a salt of the wrong length)."""
-
-    code: ClassVar[str] = "bad_commitment_input"
-
-
-class VerificationError(LedgerError):
-    """Evidence (a signature, a proof, a root) does not check out."""
-
-    code: ClassVar[str] = "verification_failed"
-
-
 class SignatureError(VerificationError):
     """A record's writer signature is missing, malformed or does not verify."""
 
@@ -229,44 +142,7 @@ class SignatureError(VerificationError):
         super().__init__(record_id, message)
 
     def __str__(self) -> str:
-        return f"{_record_label(self.record_id)}: signature: {self.message}"
-
-
-class CommitmentMismatch(VerificationError):
-    """A record's canonical content and salt do not hash to the expected commitment."""
-
-    code: ClassVar[str] = "commitment_mismatch"
-
-    def __init__(self, expected: bytes, calculated: bytes) -> None:
-        self.expected = expected
-        self.calculated = calculated
-        super().__init__(expected, calculated)
-
-    def __str__(self) -> str:
-        return (
-            f"commitment mismatch: expected {self.expected.hex()}, "
-            f"calculated {self.calculated.hex()}"
-        )
-
-
-class ProofError(VerificationError):
-    """A Merkle proof or its parameters are malformed (index out of range, wrong length, ...)."""
-
-    code: ClassVar[str] = "bad_proof"
-
-
-class RootMismatch(VerificationError):
-    """A well-formed proof leads to a root other than the expected one."""
-
-    code: ClassVar[str] = "root_mismatch"
-
-    def __init__(self, expected: bytes, calculated: bytes) -> None:
-        self.expected = expected
-        self.calculated = calculated
-        super().__init__(expected, calculated)
-
-    def __str__(self) -> str:
-        return f"root mismatch: expected {self.expected.hex()}, calculated {self.calculated.hex()}"
+        return f"{record_label(self.record_id)}: signature: {self.message}"
 
 
 class UnknownRecord(LedgerError):

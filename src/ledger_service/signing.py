@@ -12,11 +12,11 @@ import binascii
 from dataclasses import dataclass
 from typing import TypeVar
 
+from credit_ledger_verify.records import Record
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
 from ledger_service.errors import SignatureError, ValidationError
-from ledger_service.records import Record
 
 __all__ = [
     "ED25519_KEY_BYTES",

@@ -6,12 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from nacl.signing import SigningKey
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
-
-from ledger_service.index.models import Base
-from ledger_service.records import (
+from credit_ledger_verify.records import (
     CreditRepairRecord,
     DataUpdateRecord,
     FinancingEventRecord,
@@ -19,6 +14,11 @@ from ledger_service.records import (
     ScoreChangeRecord,
     uscc_check_character,
 )
+from nacl.signing import SigningKey
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger_service.index.models import Base
 from ledger_service.signing import sign_record
 
 __all__ = ["RecordFactory", "table_counts", "uscc"]

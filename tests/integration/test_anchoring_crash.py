@@ -15,7 +15,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from fabric_gateway import blocks
+from credit_ledger_verify.fabric import blocks
+from credit_ledger_verify.onchain import RECORD_KEY_TYPE, parse_composite_key, parse_record_key
 from fabric_protos.common import common_pb2
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,7 +27,6 @@ from ledger_service.fabric.blocks import chain_height
 from ledger_service.fabric.target import FabricTarget
 from ledger_service.index import models as m
 from ledger_service.index import sqlite_url
-from ledger_service.onchain import RECORD_KEY_TYPE, parse_composite_key, parse_record_key
 from ledger_service.ops.topology import Topology
 from ledger_service.samples.data import SampleWriter, stories
 

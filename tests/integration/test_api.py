@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from credit_ledger_verify.records.payloads import FinancingEventPayload
 
 from ledger_service.api import ApiKeys
 from ledger_service.config import ServiceConfig
@@ -23,7 +24,6 @@ from ledger_service.context import LedgerContext
 from ledger_service.evidence import TrustStore, Verifier
 from ledger_service.index import sqlite_url
 from ledger_service.ops.topology import Topology
-from ledger_service.records.payloads import FinancingEventPayload
 from ledger_service.samples.data import SampleWriter, enterprise_story
 from ledger_service.samples.ledger import AnchoredLedger
 

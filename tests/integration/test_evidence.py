@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fabric_gateway import blocks
+from credit_ledger_verify.fabric import blocks
+from credit_ledger_verify.records import RecordKind
 from fabric_protos.common import common_pb2
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -39,7 +40,6 @@ from ledger_service.fabric.blocks import CachingBlockReader, GatewayBlockReader
 from ledger_service.index import models as m
 from ledger_service.ops.topology import Topology
 from ledger_service.queries.lineage import lineage_of
-from ledger_service.records import RecordKind
 from ledger_service.samples.data import enterprise_story
 from ledger_service.samples.ledger import AnchoredLedger, make_anchored_ledger
 

@@ -8,15 +8,15 @@ import uuid
 from collections import defaultdict
 
 import pytest
+from credit_ledger_verify import TrustStore, Verifier
+from credit_ledger_verify.records import RecordKind
 from sqlalchemy import select
 
 from ledger_service.evidence.builder import build_bundle, encode_bundle
 from ledger_service.fabric.blocks import GatewayBlockReader
 from ledger_service.index import models as m
 from ledger_service.ops.topology import Topology
-from ledger_service.records import RecordKind
 from ledger_service.samples.ledger import make_anchored_ledger
-from ledger_service.verify import TrustStore, Verifier
 
 pytestmark = pytest.mark.fabric
 

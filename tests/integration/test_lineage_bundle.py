@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from credit_ledger_verify.evidence.lineage_result import EdgeStatus, LineageCheck
+from credit_ledger_verify.records import Record
 from typer.testing import CliRunner
 
 from ledger_service.cli import app
@@ -29,11 +31,9 @@ from ledger_service.evidence import (
     build_lineage_bundle,
     encode_bundle,
 )
-from ledger_service.evidence.lineage_result import EdgeStatus, LineageCheck
 from ledger_service.fabric.blocks import CachingBlockReader, GatewayBlockReader
 from ledger_service.ops.topology import Topology
 from ledger_service.queries.lineage import LineageGraph, LineageQueryError, lineage_of
-from ledger_service.records import Record
 from ledger_service.samples.ledger import AnchoredLedger, make_anchored_ledger
 from ledger_service.samples.lineage_story import lineage_story
 

@@ -13,11 +13,11 @@ import uuid
 from pathlib import Path
 
 import pytest
+from credit_ledger_verify.onchain import RefusalCode, parse_refusal
 from fabric_gateway import GatewayError
 
 from ledger_service.chainsync.exposure import scan_channel
 from ledger_service.fabric.blocks import DeliverBlockStream
-from ledger_service.onchain import RefusalCode, parse_refusal
 from ledger_service.ops.topology import Topology
 from ledger_service.samples.data import enterprise_code, stories
 from ledger_service.samples.ledger import make_anchored_ledger

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fabric_gateway import blocks as fg_blocks
+from credit_ledger_verify.fabric import blocks as fg_blocks
 from fabric_protos.gateway import gateway_pb2
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -302,7 +302,7 @@ def test_lean_block_decoding_matches_the_gateways_parse_block(
     anchored_ledger: AnchoredLedger,
 ) -> None:
     """extract_block skips endorsements and read sets; it must find exactly the writes that
-    fabric_gateway.blocks.parse_block finds in VALID transactions."""
+    credit_ledger_verify.fabric.blocks.parse_block finds in VALID transactions."""
     ledger = anchored_ledger
     first, last = fixture_blocks(ledger)
     ns = ledger.target.chaincode

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from credit_ledger_verify.merkle import MerkleTree, commitment_leaf_hash
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_service.anchoring.store import AnchoringStore
 from ledger_service.index import models as m
 from ledger_service.intake import LedgerService
-from ledger_service.merkle import MerkleTree, commitment_leaf_hash
 from tests.db.factories import RecordFactory
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

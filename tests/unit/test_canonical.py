@@ -6,8 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from credit_ledger_verify.canonical import MAX_SAFE_INTEGER, canonicalize
 
-from ledger_service.canonical import MAX_SAFE_INTEGER, canonicalize
 from ledger_service.errors import CanonicalizationError, LedgerError
 
 

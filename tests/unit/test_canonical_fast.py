@@ -15,18 +15,18 @@ from typing import Any
 
 import pytest
 import rfc8785
-from hypothesis import example, given, settings
-from hypothesis import strategies as st
-
-from ledger_service import canonical as canonical_module
-from ledger_service.canonical import (
+from credit_ledger_verify import canonical as canonical_module
+from credit_ledger_verify.canonical import (
     MAX_SAFE_INTEGER,
     add_string_member,
     canonicalize,
     canonicalize_reference,
 )
+from credit_ledger_verify.records import parse_record
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
 from ledger_service.errors import CanonicalizationError
-from ledger_service.records import parse_record
 from ledger_service.samples.data import SampleWriter, enterprise_story
 from ledger_service.signing import generate_writer_key, sign_record
 from tests.unit.test_records import ALL_KINDS

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from credit_ledger_verify.merkle import MerkleTree, commitment_leaf_hash
 from fabric_protos.common import common_pb2
 from fabric_protos.peer import transaction_pb2
 from sqlalchemy import delete, select, update
@@ -31,7 +32,6 @@ from ledger_service.index import models as m
 from ledger_service.index.chain_models import ChainBatch, ChainRecord
 from ledger_service.index.session import write_session
 from ledger_service.intake import LedgerService
-from ledger_service.merkle import MerkleTree, commitment_leaf_hash
 from ledger_service.samples.data import SampleWriter, stories
 from tests.db.fixtures import IndexDatabase
 from tests.unit.test_chainsync_parse import (

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
-from fabric_gateway.blocks import block_data_hash, block_header_hash
+from credit_ledger_verify.fabric.blocks import block_data_hash, block_header_hash
 from fabric_protos.common import common_pb2
 from fabric_protos.ledger.rwset import rwset_pb2
 from fabric_protos.ledger.rwset.kvrwset import kv_rwset_pb2

@@ -5,16 +5,16 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-
-from ledger_service.commitments import (
+from credit_ledger_verify.commitments import (
     COMMITMENT_BYTES,
     SALT_BYTES,
     commitment,
     new_salt,
     verify_commitment,
 )
+from credit_ledger_verify.records import parse_record
+
 from ledger_service.errors import CommitmentError, CommitmentMismatch, VerificationError
-from ledger_service.records import parse_record
 from tests.unit.test_records import data_update
 
 

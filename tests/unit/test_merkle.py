@@ -1,14 +1,11 @@
-"""Unit tests for ledger_service.merkle: builder, preconditions, pymerkle cross-check."""
+"""Unit tests for credit_ledger_verify.merkle: builder, preconditions, pymerkle cross-check."""
 
 from __future__ import annotations
 
 import hashlib
 
 import pytest
-from pymerkle import InmemoryTree
-
-from ledger_service.errors import ProofError, RootMismatch, VerificationError
-from ledger_service.merkle import (
+from credit_ledger_verify.merkle import (
     EMPTY_ROOT,
     HASH_SIZE,
     MerkleTree,
@@ -21,6 +18,9 @@ from ledger_service.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from pymerkle import InmemoryTree
+
+from ledger_service.errors import ProofError, RootMismatch, VerificationError
 
 
 def _leaves(count: int) -> list[bytes]:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from ledger_service.errors import VerificationError
-from ledger_service.merkle import (
+from credit_ledger_verify.merkle import (
     _decompose_inclusion_proof,
     build_tree,
     root_from_inclusion_proof,
     verify_consistency,
     verify_inclusion,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ledger_service.errors import VerificationError
 
 leaf_lists = st.lists(st.binary(min_size=0, max_size=40), min_size=1, max_size=70)
 PROFILE = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -7,9 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from ledger_service.errors import VerificationError
-from ledger_service.merkle import (
+from credit_ledger_verify.merkle import (
     EMPTY_ROOT,
     build_tree,
     leaf_hash,
@@ -17,6 +15,8 @@ from ledger_service.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+
+from ledger_service.errors import VerificationError
 
 VECTOR_DIR = Path(__file__).parents[1] / "data" / "rfc6962"
 VECTOR_FILES = sorted(VECTOR_DIR.glob("*.json"))

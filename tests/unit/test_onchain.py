@@ -1,4 +1,4 @@
-"""ledger_service.onchain against the shared vectors (tests/data/onchain/, also walked by the
+"""credit_ledger_verify.onchain against the shared vectors (tests/data/onchain/, also walked by the
 chaincode's `go test`), plus properties the vectors cannot enumerate."""
 
 from __future__ import annotations
@@ -8,11 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from ledger_service.errors import LedgerError
-from ledger_service.onchain import (
+from credit_ledger_verify.onchain import (
     MAX_RECORDS,
     RECORD_KEY_LENGTH,
     OnChainFormatError,
@@ -28,6 +24,10 @@ from ledger_service.onchain import (
     parse_rfc3339,
     record_key,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ledger_service.errors import LedgerError
 
 VECTORS = Path(__file__).resolve().parents[1] / "data" / "onchain"
 CASES = sorted(VECTORS.glob("*.json"))

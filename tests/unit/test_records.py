@@ -9,9 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-
-from ledger_service.errors import LedgerError, PayloadTooLarge, ValidationError
-from ledger_service.records import (
+from credit_ledger_verify.records import (
     MAX_PAYLOAD_BYTES,
     PAYLOAD_CLASSES,
     RECORD_CLASSES,
@@ -28,6 +26,8 @@ from ledger_service.records import (
     uscc_check_character,
     uscc_problem,
 )
+
+from ledger_service.errors import LedgerError, PayloadTooLarge, ValidationError
 
 SUBJECT = "91350100M000100Y43"
 
@@ -555,8 +555,7 @@ def test_payload_model_used_directly() -> None:
 
 def test_concrete_class_rejects_other_kind_with_plain_message() -> None:
     import pydantic
-
-    from ledger_service.records import to_validation_error
+    from credit_ledger_verify.records import to_validation_error
 
     with pytest.raises(pydantic.ValidationError) as caught:
         DataUpdateRecord.model_validate(score_change())

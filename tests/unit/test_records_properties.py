@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from credit_ledger_verify.canonical import MAX_SAFE_INTEGER
+from credit_ledger_verify.records import parse_record
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger_service.canonical import MAX_SAFE_INTEGER
-from ledger_service.records import parse_record
 from ledger_service.signing import generate_writer_key, sign_record, verify_record_signature
 from tests.unit.test_records import data_update, score_change
 

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ledger_service.records import RecordKind
-from ledger_service.records.schemas import render_schema, schema_documents
+from credit_ledger_verify.records import RecordKind
+from credit_ledger_verify.records.schemas import render_schema, schema_documents
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA_DIR = REPO / "docs" / "schemas"

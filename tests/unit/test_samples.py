@@ -7,12 +7,12 @@ import re
 from datetime import timedelta
 
 import pytest
+from credit_ledger_verify.records import RecordKind
 
 from ledger_service.context import LedgerContext
 from ledger_service.intake import LedgerService
 from ledger_service.queries import RecordQueries
 from ledger_service.queries.lineage import loan_lineage
-from ledger_service.records import RecordKind
 from ledger_service.samples.data import SampleWriter, enterprise_code, enterprise_story, stories
 from ledger_service.samples.demo import DEMO_ENTERPRISES, write_demo
 from tests.db.fixtures import IndexDatabase

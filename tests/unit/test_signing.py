@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 
 import pytest
+from credit_ledger_verify.records import Record, parse_record
 from nacl.signing import SigningKey
 
 from ledger_service.errors import SignatureError, ValidationError, VerificationError
-from ledger_service.records import Record, parse_record
 from ledger_service.signing import (
     WriterKey,
     generate_writer_key,

@@ -15,7 +15,7 @@ over ``grpc.aio.Channel``) that build byte-identical requests::
     print(contract.evaluate("ReadAsset", args=["a1"]))
 """
 
-from . import blocks, hash
+from . import hash
 from ._protocol import Timeouts, compute_transaction_id
 from .checkpoint import Checkpoint, Checkpointer, FileCheckpointer, InMemoryCheckpointer
 from .commit import AsyncCommit, Commit, Status
@@ -107,7 +107,6 @@ __all__ = [
     "Timeouts",
     "Transaction",
     "X509Identity",
-    "blocks",
     "compute_transaction_id",
     "connect",
     "connect_async",

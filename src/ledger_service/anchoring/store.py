@@ -18,13 +18,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from credit_ledger_verify.merkle import MerkleTree, commitment_leaf_hash
+from credit_ledger_verify.onchain import encode_put_batch
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_service.index import models as m
 from ledger_service.index.session import write_session
-from ledger_service.merkle import MerkleTree, commitment_leaf_hash
-from ledger_service.onchain import encode_put_batch
 
 Clock = Callable[[], dt.datetime]
 T = TypeVar("T")
@@ -48,7 +48,7 @@ class BatchPlan:
     tx_id: str | None = None
 
     def chaincode_argument(self) -> bytes:
-        """The PutBatch argument (ledger_service.onchain): commitments in leaf order; the
+        """The PutBatch argument (credit_ledger_verify.onchain): commitments in leaf order; the
         record ids stay off chain."""
         return encode_put_batch(self.batch_id, self.root, self.commitments)
 

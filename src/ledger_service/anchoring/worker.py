@@ -28,13 +28,14 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import grpc
-from fabric_gateway import AsyncGateway, EndorseError, GatewayError, SubmitError, blocks
+from credit_ledger_verify.fabric import blocks
+from credit_ledger_verify.onchain import RefusalCode, parse_refusal
+from fabric_gateway import AsyncGateway, EndorseError, GatewayError, SubmitError
 from fabric_protos.common import common_pb2
 
 from ledger_service.anchoring.store import AnchoringStore, BatchPlan
 from ledger_service.errors import LedgerError
 from ledger_service.index import models as m
-from ledger_service.onchain import RefusalCode, parse_refusal
 
 log = logging.getLogger(__name__)
 

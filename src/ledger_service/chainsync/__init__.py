@@ -9,7 +9,7 @@
 * :func:`~.reconcile.reconcile` — compare the index with the mirror and list every mismatch
   by record (``ledgerctl index reconcile``).
 * :mod:`.parse` — finds the ledger chaincode's writes in blocks and turns them into mirror
-  rows (keys and values decoded by :mod:`ledger_service.onchain`).
+  rows (keys and values decoded by :mod:`credit_ledger_verify.onchain`).
 
 What a rebuild restores, and what it cannot
 -------------------------------------------

@@ -1,13 +1,14 @@
 """Pure decoding of the ledger chaincode's on-chain layout from Fabric blocks (no I/O).
 
-The layout (keys and values) is :mod:`ledger_service.onchain`'s; this module only finds the
+The layout (keys and values) is :mod:`credit_ledger_verify.onchain`'s; this module only finds the
 writes in blocks and turns them into mirror rows. Record keys are commitments, so the mirror
 knows records by commitment, never by record id.
 
 :func:`extract_block` takes a ``common.Block`` and returns the rows to mirror. It decodes
 only what a replay needs (validation codes, channel headers, the namespace's write sets) and
-skips endorsements and read sets, which :func:`fabric_gateway.blocks.parse_block` would decode
-too — at thousands of writes per transaction that is most of the cost. Only VALID
+skips endorsements and read sets, which
+:func:`credit_ledger_verify.fabric.blocks.parse_block` would decode too — at thousands of
+writes per transaction that is most of the cost. Only VALID
 ``ENDORSER_TRANSACTION`` envelopes count: an invalidated transaction wrote nothing, even
 though its write set is in the block.
 
@@ -22,19 +23,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar, NamedTuple
 
-from fabric_gateway.blocks import block_data_hash, block_header_hash, transactions_filter
-from fabric_gateway.envelope import (
+from credit_ledger_verify.fabric.blocks import (
+    block_data_hash,
+    block_header_hash,
+    transactions_filter,
+)
+from credit_ledger_verify.fabric.envelope import (
     EnvelopeError,
     EnvelopeHeader,
     decode_actions,
     decode_header,
     kv_rwset,
 )
-from fabric_protos.common import common_pb2
-from fabric_protos.peer import transaction_pb2
-
-from ledger_service.errors import LedgerError
-from ledger_service.onchain import (
+from credit_ledger_verify.onchain import (
     BATCH_KEY_TYPE,
     RECORD_KEY_LENGTH,
     RECORD_KEY_TYPE,
@@ -45,6 +46,10 @@ from ledger_service.onchain import (
     parse_composite_key,
     parse_record_key,
 )
+from fabric_protos.common import common_pb2
+from fabric_protos.peer import transaction_pb2
+
+from ledger_service.errors import LedgerError
 
 __all__ = [
     "BlockRows",

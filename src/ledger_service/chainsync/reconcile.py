@@ -49,6 +49,7 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any, Literal
 
+from credit_ledger_verify.merkle import MerkleTree, commitment_leaf_hash
 from sqlalchemy import Connection, Table, and_, exists, literal, or_, select, true, union
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -56,7 +57,6 @@ from ledger_service.chainsync.mirror import read_sync_state
 from ledger_service.chainsync.mismatch import INFO_KINDS, Mismatch, MismatchKind, ReconcileSummary
 from ledger_service.index import models as m
 from ledger_service.index.chain_models import ChainBatch, ChainRecord
-from ledger_service.merkle import MerkleTree, commitment_leaf_hash
 
 __all__ = [
     "INFO_KINDS",

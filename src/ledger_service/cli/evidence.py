@@ -7,30 +7,25 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from credit_ledger_verify.cli import verify_sources
+from credit_ledger_verify.report import TABLE_LIMIT, json_report, print_report
 
 from ledger_service.cli._common import StateDir, console, err_console, fail, run_or_fail
-from ledger_service.cli._lineage_report import print_lineage
 from ledger_service.config import ServiceConfig
 from ledger_service.context import LedgerContext
 from ledger_service.evidence import (
     EvidenceError,
-    Step,
-    StepStatus,
     TrustStore,
-    VerificationResult,
     Verifier,
     build_lineage_bundle,
     encode_bundle,
 )
-from ledger_service.evidence.model import STEP_NAMES
 from ledger_service.fabric.blocks import GatewayBlockReader
 from ledger_service.queries.lineage import (
     DECISION,
@@ -41,15 +36,6 @@ from ledger_service.queries.lineage import (
 )
 
 trust_app = typer.Typer(help="Trust directories (org CA certificates) for offline verification.")
-
-#: Above this many records, `verify` lists only the failed ones (use --all for every row).
-_TABLE_LIMIT = 100
-_MARKS = {
-    StepStatus.PASSED: "[green]✓[/]",
-    StepStatus.FAILED: "[bold red]✗[/]",
-    StepStatus.SKIPPED: "[yellow]–[/]",
-    StepStatus.NOT_CHECKED: "[dim]·[/]",
-}
 
 
 def register(app: typer.Typer) -> None:
@@ -183,89 +169,21 @@ def verify(
     show_all: Annotated[
         bool,
         typer.Option(
-            "--all", help=f"List every record, even above {_TABLE_LIMIT} (default: failures)."
+            "--all", help=f"List every record, even above {TABLE_LIMIT} (default: failures)."
         ),
     ] = False,
 ) -> None:
-    """Verify evidence bundles offline (no network, no index); exit 1 if anything fails."""
+    """Verify evidence bundles offline (no network, no index); exit 1 if anything fails.
+    The same verdicts and tables as the bank's `credit-ledger-verify` (one implementation:
+    credit_ledger_verify.cli / report)."""
     store = run_or_fail(lambda: TrustStore.load(trust), EvidenceError)
-    verifier = Verifier(store)
-    results: list[VerificationResult] = []
-    for name in bundles:
-        if name == "-":
-            results.append(verifier.verify(sys.stdin.buffer.read(), source="<stdin>"))
-        else:
-            results.append(verifier.verify_file(name))
-    ok = all(r.ok for r in results)
+    results = verify_sources(Verifier(store), bundles)
     if as_json:
-        report = {"ok": ok, "bundles": [r.as_dict() for r in results]}
-        sys.stdout.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_report(results))
     else:
-        _print_results(results, show_all=show_all)
-        for result in results:
-            print_lineage(result)
-    if not ok:
+        print_report(console, results, show_all=show_all)
+    if not all(r.ok for r in results):
         raise typer.Exit(1)
-
-
-def _print_results(results: list[VerificationResult], *, show_all: bool) -> None:
-    total = sum(len(r.records) for r in results)
-    show_all = show_all or total <= _TABLE_LIMIT
-    many = len(results) > 1
-    table = Table(title="evidence verification", show_lines=False)
-    if many:
-        table.add_column("bundle", overflow="fold")
-    table.add_column("record", overflow="fold")
-    table.add_column("block", justify="right")
-    for step in Step:
-        if step is not Step.FORMAT:
-            table.add_column(f"{int(step)} {STEP_NAMES[step]}", justify="center")
-    table.add_column("result", overflow="fold")
-    hidden = 0
-    headers: dict[int, str] = {}
-    for result in results:
-        for outcome in result.records:
-            if outcome.block_number is not None and outcome.block_header_hash:
-                headers.setdefault(outcome.block_number, outcome.block_header_hash)
-            if outcome.ok and not show_all:
-                hidden += 1
-                continue
-            marks = []
-            for step in Step:
-                if step is Step.FORMAT:
-                    continue
-                found = outcome.step(step)
-                marks.append(_MARKS[found.status] if found else "")
-            if outcome.ok:
-                verdict = "[green]verified[/]" + (" (redacted)" if outcome.redacted else "")
-            else:
-                failure = outcome.failure
-                assert failure is not None
-                verdict = f"[red]step {int(failure.step)} ({failure.name}):[/] {failure.detail}"
-            block = "" if outcome.block_number is None else str(outcome.block_number)
-            row = [outcome.record_id, block, *marks, verdict]
-            table.add_row(*([result.source or ""] if many else []), *row)
-    if table.row_count:
-        console.print(table)
-    for result in results:
-        if result.error is not None:
-            console.print(f"[bold red]✗[/] {result.source or 'bundle'}: {result.error}")
-    for number in sorted(headers):
-        console.print(f"block {number}: header hash {headers[number]}", highlight=False)
-    failed = sum(len(r.failed) for r in results)
-    bad_bundles = sum(1 for r in results if r.error is not None)
-    summary = f"{total - failed} of {total} record(s) verified in {len(results)} bundle(s)"
-    if hidden:
-        summary += f" ({hidden} verified record(s) not listed; --all lists them)"
-    problems = [f"{failed} record(s) failed"] if failed else []
-    bad_lineages = sum(1 for r in results if r.lineage is not None and not r.lineage.ok)
-    if bad_lineages:
-        problems.append(f"{bad_lineages} lineage(s) failed")
-    if bad_bundles:
-        problems.append(f"{bad_bundles} bundle(s) unreadable")
-    if problems:
-        summary += "; [bold red]" + ", ".join(problems) + "[/]"
-    console.print(summary)
 
 
 @trust_app.command("export")

@@ -7,15 +7,8 @@
   directory of org CA certificates (:class:`TrustStore`), step by step.
 """
 
-from fabric_gateway.blocks import block_header_bytes
-
-from ledger_service.evidence.builder import build_bundle, encode_bundle
-from ledger_service.evidence.bundle import BundleShapeError
-from ledger_service.evidence.lineage_builder import (
-    build_lineage_bundle,
-    lineage_section,
-)
-from ledger_service.evidence.model import (
+from credit_ledger_verify.evidence.bundle import BundleShapeError
+from credit_ledger_verify.evidence.model import (
     BUNDLE_FORMAT,
     LINEAGE_BUNDLE_FORMAT,
     STEP_NAMES,
@@ -28,8 +21,8 @@ from ledger_service.evidence.model import (
     StepStatus,
     VerificationResult,
 )
-from ledger_service.evidence.policy import EndorsementPolicy, EndorsementRule, PolicyError
-from ledger_service.evidence.trust import (
+from credit_ledger_verify.evidence.policy import EndorsementPolicy, EndorsementRule, PolicyError
+from credit_ledger_verify.evidence.trust import (
     TRUST_FORMAT,
     TRUST_MANIFEST,
     IdentityError,
@@ -38,7 +31,14 @@ from ledger_service.evidence.trust import (
     TrustedIdentity,
     TrustStore,
 )
-from ledger_service.evidence.verifier import Verifier, VerifierStats, verify_bundle
+from credit_ledger_verify.evidence.verifier import Verifier, VerifierStats, verify_bundle
+from credit_ledger_verify.fabric.blocks import block_header_bytes
+
+from ledger_service.evidence.builder import build_bundle, encode_bundle
+from ledger_service.evidence.lineage_builder import (
+    build_lineage_bundle,
+    lineage_section,
+)
 
 __all__ = [
     "BUNDLE_FORMAT",

@@ -22,18 +22,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from fabric_gateway import blocks
-from fabric_gateway.envelope import EnvelopeError, decode_actions, decode_header
+from credit_ledger_verify.evidence.model import BUNDLE_FORMAT, EvidenceError
+from credit_ledger_verify.fabric import blocks
+from credit_ledger_verify.fabric.envelope import EnvelopeError, decode_actions, decode_header
+from credit_ledger_verify.merkle import MerkleTree, commitment_leaf_hash
 from fabric_protos.common import common_pb2
 from fabric_protos.peer import transaction_pb2
 from google.protobuf.message import DecodeError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger_service.evidence.model import BUNDLE_FORMAT, EvidenceError
 from ledger_service.fabric.blocks import BlockReader, CachingBlockReader
 from ledger_service.index import models as m
-from ledger_service.merkle import MerkleTree, commitment_leaf_hash
 from ledger_service.queries.records import stored_records
 
 __all__ = ["build_bundle", "encode_bundle"]

@@ -14,10 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from credit_ledger_verify.evidence.model import LINEAGE_BUNDLE_FORMAT, EvidenceError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_service.evidence.builder import build_bundle
-from ledger_service.evidence.model import LINEAGE_BUNDLE_FORMAT, EvidenceError
 from ledger_service.fabric.blocks import BlockReader
 from ledger_service.queries.lineage import LineageGraph
 

@@ -17,8 +17,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import ClassVar
 
+from credit_ledger_verify.records import Record
+
 from ledger_service.errors import CanonicalizationError, CyclicLineage, ValidationError
-from ledger_service.records import Record
 
 __all__ = [
     "DEFAULT_MAX_RECORDS",

@@ -10,17 +10,17 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from credit_ledger_verify.commitments import SALT_BYTES, commitment
+from credit_ledger_verify.records import Record
+from credit_ledger_verify.records.payloads import FinancingEventPayload
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from ledger_service.commitments import SALT_BYTES, commitment
 from ledger_service.index.bulk import RowWriter
 from ledger_service.index.models import LineageEdge, OutboxEntry, OutboxState
 from ledger_service.index.models import Record as RecordRow
 from ledger_service.intake.checks import Candidate
 from ledger_service.intake.plan import AppendResult
-from ledger_service.records import Record
-from ledger_service.records.payloads import FinancingEventPayload
 
 __all__ = ["insert_new"]
 

@@ -18,6 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from credit_ledger_verify.records import (
+    REPAIR_STATUS_TRANSITIONS,
+    CreditRepairPayload,
+    Record,
+    RecordKind,
+    RepairStatus,
+    parse_record,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,14 +34,6 @@ from ledger_service.index.bulk import select_many
 from ledger_service.index.models import Record as RecordRow
 from ledger_service.intake.checks import Candidate
 from ledger_service.intake.signatures import check_keys_still_active
-from ledger_service.records import (
-    REPAIR_STATUS_TRANSITIONS,
-    CreditRepairPayload,
-    Record,
-    RecordKind,
-    RepairStatus,
-    parse_record,
-)
 
 __all__ = ["AppendResult", "WritePlan", "plan_write"]
 

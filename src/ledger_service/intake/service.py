@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
+from credit_ledger_verify.records import Record
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,7 +41,6 @@ from ledger_service.intake.writers import (
     register_writer_key,
     revoke_writer_key,
 )
-from ledger_service.records import Record
 
 __all__ = ["LedgerService", "utc_now"]
 

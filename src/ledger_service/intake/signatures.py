@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import cast
 
+from credit_ledger_verify.records import Record
 from nacl.exceptions import BadSignatureError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,7 +26,6 @@ from ledger_service.index.bulk import select_in
 from ledger_service.index.models import WriterKey
 from ledger_service.intake.checks import Candidate
 from ledger_service.intake.writers import ActiveWriterKey, active_writer_keys, list_writer_keys
-from ledger_service.records import Record
 
 __all__ = ["SignatureVerifier", "check_keys_still_active"]
 

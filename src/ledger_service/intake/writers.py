@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
+from credit_ledger_verify.records.types import Label
 from nacl.signing import VerifyKey
 from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
@@ -24,7 +25,6 @@ from sqlalchemy.orm import Session
 
 from ledger_service.errors import LedgerError
 from ledger_service.index.models import WriterKey
-from ledger_service.records.types import Label
 from ledger_service.signing import load_verify_key
 
 __all__ = [

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from credit_ledger_verify.records import Record, parse_record
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,7 +27,6 @@ from ledger_service.index.models import (
     RecordAnchor,
 )
 from ledger_service.index.models import Record as RecordRow
-from ledger_service.records import Record, parse_record
 
 __all__ = ["AnchorInfo", "PendingRecord", "RecordQueries", "StoredRecord", "stored_records"]
 

@@ -19,9 +19,7 @@ import hmac
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from nacl.signing import SigningKey
-
-from ledger_service.records import (
+from credit_ledger_verify.records import (
     CreditRepairRecord,
     DataUpdateRecord,
     FinancingEventRecord,
@@ -29,6 +27,8 @@ from ledger_service.records import (
     ScoreChangeRecord,
     uscc_check_character,
 )
+from nacl.signing import SigningKey
+
 from ledger_service.signing import sign_record
 
 EPOCH = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)

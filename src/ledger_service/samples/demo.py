@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from credit_ledger_verify.records import Record, RecordKind
+from credit_ledger_verify.records.payloads import FinancingEventPayload
 from nacl.signing import SigningKey
 
 from ledger_service.errors import LedgerError
 from ledger_service.intake import AppendResult, LedgerService
 from ledger_service.queries import RecordQueries
-from ledger_service.records import Record, RecordKind
-from ledger_service.records.payloads import FinancingEventPayload
 from ledger_service.samples.data import SampleWriter, after_the_decision, enterprise_story
 
 DEMO_ENTERPRISES = 4

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from credit_ledger_verify.records import Record
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_service.anchoring import AnchoringWorker, WorkerSettings
@@ -18,7 +19,6 @@ from ledger_service.fabric.target import FabricTarget
 from ledger_service.index import sqlite_url
 from ledger_service.intake import LedgerService
 from ledger_service.ops.topology import Topology
-from ledger_service.records import Record
 from ledger_service.samples.data import SampleWriter, stories
 
 APPEND_CHUNK = 5000

@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from ledger_service.records import (
+from credit_ledger_verify.records import (
     CreditRepairRecord,
     DataUpdateRecord,
     FinancingEventRecord,
     Record,
     ScoreChangeRecord,
 )
+
 from ledger_service.samples.data import SampleWriter, enterprise_code, enterprise_story
 
 __all__ = ["LINEAGE_ROLES", "lineage_story"]

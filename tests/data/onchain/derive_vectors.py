@@ -3,7 +3,7 @@
     uv run python tests/data/onchain/derive_vectors.py
 
 The table is written out by hand from chaincode/README.md ("On-chain layout") — it does not
-use ledger_service.onchain or the chaincode, which both tests check against it.
+use credit_ledger_verify.onchain or the chaincode, which both tests check against it.
 """
 
 from __future__ import annotations

@@ -23,6 +23,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from credit_ledger_verify.fabric.blocks import block_data_hash, block_header_bytes
+from credit_ledger_verify.merkle import MerkleTree, commitment_leaf_hash
+from credit_ledger_verify.onchain import batch_key, encode_record_value, record_key
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -31,7 +34,6 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 from cryptography.x509.oid import NameOID
-from fabric_gateway.blocks import block_data_hash, block_header_bytes
 from fabric_protos.common import common_pb2
 from fabric_protos.ledger.rwset import rwset_pb2
 from fabric_protos.ledger.rwset.kvrwset import kv_rwset_pb2
@@ -39,8 +41,6 @@ from fabric_protos.msp import identities_pb2
 from fabric_protos.peer import proposal_pb2, proposal_response_pb2, transaction_pb2
 
 from ledger_service.evidence import BUNDLE_FORMAT, TrustStore
-from ledger_service.merkle import MerkleTree, commitment_leaf_hash
-from ledger_service.onchain import batch_key, encode_record_value, record_key
 
 APPLICATION_ORGS = ("BankMSP", "PlatformMSP", "RegulatorMSP")
 ORDERER_ORG = "OrdererMSP"

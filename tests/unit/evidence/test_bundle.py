@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from ledger_service.evidence import BundleShapeError
-from ledger_service.evidence.bundle import (
+from credit_ledger_verify.evidence.bundle import (
     MalformedRecord,
     RecordEntry,
     load_json,
     parse_bundle,
 )
+
+from ledger_service.evidence import BundleShapeError
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "evidence"
 

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from credit_ledger_verify.evidence.lineage_result import EdgeStatus, LineageCheck
+from credit_ledger_verify.evidence.lineage_shape import LineageSection, parse_lineage_section
 from typer.testing import CliRunner
 
 from ledger_service.cli import app
 from ledger_service.evidence import LINEAGE_BUNDLE_FORMAT, TrustStore, Verifier
-from ledger_service.evidence.lineage_result import EdgeStatus, LineageCheck
-from ledger_service.evidence.lineage_shape import LineageSection, parse_lineage_section
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "evidence" / "lineage"
 SCORE1, TAX, SI, SI_FIX, REPAIR = 4, 6, 7, 8, 10
@@ -226,7 +226,7 @@ def test_verify_cli_prints_the_lineage_table_and_names_a_forged_edge(
 def test_the_lineage_checks_fail_closed(
     bundle: dict[str, Any], verifier: Verifier, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ledger_service.evidence import lineage_checks
+    from credit_ledger_verify.evidence import lineage_checks
 
     def broken(*_args: object) -> None:
         raise RuntimeError("boom")

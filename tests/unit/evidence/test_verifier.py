@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from credit_ledger_verify import verify_bundle as public_verify_bundle
+from credit_ledger_verify.fabric import blocks
+from credit_ledger_verify.onchain import encode_record_value, record_key
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.utils import (
@@ -26,7 +29,6 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 from cryptography.x509.oid import NameOID
-from fabric_gateway import blocks
 from fabric_protos.common import common_pb2
 from fabric_protos.peer import proposal_response_pb2, transaction_pb2
 from typer.testing import CliRunner
@@ -44,8 +46,6 @@ from ledger_service.evidence import (
     Verifier,
     verify_bundle,
 )
-from ledger_service.onchain import encode_record_value, record_key
-from ledger_service.verify import verify_bundle as public_verify_bundle
 from tests.unit.evidence.synthetic import self_signed_ca
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "evidence"

@@ -15,12 +15,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from credit_ledger_verify import canonical as canonical_module
+from credit_ledger_verify.records import Record
 from hypothesis import settings
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger_service import canonical as canonical_module
 from ledger_service.errors import SignatureError, ValidationError
 from ledger_service.index import write_session
 from ledger_service.index.bulk import RowWriter
@@ -29,7 +30,6 @@ from ledger_service.intake import AppendResult, LedgerService
 from ledger_service.intake import service as intake_service
 from ledger_service.intake.plan import plan_write
 from ledger_service.queries import RecordQueries
-from ledger_service.records import Record
 from ledger_service.samples.data import SampleWriter, stories
 from tests.db.factories import RecordFactory, table_counts
 
@@ -191,7 +191,7 @@ def test_append_canonicalises_each_record_once_on_the_fast_path(
     def no_reference(obj: Any) -> bytes:
         raise AssertionError("realistic records must not need the reference canonicaliser")
 
-    monkeypatch.setattr("ledger_service.records.envelope.canonicalize", counting)
+    monkeypatch.setattr("credit_ledger_verify.records.envelope.canonicalize", counting)
     monkeypatch.setattr(canonical_module, "canonicalize_reference", no_reference)
     results = service.append(records)
     assert len(results) == len(records)

@@ -6,6 +6,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from credit_ledger_verify.records import DataUpdateRecord, Record, ScoreChangeRecord
 from nacl.signing import SigningKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,7 +15,6 @@ from ledger_service.index.models import LineageEdge, OutboxEntry
 from ledger_service.index.models import Record as RecordRow
 from ledger_service.intake import DEFAULT_MAX_RECORDS, AppendResult, LedgerService
 from ledger_service.queries import RecordQueries
-from ledger_service.records import DataUpdateRecord, Record, ScoreChangeRecord
 from ledger_service.signing import sign_record
 from tests.db.factories import RecordFactory, table_counts, uscc
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
+from credit_ledger_verify.records import Record
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -21,7 +22,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledger_service.errors import LedgerError
 from ledger_service.index.models import LineageEdge, OutboxEntry
 from ledger_service.intake import LedgerService
-from ledger_service.records import Record
 from tests.db.factories import RecordFactory, table_counts
 
 NAMES = [f"n{i}" for i in range(8)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from credit_ledger_verify.records import Record
 from nacl.signing import SigningKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,7 +22,6 @@ from ledger_service.index.models import Record as RecordRow
 from ledger_service.intake import AppendResult, LedgerService, RequestTooLarge
 from ledger_service.intake.writers import WriterKeyError
 from ledger_service.queries import RecordQueries
-from ledger_service.records import Record
 from tests.db.factories import RecordFactory, table_counts, uscc
 from tests.unit.conftest import NOW
 

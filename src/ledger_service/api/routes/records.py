@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
+from credit_ledger_verify.records import Record, parse_record
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
@@ -15,7 +16,6 @@ from ledger_service.api.purpose import PurposeDetail, PurposeParam, declared_pur
 from ledger_service.errors import UnknownRecord, ValidationError
 from ledger_service.intake.checks import DEFAULT_MAX_RECORDS
 from ledger_service.queries.records import AnchorInfo, StoredRecord
-from ledger_service.records import Record, parse_record
 
 router = APIRouter(prefix="/v1", tags=["records"], responses=PROBLEM_RESPONSES)
 

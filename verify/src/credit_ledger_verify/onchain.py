@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, NamedTuple
 
-from ledger_service.errors import LedgerError
+from credit_ledger_verify.errors import LedgerError
 
 __all__ = [
     "BATCH_KEY_TYPE",

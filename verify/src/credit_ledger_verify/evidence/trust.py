@@ -22,12 +22,12 @@ public key must be ECDSA (P-256/P-384) or Ed25519.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -36,14 +36,35 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
-from fabric_protos.msp import identities_pb2
-from google.protobuf.message import DecodeError
 
-from ledger_service.errors import LedgerError
-from ledger_service.evidence.model import EvidenceError
+from credit_ledger_verify.errors import LedgerError
+from credit_ledger_verify.evidence.model import EvidenceError
+from credit_ledger_verify.fabric import protos
+from credit_ledger_verify.fabric.protos import DecodeError
 
-if TYPE_CHECKING:
-    from ledger_service.ops.topology import Topology
+
+class OrgCa(Protocol):
+    """One application org of a network description: its MSP id and signing CA file."""
+
+    @property
+    def msp_id(self) -> str: ...
+    @property
+    def ca_cert(self) -> str: ...
+
+
+class NetworkDescription(Protocol):
+    """What :meth:`TrustStore.from_topology` reads of a network description (the service's
+    ``ledger_service.ops.topology.Topology``; this package does not depend on the service)."""
+
+    @property
+    def orgs(self) -> Sequence[OrgCa]: ...
+    @property
+    def orderer_org_ca(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def chaincode(self) -> str: ...
+
 
 __all__ = [
     "TRUST_FORMAT",
@@ -221,7 +242,7 @@ class TrustStore:
 
     def _check_identity(self, serialized: bytes) -> TrustedIdentity:
         try:
-            sid = identities_pb2.SerializedIdentity.FromString(serialized)
+            sid = protos.SerializedIdentity.FromString(serialized)
         except DecodeError as exc:
             raise IdentityError(f"identity is not a serialized MSP identity: {exc}") from None
         trust = self.msps.get(sid.mspid)
@@ -343,7 +364,9 @@ class TrustStore:
         return cls(msps, channel=channel, chaincode=chaincode)
 
     @classmethod
-    def from_topology(cls, topology: Topology, *, orderer_msp_id: str = "OrdererMSP") -> TrustStore:
+    def from_topology(
+        cls, topology: NetworkDescription, *, orderer_msp_id: str = "OrdererMSP"
+    ) -> TrustStore:
         """The network's trust roots: each peer org's signing CA and the orderer org's CA,
         pinned to the network's channel and chaincode."""
         msps = [

@@ -36,7 +36,7 @@ from typing import Any
 
 import rfc8785
 
-from ledger_service.errors import CanonicalizationError
+from credit_ledger_verify.errors import CanonicalizationError
 
 __all__ = [
     "MAX_SAFE_INTEGER",

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ledger_service.evidence.bundle import MalformedRecord, RecordEntry
-from ledger_service.evidence.lineage_result import (
+from credit_ledger_verify.evidence.bundle import MalformedRecord, RecordEntry
+from credit_ledger_verify.evidence.lineage_result import (
     EdgeOutcome,
     EdgeStatus,
     LineageCheck,
@@ -25,10 +25,10 @@ from ledger_service.evidence.lineage_result import (
     LineageOutcome,
     LineageProblem,
 )
-from ledger_service.evidence.lineage_shape import EDGE_KINDS, LineageEdgeEntry, LineageSection
-from ledger_service.evidence.model import RecordOutcome, Step, StepStatus
-from ledger_service.records import Record, parse_record
-from ledger_service.records.payloads import FinancingEventPayload
+from credit_ledger_verify.evidence.lineage_shape import EDGE_KINDS, LineageEdgeEntry, LineageSection
+from credit_ledger_verify.evidence.model import RecordOutcome, Step, StepStatus
+from credit_ledger_verify.records import Record, parse_record
+from credit_ledger_verify.records.payloads import FinancingEventPayload
 
 __all__ = ["check_lineage", "check_lineage_safely"]
 

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
-from fabric_protos.common import common_pb2
-from fabric_protos.ledger.rwset import rwset_pb2
-from fabric_protos.ledger.rwset.kvrwset import kv_rwset_pb2
-from fabric_protos.peer import proposal_pb2, proposal_response_pb2, transaction_pb2
-from google.protobuf.message import DecodeError
+from credit_ledger_verify.errors import LedgerError
+from credit_ledger_verify.fabric import protos
+from credit_ledger_verify.fabric.protos import DecodeError
 
 __all__ = [
     "EndorsedAction",
@@ -35,9 +34,11 @@ __all__ = [
 ]
 
 
-class EnvelopeError(ValueError):
+class EnvelopeError(LedgerError, ValueError):
     """An envelope that is not what the caller asked for (wrong type, not one action, or a
     nested message that does not decode); the message says which part."""
+
+    code: ClassVar[str] = "fabric_envelope_malformed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,7 @@ class EnvelopeHeader:
     payload_data: bytes
     """``Payload.data`` (a serialized ``Transaction`` for an endorser transaction)."""
     channel_header_bytes: bytes
-    channel_header: common_pb2.ChannelHeader
+    channel_header: protos.ChannelHeader
     creator: bytes
     """Serialized ``msp.SerializedIdentity`` of the submitter."""
     nonce: bytes
@@ -72,19 +73,19 @@ class EndorsedAction:
     action_header: bytes
     """``TransactionAction.header`` (serialized signature header of the proposal)."""
     chaincode_proposal_payload: bytes
-    endorsements: Sequence[proposal_response_pb2.Endorsement]
+    endorsements: Sequence[protos.Endorsement]
     proposal_response_payload: bytes
     """What every endorsement signed (followed by the endorser's serialized identity)."""
     proposal_hash: bytes
-    chaincode_action: proposal_pb2.ChaincodeAction
-    namespaces: Sequence[rwset_pb2.NsReadWriteSet]
+    chaincode_action: protos.ChaincodeAction
+    namespaces: Sequence[protos.NsReadWriteSet]
     """Read-write sets per namespace; :func:`kv_rwset` decodes one's public reads/writes."""
 
     @property
     def chaincode_name(self) -> str:
         return self.chaincode_action.chaincode_id.name
 
-    def namespace(self, name: str) -> rwset_pb2.NsReadWriteSet | None:
+    def namespace(self, name: str) -> protos.NsReadWriteSet | None:
         """The first read-write set of namespace ``name`` (``None`` if not touched)."""
         for ns in self.namespaces:
             if ns.namespace == name:
@@ -99,13 +100,13 @@ def decode_header(raw: bytes) -> EnvelopeHeader:
         EnvelopeError: a layer does not decode.
     """
     try:
-        envelope = common_pb2.Envelope.FromString(raw)
+        envelope = protos.Envelope.FromString(raw)
         payload_bytes = envelope.payload
-        payload = common_pb2.Payload.FromString(payload_bytes)
+        payload = protos.Payload.FromString(payload_bytes)
         header = payload.header
         channel_header_bytes = header.channel_header
-        channel_header = common_pb2.ChannelHeader.FromString(channel_header_bytes)
-        signature_header = common_pb2.SignatureHeader.FromString(header.signature_header)
+        channel_header = protos.ChannelHeader.FromString(channel_header_bytes)
+        signature_header = protos.SignatureHeader.FromString(header.signature_header)
     except DecodeError as exc:
         raise EnvelopeError(f"not a transaction envelope: {exc}") from None
     return EnvelopeHeader(
@@ -119,7 +120,7 @@ def decode_header(raw: bytes) -> EnvelopeHeader:
     )
 
 
-def decode_action(action: transaction_pb2.TransactionAction) -> EndorsedAction:
+def decode_action(action: protos.TransactionAction) -> EndorsedAction:
     """TransactionAction → ChaincodeActionPayload → ProposalResponsePayload →
     ChaincodeAction → TxReadWriteSet (namespaces not decoded further).
 
@@ -127,14 +128,14 @@ def decode_action(action: transaction_pb2.TransactionAction) -> EndorsedAction:
         EnvelopeError: a layer does not decode.
     """
     try:
-        action_payload = transaction_pb2.ChaincodeActionPayload.FromString(action.payload)
+        action_payload = protos.ChaincodeActionPayload.FromString(action.payload)
         endorsed = action_payload.action
         prp_bytes = endorsed.proposal_response_payload
-        prp = proposal_response_pb2.ProposalResponsePayload.FromString(prp_bytes)
-        cc_action = proposal_pb2.ChaincodeAction.FromString(prp.extension)
+        prp = protos.ProposalResponsePayload.FromString(prp_bytes)
+        cc_action = protos.ChaincodeAction.FromString(prp.extension)
         results = cc_action.results
-        namespaces: Sequence[rwset_pb2.NsReadWriteSet] = (
-            rwset_pb2.TxReadWriteSet.FromString(results).ns_rwset if results else ()
+        namespaces: Sequence[protos.NsReadWriteSet] = (
+            protos.TxReadWriteSet.FromString(results).ns_rwset if results else ()
         )
     except DecodeError as exc:
         raise EnvelopeError(f"the transaction action does not decode: {exc}") from None
@@ -155,13 +156,11 @@ def decode_actions(header: EnvelopeHeader) -> tuple[EndorsedAction, ...]:
     Raises:
         EnvelopeError: not an ``ENDORSER_TRANSACTION``, or something does not decode.
     """
-    if header.header_type != common_pb2.ENDORSER_TRANSACTION:
-        name = common_pb2.HeaderType.Name(header.header_type) if _known_type(header) else None
-        raise EnvelopeError(
-            f"a {name or f'type {header.header_type}'} transaction, not ENDORSER_TRANSACTION"
-        )
+    if header.header_type != protos.ENDORSER_TRANSACTION:
+        name = protos.HEADER_TYPE_NAMES.get(header.header_type, f"type {header.header_type}")
+        raise EnvelopeError(f"a {name} transaction, not ENDORSER_TRANSACTION")
     try:
-        transaction = transaction_pb2.Transaction.FromString(header.payload_data)
+        transaction = protos.Transaction.FromString(header.payload_data)
     except DecodeError as exc:
         raise EnvelopeError(f"the transaction does not decode: {exc}") from None
     return tuple(decode_action(a) for a in transaction.actions)
@@ -180,19 +179,15 @@ def decode_endorsed_transaction(raw: bytes) -> tuple[EnvelopeHeader, EndorsedAct
     return header, actions[0]
 
 
-def kv_rwset(ns: rwset_pb2.NsReadWriteSet) -> kv_rwset_pb2.KVRWSet:
+def kv_rwset(ns: protos.NsReadWriteSet) -> protos.KVRWSet:
     """The public key/value reads and writes of one namespace.
 
     Raises:
         EnvelopeError: the set does not decode.
     """
     try:
-        return kv_rwset_pb2.KVRWSet.FromString(ns.rwset)
+        return protos.KVRWSet.FromString(ns.rwset)
     except DecodeError as exc:
         raise EnvelopeError(
             f"the read-write set of namespace {ns.namespace!r} does not decode: {exc}"
         ) from None
-
-
-def _known_type(header: EnvelopeHeader) -> bool:
-    return header.header_type in common_pb2.HeaderType.values()

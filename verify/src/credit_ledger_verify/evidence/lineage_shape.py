@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple, TypeGuard
 
-from ledger_service.evidence.model import EvidenceError
+from credit_ledger_verify.evidence.model import EvidenceError
 
 __all__ = [
     "EDGE_KINDS",

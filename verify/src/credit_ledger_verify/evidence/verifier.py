@@ -25,24 +25,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ledger_service.errors import ProofError, RootMismatch, ValidationError
-from ledger_service.evidence.block_cache import BlockCache
-from ledger_service.evidence.bundle import (
+from credit_ledger_verify.errors import ProofError, RootMismatch, ValidationError
+from credit_ledger_verify.evidence.block_cache import BlockCache
+from credit_ledger_verify.evidence.bundle import (
     BlockEntry,
     BundleShapeError,
     MalformedRecord,
     RecordEntry,
     parse_bundle,
 )
-from ledger_service.evidence.chain_record import OnChain, read_chain_record
-from ledger_service.evidence.fabric_checks import (
+from credit_ledger_verify.evidence.chain_record import OnChain, read_chain_record
+from credit_ledger_verify.evidence.fabric_checks import (
     BlockCheck,
     FabricChecks,
     TxCheck,
     VerifierStats,
 )
-from ledger_service.evidence.lineage_checks import check_lineage_safely
-from ledger_service.evidence.model import (
+from credit_ledger_verify.evidence.lineage_checks import check_lineage_safely
+from credit_ledger_verify.evidence.model import (
     RecordOutcome,
     Step,
     StepResult,
@@ -50,10 +50,10 @@ from ledger_service.evidence.model import (
     VerificationResult,
     short_hex,
 )
-from ledger_service.evidence.policy import EndorsementPolicy
-from ledger_service.evidence.trust import TrustStore
-from ledger_service.merkle import commitment_leaf_hash, verify_inclusion
-from ledger_service.records import parse_record
+from credit_ledger_verify.evidence.policy import EndorsementPolicy
+from credit_ledger_verify.evidence.trust import TrustStore
+from credit_ledger_verify.merkle import commitment_leaf_hash, verify_inclusion
+from credit_ledger_verify.records import parse_record
 
 __all__ = ["Verifier", "VerifierStats", "verify_bundle"]
 

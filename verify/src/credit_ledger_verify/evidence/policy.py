@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
 
-from ledger_service.evidence.model import EvidenceError
+from credit_ledger_verify.evidence.model import EvidenceError
 
 __all__ = ["EndorsementPolicy", "EndorsementRule", "PolicyError"]
 

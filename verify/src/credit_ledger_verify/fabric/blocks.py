@@ -1,8 +1,10 @@
 """Pure decoding helpers for Fabric blocks and transaction envelopes.
 
 No I/O, no network: every function takes ``common.Block`` / ``common.Envelope`` messages
-or their serialized bytes and returns frozen dataclasses. They serve block event
-listeners, offline verifiers and index rebuilds alike::
+(this package's :mod:`~credit_ledger_verify.fabric.protos` classes, or any protobuf message
+of that type, e.g. ``fabric_protos``' from a Deliver stream) or their serialized bytes and
+returns frozen dataclasses. They serve block event listeners, offline verifiers and index
+rebuilds alike::
 
     info = parse_block(block_bytes)
     for tx in info.transactions:
@@ -21,22 +23,29 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
-from fabric_protos.common import common_pb2
-from fabric_protos.msp import identities_pb2
-from fabric_protos.peer import chaincode_event_pb2, transaction_pb2
-from google.protobuf.message import DecodeError
+from google.protobuf.message import Message
 
-from fabric_gateway.envelope import EndorsedAction, decode_actions, decode_header, kv_rwset
+from credit_ledger_verify.fabric import protos
+from credit_ledger_verify.fabric.envelope import (
+    EndorsedAction,
+    decode_actions,
+    decode_header,
+    kv_rwset,
+)
+from credit_ledger_verify.fabric.protos import DecodeError
 
 __all__ = [
     "BlockInfo",
+    "BlockLike",
     "ChaincodeActionInfo",
     "EndorsementInfo",
     "KVRead",
     "KVWrite",
     "NamespaceRWSet",
     "TransactionInfo",
+    "as_block",
     "block_data_hash",
     "block_header_bytes",
     "block_header_hash",
@@ -47,13 +56,9 @@ __all__ = [
     "validation_code_name",
 ]
 
-_VALIDATION_NAMES: dict[int, str] = {
-    v.number: v.name for v in transaction_pb2.TxValidationCode.DESCRIPTOR.values
-}
-_HEADER_TYPE_NAMES: dict[int, str] = {
-    v.number: v.name for v in common_pb2.HeaderType.DESCRIPTOR.values
-}
-_VALID = transaction_pb2.VALID
+_VALIDATION_NAMES = protos.TX_VALIDATION_NAMES
+_HEADER_TYPE_NAMES = protos.HEADER_TYPE_NAMES
+_VALID = protos.VALID
 
 
 def validation_code_name(code: int) -> str:
@@ -161,7 +166,7 @@ class TransactionInfo:
 
     @property
     def is_endorser_transaction(self) -> bool:
-        return self.header_type == common_pb2.ENDORSER_TRANSACTION
+        return self.header_type == protos.ENDORSER_TRANSACTION
 
     @property
     def rwsets(self) -> tuple[NamespaceRWSet, ...]:
@@ -234,10 +239,22 @@ def block_data_hash(data: Sequence[bytes]) -> bytes:
 # -- decoding ---------------------------------------------------------------------------------
 
 
-def transactions_filter(block: common_pb2.Block) -> bytes:
+class _Metadata(Protocol):
+    @property
+    def metadata(self) -> Sequence[bytes]: ...
+
+
+class BlockLike(Protocol):
+    """A ``common.Block`` of any protobuf class (this package's or ``fabric_protos``')."""
+
+    @property
+    def metadata(self) -> _Metadata: ...
+
+
+def transactions_filter(block: BlockLike) -> bytes:
     """Per-transaction validation codes from the block metadata (empty if absent)."""
     metadata = block.metadata.metadata
-    index = common_pb2.TRANSACTIONS_FILTER
+    index = protos.TRANSACTIONS_FILTER
     return bytes(metadata[index]) if len(metadata) > index else b""
 
 
@@ -250,7 +267,7 @@ def _timestamp(ts: object) -> datetime | None:
 
 
 def _identity(serialized: bytes) -> tuple[str, bytes]:
-    sid = identities_pb2.SerializedIdentity.FromString(serialized)
+    sid = protos.SerializedIdentity.FromString(serialized)
     return sid.mspid, sid.id_bytes
 
 
@@ -296,7 +313,7 @@ def _action(action: EndorsedAction, include_reads: bool) -> ChaincodeActionInfo:
     event_name = ""
     event_payload = b""
     if cc_action.events:
-        event = chaincode_event_pb2.ChaincodeEvent.FromString(cc_action.events)
+        event = protos.ChaincodeEvent.FromString(cc_action.events)
         event_name, event_payload = event.event_name, event.payload
     return ChaincodeActionInfo(
         chaincode_name=cc_action.chaincode_id.name,
@@ -314,7 +331,7 @@ def _action(action: EndorsedAction, include_reads: bool) -> ChaincodeActionInfo:
 
 
 def parse_envelope(
-    envelope: bytes | common_pb2.Envelope,
+    envelope: bytes | Message,
     *,
     index: int = 0,
     validation_code: int | None = None,
@@ -324,12 +341,9 @@ def parse_envelope(
 
     ``include_reads=False`` skips decoding the read sets (``NamespaceRWSet.reads`` is then
     empty), which makes bulk decoding of large write batches faster. The decoding itself is
-    :mod:`fabric_gateway.envelope`'s.
+    :mod:`credit_ledger_verify.fabric.envelope`'s.
     """
-    if isinstance(envelope, common_pb2.Envelope):
-        raw = envelope.SerializeToString()
-    else:
-        raw = bytes(envelope)
+    raw = envelope.SerializeToString() if isinstance(envelope, Message) else bytes(envelope)
     tx_id = channel_id = creator_msp = ""
     creator = b""
     header_type = -1
@@ -344,7 +358,7 @@ def parse_envelope(
         creator = header.creator
         if creator:
             creator_msp, _ = _identity(creator)
-        if header_type == common_pb2.ENDORSER_TRANSACTION:
+        if header_type == protos.ENDORSER_TRANSACTION:
             actions = tuple(_action(a, include_reads) for a in decode_actions(header))
     except (DecodeError, ValueError) as exc:
         error = f"{type(exc).__name__}: {exc}"
@@ -363,10 +377,17 @@ def parse_envelope(
     )
 
 
-def parse_block(block: bytes | common_pb2.Block, *, include_reads: bool = True) -> BlockInfo:
+def as_block(block: bytes | Message) -> protos.Block:
+    """A block as this package's ``common.Block`` (from bytes or another protobuf class)."""
+    if isinstance(block, protos.Block):
+        return block
+    raw = block.SerializeToString() if isinstance(block, Message) else bytes(block)
+    return protos.Block.FromString(raw)
+
+
+def parse_block(block: bytes | Message, *, include_reads: bool = True) -> BlockInfo:
     """Decode every transaction of a block, with validation codes from its metadata."""
-    if not isinstance(block, common_pb2.Block):
-        block = common_pb2.Block.FromString(block)
+    block = as_block(block)
     codes = transactions_filter(block)
     transactions = tuple(
         parse_envelope(data, index=i, validation_code=codes[i] if i < len(codes) else None)

@@ -1,7 +1,7 @@
 """Constrained field types shared by the record envelope and the payloads.
 
 Each type checks its value with a message phrased for the person who sent it; the
-messages surface verbatim in :class:`ledger_service.errors.ValidationError`.
+messages surface verbatim in :class:`credit_ledger_verify.errors.ValidationError`.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from ledger_service.canonical import MAX_SAFE_INTEGER
-from ledger_service.records.uscc import USCC_PATTERN, uscc_problem
+from credit_ledger_verify.canonical import MAX_SAFE_INTEGER
+from credit_ledger_verify.records.uscc import USCC_PATTERN, uscc_problem
 
 __all__ = [
     "RECORD_ID_PATTERN",
@@ -266,6 +266,6 @@ def field_problem(field: str, message: str) -> PydanticCustomError:
     """Build the error a model-level validator raises to blame one of its fields.
 
     Pydantic locates model-validator errors at the model itself; ``ctx["field"]`` lets
-    :func:`ledger_service.records.to_validation_error` point at the field instead.
+    :func:`credit_ledger_verify.records.to_validation_error` point at the field instead.
     """
     return PydanticCustomError("field_problem", "{message}", {"field": field, "message": message})

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 
-from ledger_service.errors import CommitmentError, CommitmentMismatch
+from credit_ledger_verify.errors import CommitmentError, CommitmentMismatch
 
 __all__ = ["COMMITMENT_BYTES", "SALT_BYTES", "commitment", "new_salt", "verify_commitment"]
 

@@ -1,5 +1,5 @@
 """The Fabric side of verification: blocks and transactions decoded (with the shared decoder,
-:mod:`fabric_gateway.envelope`) and their signatures checked against the trust store.
+:mod:`credit_ledger_verify.fabric.envelope`) and their signatures checked against the trust store.
 
 Pure and cacheable: a :class:`BlockCheck` depends only on the block entry, the trust store
 and the policy, so a verifier may hand the same one to every record (and every bundle) that
@@ -22,24 +22,23 @@ from operator import attrgetter
 from typing import Any
 
 import pybase64
-from fabric_gateway import blocks
-from fabric_gateway.envelope import EnvelopeError, decode_endorsed_transaction, kv_rwset
-from fabric_protos.common import common_pb2
-from fabric_protos.ledger.rwset import rwset_pb2
-from fabric_protos.ledger.rwset.kvrwset import kv_rwset_pb2
-from fabric_protos.msp import identities_pb2
-from fabric_protos.peer import transaction_pb2
-from google.protobuf.message import DecodeError
 
-from ledger_service.evidence.bundle import BlockEntry
-from ledger_service.evidence.model import BundleFormatError, short_hex
-from ledger_service.evidence.policy import EndorsementPolicy
-from ledger_service.evidence.trust import IdentityError, MspRole, TrustedIdentity, TrustStore
-from ledger_service.onchain import OnChainFormatError, batch_key, decode_batch_value
+from credit_ledger_verify.evidence.bundle import BlockEntry
+from credit_ledger_verify.evidence.model import BundleFormatError, short_hex
+from credit_ledger_verify.evidence.policy import EndorsementPolicy
+from credit_ledger_verify.evidence.trust import IdentityError, MspRole, TrustedIdentity, TrustStore
+from credit_ledger_verify.fabric import blocks, protos
+from credit_ledger_verify.fabric.envelope import (
+    EnvelopeError,
+    decode_endorsed_transaction,
+    kv_rwset,
+)
+from credit_ledger_verify.fabric.protos import DecodeError
+from credit_ledger_verify.onchain import OnChainFormatError, batch_key, decode_batch_value
 
 __all__ = ["BlockCheck", "ChainBatch", "FabricChecks", "TxCheck", "WriteTable"]
 
-_VALID = transaction_pb2.VALID
+_VALID = protos.VALID
 _PEER_OUS = ("peer",)
 _KEY = attrgetter("key")
 _CREATOR_OUS = ("client", "admin")
@@ -81,7 +80,7 @@ class WriteTable:
 
     __slots__ = ("_index", "_writes", "repeated")
 
-    def __init__(self, writes: Sequence[kv_rwset_pb2.KVWrite]) -> None:
+    def __init__(self, writes: Sequence[protos.KVWrite]) -> None:
         # keys pulled out by C (map + attrgetter) and indexed by position: several times
         # cheaper than a comprehension over the protobuf messages at thousands of writes
         keys = list(map(_KEY, writes))
@@ -97,7 +96,7 @@ class WriteTable:
                     break
                 seen.add(key)
 
-    def get(self, key: str) -> kv_rwset_pb2.KVWrite | None:
+    def get(self, key: str) -> protos.KVWrite | None:
         position = self._index.get(key)
         return None if position is None else self._writes[position]
 
@@ -118,7 +117,7 @@ class TxCheck:
     endorsement_error: str | None = None
     chaincode: str = ""
     response_status: int = 0
-    namespaces: dict[str, rwset_pb2.NsReadWriteSet] = field(default_factory=dict)
+    namespaces: dict[str, protos.NsReadWriteSet] = field(default_factory=dict)
     #: a namespace named twice in the read-write set (the transaction is refused at step 3)
     repeated_namespace: str | None = None
     _writes: dict[str, WriteTable] = field(default_factory=dict)
@@ -241,7 +240,7 @@ class FabricChecks:
         self, number: int, signatures: bytes, header: bytes
     ) -> tuple[str | None, tuple[TrustedIdentity, ...]]:
         try:
-            metadata = common_pb2.Metadata.FromString(signatures)
+            metadata = protos.Metadata.FromString(signatures)
         except DecodeError as exc:
             return f"block {number}: SIGNATURES metadata does not decode: {exc}", ()
         if not metadata.signatures:
@@ -252,7 +251,7 @@ class FabricChecks:
             if not sig.signature_header:
                 return f"{where}: no signature header (BFT identifier headers unsupported)", ()
             try:
-                creator = common_pb2.SignatureHeader.FromString(sig.signature_header).creator
+                creator = protos.SignatureHeader.FromString(sig.signature_header).creator
                 identity = self.trust.identity(creator)
             except DecodeError as exc:
                 return f"{where}: signature header does not decode: {exc}", ()
@@ -295,7 +294,7 @@ class FabricChecks:
             return tx
         creator = header.creator
         try:
-            tx.creator_msp = identities_pb2.SerializedIdentity.FromString(creator).mspid
+            tx.creator_msp = protos.SerializedIdentity.FromString(creator).mspid
         except DecodeError:
             tx.creator_msp = ""
         tx.chaincode = action.chaincode_name

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from ledger_service.records.envelope import PAYLOAD_CLASSES, AnyRecord
+from credit_ledger_verify.records.envelope import PAYLOAD_CLASSES, AnyRecord
 
 __all__ = ["JSON_SCHEMA_DIALECT", "render_schema", "schema_documents"]
 

@@ -7,7 +7,7 @@ Hashing (RFC 6962 §2.1, SHA-256)::
     empty tree = SHA-256("")
 
 **Leaf data for a ledger record is its 32-byte salted commitment**
-(:func:`ledger_service.commitments.commitment`), never the record content; so a batch
+(:func:`credit_ledger_verify.commitments.commitment`), never the record content; so a batch
 tree, its root and its proofs reveal nothing about payloads. Leaves are in batch order and
 indexed from 0.
 
@@ -19,8 +19,8 @@ promoted unchanged to the next level, which yields exactly RFC 6962's tree). It 
 Verifying: :func:`root_from_inclusion_proof`, :func:`verify_inclusion` and
 :func:`verify_consistency` are pure functions of their explicit inputs (no tree needed),
 following the algorithms of RFC 9162 §2.1.3.2 and §2.1.4.2. They check their preconditions
-first and raise :class:`~ledger_service.errors.ProofError` for malformed input, and
-:class:`~ledger_service.errors.RootMismatch` when a well-formed proof leads elsewhere.
+first and raise :class:`~credit_ledger_verify.errors.ProofError` for malformed input, and
+:class:`~credit_ledger_verify.errors.RootMismatch` when a well-formed proof leads elsewhere.
 
 A root does not commit to its tree size: a few (index, size) pairs share one hashing
 schedule (e.g. leaf 0 of 3 and leaf 0 of 4). Verifiers must take the size, like the root,
@@ -33,7 +33,7 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 
-from ledger_service.errors import ProofError, RootMismatch
+from credit_ledger_verify.errors import ProofError, RootMismatch
 
 __all__ = [
     "EMPTY_ROOT",

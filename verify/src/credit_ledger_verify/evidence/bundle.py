@@ -25,13 +25,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, NoReturn, TypeGuard
 
-from ledger_service.commitments import COMMITMENT_BYTES, SALT_BYTES
-from ledger_service.evidence.lineage_shape import (
+from credit_ledger_verify.commitments import COMMITMENT_BYTES, SALT_BYTES
+from credit_ledger_verify.evidence.lineage_shape import (
     LineageSection,
     ShapeProblem,
     parse_lineage_section,
 )
-from ledger_service.evidence.model import (
+from credit_ledger_verify.evidence.model import (
     BUNDLE_FORMAT,
     LINEAGE_BUNDLE_FORMAT,
     RETIRED_FORMATS,

@@ -24,16 +24,16 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from ledger_service.canonical import add_string_member, canonicalize
-from ledger_service.errors import FieldProblem, PayloadTooLarge, ValidationError
-from ledger_service.records.payloads import (
+from credit_ledger_verify.canonical import add_string_member, canonicalize
+from credit_ledger_verify.errors import FieldProblem, PayloadTooLarge, ValidationError
+from credit_ledger_verify.records.payloads import (
     CreditRepairPayload,
     DataUpdatePayload,
     FinancingEventPayload,
     ScoreChangePayload,
     UniqueRecordIds,
 )
-from ledger_service.records.types import (
+from credit_ledger_verify.records.types import (
     Label,
     RecordId,
     SignatureB64,
@@ -189,7 +189,7 @@ class Record(BaseModel):
 
         The signature (a base64 string) sorts at a known place among the envelope's
         top-level keys, so the committed form is the signed form with that one member
-        spliced in (:func:`ledger_service.canonical.add_string_member`, which refuses rather
+        spliced in (:func:`credit_ledger_verify.canonical.add_string_member`, which refuses rather
         than guesses; the whole record is canonicalised again only then).
         """
         data = self.to_json_dict()

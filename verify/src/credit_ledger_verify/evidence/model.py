@@ -2,7 +2,7 @@
 
 The format itself is specified in ``docs/evidence-format.md``; this module holds the pieces
 that the builder and the verifier share. The on-chain layout the verifier reads is
-:mod:`ledger_service.onchain`'s.
+:mod:`credit_ledger_verify.onchain`'s.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Any, ClassVar
 
-from ledger_service.errors import LedgerError, VerificationError
-from ledger_service.evidence.lineage_result import LineageOutcome
+from credit_ledger_verify.errors import LedgerError, VerificationError
+from credit_ledger_verify.evidence.lineage_result import LineageOutcome
 
 __all__ = [
     "BUNDLE_FORMAT",

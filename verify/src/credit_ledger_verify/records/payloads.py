@@ -12,7 +12,7 @@ from typing import Annotated, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, model_validator
 
-from ledger_service.records.types import (
+from credit_ledger_verify.records.types import (
     DecimalString,
     FieldValue,
     Label,

@@ -1,6 +1,8 @@
-"""Public entry point of the offline evidence verifier.
+"""credit-ledger-verify: a bank's offline verifier of credit-ledger evidence and lineage
+bundles — the same code the service runs (``ledger_service`` imports it from here), without
+the service, its database or Fabric's gRPC client.
 
-    from ledger_service.verify import TrustStore, Verifier
+    from credit_ledger_verify import TrustStore, Verifier
 
     verifier = Verifier(TrustStore.load("trust/"))
     result = verifier.verify(open("bundle.json", "rb").read())
@@ -12,10 +14,14 @@
             print(problem.message)      # lineage (check): which node / edge, why
 
 Needs only the bundle and the trust directory (org CA certificates): no network, no index.
-The format and the steps are specified in docs/evidence-format.md.
+The format and the steps are specified in docs/evidence-format.md. The command line is
+``credit-ledger-verify BUNDLE... --trust DIR [--json]``. Every error raised on purpose
+derives from :class:`LedgerError` (tree in :mod:`credit_ledger_verify.errors`); a bundle
+that does not verify is a result, not an exception, unless ``raise_for_failure`` is called.
 """
 
-from ledger_service.evidence.lineage_result import (
+from credit_ledger_verify.errors import LedgerError
+from credit_ledger_verify.evidence.lineage_result import (
     EdgeOutcome,
     EdgeStatus,
     LineageCheck,
@@ -24,9 +30,10 @@ from ledger_service.evidence.lineage_result import (
     LineageOutcome,
     LineageProblem,
 )
-from ledger_service.evidence.model import (
+from credit_ledger_verify.evidence.model import (
     BUNDLE_FORMAT,
     LINEAGE_BUNDLE_FORMAT,
+    EvidenceError,
     EvidenceVerificationError,
     RecordOutcome,
     Step,
@@ -34,9 +41,11 @@ from ledger_service.evidence.model import (
     StepStatus,
     VerificationResult,
 )
-from ledger_service.evidence.policy import EndorsementPolicy
-from ledger_service.evidence.trust import MspRole, MspTrust, TrustStore
-from ledger_service.evidence.verifier import Verifier, VerifierStats, verify_bundle
+from credit_ledger_verify.evidence.policy import EndorsementPolicy
+from credit_ledger_verify.evidence.trust import MspRole, MspTrust, TrustStore
+from credit_ledger_verify.evidence.verifier import Verifier, VerifierStats, verify_bundle
+
+__version__ = "0.1.0"
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -44,7 +53,9 @@ __all__ = [
     "EdgeOutcome",
     "EdgeStatus",
     "EndorsementPolicy",
+    "EvidenceError",
     "EvidenceVerificationError",
+    "LedgerError",
     "LineageCheck",
     "LineageNode",
     "LineageNote",

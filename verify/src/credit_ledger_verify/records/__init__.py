@@ -2,14 +2,14 @@
 
 Typical use::
 
-    from ledger_service.records import DataUpdateRecord, Record, parse_record
+    from credit_ledger_verify.records import DataUpdateRecord, Record, parse_record
 
     record = parse_record(untrusted_json)       # -> concrete Record subclass, or ValidationError
     record.signing_bytes()                      # what the writer signs
     record.canonical_bytes()                    # what is committed
 """
 
-from ledger_service.records.envelope import (
+from credit_ledger_verify.records.envelope import (
     MAX_PAYLOAD_BYTES,
     PAYLOAD_CLASSES,
     RECORD_CLASSES,
@@ -24,7 +24,7 @@ from ledger_service.records.envelope import (
     parse_record,
     to_validation_error,
 )
-from ledger_service.records.payloads import (
+from credit_ledger_verify.records.payloads import (
     MONETARY_EVENTS,
     REPAIR_STATUS_TRANSITIONS,
     CreditRepairAction,
@@ -37,7 +37,7 @@ from ledger_service.records.payloads import (
     RepairStatus,
     ScoreChangePayload,
 )
-from ledger_service.records.types import (
+from credit_ledger_verify.records.types import (
     RECORD_ID_PATTERN,
     DecimalString,
     RecordId,
@@ -45,7 +45,7 @@ from ledger_service.records.types import (
     format_rfc3339_utc,
     new_record_id,
 )
-from ledger_service.records.uscc import uscc_check_character, uscc_problem
+from credit_ledger_verify.records.uscc import uscc_check_character, uscc_problem
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",

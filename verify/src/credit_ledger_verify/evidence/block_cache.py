@@ -1,6 +1,6 @@
 """The verifier's memory of checked blocks, across bundles.
 
-A :class:`~ledger_service.evidence.fabric_checks.BlockCheck` depends only on the block
+A :class:`~credit_ledger_verify.evidence.fabric_checks.BlockCheck` depends only on the block
 entry (and the verifier's trust store and policy), so many single-record bundles anchored
 in the same transactions pay for the block once. Entries are keyed by
 :meth:`BlockEntry.cache_key` (header and metadata fields) and confirmed by comparing the
@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 
-from ledger_service.evidence.bundle import BlockEntry
-from ledger_service.evidence.fabric_checks import BlockCheck
+from credit_ledger_verify.evidence.bundle import BlockEntry
+from credit_ledger_verify.evidence.fabric_checks import BlockCheck
 
 __all__ = ["BlockCache"]
 

@@ -1,7 +1,7 @@
 """What a transaction's write set says about one record (step 3, and the batch root step 2
 checks against): the record key's value, the batch key's root and size.
 
-The on-chain layout itself (keys, values) is :mod:`ledger_service.onchain`'s; this module
+The on-chain layout itself (keys, values) is :mod:`credit_ledger_verify.onchain`'s; this module
 compares the chain's bytes with the bundle's claims and explains any difference. The record's
 key is its commitment, which step 1 binds to the content and salt.
 """
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ledger_service.evidence.bundle import RecordEntry
-from ledger_service.evidence.fabric_checks import ChainBatch, TxCheck
-from ledger_service.evidence.model import short_hex
-from ledger_service.onchain import (
+from credit_ledger_verify.evidence.bundle import RecordEntry
+from credit_ledger_verify.evidence.fabric_checks import ChainBatch, TxCheck
+from credit_ledger_verify.evidence.model import short_hex
+from credit_ledger_verify.onchain import (
     OnChainFormatError,
     RecordValue,
     decode_record_value,
