@@ -17,6 +17,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from credit_ledger_verify.fabric import blocks
 from fabric_gateway import (
     CommitError,
     EndorseError,
@@ -24,7 +25,6 @@ from fabric_gateway import (
     Gateway,
     InMemoryCheckpointer,
     MspCredentials,
-    blocks,
     connect,
     load_msp,
 )
