@@ -60,7 +60,7 @@ class SyncASGITransport(httpx.BaseTransport):
         self._portal_cm.__exit__(None, None, None)
 
 
-Failure = Literal["503", "429", "connect", "lost_answer"]
+Failure = Literal["500", "502", "503", "429", "connect", "lost_answer"]
 
 
 class FlakyTransport(httpx.BaseTransport):
@@ -193,7 +193,9 @@ def in_process_ledger(state_dir: Path, **settings: Any) -> Iterator[InProcessLed
     tokens = {}
     for role in Role:
         actors = [ACTOR] if role is Role.WRITER else []
-        tokens[role.value] = keys.create(role=role, org=f"{role.value}-org", name="sdk", actors=actors)[1]
+        tokens[role.value] = keys.create(
+            role=role, org=f"{role.value}-org", name="sdk", actors=actors
+        )[1]
     try:
         yield InProcessLedger(app=app, context=context, tokens=tokens, writer=writer)
     finally:

@@ -16,7 +16,11 @@ def test_append_in_chunks_reports_each_record_and_progress(ledger: InProcessLedg
     assert [r.record_id for r in results] == [r.record_id for r in records]
     assert [r.index for r in results] == list(range(25))
     assert {r.status for r in results} == {"created"}
-    assert [(p.done, p.total, len(p.chunk)) for p in seen] == [(10, 25, 10), (20, 25, 10), (25, 25, 5)]
+    assert [(p.done, p.total, len(p.chunk)) for p in seen] == [
+        (10, 25, 10),
+        (20, 25, 10),
+        (25, 25, 5),
+    ]
     assert ledger.stored_count() == 25
 
 
@@ -54,7 +58,8 @@ def test_one_changed_record_is_a_conflict_naming_it_and_its_position(
     error = caught.value
     assert (error.status, error.record_id, error.record_index) == (409, original.record_id, 23)
     assert error.problem_code == "idempotency_conflict"
-    assert original.record_id in str(error) and "#23" in str(error)
+    assert original.record_id in str(error)
+    assert "#23" in str(error)
     assert ledger.stored_count() == 30
 
 
@@ -81,7 +86,8 @@ async def test_async_client_appends_replays_and_reports_progress(ledger: InProce
         first = await client.append(records, chunk_size=5, progress=progress)
         again = await client.append(records, chunk_size=5)
     assert done == [5, 10, 12]
-    assert {r.status for r in first} == {"created"} and {r.status for r in again} == {"existing"}
+    assert {r.status for r in first} == {"created"}
+    assert {r.status for r in again} == {"existing"}
     assert [r.commitment for r in again] == [r.commitment for r in first]
     assert ledger.stored_count() == 12
 

@@ -22,7 +22,8 @@ def test_failed_calls_are_retried_and_every_record_is_written_once(
     # the chunk whose answer was lost had been committed: its retry answers "existing"
     assert sum(r.status == "existing" for r in results) == 10
     assert (ledger.stored_count(), ledger.outbox_count()) == (30, 30)
-    assert len(sleeps) == 4 and flaky.calls == 5 + 2
+    assert len(sleeps) == 4
+    assert flaky.calls == 5 + 2
 
 
 def test_429_waits_for_retry_after(ledger: InProcessLedger) -> None:
@@ -40,7 +41,9 @@ def test_backoff_grows_between_attempts(ledger: InProcessLedger) -> None:
     with ledger.client(transport=flaky, sleep=sleeps.append, retries=policy) as client:
         client.whoami()
     assert len(sleeps) == 3
-    assert 0.75 <= sleeps[0] <= 1.25 and 1.5 <= sleeps[1] <= 2.5 and 2.25 <= sleeps[2] <= 3.75
+    assert 0.75 <= sleeps[0] <= 1.25
+    assert 1.5 <= sleeps[1] <= 2.5
+    assert 2.25 <= sleeps[2] <= 3.75
 
 
 def test_when_retries_are_spent_the_last_failure_is_raised(ledger: InProcessLedger) -> None:
