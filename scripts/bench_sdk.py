@@ -145,7 +145,7 @@ def run_http(
     env = {**os.environ, "LEDGER_STATE_DIR": str(context.config.state_dir)}
     log = (context.config.state_dir / "api.log").open("wb")
     command = [sys.executable, "-m", "ledger_service.cli", "api", "serve", "--port", str(port),
-               "--db-url", context.config.db_url]  # fmt: skip
+               "--db", context.config.db_url]  # fmt: skip
     proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
