@@ -39,7 +39,7 @@ purge: deps
 	$(UV) ledgerctl network down --purge
 
 lint: deps
-	$(UV) ruff check src gateway verify tests scripts
+	$(UV) ruff check src gateway verify sdk tests scripts
 
 typecheck: deps
 	$(UV) mypy

@@ -37,6 +37,9 @@ log = logging.getLogger("ledger_service.api")
 STATUS_BY_CODE: dict[str, int] = {
     "unauthenticated": 401,
     "forbidden": 403,
+    # a record whose signature does not verify is bad input, not an outage (and a client
+    # must not retry it as a 5xx)
+    "bad_signature": 422,
     "unknown_record": 404,
     "not_found": 404,
     "method_not_allowed": 405,
@@ -137,7 +140,12 @@ def install_problem_handlers(app: FastAPI) -> None:
                 "record_index": getattr(exc, "record_index", None),
             }
         else:
-            extra = {"record_id": getattr(exc, "record_id", None)}
+            extra = {
+                "record_id": getattr(exc, "record_id", None),
+                "record_index": getattr(exc, "record_index", None),
+            }
+            if exc.code == "bad_signature":
+                extra["field"] = "signature"
         headers = getattr(exc, "headers", None)
         return problem(status, exc.code, str(exc), headers=headers, **extra)
 

@@ -13,7 +13,7 @@ from ledger_service.api.auth import Principal, Role
 from ledger_service.api.deps import Caller, Context, log_read, require_actor
 from ledger_service.api.problems import PROBLEM_RESPONSES
 from ledger_service.api.purpose import PurposeDetail, PurposeParam, declared_purpose
-from ledger_service.errors import UnknownRecord, ValidationError
+from ledger_service.errors import SignatureError, UnknownRecord, ValidationError
 from ledger_service.intake.checks import DEFAULT_MAX_RECORDS
 from ledger_service.queries.records import AnchorInfo, StoredRecord
 
@@ -89,12 +89,19 @@ def append_records(body: AppendRequest, context: Context, caller: Caller, reques
     try:
         results = context.intake.append(parsed)
     except ValidationError as exc:
-        exc.record_index = next(
-            (i for i, r in enumerate(parsed) if r.record_id == exc.record_id), None
-        )
+        exc.record_index = _position(parsed, exc.record_id)
+        raise
+    except SignatureError as exc:
+        # not a ValidationError in the tree, but bad input all the same (422, problems.py):
+        # name the record's position as for any other refused record
+        vars(exc)["record_index"] = _position(parsed, exc.record_id)
         raise
     request.app.state.metrics.appended.inc(sum(r.status == "created" for r in results))
     return {"results": [vars(r) for r in results]}
+
+
+def _position(parsed: list[Record], record_id: str | None) -> int | None:
+    return next((i for i, r in enumerate(parsed) if r.record_id == record_id), None)
 
 
 def _stored(context: Any, record_id: str) -> StoredRecord:

@@ -1,0 +1,224 @@
+"""The asynchronous client: the same calls as :class:`Client`, awaited."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Literal, overload
+
+import httpx
+from credit_ledger_verify.records import Record
+
+from credit_ledger_client import _wire as wire
+from credit_ledger_client._client import DEFAULT_TIMEOUT, ExportFormat
+from credit_ledger_client._errors import TransportFailed, error_from_response, retry_after_seconds
+from credit_ledger_client._models import (
+    Anchor,
+    AppendProgress,
+    AppendResult,
+    EvidenceBundle,
+    Identity,
+    RecordInfo,
+)
+from credit_ledger_client._retry import RetryPolicy
+
+__all__ = ["AsyncClient"]
+
+#: A progress callback may be a plain function or a coroutine function.
+AsyncProgressCallback = Callable[[AppendProgress], Awaitable[None] | None]
+
+
+class AsyncClient:
+    """The credit ledger's REST API over HTTP (``httpx``), for one API key, awaited.
+
+    ``transport``: an ``httpx.AsyncBaseTransport`` (``httpx.ASGITransport(app=...)`` drives
+    the app in-process); ``retries`` and ``sleep`` as for :class:`Client`. Use it as an
+    async context manager, or await :meth:`aclose`.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        retries: RetryPolicy | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
+            transport=transport,
+            timeout=timeout,
+        )
+        self.retry_policy = retries or RetryPolicy()
+        self._sleep = sleep
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- writing -------------------------------------------------------------------------
+
+    async def append(
+        self,
+        records: Iterable[Record | Mapping[str, Any]],
+        *,
+        chunk_size: int = 1000,
+        progress: AsyncProgressCallback | None = None,
+    ) -> list[AppendResult]:
+        """Append signed records (see :meth:`Client.append`).
+
+        A record is acknowledged only once durable in the service's index. Each chunk is
+        all-or-nothing. Failed requests are retried (connection errors, timeouts, 429 after
+        its ``Retry-After``, 5xx) — safe because a record id is its idempotency key: a chunk
+        that was committed before its answer was lost comes back ``existing``, never twice.
+        Other 4xx answers are raised at once; chunks before the failing one stay written.
+
+        Raises:
+            InvalidInput, IdempotencyConflict, Forbidden…: naming the record
+                (``record_index`` is its position in ``records``) and field.
+            TransportFailed, ServerError, RateLimited: when the retries are spent.
+        """
+        encoded = wire.encode_records(records)
+        results: list[AppendResult] = []
+        for span in wire.chunked(len(encoded), chunk_size):
+            response = await self._send(wire.append_call(encoded, span))
+            chunk = wire.append_results(response, span)
+            wire.check_ids(chunk, encoded)
+            results.extend(chunk)
+            if progress is not None:
+                waiting = progress(
+                    AppendProgress(done=len(results), total=len(encoded), chunk=chunk)
+                )
+                if waiting is not None:
+                    await waiting
+        return results
+
+    # -- reading -------------------------------------------------------------------------
+
+    async def record(
+        self, record_id: str, *, purpose: str, purpose_detail: str | None = None
+    ) -> RecordInfo:
+        """A record's envelope, status and anchoring (content for auditors and its writer)."""
+        return wire.record_info(
+            await self._send(wire.record_call(record_id, purpose, purpose_detail))
+        )
+
+    async def anchor(self, record_id: str) -> Anchor | None:
+        """Where the record is anchored; ``None`` until it is in a batch."""
+        return wire.anchor_of(await self._send(wire.anchor_call(record_id)))
+
+    async def evidence(
+        self,
+        record_ids: str | Iterable[str],
+        *,
+        purpose: str,
+        purpose_detail: str | None = None,
+        redact: bool = False,
+    ) -> EvidenceBundle:
+        """The evidence bundle for the records named (``redact``: commitments only).
+
+        Raises:
+            EvidenceUnavailable: a record is not anchored yet.
+        """
+        call = wire.evidence_call(record_ids, purpose, purpose_detail, redact)
+        return EvidenceBundle((await self._send(call)).content)
+
+    async def lineage_bundle(
+        self,
+        start: str | Iterable[str],
+        *,
+        purpose: str,
+        purpose_detail: str | None = None,
+        depth: int | None = None,
+        as_of: datetime | str | None = None,
+    ) -> EvidenceBundle:
+        """A lineage bundle (auditors): every node's evidence and the edges."""
+        call = wire.lineage_bundle_call(start, purpose, purpose_detail, depth, as_of)
+        return EvidenceBundle((await self._send(call)).content)
+
+    @overload
+    async def lineage(
+        self,
+        name: str,
+        *,
+        purpose: str,
+        purpose_detail: str | None = ...,
+        direction: Literal["up", "down"] = ...,
+        depth: int | None = ...,
+        as_of: datetime | str | None = ...,
+        format: Literal["json"] = ...,
+    ) -> dict[str, Any]: ...
+
+    @overload
+    async def lineage(
+        self,
+        name: str,
+        *,
+        purpose: str,
+        purpose_detail: str | None = ...,
+        direction: Literal["up", "down"] = ...,
+        depth: int | None = ...,
+        as_of: datetime | str | None = ...,
+        format: ExportFormat,
+    ) -> bytes: ...
+
+    async def lineage(
+        self,
+        name: str,
+        *,
+        purpose: str,
+        purpose_detail: str | None = None,
+        direction: Literal["up", "down"] = "up",
+        depth: int | None = None,
+        as_of: datetime | str | None = None,
+        format: Literal["json"] | ExportFormat = "json",
+    ) -> dict[str, Any] | bytes:
+        """A loan's or record's lineage (auditors), as of a time or ``"decision"``: the JSON
+        graph, or an export's bytes (PROV-JSON, DOT, SVG, PNG)."""
+        call = wire.lineage_call(name, purpose, purpose_detail, direction, depth, as_of, format)
+        return wire.lineage_answer(await self._send(call), format)
+
+    async def whoami(self) -> Identity:
+        return wire.identity(await self._send(wire.WHOAMI))
+
+    # -- sending -------------------------------------------------------------------------
+
+    async def _send(self, call: wire.Call) -> httpx.Response:
+        """Send ``call``, again on a retryable failure; the answer, or its error raised."""
+        policy = self.retry_policy
+        request_id = uuid.uuid4().hex  # the same on every attempt: one request in the logs
+        for attempt in range(1, policy.attempts + 1):
+            last = attempt == policy.attempts
+            try:
+                response = await self._http.send(call.build(self._http, request_id))
+            except httpx.TransportError as exc:
+                if last or not policy.retries_exception(exc):
+                    raise TransportFailed(
+                        f"{call.method} {call.path}: {type(exc).__name__}: {exc} "
+                        f"(after {attempt} attempt(s))",
+                        request_id=request_id,
+                    ) from exc
+                await self._sleep(policy.delay(attempt))
+                continue
+            if response.status_code < 400:
+                return response
+            if last or not policy.retries_status(response.status_code):
+                raise error_from_response(response, index_offset=call.index_offset)
+            await self._sleep(policy.delay(attempt, retry_after_seconds(response)))
+        raise AssertionError("unreachable: the last attempt returns or raises")
