@@ -59,13 +59,14 @@ def test_demo_is_re_runnable_and_names_a_score_and_a_loan_changed_since_its_deci
     ledger: LedgerContext, service: LedgerService, queries: RecordQueries
 ) -> None:
     writer = SampleWriter(actor="demo-platform-writer")
-    first = write_demo(service, writer)
+    service.register_writer(writer.actor, writer.public_key)
+    first = write_demo(service.append, writer)
     assert len(first.results) == DEMO_ENTERPRISES * 9 + 2
     assert {r.status for r in first.results} == {"created"}
     score = queries.get_record(first.latest_score)
     assert score is not None
     assert score.kind == RecordKind.SCORE_CHANGE.value
-    second = write_demo(service, writer)
+    second = write_demo(service.append, writer)
     assert {r.status for r in second.results} == {"existing"}
     assert second.latest_score == first.latest_score
     # the demo's loan: as the bank decided, nothing flagged; now, its data corrected and disputed

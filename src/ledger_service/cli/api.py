@@ -98,6 +98,15 @@ def _wait_healthy(port: int, timeout: float = 30.0) -> bool:
     return False
 
 
+def running_api_url(config: ServiceConfig) -> str | None:
+    """The base URL of the API this state directory runs, if it answers."""
+    port_file = _port_file(config)
+    if _process(config).pid() is None or not port_file.exists():
+        return None
+    port = int(port_file.read_text())
+    return f"http://{LOOPBACK}:{port}" if _healthy(port) else None
+
+
 @app.command()
 def stop(state_dir: StateDir) -> None:
     """Stop the background API."""

@@ -9,11 +9,19 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from ledger_service.api.auth import ApiKeys
 from ledger_service.cli._common import StateDir, console, fail, run_or_fail
+from ledger_service.cli.api import running_api_url
 from ledger_service.config import ServiceConfig
 from ledger_service.context import LedgerContext
 from ledger_service.ops.processes import ManagedProcess
-from ledger_service.samples.demo import DemoNotAnchored, demo_writer, wait_anchored, write_demo
+from ledger_service.samples.demo import (
+    DemoNotAnchored,
+    demo_api_keys,
+    demo_writer,
+    wait_anchored,
+    write_demo,
+)
 
 app = typer.Typer(help="Run the ledger service's background worker.", no_args_is_help=True)
 
@@ -85,13 +93,26 @@ def demo(
     state_dir: StateDir,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for anchoring.")] = 120,
 ) -> None:
-    """Write a small demo (4 enterprises' stories), wait until anchored, show what to try."""
+    """Write a small demo (4 enterprises' stories) through the SDK and the running API, wait
+    until anchored, and show what a regulator, a bank and an operator would run next."""
+    from credit_ledger_client import Client
+
     context = LedgerContext.from_env(state_dir)
-    demo_run = write_demo(context.intake, demo_writer(context.config.state_dir))
+    config = context.config
+    url = running_api_url(config)
+    if url is None:
+        fail("the API is not running: start it with `ledgerctl api start` (make up does)")
+    writer = demo_writer(config.state_dir)
+    # operator steps: register the platform's writer key, issue one API key per user
+    context.intake.register_writer(writer.actor, writer.public_key)
+    tokens = demo_api_keys(ApiKeys(context.session_factory), config.state_dir, writer.actor)
+    with Client(base_url=url, api_key=tokens["writer"].read_text().strip()) as client:
+        demo_run = write_demo(client.append, writer)
     results = demo_run.results
     created = sum(r.status == "created" for r in results)
     console.print(
-        f"demo: {len(results)} records ({created} new, {len(results) - created} already there)"
+        f"demo: {len(results)} records written through the SDK to {url} "
+        f"({created} new, {len(results) - created} already there)"
     )
     ids = [r.record_id for r in results]
     try:
@@ -107,26 +128,28 @@ def demo(
     console.print(table)
     score, loan, disputed = demo_run.latest_score, demo_run.loan_id, demo_run.disputed
     why = '--purpose "demo: loan audit"'
+    key = {user: f'-H "Authorization: Bearer $(cat {path})"' for user, path in tokens.items()}
     console.print(
-        "\nA regulator: what did the bank rely on for the loan, what changed since?\n"
-        f"  uv run ledgerctl lineage {loan} --as-of decision {why}\n"
+        "\nA regulator (over HTTP with the regulator's key, or with ledgerctl on this host):\n"
+        f'  curl -s {key["regulator"]} "{url}/v1/lineage/{loan}/diff'
+        '?purpose=supervision&as_of=decision"\n'
+        f'  curl -s {key["regulator"]} "{url}/v1/lineage/{loan}?purpose=supervision'
+        f'&as_of=decision&format=svg" -o /tmp/{loan}.svg\n'
         f"  uv run ledgerctl lineage {loan} --as-of decision --diff {why}\n"
-        f"  uv run ledgerctl lineage {loan} --as-of decision --format svg --out /tmp/{loan}.svg"
-        f" {why}\n"
-        f"  uv run ledgerctl lineage {loan} --as-of decision --format prov-json"
-        f" --out /tmp/{loan}.prov.json {why}\n"
         f"  uv run ledgerctl impact {disputed} {why}\n"
         f"  uv run ledgerctl timeline {demo_run.subject} {why}\n"
-        "...and prove it offline (needs only the orgs' CA certificates):\n"
         f"  uv run ledgerctl evidence {loan} --lineage --as-of decision"
         f" --out /tmp/{loan}.lineage.json\n"
+        f"  uv run ledgerctl access-report {demo_run.subject}\n"
+        "A bank (evidence over HTTP; the offline verifier needs only the orgs' CA certificates):\n"
+        f"  curl -s -X POST {key['bank']} -H 'content-type: application/json'"
+        f' -d \'{{"record_ids":["{score}"]}}\''
+        f' "{url}/v1/evidence?purpose=loan_review" -o /tmp/{score}.json\n'
         "  uv run ledgerctl trust export /tmp/ledger-trust\n"
-        f"  uv run ledgerctl verify /tmp/{loan}.lineage.json --trust /tmp/ledger-trust\n"
-        "A bank verifying a score's evidence:\n"
-        f"  uv run ledgerctl evidence {score} --out /tmp/{score}.json\n"
-        "  uv run ledgerctl trust export /tmp/ledger-trust\n"
-        f"  uv run ledgerctl verify /tmp/{score}.json --trust /tmp/ledger-trust\n"
+        f"  uv run credit-ledger-verify /tmp/{score}.json --trust /tmp/ledger-trust\n"
         "An operator:\n"
-        "  uv run ledgerctl service status\n",
+        "  uv run ledgerctl service status; uv run ledgerctl api status;"
+        " uv run ledgerctl keys list\n",
         highlight=False,
+        soft_wrap=True,  # commands stay on one line, to copy
     )

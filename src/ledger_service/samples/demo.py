@@ -5,16 +5,17 @@ from __future__ import annotations
 import base64
 import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from credit_ledger_verify.records import Record, RecordKind
 from credit_ledger_verify.records.payloads import FinancingEventPayload
 from nacl.signing import SigningKey
 
+from ledger_service.api.auth import ApiKeys, AuthenticationFailed
 from ledger_service.errors import LedgerError
-from ledger_service.intake import AppendResult, LedgerService
 from ledger_service.queries import RecordQueries
 from ledger_service.samples.data import SampleWriter, after_the_decision, enterprise_story
 
@@ -32,7 +33,7 @@ class DemoNotAnchored(LedgerError):
 class DemoRun:
     """What the demo wrote: one result per record, and a score worth showing evidence for."""
 
-    results: list[AppendResult]
+    results: list[AppendOutcome]
     latest_score: str
     """The record id of the first enterprise's latest score change."""
     loan_id: str
@@ -58,8 +59,52 @@ def demo_writer(state_dir: Path) -> SampleWriter:
     return SampleWriter(actor=DEMO_ACTOR, signing_key=key)
 
 
-def write_demo(service: LedgerService, writer: SampleWriter) -> DemoRun:
-    service.register_writer(writer.actor, writer.public_key)
+class AppendOutcome(Protocol):
+    @property
+    def record_id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+
+
+#: Where the demo's records go: ``LedgerService.append`` in-process, or the SDK's
+#: ``Client.append`` over HTTP (what ``ledgerctl demo`` does).
+Append = Callable[[list[Record]], Sequence[AppendOutcome]]
+
+
+#: The demo's API keys: role name -> (API role, org, name).
+DEMO_KEYS = {
+    "writer": ("writer", "demo platform", "demo-writer"),
+    "bank": ("verifier", "Example Commercial Bank", "risk-desk"),
+    "regulator": ("auditor", "Demo Regulator", "inspector"),
+}
+
+
+def demo_api_keys(keys: ApiKeys, state_dir: Path, actor: str) -> dict[str, Path]:
+    """One API key per demo user, its token in ``<state>/api-keys/<user>.token`` (mode 0600;
+    the state directory is never committed). A token that still authenticates is reused."""
+    folder = state_dir / "api-keys"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    for user, (role, org, name) in DEMO_KEYS.items():
+        path = folder / f"{user}.token"
+        if path.exists():
+            try:
+                keys.authenticate(path.read_text().strip())
+                paths[user] = path
+                continue
+            except AuthenticationFailed:
+                path.unlink()
+        actors = [actor] if role == "writer" else []
+        _, token = keys.create(role=role, org=org, name=name, actors=actors)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(token + "\n")
+        paths[user] = path
+    return paths
+
+
+def write_demo(append: Append, writer: SampleWriter) -> DemoRun:
+    """Write the demo's stories through ``append`` (the writer must be registered)."""
     # Record ids are keyed hashes under the demo writer's key (samples.data): the chain
     # outlives a wiped index, and a new demo key must not collide with ids the channel
     # already holds, while the same key replays the same records.
@@ -69,14 +114,12 @@ def write_demo(service: LedgerService, writer: SampleWriter) -> DemoRun:
     # data corrected and its social-insurance data disputed — so "as of the decision" and
     # "now" differ.
     decided = [next(i for i, r in enumerate(story) if _is_approval(r)) + 1 for story in stories]
-    results = service.append(
-        [r for story, d in zip(stories, decided, strict=True) for r in story[:d]]
+    results = list(
+        append([r for story, d in zip(stories, decided, strict=True) for r in story[:d]])
     )
-    results += service.append(
-        [r for story, d in zip(stories, decided, strict=True) for r in story[d:]]
-    )
+    results += append([r for story, d in zip(stories, decided, strict=True) for r in story[d:]])
     changes = after_the_decision(writer, 0)
-    results += service.append(changes)
+    results += append(changes)
     latest_score = [r for r in stories[0] if r.kind is RecordKind.SCORE_CHANGE][-1].record_id
     loan = next(r for r in stories[0] if isinstance(r.payload, FinancingEventPayload))
     assert isinstance(loan.payload, FinancingEventPayload)
