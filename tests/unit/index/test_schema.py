@@ -17,6 +17,7 @@ from ledger_service.index.models import AccessLogEntry, Base
 from ledger_service.index.session import make_engine, sqlite_url, write_session
 
 TABLES = {
+    "access_anchors",
     "access_log",
     "anchoring_outbox",
     "batches",
@@ -73,7 +74,14 @@ def test_timestamps_round_trip_as_aware_utc(session_factory: sessionmaker[Sessio
     moment = datetime(2024, 5, 1, 8, 30, 15, 123456, tzinfo=china)
     with write_session(session_factory) as session:
         session.add(
-            AccessLogEntry(accessed_at=moment, accessor="auditor", query="lineage", purpose="audit")
+            AccessLogEntry(
+                accessed_at=moment,
+                accessor="auditor",
+                query="lineage",
+                purpose="audit",
+                salt=bytes(32),
+                commitment=bytes(32),
+            )
         )
     with session_factory() as session:
         stored = session.scalars(select(AccessLogEntry.accessed_at)).one()
@@ -87,7 +95,14 @@ def test_timestamps_round_trip_as_aware_utc(session_factory: sessionmaker[Sessio
 
 
 def test_naive_timestamps_are_refused(session_factory: sessionmaker[Session]) -> None:
-    entry = AccessLogEntry(accessed_at=datetime(2024, 5, 1), accessor="a", query="q", purpose="p")
+    entry = AccessLogEntry(
+        accessed_at=datetime(2024, 5, 1),
+        accessor="a",
+        query="q",
+        purpose="p",
+        salt=bytes(32),
+        commitment=bytes(32),
+    )
     with session_factory() as session:
         session.add(entry)
         with pytest.raises(StatementError, match="naive datetime"):
