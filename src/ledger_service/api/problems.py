@@ -38,6 +38,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "unauthenticated": 401,
     "forbidden": 403,
     "unknown_record": 404,
+    "unknown_access_entry": 404,
     "not_found": 404,
     "method_not_allowed": 405,
     "idempotency_conflict": 409,

@@ -21,7 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledger_service.errors import ValidationError
 from ledger_service.index.models import (
     LABEL_LENGTH,
+    AccessAnchor,
     AccessLogEntry,
+    Batch,
+    BatchState,
     OutboxEntry,
     OutboxState,
 )
@@ -53,6 +56,8 @@ class AccessRecord:
     request_id: str | None = None
     #: SHA-256(salt ‖ canonical entry), what the chain holds for it
     commitment: bytes = _NOT_YET
+    #: the committed batch that anchors it (``None`` until then; set by :meth:`AccessLog.get`)
+    anchored_in: str | None = None
 
 
 def committed_entry(row: AccessLogEntry) -> AccessEntry:
@@ -150,6 +155,32 @@ class AccessLog:
                 OutboxEntry(access_entry_id=row.id, state=OutboxState.PENDING, enqueued_at=now)
                 for row in rows
             )
+
+    def get(self, entry_id: int) -> AccessRecord | None:
+        """One entry with where it is anchored (``anchored_in``: its batch, once committed)."""
+        with self._session_factory() as session:
+            found = session.execute(
+                select(AccessLogEntry, Batch)
+                .outerjoin(AccessAnchor, AccessAnchor.entry_id == AccessLogEntry.id)
+                .outerjoin(Batch, Batch.batch_id == AccessAnchor.batch_id)
+                .where(AccessLogEntry.id == entry_id)
+            ).first()
+        if found is None:
+            return None
+        entry, batch = found
+        committed = batch is not None and batch.state == BatchState.COMMITTED
+        return AccessRecord(
+            accessed_at=entry.accessed_at,
+            accessor=entry.accessor,
+            subject=entry.subject,
+            record_id=entry.record_id,
+            query=entry.query,
+            purpose=entry.purpose,
+            entry_id=entry.id,
+            request_id=entry.request_id,
+            commitment=bytes(entry.commitment),
+            anchored_in=batch.batch_id if committed else None,
+        )
 
     def entries(
         self,
