@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
-from ledger_service.chainsync import reconcile
+from ledger_service.chainsync.reconcile import reconcile
 from ledger_service.cli import app
 from ledger_service.evidence import (
     ACCESS_BUNDLE_FORMAT,

@@ -48,17 +48,13 @@ def _access_log() -> sa.Table:
     )
 
 
-def _commit_existing_entries() -> None:
-    """Salt, commit and queue every entry written before this migration (in id order)."""
+def _commit_existing_entries() -> list[tuple[int, object]]:
+    """Salt and commit every entry written before this migration; ``(id, accessed_at)`` of
+    each, in id order (they are queued once the outbox can hold them)."""
     log = _access_log()
-    outbox = sa.table(
-        "anchoring_outbox",
-        sa.column("access_entry_id", BIG_KEY),
-        sa.column("state", sa.String(16)),
-        sa.column("enqueued_at", UTCDateTime()),
-    )
     conn = op.get_bind()
-    for row in conn.execute(sa.select(log).order_by(log.c.id)).all():
+    rows = conn.execute(sa.select(log).order_by(log.c.id)).all()
+    for row in rows:
         entry = AccessEntry(
             entry_id=row.id,
             accessed_at=row.accessed_at,
@@ -75,17 +71,39 @@ def _commit_existing_entries() -> None:
             .where(log.c.id == row.id)
             .values(salt=salt, commitment=commitment(salt, entry.canonical_bytes()))
         )
-        conn.execute(
+    return [(row.id, row.accessed_at) for row in rows]
+
+
+def _queue(entries: list[tuple[int, object]]) -> None:
+    outbox = sa.table(
+        "anchoring_outbox",
+        sa.column("access_entry_id", BIG_KEY),
+        sa.column("state", sa.String(16)),
+        sa.column("enqueued_at", UTCDateTime()),
+    )
+    for entry_id, accessed_at in entries:
+        op.get_bind().execute(
             outbox.insert().values(
-                access_entry_id=row.id, state="pending", enqueued_at=row.accessed_at
+                access_entry_id=entry_id, state="pending", enqueued_at=accessed_at
             )
         )
 
 
 def upgrade() -> None:
+    # access_log first and completely: SQLite's batch mode recreates the table, which it
+    # cannot do once outbox rows refer to it
     with op.batch_alter_table("access_log", table_kwargs={"sqlite_autoincrement": True}) as batch:
         batch.add_column(sa.Column("salt", DIGEST, nullable=True))
         batch.add_column(sa.Column("commitment", DIGEST, nullable=True))
+    existing = _commit_existing_entries()
+    with op.batch_alter_table("access_log", table_kwargs={"sqlite_autoincrement": True}) as batch:
+        batch.alter_column("salt", existing_type=DIGEST, nullable=False)
+        batch.alter_column("commitment", existing_type=DIGEST, nullable=False)
+        batch.create_check_constraint(
+            op.f("ck_access_log_commitment_is_sha256"), "length(commitment) = 32"
+        )
+        batch.create_check_constraint(op.f("ck_access_log_salt_is_32_bytes"), "length(salt) = 32")
+        batch.create_index(op.f("ix_access_log_commitment"), ["commitment"])
     # the pending index is partial: batch mode would not carry its WHERE over on SQLite
     op.drop_index(_PENDING_INDEX, table_name="anchoring_outbox")
     with op.batch_alter_table(
@@ -113,15 +131,7 @@ def upgrade() -> None:
         sqlite_where=sa.text("state = 'pending'"),
         postgresql_where=sa.text("state = 'pending'"),
     )
-    _commit_existing_entries()
-    with op.batch_alter_table("access_log", table_kwargs={"sqlite_autoincrement": True}) as batch:
-        batch.alter_column("salt", existing_type=DIGEST, nullable=False)
-        batch.alter_column("commitment", existing_type=DIGEST, nullable=False)
-        batch.create_check_constraint(
-            op.f("ck_access_log_commitment_is_sha256"), "length(commitment) = 32"
-        )
-        batch.create_check_constraint(op.f("ck_access_log_salt_is_32_bytes"), "length(salt) = 32")
-        batch.create_index(op.f("ix_access_log_commitment"), ["commitment"])
+    _queue(existing)
     op.create_table(
         "access_anchors",
         sa.Column("entry_id", BIG_KEY, autoincrement=False, nullable=False),
