@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledger_service.anchoring import AnchoringStore, AnchoringWorker, WorkerSettings
 from ledger_service.chainsync import ReplayResult, replay
 from ledger_service.config import ServiceConfig
-from ledger_service.evidence import build_bundle
+from ledger_service.evidence import build_access_bundle, build_bundle
 from ledger_service.fabric.blocks import BlockReader, BlockStream
 from ledger_service.fabric.target import FabricTarget
 from ledger_service.index import make_engine, make_session_factory, upgrade
@@ -139,6 +139,13 @@ class LedgerContext:
         return build_bundle(
             self.session_factory, record_ids, block_source=block_reader, redact=redact
         )
+
+    def build_access_bundle(
+        self, entry_ids: Iterable[int], *, block_reader: BlockReader
+    ) -> dict[str, Any]:
+        """An access-log bundle for ``entry_ids`` (see
+        :func:`ledger_service.evidence.build_access_bundle`)."""
+        return build_access_bundle(self.session_factory, entry_ids, block_source=block_reader)
 
     def replay(self, block_stream: BlockStream, **options: Any) -> ReplayResult:
         """Chain sync: replay the channel's blocks into the index (see

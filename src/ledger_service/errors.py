@@ -19,6 +19,7 @@ own classes are marked with their module where it is not this one.
     │   ├── RequestTooLarge      (intake.checks)  request_too_large
     │   └── LineageQueryError (queries.lineage.model) lineage_query_invalid
     ├── UnknownRecord(record_id)                  unknown_record
+    ├── UnknownAccessEntry(entry_id)              unknown_access_entry
     ├── RecordErased(record_id)                   record_erased
     ├── CanonicalizationError(path, message) [verify] not_canonicalizable
     ├── CommitmentError                  [verify] bad_commitment_input
@@ -96,6 +97,7 @@ __all__ = [
     "RecordErased",
     "RootMismatch",
     "SignatureError",
+    "UnknownAccessEntry",
     "UnknownRecord",
     "ValidationError",
     "VerificationError",
@@ -156,6 +158,20 @@ class UnknownRecord(LedgerError):
 
     def __str__(self) -> str:
         return f'record "{self.record_id}": not in the index'
+
+
+class UnknownAccessEntry(LedgerError):
+    """No access-log entry with this id exists."""
+
+    code: ClassVar[str] = "unknown_access_entry"
+    field = "entry_id"
+
+    def __init__(self, entry_id: int) -> None:
+        self.entry_id = entry_id
+        super().__init__(entry_id)
+
+    def __str__(self) -> str:
+        return f"access-log entry {self.entry_id}: not in the access log"
 
 
 class RecordErased(LedgerError):

@@ -38,7 +38,7 @@ from ledger_service.samples.ledger import AnchoredLedger
 
 pytestmark = pytest.mark.fabric
 
-ANCHORING_TABLES = (m.RecordAnchor, m.OutboxEntry, m.Batch)
+ANCHORING_TABLES = (m.AccessAnchor, m.RecordAnchor, m.OutboxEntry, m.Batch)
 MIRROR_TABLES = (ChainRecord, ChainBatch, ChainSync)
 
 

@@ -9,6 +9,10 @@ Batch states (``index.models.BatchState``)::
 The signed transaction is stored *before* it is sent, so after a crash the worker resubmits
 exactly the bytes it may already have sent (same transaction id): Fabric commits a transaction
 id at most once, and the chaincode refuses to write a record or batch id twice.
+
+A batch's leaves are the outbox rows it claimed, in queue order: records and access-log
+entries alike (each a 32-byte commitment; on chain both are record keys). Records get a
+``record_anchors`` row, entries an ``access_anchors`` row, with one leaf index space per batch.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_service.index import models as m
+from ledger_service.index.leaves import batch_leaves
 from ledger_service.index.session import write_session
 
 Clock = Callable[[], dt.datetime]
@@ -41,11 +46,15 @@ class BatchPlan:
 
     batch_id: str
     root: bytes
+    #: the batch's records (their leaves are among ``commitments``)
     record_ids: tuple[str, ...]
+    #: every leaf's commitment, in leaf order (records and access-log entries)
     commitments: tuple[bytes, ...]
     state: str
     envelope: bytes | None = None
     tx_id: str | None = None
+    #: the batch's access-log entries
+    access_entry_ids: tuple[int, ...] = ()
 
     def chaincode_argument(self) -> bytes:
         """The PutBatch argument (credit_ledger_verify.onchain): commitments in leaf order; the
@@ -86,11 +95,20 @@ class AnchoringStore:
         return int(count), oldest
 
     def claim_batch(self, limit: int) -> BatchPlan | None:
-        """Take up to `limit` of the oldest pending records into a new batch (one transaction)."""
+        """Take up to `limit` of the oldest pending leaves (records and access-log entries)
+        into a new batch (one transaction)."""
         with write_session(self._sessions) as s:
             rows = s.execute(
-                select(m.OutboxEntry.seq, m.OutboxEntry.record_id, m.Record.commitment)
-                .join(m.Record, m.Record.record_id == m.OutboxEntry.record_id)
+                select(
+                    m.OutboxEntry.seq,
+                    m.OutboxEntry.record_id,
+                    m.OutboxEntry.access_entry_id,
+                    func.coalesce(m.Record.commitment, m.AccessLogEntry.commitment).label(
+                        "commitment"
+                    ),
+                )
+                .outerjoin(m.Record, m.Record.record_id == m.OutboxEntry.record_id)
+                .outerjoin(m.AccessLogEntry, m.AccessLogEntry.id == m.OutboxEntry.access_entry_id)
                 .where(m.OUTBOX_PENDING)
                 .order_by(m.OutboxEntry.seq)
                 .limit(limit)
@@ -98,7 +116,6 @@ class AnchoringStore:
             ).all()
             if not rows:
                 return None
-            record_ids = tuple(r.record_id for r in rows)
             commitments = tuple(bytes(r.commitment) for r in rows)
             tree = MerkleTree.from_leaf_hashes([commitment_leaf_hash(c) for c in commitments])
             # First queue position + root prefix: unique (a seq is batched once; the root part
@@ -123,13 +140,20 @@ class AnchoringStore:
                 )
             )
             s.flush()
-            s.execute(
-                insert(m.RecordAnchor),
-                [
-                    {"record_id": rid, "batch_id": batch_id, "leaf_index": i}
-                    for i, rid in enumerate(record_ids)
-                ],
-            )
+            record_anchors = [
+                {"record_id": r.record_id, "batch_id": batch_id, "leaf_index": i}
+                for i, r in enumerate(rows)
+                if r.record_id is not None
+            ]
+            access_anchors = [
+                {"entry_id": r.access_entry_id, "batch_id": batch_id, "leaf_index": i}
+                for i, r in enumerate(rows)
+                if r.record_id is None
+            ]
+            if record_anchors:
+                s.execute(insert(m.RecordAnchor), record_anchors)
+            if access_anchors:
+                s.execute(insert(m.AccessAnchor), access_anchors)
             seqs = [r.seq for r in rows]
             for chunk in _chunks(seqs, 5000):
                 s.execute(
@@ -140,9 +164,10 @@ class AnchoringStore:
             return BatchPlan(
                 batch_id=batch_id,
                 root=tree.root,
-                record_ids=record_ids,
+                record_ids=tuple(a["record_id"] for a in record_anchors),
                 commitments=commitments,
                 state=m.BatchState.PENDING,
+                access_entry_ids=tuple(a["entry_id"] for a in access_anchors),
             )
 
     def unfinished_batches(self) -> list[BatchPlan]:
@@ -170,20 +195,16 @@ class AnchoringStore:
             b = s.get(m.Batch, batch_id)
             if b is None:
                 return None
-            members = s.execute(
-                select(m.RecordAnchor.record_id, m.Record.commitment)
-                .join(m.Record, m.Record.record_id == m.RecordAnchor.record_id)
-                .where(m.RecordAnchor.batch_id == batch_id)
-                .order_by(m.RecordAnchor.leaf_index)
-            ).all()
+            members = s.execute(batch_leaves(batch_id)).all()
             return BatchPlan(
                 batch_id=b.batch_id,
                 root=bytes(b.root),
-                record_ids=tuple(r.record_id for r in members),
+                record_ids=tuple(r.record_id for r in members if r.record_id is not None),
                 commitments=tuple(bytes(r.commitment) for r in members),
                 state=b.state,
                 envelope=b.envelope,
                 tx_id=b.tx_id,
+                access_entry_ids=tuple(r.entry_id for r in members if r.entry_id is not None),
             )
 
     # -- state transitions ----------------------------------------------------------------------
@@ -242,13 +263,21 @@ class AnchoringStore:
             record_ids = s.scalars(
                 select(m.RecordAnchor.record_id).where(m.RecordAnchor.batch_id == batch_id)
             ).all()
+            entry_ids = s.scalars(
+                select(m.AccessAnchor.entry_id).where(m.AccessAnchor.batch_id == batch_id)
+            ).all()
             s.execute(delete(m.RecordAnchor).where(m.RecordAnchor.batch_id == batch_id))
-            for chunk in _chunks(list(record_ids), 5000):
-                s.execute(
-                    update(m.OutboxEntry)
-                    .where(m.OutboxEntry.record_id.in_(chunk))
-                    .values(state=m.OutboxState.PENDING, batched_at=None)
-                )
+            s.execute(delete(m.AccessAnchor).where(m.AccessAnchor.batch_id == batch_id))
+            for column, ids in (
+                (m.OutboxEntry.record_id, list(record_ids)),
+                (m.OutboxEntry.access_entry_id, list(entry_ids)),
+            ):
+                for chunk in _chunks(ids, 5000):
+                    s.execute(
+                        update(m.OutboxEntry)
+                        .where(column.in_(chunk))
+                        .values(state=m.OutboxState.PENDING, batched_at=None)
+                    )
 
 
 def _chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:

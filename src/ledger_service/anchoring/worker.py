@@ -82,6 +82,7 @@ class WorkerSettings:
 class WorkerStats:
     batches_committed: int = 0
     records_committed: int = 0
+    access_entries_committed: int = 0
     batches_failed: int = 0
     resubmitted: int = 0
     found_on_ledger: int = 0
@@ -264,6 +265,7 @@ class AnchoringWorker:
             )
             self.stats.batches_committed += 1
             self.stats.records_committed += len(plan.record_ids)
+            self.stats.access_entries_committed += len(plan.access_entry_ids)
             if self._on_committed:
                 self._on_committed(plan, block_number)
         else:

@@ -16,7 +16,7 @@ from ledger_service.api.auth import ApiKeys
 from ledger_service.api.limits import RateLimiter
 from ledger_service.api.metrics import ApiMetrics
 from ledger_service.api.problems import Problem, install_problem_handlers, problem
-from ledger_service.api.routes import admin, evidence, health, lineage, records
+from ledger_service.api.routes import access, admin, evidence, health, lineage, records
 from ledger_service.context import LedgerContext
 from ledger_service.intake.checks import DEFAULT_MAX_REQUEST_BYTES
 
@@ -75,7 +75,7 @@ def create_app(context: LedgerContext, settings: ApiSettings | None = None) -> F
         return await call_next(request)
 
     app.middleware("http")(metrics.middleware)
-    for module in (health, records, evidence, lineage, admin):
+    for module in (health, records, evidence, access, lineage, admin):
         app.include_router(module.router)
     return app
 

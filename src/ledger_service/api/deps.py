@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "timeline": frozenset({A}),
     "flagged_records": frozenset({A}),
     "access_log": frozenset({A}),
+    "access_entry_evidence": frozenset({A}),
     "create_api_key": frozenset({ADM}),
     "list_api_keys": frozenset({ADM}),
     "revoke_api_key": frozenset({ADM}),

@@ -17,8 +17,9 @@ kind                   check  meaning
 =====================  =====  ==========================================================
 content_altered        (a)    SHA-256(salt ‖ content) in the index ≠ the chain commitment
 content_missing        (a)    content and salt gone, but the record was never erased
-missing_from_index     (b)    the chain has the commitment, no index record has it (and no
-                              index anchor claims its batch position: that is (e))
+missing_from_index     (b)    the chain has the commitment, no index record (nor access-log
+                              entry) has it (and no index anchor claims its batch position:
+                              that is (e))
 not_on_chain           (c)    the index says anchored in a committed batch; chain: no record
 anchor_missing         (d)    the chain has the record, the index has no anchor for it
 wrong_batch            (d)    index batch ≠ chain batch
@@ -75,6 +76,7 @@ _a: Table = m.RecordAnchor.__table__  # type: ignore[assignment]
 _b: Table = m.Batch.__table__  # type: ignore[assignment]
 _cb: Table = ChainBatch.__table__  # type: ignore[assignment]
 _cr: Table = ChainRecord.__table__  # type: ignore[assignment]
+_log: Table = m.AccessLogEntry.__table__  # type: ignore[assignment]
 _COMMITTED = m.BatchState.COMMITTED.value
 _IN_FLIGHT = (m.BatchState.PENDING.value, m.BatchState.SUBMITTED.value)
 
@@ -225,9 +227,14 @@ def _missing_from_index(conn: Connection, scope: Scope, chunk: int) -> Iterator[
         r2.c.record_id == _a.c.record_id,
         ~exists().where(cr3.c.commitment == r2.c.commitment),
     )
+    # access-log entries are anchored beside the records: their commitments are the index's too
     query = select(
         _cr.c.commitment, _cr.c.batch_id, _cr.c.leaf_index, _cr.c.tx_id, _cr.c.block_number
-    ).where(~exists().where(_r.c.commitment == _cr.c.commitment), ~claimed_by_altered)
+    ).where(
+        ~exists().where(_r.c.commitment == _cr.c.commitment),
+        ~exists().where(_log.c.commitment == _cr.c.commitment),
+        ~claimed_by_altered,
+    )
     if scope == "index":
         cr2 = _cr.alias("cr2")
         known = union(

@@ -19,6 +19,10 @@ rows (e.g. restored from a backup taken without — or before — the anchoring 
   created); with ``requeue``, records that are in the index but neither anchored nor on the
   chain get a ``pending`` outbox row, so the worker anchors them (only done when the mirror
   covers the whole channel, from block 0).
+* access-log entries, anchored in the same batches, the same way: ``access_anchors`` by
+  commitment, their outbox rows ``batched`` (or created), and with ``requeue`` the entries
+  neither anchored nor on chain queued again. A batch counts as the index's when it holds a
+  record *or* an access-log entry of the index.
 
 Stop the anchoring worker of this index while rebuilding an index restored from a backup:
 a batch the backup has as ``pending`` may be committed here while a running worker would
@@ -65,6 +69,8 @@ _b: Table = m.Batch.__table__  # type: ignore[assignment]
 _o: Table = m.OutboxEntry.__table__  # type: ignore[assignment]
 _cb: Table = ChainBatch.__table__  # type: ignore[assignment]
 _cr: Table = ChainRecord.__table__  # type: ignore[assignment]
+_log: Table = m.AccessLogEntry.__table__  # type: ignore[assignment]
+_aa: Table = m.AccessAnchor.__table__  # type: ignore[assignment]
 
 _COMMITTED = m.BatchState.COMMITTED.value
 _IN_FLIGHT = (m.BatchState.PENDING.value, m.BatchState.SUBMITTED.value)
@@ -140,8 +146,9 @@ def restore_index_facts(
     )
 
     # 2. chain batches holding index records that the index has no row for
-    index_has_a_record = exists().where(
-        _cr.c.batch_id == _cb.c.batch_id, _r.c.commitment == _cr.c.commitment
+    index_has_a_record = or_(
+        exists().where(_cr.c.batch_id == _cb.c.batch_id, _r.c.commitment == _cr.c.commitment),
+        exists().where(_cr.c.batch_id == _cb.c.batch_id, _log.c.commitment == _cr.c.commitment),
     )
     new_batches = select(
         _cb.c.batch_id,
@@ -244,7 +251,86 @@ def restore_index_facts(
         stats.requeued = _rowcount(
             conn, insert(_o).from_select(["record_id", "state", "enqueued_at"], orphans)
         )
+    _restore_access_entries(conn, stats, batch_ids=batch_ids, requeue=requeue, now=now)
     return stats
+
+
+def _restore_access_entries(
+    conn: Connection,
+    stats: RestoreStats,
+    *,
+    batch_ids: Sequence[str] | None,
+    requeue: bool,
+    now: dt.datetime,
+) -> None:
+    """Steps 3-5 for access-log entries (anchors, outbox, requeue); counted with the records'."""
+    taken = or_(
+        exists().where(_aa.c.batch_id == _cr.c.batch_id, _aa.c.leaf_index == _cr.c.leaf_index),
+        exists().where(_a.c.batch_id == _cr.c.batch_id, _a.c.leaf_index == _cr.c.leaf_index),
+    )
+    new_anchors = (
+        select(_log.c.id, _cr.c.batch_id, _cr.c.leaf_index)
+        .join(_log, _log.c.commitment == _cr.c.commitment)
+        .join(_b, and_(_b.c.batch_id == _cr.c.batch_id, _b.c.state == _COMMITTED))
+        .where(
+            _in(_cr.c.batch_id, batch_ids),
+            ~exists().where(_aa.c.entry_id == _log.c.id),
+            ~taken,
+        )
+    )
+    stats.anchors_inserted += _rowcount(
+        conn, insert(_aa).from_select(["entry_id", "batch_id", "leaf_index"], new_anchors)
+    )
+    anchored_committed = (
+        select(_aa.c.entry_id)
+        .join(_b, _b.c.batch_id == _aa.c.batch_id)
+        .where(_b.c.state == _COMMITTED, _in(_aa.c.batch_id, batch_ids))
+    )
+    stats.outbox_marked_batched += _rowcount(
+        conn,
+        update(_o)
+        .where(
+            _o.c.state == m.OutboxState.PENDING.value,
+            _o.c.access_entry_id.in_(anchored_committed),
+        )
+        .values(state=m.OutboxState.BATCHED.value, batched_at=func.coalesce(_o.c.batched_at, now))
+        .execution_options(synchronize_session=False),
+    )
+    missing_outbox = (
+        select(
+            _log.c.id,
+            literal(m.OutboxState.BATCHED.value),
+            _log.c.accessed_at,
+            _b.c.committed_at,
+        )
+        .join(_aa, _aa.c.entry_id == _log.c.id)
+        .join(_b, _b.c.batch_id == _aa.c.batch_id)
+        .where(
+            _b.c.state == _COMMITTED,
+            _in(_aa.c.batch_id, batch_ids),
+            ~exists().where(_o.c.access_entry_id == _log.c.id),
+        )
+        .order_by(_log.c.id)
+    )
+    stats.outbox_inserted += _rowcount(
+        conn,
+        insert(_o).from_select(
+            ["access_entry_id", "state", "enqueued_at", "batched_at"], missing_outbox
+        ),
+    )
+    if requeue:
+        orphans = (
+            select(_log.c.id, literal(m.OutboxState.PENDING.value), _log.c.accessed_at)
+            .where(
+                ~exists().where(_o.c.access_entry_id == _log.c.id),
+                ~exists().where(_aa.c.entry_id == _log.c.id),
+                ~exists().where(_cr.c.commitment == _log.c.commitment),
+            )
+            .order_by(_log.c.id)
+        )
+        stats.requeued += _rowcount(
+            conn, insert(_o).from_select(["access_entry_id", "state", "enqueued_at"], orphans)
+        )
 
 
 def missing_envelopes(

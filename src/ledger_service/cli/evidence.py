@@ -19,6 +19,7 @@ from credit_ledger_verify.report import TABLE_LIMIT, json_report, print_report
 from ledger_service.cli._common import StateDir, console, err_console, fail, run_or_fail
 from ledger_service.config import ServiceConfig
 from ledger_service.context import LedgerContext
+from ledger_service.errors import ValidationError
 from ledger_service.evidence import (
     EvidenceError,
     TrustStore,
@@ -41,6 +42,7 @@ trust_app = typer.Typer(help="Trust directories (org CA certificates) for offlin
 def register(app: typer.Typer) -> None:
     """Add the evidence commands to `ledgerctl`."""
     app.command("evidence")(evidence)
+    app.command("access-evidence")(access_evidence)
     app.command("verify")(verify)
     app.add_typer(trust_app, name="trust")
 
@@ -137,6 +139,70 @@ def evidence(
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         err_console.print(f"evidence bundle: {what}", highlight=False)
+    else:
+        out.write_bytes(data)
+        err_console.print(f"wrote {out}: {what}", highlight=False)
+
+
+#: Most entries one access-log bundle may hold (a range is expanded before the check).
+MAX_ACCESS_ENTRIES = 10_000
+
+
+def access_entry_ids(specs: list[str]) -> list[int]:
+    """Entry ids from ``42`` and ``40-49`` (inclusive ranges), in the order given.
+
+    Raises:
+        ValidationError: a spec that is not an id or a range of ids, or too many entries.
+    """
+    ids: list[int] = []
+    for spec in specs:
+        low, dash, high = spec.partition("-")
+        if not low.isdigit() or (dash and not high.isdigit()):
+            raise ValidationError(None, "entries", f"{spec!r} is not an entry id or a range A-B")
+        first, last = int(low), int(high or low)
+        if first < 1 or last < first:
+            raise ValidationError(None, "entries", f"{spec!r}: ids start at 1, ranges go up")
+        if len(ids) + (last - first + 1) > MAX_ACCESS_ENTRIES:
+            raise ValidationError(
+                None, "entries", f"more than {MAX_ACCESS_ENTRIES} entries in one bundle"
+            )
+        ids.extend(range(first, last + 1))
+    return ids
+
+
+def access_evidence(
+    entries: Annotated[
+        list[str],
+        typer.Argument(help="Access-log entry ids, or ranges A-B (inclusive).", metavar="ENTRY..."),
+    ],
+    state_dir: StateDir,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the bundle here (default: stdout).")
+    ] = None,
+    db_url: Annotated[
+        str | None, typer.Option("--db", envvar="LEDGER_DB_URL", help="Index database URL.")
+    ] = None,
+) -> None:
+    """Build an access-log bundle (credit-ledger-access/1) for access-log entries: each
+    entry's committed content, salt, Merkle proof and anchoring block; verify it with
+    `ledgerctl verify` or `credit-ledger-verify`."""
+    ids = run_or_fail(lambda: access_entry_ids(entries), ValidationError)
+    context = LedgerContext.from_env(state_dir, db_url)
+    target = run_or_fail(lambda: context.fabric_target)
+    with target.gateway() as gateway:
+        reader = GatewayBlockReader(gateway, target.channel)
+        bundle = run_or_fail(
+            lambda: context.build_access_bundle(ids, block_reader=reader), EvidenceError
+        )
+    data = encode_bundle(bundle)
+    what = (
+        f"{len(bundle['entries'])} access-log entr{'y' if len(ids) == 1 else 'ies'}, "
+        f"{len(bundle['blocks'])} block(s), {len(data):,} bytes"
+    )
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        err_console.print(f"access-log bundle: {what}", highlight=False)
     else:
         out.write_bytes(data)
         err_console.print(f"wrote {out}: {what}", highlight=False)

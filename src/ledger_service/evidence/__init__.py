@@ -1,6 +1,7 @@
 """Evidence bundles: build them from the index and the chain, verify them offline.
 
 * :func:`build_bundle` — a v3 bundle (docs/evidence-format.md) for one or many records;
+* :func:`build_access_bundle` — a ``credit-ledger-access/1`` bundle for access-log entries;
 * :func:`build_lineage_bundle` (of a ``queries.lineage.lineage_of`` graph) — a lineage
   bundle: every node of a loan's or records' upstream lineage and its edges;
 * :class:`Verifier` / :func:`verify_bundle` — offline verification against a trust
@@ -9,6 +10,7 @@
 
 from credit_ledger_verify.evidence.bundle import BundleShapeError
 from credit_ledger_verify.evidence.model import (
+    ACCESS_BUNDLE_FORMAT,
     BUNDLE_FORMAT,
     LINEAGE_BUNDLE_FORMAT,
     STEP_NAMES,
@@ -34,13 +36,14 @@ from credit_ledger_verify.evidence.trust import (
 from credit_ledger_verify.evidence.verifier import Verifier, VerifierStats, verify_bundle
 from credit_ledger_verify.fabric.blocks import block_header_bytes
 
-from ledger_service.evidence.builder import build_bundle, encode_bundle
+from ledger_service.evidence.builder import build_access_bundle, build_bundle, encode_bundle
 from ledger_service.evidence.lineage_builder import (
     build_lineage_bundle,
     lineage_section,
 )
 
 __all__ = [
+    "ACCESS_BUNDLE_FORMAT",
     "BUNDLE_FORMAT",
     "LINEAGE_BUNDLE_FORMAT",
     "STEP_NAMES",
@@ -66,6 +69,7 @@ __all__ = [
     "Verifier",
     "VerifierStats",
     "block_header_bytes",
+    "build_access_bundle",
     "build_bundle",
     "build_lineage_bundle",
     "encode_bundle",

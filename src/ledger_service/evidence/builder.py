@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from credit_ledger_verify.evidence.model import BUNDLE_FORMAT, EvidenceError
+from credit_ledger_verify.evidence.model import ACCESS_BUNDLE_FORMAT, BUNDLE_FORMAT, EvidenceError
 from credit_ledger_verify.fabric import blocks
 from credit_ledger_verify.fabric.envelope import EnvelopeError, decode_actions, decode_header
 from credit_ledger_verify.merkle import MerkleTree, commitment_leaf_hash
@@ -34,13 +34,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_service.fabric.blocks import BlockReader, CachingBlockReader
 from ledger_service.index import models as m
+from ledger_service.index.leaves import batch_leaves
+from ledger_service.queries.access import committed_entry
 from ledger_service.queries.records import stored_records
 
-__all__ = ["build_bundle", "encode_bundle"]
+__all__ = ["build_access_bundle", "build_bundle", "encode_bundle"]
 
 
 @dataclass(frozen=True, slots=True)
 class _Row:
+    #: a record id, or ``access-<entry id>`` for an access-log entry (in messages)
     record_id: str
     content: bytes | None
     salt: bytes | None
@@ -50,6 +53,8 @@ class _Row:
     state: str | None
     tx_id: str | None
     block_number: int | None
+    #: an access-log entry's id (its bundle entry names it instead of a record id)
+    entry_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +94,71 @@ def build_bundle(
     )
     with session_factory() as session:
         rows = _load_rows(session, ids)
-        batch_ids = sorted({r.batch_id for r in rows if r.batch_id is not None})
-        trees = {b: _batch_tree(session, b) for b in batch_ids}
+        trees = _trees(session, rows)
+    records, blocks_used = _anchored_entries(
+        rows, trees, source, redact=redact, redact_erased=redact_erased
+    )
+    created = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    return {
+        "format": BUNDLE_FORMAT,
+        "created_at": created.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "records": records,
+        "blocks": blocks_used,
+    }
 
+
+def build_access_bundle(
+    session_factory: sessionmaker[Session],
+    entry_ids: Iterable[int],
+    *,
+    block_source: BlockReader,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Build a ``credit-ledger-access/1`` bundle (JSON-ready dict) for access-log entries
+    (duplicates dropped, order kept): each entry's committed content (rebuilt from the
+    stored columns, so an entry changed in the index no longer matches its commitment),
+    salt, Merkle proof and anchor, and the blocks — verified like a record bundle.
+
+    Raises:
+        EvidenceError: no ids; an entry the log does not have or that is not anchored yet;
+            an index that disagrees with itself or with the block.
+    """
+    ids = list(dict.fromkeys(entry_ids))
+    if not ids:
+        raise EvidenceError("no access-log entry ids given")
+    source = (
+        block_source
+        if isinstance(block_source, CachingBlockReader)
+        else CachingBlockReader(block_source)
+    )
+    with session_factory() as session:
+        rows = _load_access_rows(session, ids)
+        trees = _trees(session, rows)
+    entries, blocks_used = _anchored_entries(rows, trees, source, redact=False, redact_erased=False)
+    created = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    return {
+        "format": ACCESS_BUNDLE_FORMAT,
+        "created_at": created.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "entries": entries,
+        "blocks": blocks_used,
+    }
+
+
+def _trees(session: Session, rows: list[_Row]) -> dict[str, MerkleTree]:
+    batch_ids = sorted({r.batch_id for r in rows if r.batch_id is not None})
+    return {b: _batch_tree(session, b) for b in batch_ids}
+
+
+def _anchored_entries(
+    rows: list[_Row],
+    trees: dict[str, MerkleTree],
+    source: BlockReader,
+    *,
+    redact: bool,
+    redact_erased: bool,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Per row: commitment, content and salt (unless redacted), Merkle proof, anchor; and
+    every block used, once each, ascending."""
     records: list[dict[str, Any]] = []
     places: dict[str, _TxPlace] = {}
     block_entries: dict[int, dict[str, Any]] = {}
@@ -116,7 +183,10 @@ def build_bundle(
             place = _locate(raw, row.tx_id, row.block_number)
             places[row.tx_id] = place
             entry["transactions"].append({"tx_id": row.tx_id, "tx_index": place.tx_index})
-        record: dict[str, Any] = {"record_id": row.record_id, "commitment": row.commitment.hex()}
+        record: dict[str, Any] = (
+            {"record_id": row.record_id} if row.entry_id is None else {"entry_id": row.entry_id}
+        )
+        record["commitment"] = row.commitment.hex()
         erased = row.content is None or row.salt is None
         if not redact and not (erased and redact_erased):
             if row.content is None or row.salt is None:
@@ -139,13 +209,7 @@ def build_bundle(
             "block_number": row.block_number,
         }
         records.append(record)
-    created = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
-    return {
-        "format": BUNDLE_FORMAT,
-        "created_at": created.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "records": records,
-        "blocks": [block_entries[n] for n in sorted(block_entries)],
-    }
+    return records, [block_entries[n] for n in sorted(block_entries)]
 
 
 def encode_bundle(bundle: dict[str, Any]) -> bytes:
@@ -186,19 +250,55 @@ def _load_rows(session: Session, ids: list[str]) -> list[_Row]:
     return rows
 
 
+def _load_access_rows(session: Session, ids: list[int]) -> list[_Row]:
+    found = {
+        entry.id: (entry, anchor, batch)
+        for entry, anchor, batch in session.execute(
+            select(m.AccessLogEntry, m.AccessAnchor, m.Batch)
+            .outerjoin(m.AccessAnchor, m.AccessAnchor.entry_id == m.AccessLogEntry.id)
+            .outerjoin(m.Batch, m.Batch.batch_id == m.AccessAnchor.batch_id)
+            .where(m.AccessLogEntry.id.in_(ids))
+        )
+    }
+    rows = []
+    for entry_id in ids:
+        if entry_id not in found:
+            raise EvidenceError(f"access-log entry {entry_id} does not exist")
+        entry, anchor, batch = found[entry_id]
+        if anchor is None or batch is None:
+            raise EvidenceError(
+                f"access-log entry {entry_id} is not anchored yet (waiting for a batch)"
+            )
+        if batch.state != m.BatchState.COMMITTED or batch.tx_id is None:
+            raise EvidenceError(
+                f"access-log entry {entry_id} is not anchored yet "
+                f"(batch {batch.batch_id!r} is {batch.state})"
+            )
+        rows.append(
+            _Row(
+                record_id=f"access-{entry_id}",
+                content=committed_entry(entry).canonical_bytes(),
+                salt=bytes(entry.salt),
+                commitment=bytes(entry.commitment),
+                batch_id=batch.batch_id,
+                leaf_index=anchor.leaf_index,
+                state=batch.state,
+                tx_id=batch.tx_id,
+                block_number=batch.block_number,
+                entry_id=entry_id,
+            )
+        )
+    return rows
+
+
 def _batch_tree(session: Session, batch_id: str) -> MerkleTree:
     batch = session.get(m.Batch, batch_id)
     assert batch is not None
-    leaves = session.execute(
-        select(m.RecordAnchor.leaf_index, m.Record.commitment)
-        .join(m.Record, m.Record.record_id == m.RecordAnchor.record_id)
-        .where(m.RecordAnchor.batch_id == batch_id)
-        .order_by(m.RecordAnchor.leaf_index)
-    ).all()
+    leaves = [(r.leaf_index, r.commitment) for r in session.execute(batch_leaves(batch_id))]
     if [i for i, _ in leaves] != list(range(batch.size)):
         raise EvidenceError(
             f"index inconsistent: batch {batch_id!r} has size {batch.size}, but its "
-            f"{len(leaves)} records' leaf indexes are not 0..{batch.size - 1}"
+            f"{len(leaves)} leaves' indexes are not 0..{batch.size - 1}"
         )
     tree = MerkleTree.from_leaf_hashes([commitment_leaf_hash(bytes(c)) for _, c in leaves])
     if tree.root != bytes(batch.root):

@@ -36,7 +36,12 @@ Tables:
     Where a record sits on chain: its batch and leaf index (tx id and block come from the
     batch).
 ``access_log``
-    Who queried which subject or record, for what purpose, when.
+    Who queried which subject or record, for what purpose, when; ``salt`` and ``commitment``
+    = SHA-256(salt ‖ the entry's canonical JSON, ``credit_ledger_verify.access_entry``), written
+    with the entry and anchored like a record's (its outbox row is in the same transaction).
+``access_anchors``
+    Where an access-log entry sits on chain: its batch and leaf index (the entries share the
+    batches, and so the Merkle trees and ``PutBatch`` transactions, with the records).
 """
 
 from __future__ import annotations
@@ -67,6 +72,7 @@ __all__ = [
     "ID_LENGTH",
     "LABEL_LENGTH",
     "OUTBOX_PENDING",
+    "AccessAnchor",
     "AccessLogEntry",
     "Base",
     "Batch",
@@ -201,11 +207,16 @@ class WriterKey(Base):
 
 
 class OutboxEntry(Base):
+    """One leaf waiting to be anchored: a record, or an access-log entry (exactly one)."""
+
     __tablename__ = "anchoring_outbox"
 
     seq: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True, autoincrement=True)
-    record_id: Mapped[str] = mapped_column(
+    record_id: Mapped[str | None] = mapped_column(
         String(ID_LENGTH), ForeignKey("records.record_id"), unique=True
+    )
+    access_entry_id: Mapped[int | None] = mapped_column(
+        BigIntegerKey, ForeignKey("access_log.id"), unique=True
     )
     state: Mapped[str] = mapped_column(String(16))
     enqueued_at: Mapped[datetime]
@@ -219,6 +230,9 @@ class OutboxEntry(Base):
             postgresql_where=text("state = 'pending'"),
         ),
         CheckConstraint("state IN ('pending', 'batched')", name="state_is_known"),
+        CheckConstraint(
+            "(record_id IS NULL) <> (access_entry_id IS NULL)", name="one_leaf_per_row"
+        ),
         {"sqlite_autoincrement": True},
     )
 
@@ -287,9 +301,33 @@ class AccessLogEntry(Base):
     purpose: Mapped[str] = mapped_column(String(LABEL_LENGTH))
     #: the API request that read it (``X-Request-Id``); NULL for CLI reads
     request_id: Mapped[str | None] = mapped_column(String(64))
+    salt: Mapped[bytes] = mapped_column(LargeBinary(32))
+    #: SHA-256(salt ‖ canonical entry): what goes on chain, like a record's commitment
+    commitment: Mapped[bytes] = mapped_column(LargeBinary(32))
 
     __table_args__ = (
         Index(None, "subject", "accessed_at"),
         Index(None, "accessor", "accessed_at"),
+        # restore and reconcile join the chain's keys on it
+        Index(None, "commitment"),
+        CheckConstraint("length(commitment) = 32", name="commitment_is_sha256"),
+        CheckConstraint("length(salt) = 32", name="salt_is_32_bytes"),
         {"sqlite_autoincrement": True},
+    )
+
+
+class AccessAnchor(Base):
+    """Where an access-log entry sits on chain (tx and block come from the batch)."""
+
+    __tablename__ = "access_anchors"
+
+    entry_id: Mapped[int] = mapped_column(
+        BigIntegerKey, ForeignKey("access_log.id"), primary_key=True, autoincrement=False
+    )
+    batch_id: Mapped[str] = mapped_column(String(ID_LENGTH), ForeignKey("batches.batch_id"))
+    leaf_index: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        UniqueConstraint("batch_id", "leaf_index"),
+        CheckConstraint("leaf_index >= 0", name="leaf_index_not_negative"),
     )

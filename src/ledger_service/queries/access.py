@@ -1,4 +1,11 @@
-"""The access log: who asked what about which subject or record, why, and when."""
+"""The access log: who asked what about which subject or record, why, and when.
+
+Each entry is committed to when it is written, like a record: a fresh salt and
+SHA-256(salt ‖ the entry's canonical JSON, :mod:`credit_ledger_verify.access_entry`), and an
+anchoring outbox row in the same transaction, so the worker anchors it with the next batch
+(docs/api.md "Purposes and the access log"). The entry's id is part of what is committed, so
+the commitment is set after the insert has assigned it, still inside that transaction.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +13,27 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from credit_ledger_verify.access_entry import AccessEntry
+from credit_ledger_verify.commitments import commitment, new_salt
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_service.errors import ValidationError
-from ledger_service.index.models import LABEL_LENGTH, AccessLogEntry
+from ledger_service.index.models import (
+    LABEL_LENGTH,
+    AccessAnchor,
+    AccessLogEntry,
+    Batch,
+    BatchState,
+    OutboxEntry,
+    OutboxState,
+)
 from ledger_service.index.session import write_session
 
-__all__ = ["AccessLog", "AccessRecord"]
+__all__ = ["AccessLog", "AccessRecord", "committed_entry"]
+
+#: Placeholder until the insert has assigned the entry id the commitment covers.
+_NOT_YET = bytes(32)
 
 
 def _utc_now() -> datetime:
@@ -34,6 +54,25 @@ class AccessRecord:
     entry_id: int = 0
     #: the API request that read it, if it came through the API
     request_id: str | None = None
+    #: SHA-256(salt ‖ canonical entry), what the chain holds for it
+    commitment: bytes = _NOT_YET
+    #: the committed batch that anchors it (``None`` until then; set by :meth:`AccessLog.get`)
+    anchored_in: str | None = None
+
+
+def committed_entry(row: AccessLogEntry) -> AccessEntry:
+    """The entry as its commitment covers it (built from the stored columns, so a changed
+    column no longer matches the commitment)."""
+    return AccessEntry(
+        entry_id=row.id,
+        accessed_at=row.accessed_at,
+        accessor=row.accessor,
+        query=row.query,
+        purpose=row.purpose,
+        subject=row.subject,
+        record_id=row.record_id,
+        request_id=row.request_id,
+    )
 
 
 class AccessLog:
@@ -79,7 +118,8 @@ class AccessLog:
         request_id: str | None = None,
     ) -> None:
         """Record one answer that read several ``(subject, record_id)`` pairs — a lineage
-        spanning enterprises logs one entry per enterprise — in one transaction.
+        spanning enterprises logs one entry per enterprise — in one transaction, each entry
+        with its commitment and a pending anchoring outbox row.
 
         Raises:
             ValidationError: an empty or over-long accessor, query or purpose (``field`` names it).
@@ -93,7 +133,7 @@ class AccessLog:
                 raise ValidationError(None, name, f"access log: must be 1-{limit} characters")
         now = self._now()
         with write_session(self._session_factory) as session:
-            session.add_all(
+            rows = [
                 AccessLogEntry(
                     accessed_at=now,
                     accessor=accessor,
@@ -102,9 +142,45 @@ class AccessLog:
                     query=query,
                     purpose=purpose,
                     request_id=request_id,
+                    salt=new_salt(),
+                    commitment=_NOT_YET,
                 )
                 for subject, record_id in dict.fromkeys(read)
+            ]
+            session.add_all(rows)
+            session.flush()  # assigns the ids the commitments cover
+            for row in rows:
+                row.commitment = commitment(row.salt, committed_entry(row).canonical_bytes())
+            session.add_all(
+                OutboxEntry(access_entry_id=row.id, state=OutboxState.PENDING, enqueued_at=now)
+                for row in rows
             )
+
+    def get(self, entry_id: int) -> AccessRecord | None:
+        """One entry with where it is anchored (``anchored_in``: its batch, once committed)."""
+        with self._session_factory() as session:
+            found = session.execute(
+                select(AccessLogEntry, Batch)
+                .outerjoin(AccessAnchor, AccessAnchor.entry_id == AccessLogEntry.id)
+                .outerjoin(Batch, Batch.batch_id == AccessAnchor.batch_id)
+                .where(AccessLogEntry.id == entry_id)
+            ).first()
+        if found is None:
+            return None
+        entry, batch = found
+        committed = batch is not None and batch.state == BatchState.COMMITTED
+        return AccessRecord(
+            accessed_at=entry.accessed_at,
+            accessor=entry.accessor,
+            subject=entry.subject,
+            record_id=entry.record_id,
+            query=entry.query,
+            purpose=entry.purpose,
+            entry_id=entry.id,
+            request_id=entry.request_id,
+            commitment=bytes(entry.commitment),
+            anchored_in=batch.batch_id if committed else None,
+        )
 
     def entries(
         self,
@@ -139,6 +215,7 @@ class AccessLog:
                     purpose=entry.purpose,
                     entry_id=entry.id,
                     request_id=entry.request_id,
+                    commitment=bytes(entry.commitment),
                 )
                 for entry in session.scalars(query.limit(limit))
             ]

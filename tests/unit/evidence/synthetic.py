@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from credit_ledger_verify.access_entry import AccessEntry
+from credit_ledger_verify.commitments import commitment
 from credit_ledger_verify.fabric.blocks import block_data_hash, block_header_bytes
 from credit_ledger_verify.merkle import MerkleTree, commitment_leaf_hash
 from credit_ledger_verify.onchain import batch_key, encode_record_value, record_key
@@ -40,7 +42,7 @@ from fabric_protos.ledger.rwset.kvrwset import kv_rwset_pb2
 from fabric_protos.msp import identities_pb2
 from fabric_protos.peer import proposal_pb2, proposal_response_pb2, transaction_pb2
 
-from ledger_service.evidence import BUNDLE_FORMAT, TrustStore
+from ledger_service.evidence import ACCESS_BUNDLE_FORMAT, BUNDLE_FORMAT, TrustStore
 
 APPLICATION_ORGS = ("BankMSP", "PlatformMSP", "RegulatorMSP")
 ORDERER_ORG = "OrdererMSP"
@@ -158,15 +160,23 @@ def record_ids(count: int) -> list[str]:
     return [f"syn-{i:04d}" for i in range(count)]
 
 
-def bundle(count: int = 40, write_set: Callable[[Writes], Writes] | None = None) -> dict[str, Any]:
+def bundle(
+    count: int = 40,
+    write_set: Callable[[Writes], Writes] | None = None,
+    *,
+    commitments: list[bytes] | None = None,
+) -> dict[str, Any]:
     """A bundle of ``count`` redacted records anchored in one signed PutBatch transaction.
 
     ``write_set`` receives the key-sorted writes (as Fabric emits them) and returns the writes
-    to endorse instead.
+    to endorse instead. ``commitments`` replaces the made-up leaves (``count`` is then theirs).
     """
     net = _network()
+    if commitments is not None:
+        count = len(commitments)
     ids = record_ids(count)
-    commitments = [hashlib.sha256(f"commitment of {rid}".encode()).digest() for rid in ids]
+    if commitments is None:
+        commitments = [hashlib.sha256(f"commitment of {rid}".encode()).digest() for rid in ids]
     tree = MerkleTree.from_leaf_hashes([commitment_leaf_hash(c) for c in commitments])
 
     nonce = hashlib.sha256(b"synthetic nonce").digest()[:24]
@@ -299,4 +309,24 @@ def _block(net: _Network, number: int, data: list[bytes]) -> dict[str, Any]:
         "data_hash": data_hash.hex(),
         "data": [b64(d) for d in data],
         "metadata": {"signatures": b64(metadata), "transactions_filter": b64(bytes(len(data)))},
+    }
+
+
+def access_bundle(entries: list[AccessEntry]) -> dict[str, Any]:
+    """A ``credit-ledger-access/1`` bundle of ``entries`` (full: content and salt), anchored in
+    one signed PutBatch transaction like records."""
+    salts = [hashlib.sha256(f"salt {e.entry_id}".encode()).digest() for e in entries]
+    contents = [e.canonical_bytes() for e in entries]
+    signed = bundle(commitments=[commitment(s, c) for s, c in zip(salts, contents, strict=True)])
+    items = []
+    for entry, salt, content, item in zip(entries, salts, contents, signed["records"], strict=True):
+        del item["record_id"]
+        items.append(
+            {"entry_id": entry.entry_id, **item, "content": content.decode(), "salt": salt.hex()}
+        )
+    return {
+        "format": ACCESS_BUNDLE_FORMAT,
+        "created_at": signed["created_at"],
+        "entries": items,
+        "blocks": signed["blocks"],
     }

@@ -17,6 +17,7 @@ from ledger_service.index.models import AccessLogEntry, Base
 from ledger_service.index.session import make_engine, sqlite_url, write_session
 
 TABLES = {
+    "access_anchors",
     "access_log",
     "anchoring_outbox",
     "batches",
@@ -73,7 +74,14 @@ def test_timestamps_round_trip_as_aware_utc(session_factory: sessionmaker[Sessio
     moment = datetime(2024, 5, 1, 8, 30, 15, 123456, tzinfo=china)
     with write_session(session_factory) as session:
         session.add(
-            AccessLogEntry(accessed_at=moment, accessor="auditor", query="lineage", purpose="audit")
+            AccessLogEntry(
+                accessed_at=moment,
+                accessor="auditor",
+                query="lineage",
+                purpose="audit",
+                salt=bytes(32),
+                commitment=bytes(32),
+            )
         )
     with session_factory() as session:
         stored = session.scalars(select(AccessLogEntry.accessed_at)).one()
@@ -87,7 +95,14 @@ def test_timestamps_round_trip_as_aware_utc(session_factory: sessionmaker[Sessio
 
 
 def test_naive_timestamps_are_refused(session_factory: sessionmaker[Session]) -> None:
-    entry = AccessLogEntry(accessed_at=datetime(2024, 5, 1), accessor="a", query="q", purpose="p")
+    entry = AccessLogEntry(
+        accessed_at=datetime(2024, 5, 1),
+        accessor="a",
+        query="q",
+        purpose="p",
+        salt=bytes(32),
+        commitment=bytes(32),
+    )
     with session_factory() as session:
         session.add(entry)
         with pytest.raises(StatementError, match="naive datetime"):
@@ -121,3 +136,42 @@ def test_sqlite_write_session_takes_the_write_lock_up_front(tmp_path: object) ->
                 second.execute(text("SELECT 1"))
     finally:
         engine.dispose()
+
+
+def test_migration_0007_commits_and_queues_entries_written_before_it(
+    empty_index_engine: Engine,
+) -> None:
+    """Entries written under 0006 get a salt, a commitment over their canonical JSON and a
+    pending outbox row each, in id order; the downgrade drops them again."""
+    import hashlib
+
+    from credit_ledger_verify.access_entry import parse_access_entry
+
+    from ledger_service.queries.access import committed_entry
+
+    upgrade(empty_index_engine, "0006")
+    with empty_index_engine.begin() as connection:
+        for i, purpose in enumerate(("loan_review", "supervision")):
+            connection.execute(
+                text(
+                    "INSERT INTO access_log (accessed_at, accessor, subject, query, purpose) "
+                    "VALUES (:at, 'bank', :subject, 'evidence', :purpose)"
+                ),
+                {"at": f"2026-11-30 08:00:0{i}.000000", "subject": f"S{i}", "purpose": purpose},
+            )
+    upgrade(empty_index_engine)
+    sessions = sessionmaker(empty_index_engine)
+    with sessions() as session:
+        entries = session.scalars(select(AccessLogEntry).order_by(AccessLogEntry.id)).all()
+        outbox = session.execute(
+            text("SELECT access_entry_id, state FROM anchoring_outbox ORDER BY seq")
+        ).all()
+        assert [tuple(r) for r in outbox] == [(e.id, "pending") for e in entries]
+        for entry in entries:
+            content = committed_entry(entry).canonical_bytes()
+            assert hashlib.sha256(entry.salt + content).digest() == entry.commitment
+            assert parse_access_entry(content).purpose == entry.purpose
+    downgrade(empty_index_engine, "0006")
+    with empty_index_engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM anchoring_outbox")).scalar() == 0
+        assert connection.execute(text("SELECT count(*) FROM access_log")).scalar() == 2

@@ -31,6 +31,7 @@ from credit_ledger_verify.evidence.lineage_result import (
     LineageProblem,
 )
 from credit_ledger_verify.evidence.model import (
+    ACCESS_BUNDLE_FORMAT,
     BUNDLE_FORMAT,
     LINEAGE_BUNDLE_FORMAT,
     EvidenceError,
@@ -48,6 +49,7 @@ from credit_ledger_verify.evidence.verifier import Verifier, VerifierStats, veri
 __version__ = "0.1.0"
 
 __all__ = [
+    "ACCESS_BUNDLE_FORMAT",
     "BUNDLE_FORMAT",
     "LINEAGE_BUNDLE_FORMAT",
     "EdgeOutcome",

@@ -52,7 +52,7 @@ class LineageBundleRequest(BaseModel):
 
 
 @contextmanager
-def _blocks(request: Request, context: LedgerContext) -> Iterator[BlockReader]:
+def open_blocks(request: Request, context: LedgerContext) -> Iterator[BlockReader]:
     opener = getattr(request.app.state, "block_reader", None)
     if opener is not None:
         with opener() as reader:
@@ -100,7 +100,7 @@ def evidence_bundle(
         purpose=why,
         read=[(stored[rid].subject, rid) for rid in ids],
     )
-    with _blocks(request, context) as reader:
+    with open_blocks(request, context) as reader:
         return context.build_bundle(ids, block_reader=reader, redact=body.redact)
 
 
@@ -140,5 +140,5 @@ def lineage_bundle(
         purpose=why,
         read=[(n.subject, graph.roots[0]) for n in graph.nodes.values()],
     )
-    with _blocks(request, context) as reader:
+    with open_blocks(request, context) as reader:
         return build_lineage_bundle(context.session_factory, graph, block_source=reader)

@@ -18,6 +18,7 @@ it as the bundle-level error). A malformed record entry becomes a :class:`Malfor
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -32,6 +33,7 @@ from credit_ledger_verify.evidence.lineage_shape import (
     parse_lineage_section,
 )
 from credit_ledger_verify.evidence.model import (
+    ACCESS_BUNDLE_FORMAT,
     BUNDLE_FORMAT,
     LINEAGE_BUNDLE_FORMAT,
     RETIRED_FORMATS,
@@ -45,6 +47,7 @@ __all__ = [
     "MalformedRecord",
     "RecordEntry",
     "load_json",
+    "parse_access_entry",
     "parse_bundle",
 ]
 
@@ -66,7 +69,9 @@ class BundleShapeError(EvidenceError):
 
 @dataclass(frozen=True, slots=True)
 class RecordEntry:
-    """A well-formed record entry (``content``/``salt`` ``None``: redacted)."""
+    """A well-formed record entry (``content``/``salt`` ``None``: redacted), or an access-log
+    entry of an access bundle (``access_entry_id`` set; ``record_id`` is then its label
+    ``access-<id>``)."""
 
     record_id: str
     commitment: str
@@ -80,6 +85,7 @@ class RecordEntry:
     batch_id: str
     tx_id: str
     block_number: int
+    access_entry_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,11 +214,11 @@ def parse_bundle(data: bytes | bytearray | str | Mapping[str, Any]) -> Bundle:
             "fetch the bundle again from the service",
             field="format",
         )
-    if fmt not in (BUNDLE_FORMAT, LINEAGE_BUNDLE_FORMAT):
+    if fmt not in (BUNDLE_FORMAT, LINEAGE_BUNDLE_FORMAT, ACCESS_BUNDLE_FORMAT):
         what = "has no format field" if fmt is None else f"has format {fmt!r}"
         raise BundleShapeError(
-            f"not a {BUNDLE_FORMAT} evidence bundle or {LINEAGE_BUNDLE_FORMAT} lineage bundle: "
-            f"it {what}",
+            f"not a {BUNDLE_FORMAT} evidence bundle, {LINEAGE_BUNDLE_FORMAT} lineage bundle or "
+            f"{ACCESS_BUNDLE_FORMAT} access-log bundle: it {what}",
             field="format",
         )
     lineage = _lineage(obj) if fmt == LINEAGE_BUNDLE_FORMAT else None
@@ -224,9 +230,16 @@ def parse_bundle(data: bytes | bytearray | str | Mapping[str, Any]) -> Bundle:
         )
     if "created_at" in obj and not isinstance(obj["created_at"], str):
         raise BundleShapeError("bundle field 'created_at' must be a string", field="created_at")
-    records, block_list = obj.get("records"), obj.get("blocks")
+    access = fmt == ACCESS_BUNDLE_FORMAT
+    listed = "entries" if access else "records"
+    if access and "records" in obj:
+        raise BundleShapeError(
+            f"a {ACCESS_BUNDLE_FORMAT} bundle lists access-log 'entries', not 'records'",
+            field="records",
+        )
+    records, block_list = obj.get(listed), obj.get("blocks")
     if not isinstance(records, list):
-        raise BundleShapeError("bundle field 'records' must be a list", field="records")
+        raise BundleShapeError(f"bundle field '{listed}' must be a list", field=listed)
     if not isinstance(block_list, list):
         raise BundleShapeError("bundle field 'blocks' must be a list", field="blocks")
     by_number: dict[int, BlockEntry] = {}
@@ -240,7 +253,8 @@ def parse_bundle(data: bytes | bytearray | str | Mapping[str, Any]) -> Bundle:
             raise BundleShapeError(f"block {number} appears twice", field="blocks")
         assert isinstance(raw, Mapping)
         by_number[number] = parse_block_entry(number, raw)
-    entries = tuple(parse_record_entry(i, r) for i, r in enumerate(records))
+    parse = parse_access_entry if access else parse_record_entry
+    entries = tuple(parse(i, r) for i, r in enumerate(records))
     if lineage is not None:
         _nodes_once(entries)
     return Bundle(records=entries, blocks=by_number, lineage=lineage)
@@ -331,6 +345,25 @@ def parse_record_entry(position: int, raw: object) -> RecordEntry | MalformedRec
     if isinstance(problem, str):
         return MalformedRecord(record_id=rid, reason=problem)
     return problem
+
+
+def parse_access_entry(position: int, raw: object) -> RecordEntry | MalformedRecord:
+    """One entry of an access-log bundle (``entry_id`` instead of ``record_id``; content and
+    salt required), or what is wrong with it (step 0)."""
+    if not isinstance(raw, Mapping):
+        return MalformedRecord(f"entries[{position}]", "an access-log entry must be a JSON object")
+    entry_id = raw.get("entry_id")
+    if not _is_int(entry_id) or entry_id < 1:
+        return MalformedRecord(f"entries[{position}]", "entry_id must be a positive integer")
+    label = f"access-{entry_id}"
+    if "record_id" in raw:
+        return MalformedRecord(label, "an access-log entry has an entry_id, not a record_id")
+    if raw.get("content") is None or raw.get("salt") is None:
+        return MalformedRecord(label, "an access-log entry must carry content and salt")
+    problem = _record_problem({**raw, "record_id": label})
+    if isinstance(problem, str):
+        return MalformedRecord(label, problem)
+    return dataclasses.replace(problem, access_entry_id=entry_id)
 
 
 def _record_problem(raw: object) -> RecordEntry | str:

@@ -16,6 +16,7 @@ from credit_ledger_verify.errors import LedgerError, VerificationError
 from credit_ledger_verify.evidence.lineage_result import LineageOutcome
 
 __all__ = [
+    "ACCESS_BUNDLE_FORMAT",
     "BUNDLE_FORMAT",
     "LINEAGE_BUNDLE_FORMAT",
     "RETIRED_FORMATS",
@@ -39,6 +40,11 @@ BUNDLE_FORMAT = "credit-ledger-evidence/3"
 #: optional ``/3`` section, so a verifier that knows only ``/3`` refuses it instead of
 #: reporting "verified" without checking a single edge.
 LINEAGE_BUNDLE_FORMAT = "credit-ledger-lineage/1"
+#: The ``format`` of an access-log bundle: access-log entries (``entries``, each named by its
+#: ``entry_id``, content = the entry's committed JSON, ``credit_ledger_verify.access_entry``)
+#: and the blocks, checked by the same steps as records. Its own name, so a verifier that knows
+#: only ``/3`` refuses it instead of finding "no records".
+ACCESS_BUNDLE_FORMAT = "credit-ledger-access/1"
 #: Formats this verifier knows but refuses, and why (their on-chain layout is gone).
 RETIRED_FORMATS = {
     "credit-ledger-evidence/1": "on-chain layout v1 (record keys named record ids, JSON values)",

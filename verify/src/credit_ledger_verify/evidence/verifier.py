@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from credit_ledger_verify.access_entry import parse_access_entry
 from credit_ledger_verify.errors import ProofError, RootMismatch, ValidationError
 from credit_ledger_verify.evidence.block_cache import BlockCache
 from credit_ledger_verify.evidence.bundle import (
@@ -219,6 +220,8 @@ class Verifier:
                 f"SHA-256(salt ‖ content) {short_hex(calculated)} != "
                 f"bundle commitment {short_hex(e.commitment)}",
             )
+        if e.access_entry_id is not None:
+            return _access_content(e.access_entry_id, content)
         try:
             record = parse_record(content)
         except ValidationError as exc:
@@ -348,6 +351,27 @@ def verify_bundle(
     """Verify one bundle with a fresh :class:`Verifier` (``trust``: a store or a trust dir)."""
     store = trust if isinstance(trust, TrustStore) else TrustStore.load(trust)
     return Verifier(store, policy=policy).verify(bundle)
+
+
+def _access_content(entry_id: int, content: bytes) -> StepResult:
+    """Step 1's last part for an access-log entry: the committed content is an access entry
+    (not a record) with this entry id."""
+    try:
+        entry = parse_access_entry(content)
+    except ValidationError as exc:
+        return StepResult(Step.CONTENT, _F, f"content is not a valid access-log entry: {exc}")
+    except (ValueError, RecursionError) as exc:
+        return StepResult(Step.CONTENT, _F, f"content cannot be parsed: {exc}")
+    if entry.entry_id != entry_id:
+        return StepResult(
+            Step.CONTENT, _F, f"content is access-log entry {entry.entry_id}, not {entry_id}"
+        )
+    return StepResult(
+        Step.CONTENT,
+        _P,
+        f"access-log entry ({entry.query}, purpose {entry.purpose!r}); "
+        "commitment = SHA-256(salt ‖ content)",
+    )
 
 
 def _malformed(record_id: str, why: str, stopped: str) -> RecordOutcome:
