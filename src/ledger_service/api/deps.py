@@ -4,6 +4,7 @@ and the access log of every read of enterprise data."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Annotated
 
@@ -15,6 +16,8 @@ from ledger_service.api.logs import current_request_id
 from ledger_service.context import LedgerContext
 
 __all__ = ["PERMISSIONS", "Caller", "Context", "allowed", "log_read"]
+
+log = logging.getLogger("ledger_service.api")
 
 W, V, A, ADM = Role.WRITER, Role.VERIFIER, Role.AUDITOR, Role.ADMIN
 
@@ -57,9 +60,30 @@ def _principal(
     request.state.principal = principal
     name = request.scope["route"].name
     if principal.role not in PERMISSIONS.get(name, frozenset()):
+        _log_refusal(request, principal, name)
         raise PermissionDenied(f"a {principal.role.value} key may not call {name}")
     request.app.state.limiter.check(principal.key_id)
     return principal
+
+
+def _log_refusal(request: Request, caller: Principal, name: str) -> None:
+    """A refused attempt is an access-log entry too (anchored like every entry): who tried
+    what, on which enterprise or record, claiming which purpose."""
+    params = request.path_params
+    subject = params.get("subject")
+    record = params.get("record_id") or params.get("name")
+    claimed = (request.query_params.get("purpose") or "none declared")[:200]
+    context: LedgerContext = request.app.state.context
+    log_read(
+        context,
+        caller,
+        what=f"refused:{name}"[:64],
+        purpose=f"refused ({claimed})",
+        read=[(subject, record)],
+    )
+    log.warning(
+        "refused", extra={"fields": {"route": name, "key_id": caller.key_id, "role": caller.role}}
+    )
 
 
 Context = Annotated[LedgerContext, Depends(_context)]

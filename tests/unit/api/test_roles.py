@@ -5,13 +5,15 @@ request or a role entry fails here."""
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from nacl.signing import SigningKey
 
-from ledger_service.api import Role
+from ledger_service.api import ApiKeys, Role
 from ledger_service.api.deps import PERMISSIONS
+from ledger_service.context import LedgerContext
 from tests.db.factories import RecordFactory
 from tests.unit.api.conftest import SUBJECT, WHY, Api
 
@@ -117,10 +119,24 @@ def test_a_writer_writes_only_as_its_actors(
     assert got.status_code == 404
 
 
-def test_a_verifier_asking_for_lineage_is_refused_and_nothing_is_logged(
+def test_a_verifier_asking_for_lineage_is_refused_and_the_refusal_is_logged(
     api: Api, story: list[str]
 ) -> None:
     refused = api.client.get("/v1/lineage/approve", params=WHY, headers=api.headers("verifier"))
     assert refused.status_code == 403
-    log = api.client.get("/v1/access-log", headers=api.headers("auditor")).json()
-    assert [e for e in log["items"] if e["query"] == "lineage"] == []
+    log = api.client.get("/v1/access-log", headers=api.headers("auditor")).json()["items"]
+    assert [e for e in log if e["query"] == "lineage"] == []  # nothing was read
+    refusal = log[0]
+    assert refusal["query"] == "refused:lineage"
+    assert refusal["record_id"] == "approve"
+    assert refusal["purpose"] == "refused (supervision)"
+    assert refusal["accessor"].startswith("verifier-org/t (verifier key ")
+
+
+def test_an_expired_key_is_refused(api: Api, ledger: LedgerContext) -> None:
+    past = datetime.now(UTC) - timedelta(days=91)
+    old_keys = ApiKeys(ledger.session_factory, clock=lambda: past)
+    key, token = old_keys.create(role="auditor", org="csrc", name="old")  # 90 days from then
+    expired = api.client.get("/v1/whoami", headers={"Authorization": f"Bearer {token}"})
+    assert expired.status_code == 401
+    assert f"API key {key.key_id} expired" in expired.json()["detail"]
