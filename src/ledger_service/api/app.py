@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ledger_service.api.auth import ApiKeys
+from ledger_service.api.examples import add_examples
 from ledger_service.api.limits import RateLimiter
 from ledger_service.api.metrics import ApiMetrics
 from ledger_service.api.problems import Problem, install_problem_handlers, problem
@@ -91,6 +92,7 @@ def _register_problem_schema(app: FastAPI) -> None:
             schemas["Problem"] = Problem.model_json_schema()
             schemas.pop("HTTPValidationError", None)
             schemas.pop("ValidationError", None)
+            add_examples(document)
             app.openapi_schema = document
         return app.openapi_schema
 

@@ -29,3 +29,21 @@ def test_every_operation_documents_its_problems_and_every_read_its_purpose(
             if operation["operationId"] in {"get_record", "lineage", "timeline", "impact"}:
                 names = {p["name"] for p in operation["parameters"]}
                 assert "purpose" in names, (method, path)
+
+
+def test_every_operation_has_examples(ledger: LedgerContext) -> None:
+    """Every /v1 operation shows an example of what to send (each parameter, the body) or,
+    when it takes nothing, of what it answers."""
+    document = create_app(ledger).openapi()
+    for path, methods in document["paths"].items():
+        if not path.startswith("/v1/") or path == "/v1/openapi.json":
+            continue
+        for method, operation in methods.items():
+            parameters = operation.get("parameters", [])
+            assert all("example" in p for p in parameters), (method, path, parameters)
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body is not None:
+                assert "example" in body, (method, path)
+            if not parameters and body is None:
+                answer = operation["responses"].get("200", {}).get("content", {})
+                assert "example" in answer.get("application/json", {}), (method, path)
