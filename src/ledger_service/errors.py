@@ -38,6 +38,7 @@ with their module; ``tests/unit/test_errors.py`` checks that every subclass is d
     ├── BlockStreamError     (fabric.blocks)      block_stream
     ├── PermanentBatchError  (anchoring.worker)   batch_refused
     ├── DemoNotAnchored      (samples.demo)       demo_not_anchored
+    ├── IndexNotEmpty        (samples.loader)     index_not_empty
     ├── FabricToolError      (ops.fabric)         fabric_tool_failed
     ├── NetworkError         (ops.network)        network_operation_failed
     └── ProcessError         (ops.processes)      process_failed
