@@ -11,7 +11,11 @@ Prints progress and the load time. The same --records and --seed give the same l
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
+import sys
 import time
+from pathlib import Path
 
 from ledger_service.samples.generator import LedgerGenerator
 from ledger_service.samples.loader import load_ledger
@@ -20,15 +24,22 @@ from ledger_service.samples.loader import load_ledger
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=10_000_000, help="records to generate")
-    parser.add_argument("--seed", type=int, default=1, help="generator seed (same seed, same ledger)")
+    parser.add_argument(
+        "--seed", type=int, default=1, help="generator seed (same seed, same ledger)"
+    )
     parser.add_argument("--db", required=True, help="SQLAlchemy URL of a new index database")
     parser.add_argument("--chunk", type=int, default=50_000, help="records per transaction")
     parser.add_argument("--batch-size", type=int, default=4096, help="records per anchoring batch")
+    parser.add_argument("--report", help="write the load figures to this JSON file")
     args = parser.parse_args()
     generator = LedgerGenerator(args.records, seed=args.seed)
     started = time.perf_counter()
     report = load_ledger(
-        args.db, generator.records(), generator.writers, chunk=args.chunk, batch_size=args.batch_size
+        args.db,
+        generator.records(),
+        generator.writers,
+        chunk=args.chunk,
+        batch_size=args.batch_size,
     )
     print(
         f"done: {report.records:,} records in {time.perf_counter() - started:.1f} s "
@@ -36,6 +47,12 @@ def main() -> None:
         f"{report.index_seconds:.1f} s, ANALYZE {report.analyze_seconds:.1f} s)",
         flush=True,
     )
+    if args.report:
+        figures = dataclasses.asdict(report) | {"total_seconds": report.total_seconds}
+        db = args.db.split("@")[-1]  # no password in the report
+        command = f"scripts/gen_ledger.py --records {args.records} --seed {args.seed} --db …{db}"
+        figures |= {"command": command, "argv": [a for a in sys.argv if "@" not in a]}
+        Path(args.report).write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -69,6 +69,7 @@ _DISPUTE_RATE = 0.04  # data updates disputed by an objection (of those not corr
 _LOAN_RATE = 0.045  # new loans per enterprise-month (with a score, no loan in progress)
 _REPAIR_RATE = 0.015  # repairs started per enterprise-month (with judicial/SI data)
 _GRADES = ("CCC", "B", "BB", "BBB", "A", "AA", "AAA")
+_REASON_CODES = ("TAX_ON_TIME", "SI_ARREARS", "GROWTH", "LITIGATION", "UTILITY_OK")
 _INSTITUTIONS = ("Example Commercial Bank", "Harbour Rural Bank", "Coastal City Bank")
 
 _encode = json.JSONEncoder(
@@ -189,8 +190,9 @@ class LedgerGenerator:
 
     def enterprise(self, n: int) -> list[GeneratedRecord]:
         """The whole history of enterprise ``n``, parents first, in recorded order."""
-        e = _Enterprise(n, enterprise_code(n), random.Random(f"{self.seed}:{n}"))
-        rng = e.rng
+        # Deterministic by design (benchmark data): the salts it draws are not secret.
+        rng = random.Random(f"{self.seed}:{n}")  # noqa: S311
+        e = _Enterprise(n, enterprise_code(n), rng)
         reports = [d for d in _DATASETS if rng.random() < d[3]]
         first = rng.randrange(0, MONTHS - 12)
         for month in range(first, MONTHS):
@@ -198,7 +200,8 @@ class LedgerGenerator:
             updates: list[str] = []
             for dataset, source, probability, _share in reports:
                 if rng.random() < probability:
-                    when = base + dt.timedelta(days=rng.randrange(0, 19), hours=rng.randrange(8, 18))
+                    day = dt.timedelta(days=rng.randrange(0, 19), hours=rng.randrange(8, 18))
+                    when = base + day
                     updates.append(self._data_update(e, when, dataset, source))
             fixes = base + dt.timedelta(days=21)
             for rid in updates:
@@ -282,16 +285,14 @@ class LedgerGenerator:
                 parents=tuple(parents),
             )
         )
+        # The targets' denormalised status, as intake's UPDATE would leave it.
         if supersedes is not None:
-            self._mark(e, supersedes, superseded_by=record_id)
+            position = e.index[supersedes]
+            e.records[position] = e.records[position]._replace(superseded_by=record_id)
         if disputes is not None:
-            self._mark(e, disputes, disputed_by=record_id)
+            position = e.index[disputes]
+            e.records[position] = e.records[position]._replace(disputed_by=record_id)
         return record_id
-
-    @staticmethod
-    def _mark(e: _Enterprise, target: str, **status: str) -> None:
-        position = e.index[target]
-        e.records[position] = e.records[position]._replace(**status)
 
     # ------------------------------------------------------------------ kinds
 
@@ -341,8 +342,10 @@ class LedgerGenerator:
         if not concerned or rng.random() >= _REPAIR_RATE:
             return
         target = concerned[rng.randrange(len(concerned))]
-        action = "fulfilled_judgment" if target == e.latest.get("judicial") else (
-            "back_paid_social_insurance"
+        action = (
+            "fulfilled_judgment"
+            if target == e.latest.get("judicial")
+            else ("back_paid_social_insurance")
         )
         previous = None
         for status in ("submitted", "verified", "approved" if rng.random() < 0.8 else "rejected"):
@@ -369,14 +372,14 @@ class LedgerGenerator:
             "dimension_scores": {
                 d: f"{rng.randrange(300, 1000) / 10:.1f}" for d in sorted(e.latest)
             },
-            "reason_codes": sorted(rng.sample(("TAX_ON_TIME", "SI_ARREARS", "GROWTH", "LITIGATION",
-                                               "UTILITY_OK"), 2)),  # fmt: skip
+            "reason_codes": sorted(rng.sample(_REASON_CODES, 2)),
         }
         if e.score is not None:
             payload["score_before"] = str(e.score[1])
             payload["grade_before"] = e.score[2]
         parents = sorted(e.latest.values()) + e.repairs_for_score
-        rid = self._emit(e, self.score_writer, when, "score_change", "scoring-engine", payload, parents)
+        writer = self.score_writer
+        rid = self._emit(e, writer, when, "score_change", "scoring-engine", payload, parents)
         e.score = (rid, value, grade)
         e.repairs_for_score = []
         e.new_data = False

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, Table, func, select, text
+from sqlalchemy import Connection, Table, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from ledger_service.errors import LedgerError
@@ -270,8 +270,9 @@ def _take_away_access_paths(connection: Connection) -> list[str]:
         rows = connection.execute(
             text(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                f"AND tbl_name IN ({', '.join(repr(t) for t in LOADED_TABLES)}) ORDER BY name"
-            )
+                "AND tbl_name IN :tables ORDER BY name"
+            ).bindparams(bindparam("tables", expanding=True)),
+            {"tables": list(LOADED_TABLES)},
         ).all()
         for name, _sql in rows:
             connection.exec_driver_sql(f'DROP INDEX "{name}"')
