@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import sqlite3
 import statistics
@@ -191,7 +192,7 @@ def sizes(engine: Engine) -> list[tuple[str, int]]:
         ).all()
     return (
         [("database (pg_database_size)", int(total or 0))]
-        + [(f"table {name} (with its indexes, TOAST)", int(size)) for name, size in tables]
+        + [(f"table {name} (total, with indexes)", int(size)) for name, size in tables]
         + [(f"index {name}", int(size)) for name, size in indexes]
     )
 
@@ -279,8 +280,8 @@ def section(runs: list[dict[str, Any]], args: argparse.Namespace, load_before: A
         f"\n## Lineage queries at {records:,} records — {now}\n",
         f"- machine: {machine()}; disk: {disk_line(args.data_dir)}",
         "- command: `uv run --frozen python scripts/bench_lineage.py "
-        + " ".join(a for a in sys.argv[1:] if "postgresql" not in a)
-        + "` (PostgreSQL URLs left out: they carry the password)",
+        + " ".join(re.sub(r"//[^/@]*@", "//…@", a) for a in sys.argv[1:])
+        + "` (PostgreSQL credentials elided)",
         f"- load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}"
         " (2 cores shared with other engineers' work)",
         f"- {args.samples} random samples per query (after {args.warmup} warm-up rounds), one "
@@ -314,7 +315,7 @@ def section(runs: list[dict[str, Any]], args: argparse.Namespace, load_before: A
                 f"\nWhere a loan lineage (as of decision) spends its time, mean ms: {phases}."
             )
         lines.append("\nSize on disk: " + "; ".join(
-            f"{name} {size / 2**20:,.0f} MiB" for name, size in run["sizes"][:14]
+            f"{name} {size / 2**20:,.0f} MiB" for name, size in run["sizes"] if size >= 2**20
         ) + ".\n")  # fmt: skip
     return "\n".join(lines) + "\n"
 
