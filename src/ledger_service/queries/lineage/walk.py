@@ -6,9 +6,9 @@ for the nodes' columns, status and anchoring facts, and one for the edges betwee
 per-node round trips. The graph model is :mod:`.model`.
 
 Each statement is built once (per direction / with or without ``as_of``) with bound
-parameters, and reused: at 10 million records the database answers a loan's lineage in well
-under a millisecond, and building the SQLAlchemy statements anew for every call (aliases,
-column proxies, cache keys) cost ten times that (docs/benchmarks.md, lineage queries).
+parameters, and reused: building them anew for every call (aliases, column proxies, cache
+keys) was about 90 % of a loan lineage's time (18 ms → 1.7 ms per call, SQLite, 100,000
+records; docs/benchmarks.md, lineage queries).
 
 "As of T" is decided by ``records.recorded_at`` (when the index accepted a record), never by
 the writer's ``occurred_at``: a node, a supersession, a dispute or an erasure counts when it
