@@ -40,6 +40,7 @@ def main() -> None:
         generator.writers,
         chunk=args.chunk,
         batch_size=args.batch_size,
+        progress=lambda line: print(line, flush=True),  # a log file sees it as it happens
     )
     print(
         f"done: {report.records:,} records in {time.perf_counter() - started:.1f} s "
