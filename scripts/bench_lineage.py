@@ -296,7 +296,7 @@ def section(runs: list[dict[str, Any]], args: argparse.Namespace, load_before: A
         if load:
             lines.append(
                 f"Load: `{load['command']}` — **{load['total_seconds']:.0f} s** "
-                f"({load['records'] / load['total_seconds']:,.0f} records/s, generation included: "
+                f"({load['records'] / load['total_seconds']:,.0f} records/s end to end: "
                 f"insert {load['insert_seconds']:.0f} s, indexes and constraints "
                 f"{load['index_seconds']:.0f} s, ANALYZE {load['analyze_seconds']:.0f} s); "
                 f"{load['edges']:,} lineage edges, {load['batches']:,} batches "

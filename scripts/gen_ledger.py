@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from ledger_service.samples.generator import LedgerGenerator
-from ledger_service.samples.loader import load_ledger
+from ledger_service.samples.loader import copy_index, load_ledger
 
 
 def main() -> None:
@@ -31,27 +31,44 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=50_000, help="records per transaction")
     parser.add_argument("--batch-size", type=int, default=4096, help="records per anchoring batch")
     parser.add_argument("--report", help="write the load figures to this JSON file")
-    args = parser.parse_args()
-    generator = LedgerGenerator(args.records, seed=args.seed)
-    started = time.perf_counter()
-    report = load_ledger(
-        args.db,
-        generator.records(),
-        generator.writers,
-        chunk=args.chunk,
-        batch_size=args.batch_size,
-        progress=lambda line: print(line, flush=True),  # a log file sees it as it happens
+    parser.add_argument(
+        "--from-index",
+        metavar="URL",
+        help="instead of generating, copy the ledger an earlier run loaded into this index",
     )
+    args = parser.parse_args()
+    started = time.perf_counter()
+
+    def progress(line: str) -> None:
+        print(line, flush=True)  # a log file sees it as it happens
+
+    if args.from_index:
+        report = copy_index(args.from_index, args.db, chunk=args.chunk, progress=progress)
+    else:
+        generator = LedgerGenerator(args.records, seed=args.seed)
+        report = load_ledger(
+            args.db,
+            generator.records(),
+            generator.writers,
+            chunk=args.chunk,
+            batch_size=args.batch_size,
+            progress=progress,
+        )
     print(
         f"done: {report.records:,} records in {time.perf_counter() - started:.1f} s "
-        f"(generation included; insert {report.insert_seconds:.1f} s, indexes "
+        f"(end to end; insert {report.insert_seconds:.1f} s, indexes "
         f"{report.index_seconds:.1f} s, ANALYZE {report.analyze_seconds:.1f} s)",
         flush=True,
     )
     if args.report:
         figures = dataclasses.asdict(report) | {"total_seconds": report.total_seconds}
         db = args.db.split("@")[-1]  # no password in the report
-        command = f"scripts/gen_ledger.py --records {args.records} --seed {args.seed} --db …{db}"
+        source = (
+            f"--from-index {args.from_index}"
+            if args.from_index
+            else (f"--records {args.records} --seed {args.seed}")
+        )
+        command = f"scripts/gen_ledger.py {source} --db …{db}"
         figures |= {"command": command, "argv": [a for a in sys.argv if "@" not in a]}
         Path(args.report).write_text(json.dumps(figures, indent=2) + "\n")
 

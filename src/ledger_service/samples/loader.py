@@ -21,6 +21,9 @@ commitments, a block number, a transaction id and commit times (batch state ``co
 outbox rows ``batched``); later records stay ``pending`` in the outbox. **None of these
 batches is on a chain**: the transaction ids are hashes of the batch id and there is no
 envelope — they exist so that lineage queries join and report anchoring facts at scale.
+
+:func:`copy_index` loads a ledger a previous load left in another index (SQLite → PostgreSQL)
+through the same steps, without generating and signing it again.
 """
 
 from __future__ import annotations
@@ -28,17 +31,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, Table, bindparam, func, select, text
+from sqlalchemy import Connection, Engine, Table, bindparam, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from ledger_service.errors import LedgerError
 from ledger_service.index import make_engine, make_session_factory, upgrade, write_session
 from ledger_service.index import models as m
 from ledger_service.index.bulk import RowWriter
+from ledger_service.index.types import UTCDateTime
 from ledger_service.intake.writers import register_writer_key
 from ledger_service.merkle import MerkleTree, commitment_leaf_hash
 from ledger_service.samples.generator import MONTHS, START, GeneratedRecord, Writer
@@ -47,6 +51,7 @@ __all__ = [
     "LOADED_TABLES",
     "IndexNotEmpty",
     "LoadReport",
+    "copy_index",
     "count_rows",
     "load_ledger",
 ]
@@ -191,7 +196,117 @@ def load_ledger(
     Raises:
         IndexNotEmpty: the database already holds records.
     """
-    anchored_until = anchored_until or START + dt.timedelta(days=30.4375 * (MONTHS - 1))
+    until = anchored_until or START + dt.timedelta(days=30.4375 * (MONTHS - 1))
+    keys = [(writer.actor, writer.public_key, START) for writer in writers]
+
+    def fill(connection: Connection, report: LoadReport) -> None:
+        loader = _Loader(connection, batch_size=batch_size, anchored_until=until, report=report)
+        started = time.perf_counter()
+        for record in records:
+            loader.add(record)
+            if len(loader.records) == chunk:
+                loader.flush()
+                _progress(progress, report, started)
+        loader.close_batch()
+        loader.flush()
+        _progress(progress, report, started)
+
+    return _load(url, keys, fill, progress)
+
+
+#: What :func:`copy_index` copies, table by table, in this order; the outbox in ``seq``
+#: order without ``seq``, so that a fresh table numbers the rows as the source did.
+_COPIED = (
+    ("records", _RECORD_COLUMNS),
+    ("lineage_edges", _EDGE_COLUMNS),
+    ("batches", _BATCH_COLUMNS),
+    ("record_anchors", _ANCHOR_COLUMNS),
+    ("anchoring_outbox", _OUTBOX_COLUMNS),
+)
+
+
+def copy_index(
+    source_url: str,
+    url: str,
+    *,
+    chunk: int = 50_000,
+    progress: Callable[[str], None] = print,
+) -> LoadReport:
+    """Load into the new database at ``url`` the ledger a previous load left in
+    ``source_url`` (e.g. the PostgreSQL copy of a generated SQLite ledger, without generating
+    and signing it again): writer keys, records, edges, batches, anchors and outbox rows,
+    through the same steps as :func:`load_ledger`.
+
+    Raises:
+        IndexNotEmpty: the target already holds records.
+    """
+    source = make_engine(source_url)
+    try:
+        with source.connect() as connection:
+            keys = [
+                (row.actor, row.public_key, row.created_at)
+                for row in connection.execute(
+                    select(m.WriterKey.actor, m.WriterKey.public_key, m.WriterKey.created_at)
+                )
+            ]
+
+        def fill(connection: Connection, report: LoadReport) -> None:
+            started = time.perf_counter()
+            for name, columns in _COPIED:
+                rows = _copy_table(source, connection, name, columns, chunk)
+                if name == "records":
+                    report.records = rows
+                elif name == "lineage_edges":
+                    report.edges = rows
+                elif name == "batches":
+                    report.batches = rows
+                elif name == "record_anchors":
+                    report.anchored = rows
+                elapsed = time.perf_counter() - started
+                progress(f"  {name}: {rows:,} rows  {elapsed:8.1f} s")
+
+        return _load(url, keys, fill, progress)
+    finally:
+        source.dispose()
+
+
+def _copy_table(
+    source: Engine, connection: Connection, name: str, columns: Sequence[str], chunk: int
+) -> int:
+    table = _table(name)
+    query = select(*(table.c[column] for column in columns))
+    if name == "anchoring_outbox":
+        query = query.order_by(table.c.seq)
+    elif source.dialect.name == "sqlite" and name == "records":
+        query = query.order_by(literal_column("rowid"))  # the order of the first load
+    writer = RowWriter.for_connection(connection)
+    times = [i for i, column in enumerate(columns) if isinstance(table.c[column].type, UTCDateTime)]
+    when = writer.datetime_param
+    copied = 0
+    with source.connect() as reader:
+        result = reader.execution_options(stream_results=True, yield_per=chunk).execute(query)
+        for part in result.partitions(chunk):
+            rows = []
+            for row in part:
+                values = list(row)
+                for i in times:
+                    if values[i] is not None:
+                        values[i] = when(values[i])
+                rows.append(tuple(values))
+            with connection.begin():
+                writer.insert(table, columns, rows)
+            copied += len(rows)
+    return copied
+
+
+def _load(
+    url: str,
+    writer_keys: list[tuple[str, bytes, dt.datetime]],
+    fill: Callable[[Connection, LoadReport], None],
+    progress: Callable[[str], None],
+) -> LoadReport:
+    """Migrate, check the index is new, register the writer keys, take the rebuildable
+    access paths away, ``fill``, rebuild them, ANALYZE."""
     engine = make_engine(url, sqlite_synchronous="OFF")
     try:
         upgrade(engine)
@@ -201,26 +316,16 @@ def load_ledger(
                 raise IndexNotEmpty(
                     "the index already holds records: the loader fills a new database only"
                 )
-            for writer in writers:
-                register_writer_key(session, writer.actor, writer.public_key, now=START)
+            for actor, public_key, created_at in writer_keys:
+                register_writer_key(session, actor, public_key, now=created_at)
         report = LoadReport(engine.dialect.name)
         with engine.connect() as connection:
             _prepare_for_load(connection)
             with connection.begin():
                 deferred = _take_away_access_paths(connection)
-            loader = _Loader(
-                connection, batch_size=batch_size, anchored_until=anchored_until, report=report
-            )
             started = time.perf_counter()
-            for record in records:
-                loader.add(record)
-                if len(loader.records) == chunk:
-                    loader.flush()
-                    _progress(progress, report, started)
-            loader.close_batch()
-            loader.flush()
+            fill(connection, report)
             report.insert_seconds = time.perf_counter() - started
-            _progress(progress, report, started)
             started = time.perf_counter()
             for statement in deferred:
                 step = time.perf_counter()

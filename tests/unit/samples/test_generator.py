@@ -4,6 +4,7 @@ the rows intake would have written, in exactly the migrated schema (SQLite and P
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,13 +13,19 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from ledger_service.index import make_engine, upgrade
+from ledger_service.index import make_engine, sqlite_url, upgrade
 from ledger_service.index import models as m
 from ledger_service.intake import LedgerService
 from ledger_service.merkle import MerkleTree, commitment_leaf_hash
 from ledger_service.records import Record
 from ledger_service.samples.generator import GeneratedRecord, LedgerGenerator
-from ledger_service.samples.loader import IndexNotEmpty, count_rows, load_ledger
+from ledger_service.samples.loader import (
+    LOADED_TABLES,
+    IndexNotEmpty,
+    copy_index,
+    count_rows,
+    load_ledger,
+)
 from ledger_service.signing import verify_record_signature
 from tests.db.fixtures import IndexDatabase
 
@@ -182,5 +189,27 @@ def test_the_loader_fills_only_a_new_index(
     try:
         with engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM records")).scalar() == RECORDS
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("index_backend", ["sqlite", "postgresql"], indirect=True)
+def test_copy_index_loads_the_same_ledger(
+    index_db: IndexDatabase, generated: list[GeneratedRecord], tmp_path: Path
+) -> None:
+    source = sqlite_url(tmp_path / "source")
+    writers = LedgerGenerator(RECORDS, seed=3).writers
+    first = load_ledger(source, generated, writers, batch_size=256, progress=lambda _: None)
+    report = copy_index(source, index_db.url, chunk=300, progress=lambda _: None)
+    assert (report.records, report.edges, report.batches, report.anchored) == (
+        first.records, first.edges, first.batches, first.anchored,
+    )  # fmt: skip
+    engine = make_engine(source)
+    try:
+        for table in (*LOADED_TABLES, "writer_keys"):
+            columns = [c for c in m.Base.metadata.tables[table].c if c.name != "id"]
+            query = select(*columns)
+            with engine.connect() as a, index_db.engine.connect() as b:
+                assert sorted(a.execute(query), key=repr) == sorted(b.execute(query), key=repr)
     finally:
         engine.dispose()
