@@ -17,9 +17,9 @@ definitions afterwards — the final schema is the migrated one, statement for s
 
 Then ``ANALYZE`` (PostgreSQL: ``VACUUM (ANALYZE)``). Anchoring facts: records recorded
 before ``anchored_until`` are grouped, in load order, into batches of ``batch_size`` with a
-real RFC 6962 root over their
-commitments, a block number, a transaction id and commit times (batch state ``committed``,
-outbox rows ``batched``); later records stay ``pending`` in the outbox. **None of these
+real RFC 6962 root over their commitments, a block number, a transaction id and commit times
+(batch state ``committed``, outbox rows ``batched``); later records stay ``pending`` in the
+outbox. **None of these
 batches is on a chain**: the transaction ids are hashes of the batch id and there is no
 envelope — they exist so that lineage queries join and report anchoring facts at scale.
 
