@@ -94,10 +94,31 @@ def draw_samples(session: Session, count: int, rng: random.Random) -> dict[str, 
     return {"loans": loans, "updates": updates, "subjects": subjects}
 
 
+class CpuClock:
+    """CPU seconds spent on a query: this process's, plus (PostgreSQL, same machine) those of
+    the server backend serving the pool's one connection. Wall time minus CPU time is time
+    spent waiting — for the disk, or for a core on this shared 2-core machine."""
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self.backend_stat: Path | None = None
+        with factory() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+                self.backend_stat = Path(f"/proc/{pid}/stat")
+        self.ticks = os.sysconf("SC_CLK_TCK")
+
+    def __call__(self) -> float:
+        seconds = time.process_time()
+        if self.backend_stat is not None:
+            fields = self.backend_stat.read_text().rsplit(")", 1)[1].split()
+            seconds += (int(fields[11]) + int(fields[12])) / self.ticks  # utime + stime
+        return seconds
+
+
 def run_queries(
     factory: sessionmaker[Session], samples: dict[str, list[str]], warmup: int
-) -> dict[str, list[tuple[float, int]]]:
-    """(ms, nodes) per query kind, interleaved sample by sample."""
+) -> dict[str, list[tuple[float, int, float]]]:
+    """(wall ms, nodes, CPU ms) per query kind, interleaved sample by sample."""
     calls: dict[str, Callable[[Session, int], int]] = {
         QUERIES[0]: lambda s, i: len(
             loan_lineage(s, samples["loans"][i], depth=6, as_of="decision").nodes
@@ -106,16 +127,19 @@ def run_queries(
         QUERIES[2]: lambda s, i: len(downstream(s, [samples["updates"][i]], depth=4).nodes),
         QUERIES[3]: lambda s, i: len(timeline(s, samples["subjects"][i])),
     }
-    results: dict[str, list[tuple[float, int]]] = {name: [] for name in calls}
+    results: dict[str, list[tuple[float, int, float]]] = {name: [] for name in calls}
+    cpu = CpuClock(factory)
     total = len(samples["loans"])
     for i in range(total):
         for name, call in calls.items():
+            cpu_started = cpu()
             started = time.perf_counter()
             with factory() as session:
                 nodes = call(session, i)
             elapsed = (time.perf_counter() - started) * 1000
+            cpu_ms = (cpu() - cpu_started) * 1000
             if i >= warmup:
-                results[name].append((elapsed, nodes))
+                results[name].append((elapsed, nodes, cpu_ms))
     return results
 
 
@@ -202,12 +226,15 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
-def summarise(results: dict[str, list[tuple[float, int]]]) -> dict[str, dict[str, float]]:
+def summarise(results: dict[str, list[tuple[float, int, float]]]) -> dict[str, dict[str, float]]:
     out = {}
     for name, rows in results.items():
         ms = [r[0] for r in rows]
         nodes = [r[1] for r in rows]
+        cpu = [r[2] for r in rows]
         out[name] = {
+            "cpu_p50": _pct(cpu, 0.50),
+            "cpu_p99": _pct(cpu, 0.99),
             "n": len(rows),
             "p50": _pct(ms, 0.50),
             "p99": _pct(ms, 0.99),
@@ -252,6 +279,7 @@ def bench_one(url: str, report_path: str | None, args: argparse.Namespace) -> di
         print(
             f"  {name:32} p50 {row['p50']:7.2f} ms  p99 {row['p99']:7.2f} ms  max "
             f"{row['max']:7.2f} ms  nodes median {row['nodes_median']:.0f} max {row['nodes_max']}"
+            f"  CPU p50 {row['cpu_p50']:.2f} p99 {row['cpu_p99']:.2f} ms"
         )
     phases = breakdown(factory, samples["loans"][: args.breakdown]) if args.breakdown else {}
     for label, ms in phases.items():
@@ -287,7 +315,9 @@ def section(runs: list[dict[str, Any]], args: argparse.Namespace, load_before: A
         f"- load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}"
         " (2 cores shared with other engineers' work)",
         f"- {args.samples} random samples per query (after {args.warmup} warm-up rounds), one "
-        "session per query, OS page cache warm from the load; the ledger is generated "
+        "session per query, OS page cache warm from the load; ms are wall-clock, CPU ms are "
+        "the benchmark process's CPU time plus (PostgreSQL) its server backend's, so wall minus "
+        "CPU is time spent waiting for the disk or for a core; the ledger is generated "
         "(`scripts/gen_ledger.py`, `ledger_service.samples.generator`); its anchoring facts are "
         "committed batches in the index, not on a chain",
         "",
@@ -304,12 +334,16 @@ def section(runs: list[dict[str, Any]], args: argparse.Namespace, load_before: A
                 f"{load['edges']:,} lineage edges, {load['batches']:,} batches "
                 f"({load['anchored']:,} records anchored).\n"
             )
-        lines.append("| query | p50 ms | p99 ms | max ms | nodes median | nodes max |")
-        lines.append("|---|---:|---:|---:|---:|---:|")
+        lines.append(
+            "| query | p50 ms | p99 ms | max ms | CPU p50 ms | CPU p99 ms | nodes median "
+            "| nodes max |"
+        )
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
         for name, row in run["summary"].items():
             lines.append(
                 f"| {name} | {row['p50']:.2f} | **{row['p99']:.2f}** | {row['max']:.2f} | "
-                f"{row['nodes_median']:.0f} | {row['nodes_max']} |"
+                f"{row['cpu_p50']:.2f} | {row['cpu_p99']:.2f} | {row['nodes_median']:.0f} | "
+                f"{row['nodes_max']} |"
             )
         if run["phases"]:
             phases = ", ".join(f"{k} {v:.2f}" for k, v in run["phases"].items())

@@ -254,7 +254,7 @@ def copy_index(
         def fill(connection: Connection, report: LoadReport) -> None:
             started = time.perf_counter()
             for name, columns in _COPIED:
-                rows = _copy_table(source, connection, name, columns, chunk)
+                rows = _copy_table(source, connection, name, columns, chunk, progress)
                 if name == "records":
                     report.records = rows
                 elif name == "lineage_edges":
@@ -272,7 +272,12 @@ def copy_index(
 
 
 def _copy_table(
-    source: Engine, connection: Connection, name: str, columns: Sequence[str], chunk: int
+    source: Engine,
+    connection: Connection,
+    name: str,
+    columns: Sequence[str],
+    chunk: int,
+    progress: Callable[[str], None],
 ) -> int:
     table = _table(name)
     query = select(*(table.c[column] for column in columns))
@@ -297,6 +302,8 @@ def _copy_table(
             with connection.begin():
                 writer.insert(table, columns, rows)
             copied += len(rows)
+            if copied % 1_000_000 < len(rows):
+                progress(f"  {name}: {copied:,} rows")
     return copied
 
 
