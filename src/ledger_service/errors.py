@@ -43,6 +43,7 @@ own classes are marked with their module where it is not this one.
     ├── BlockStreamError     (fabric.blocks)      block_stream
     ├── PermanentBatchError  (anchoring.worker)   batch_refused
     ├── DemoNotAnchored      (samples.demo)       demo_not_anchored
+    ├── IndexNotEmpty        (samples.loader)     index_not_empty
     ├── ProvReadError        (export.prov)        prov_read_failed
     ├── PictureError         (export.picture)     picture_failed
     │   └── GraphvizMissing  (export.picture)     graphviz_missing

@@ -11,7 +11,12 @@ from sqlalchemy.orm import Session, aliased
 
 from ledger_service.index import models as m
 from ledger_service.queries.lineage.model import DEFAULT_NODE_LIMIT, LineageQueryError, Node
-from ledger_service.queries.lineage.walk import after_position, node_of_row, node_query
+from ledger_service.queries.lineage.walk import (
+    after_position,
+    node_of_row,
+    node_query,
+    query_params,
+)
 
 __all__ = ["Flag", "flagged"]
 
@@ -40,11 +45,11 @@ def flagged(
     flagged_ids = select(target).where(target.is_not(None))
     if as_of is not None:
         flagged_ids = flagged_ids.where(marker.recorded_at <= as_of)
-    query = node_query(as_of).where(m.Record.record_id.in_(flagged_ids))
+    query = node_query(as_of is not None).where(m.Record.record_id.in_(flagged_ids))
     if subject is not None:
         query = query.where(m.Record.subject == subject)
     if as_of is not None:
         query = query.where(m.Record.recorded_at <= as_of)
     query = after_position(query, after)
     query = query.order_by(m.Record.occurred_at, m.Record.record_id).limit(limit)
-    return [node_of_row(row, 0, as_of) for row in session.execute(query)]
+    return [node_of_row(row, 0, as_of) for row in session.execute(query, query_params(as_of))]
