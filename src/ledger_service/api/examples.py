@@ -18,7 +18,7 @@ PARAMETER_EXAMPLES: dict[str, Any] = {
     "name": "loan-0000000",
     "subject": _SUBJECT,
     "entry_id": 41,
-    "key_id": "f15cb2e4f06e21d4",
+    "key_id": "f15cb2e4f06e21d4",  # also the access log's filter by key
     "purpose": "loan_review",
     "purpose_detail": "application 2026-117",
     "direction": "up",
@@ -107,7 +107,7 @@ RESPONSE_EXAMPLES: dict[str, Any] = {
         ]
     },
     "whoami": {
-        "key_id": "f15cb2e4f06e21d4",
+        "key_id": "f15cb2e4f06e21d4",  # also the access log's filter by key
         "role": "verifier",
         "org": "Example Commercial Bank",
         "name": "risk-desk",
@@ -116,7 +116,7 @@ RESPONSE_EXAMPLES: dict[str, Any] = {
     "list_api_keys": {
         "items": [
             {
-                "key_id": "f15cb2e4f06e21d4",
+                "key_id": "f15cb2e4f06e21d4",  # also the access log's filter by key
                 "role": "verifier",
                 "org": "Example Commercial Bank",
                 "name": "risk-desk",

@@ -190,6 +190,7 @@ class AccessLog:
         since: datetime | None = None,
         limit: int = 1000,
         before_id: int | None = None,
+        key_id: str | None = None,
     ) -> list[AccessRecord]:
         """Access log entries, newest first, filtered by subject / accessor / time; entries
         older than ``before_id`` only (the last id of the previous page)."""
@@ -198,6 +199,11 @@ class AccessLog:
             query = query.where(AccessLogEntry.subject == subject)
         if accessor is not None:
             query = query.where(AccessLogEntry.accessor == accessor)
+        if key_id is not None:
+            # the API names a caller "org/name (role key <key_id>)"
+            query = query.where(
+                AccessLogEntry.accessor.endswith(f" key {key_id})", autoescape=True)
+            )
         if since is not None:
             query = query.where(AccessLogEntry.accessed_at >= since)
         if before_id is not None:

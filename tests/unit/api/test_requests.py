@@ -86,6 +86,11 @@ def test_reads_need_a_purpose_and_leave_an_access_log_entry(api: Api, story: lis
     assert newest["query"] == "record"
     assert newest["purpose"] == "supervision: inspection 2026-11"
     assert newest["accessor"].startswith("verifier-org/t (verifier key ")
+    bank_key = api.client.get("/v1/whoami", headers=api.headers("verifier")).json()["key_id"]
+    by_key = api.client.get(
+        "/v1/access-log", params={"key_id": bank_key}, headers=api.headers("auditor")
+    ).json()["items"]
+    assert [e["query"] for e in by_key] == ["record"]
 
 
 def test_lineage_in_every_format_and_the_diff_since_the_decision(

@@ -235,6 +235,7 @@ def access_log(
     caller: Caller,
     subject: str | None = None,
     accessor: str | None = None,
+    key_id: Annotated[str | None, Query(description="Only this API key's reads.")] = None,
     since: Annotated[str | None, Query(description="ISO 8601 time with zone.")] = None,
     limit: LimitQuery = 100,
     cursor: Cursor = None,
@@ -244,6 +245,7 @@ def access_log(
     entries = context.access_log.entries(
         subject=subject,
         accessor=accessor,
+        key_id=key_id,
         since=_time(since, "since"),
         limit=limit + 1,
         before_id=before,
