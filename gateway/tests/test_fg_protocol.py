@@ -4,7 +4,6 @@ import hashlib
 
 import grpc
 import pytest
-from conftest import Client, FakeGateway
 from fabric_gateway import (
     SignerRequiredError,
     compute_transaction_id,
@@ -16,6 +15,7 @@ from fabric_gateway._protocol import build_proposal_bytes
 from fabric_protos.common import common_pb2
 from fabric_protos.gateway import gateway_pb2
 from fabric_protos.peer import chaincode_pb2, proposal_pb2
+from fg_fakes import Client, FakeGateway
 from fg_testutil import new_identity
 from hypothesis import given, settings
 from hypothesis import strategies as st

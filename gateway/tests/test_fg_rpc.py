@@ -3,7 +3,6 @@ from __future__ import annotations
 import grpc
 import grpc.aio
 import pytest
-from conftest import Client, Failure, FakeGateway, chaincode_event
 from fabric_gateway import (
     CommitError,
     CommitStatusError,
@@ -21,6 +20,7 @@ from fabric_protos.common import common_pb2
 from fabric_protos.gateway import gateway_pb2
 from fabric_protos.orderer import ab_pb2
 from fabric_protos.peer import transaction_pb2
+from fg_fakes import Client, Failure, FakeGateway, chaincode_event
 from fg_testutil import block, endorser_envelope, rpc_status
 
 DETAILS = [
