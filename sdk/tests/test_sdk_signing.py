@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from credit_ledger_client import Writer
+from credit_ledger_client._wire import encode_records
 from credit_ledger_verify.errors import ValidationError
 from credit_ledger_verify.records import parse_record
 from cryptography.hazmat.primitives import serialization
@@ -36,6 +37,20 @@ def test_sdk_signs_the_vector_byte_identically(path: Path) -> None:
     fields = {k: v for k, v in vector["record"].items() if k != "kind"}
     built = writer.build(vector["record"]["kind"], **fields)
     assert built.canonical_bytes().hex() == vector["canonical_bytes_hex"]
+
+
+@pytest.mark.parametrize("path", VECTORS, ids=lambda p: p.stem)
+def test_the_json_sent_is_the_records_json(path: Path) -> None:
+    # the SDK encodes with pydantic's serializer; the service must read the record it signed
+    vector: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    signed = Writer(vector["record"]["actor"], vector["seed_b64"]).sign(
+        parse_record(vector["record"])
+    )
+    encoded = encode_records([signed, signed.to_json_dict()])
+    assert encoded.ids == [signed.record_id, signed.record_id]
+    sent, sent_as_mapping = (json.loads(body) for body in encoded.bodies)
+    assert sent == sent_as_mapping == signed.to_json_dict()
+    assert parse_record(encoded.bodies[0]).canonical_bytes().hex() == vector["canonical_bytes_hex"]
 
 
 def test_keys_from_pem_and_base64_files(tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ from typing import Any
 
 from credit_ledger_verify.canonical import MAX_SAFE_INTEGER
 from credit_ledger_verify.records import parse_record
+from credit_ledger_verify.records.types import _check_label
+from credit_ledger_verify.records.uscc import _uscc_problem, uscc_problem
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -62,3 +64,37 @@ def test_score_changes_round_trip(after: str, dims: dict[str, str], offset_minut
     data["payload"]["score_after"] = after
     data["payload"]["dimension_scores"] = dims
     _round_trips(data)
+
+
+def _label_problems(value: str) -> bool:
+    """The label rules spelled out (records.types._check_label without its fast path)."""
+    return (
+        not value
+        or len(value) > 256
+        or value != value.strip()
+        or any(c < "\x20" or c == "\x7f" for c in value)
+    )
+
+
+@settings(max_examples=3000, derandomize=True)
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.text(st.sampled_from(" \t\x1f\x7f\x85\u3000a中\n"), max_size=6),
+        st.text(st.characters(blacklist_categories=("Cs",)), min_size=250, max_size=260),
+    )
+)
+def test_the_label_fast_path_accepts_exactly_the_valid_labels(value: str) -> None:
+    try:
+        _check_label(value)
+        accepted = True
+    except ValueError:
+        accepted = False
+    assert accepted is not _label_problems(value)
+
+
+@settings(max_examples=500, derandomize=True)
+@given(st.text(st.sampled_from("0123456789ABCDEFGHJKLMNPQRTUWXYIOSZ"), min_size=17, max_size=19))
+def test_the_cached_uscc_check_is_the_check(code: str) -> None:
+    assert uscc_problem(code) == _uscc_problem(code)
+    assert uscc_problem(code) == _uscc_problem(code)  # a second time: from the cache

@@ -4,19 +4,17 @@ metrics and routes, over one :class:`LedgerContext` (docs/api.md)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.requests import Request
-from starlette.responses import Response
 
 from ledger_service.api.auth import ApiKeys
 from ledger_service.api.examples import add_examples
 from ledger_service.api.limits import RateLimiter
 from ledger_service.api.metrics import ApiMetrics
-from ledger_service.api.problems import Problem, install_problem_handlers, problem
+from ledger_service.api.middleware import RequestMiddleware
+from ledger_service.api.problems import Problem, install_problem_handlers
 from ledger_service.api.routes import access, admin, evidence, health, lineage, records
 from ledger_service.context import LedgerContext
 from ledger_service.intake.checks import DEFAULT_MAX_REQUEST_BYTES
@@ -62,27 +60,15 @@ def create_app(context: LedgerContext, settings: ApiSettings | None = None) -> F
     install_problem_handlers(app)
     _register_problem_schema(app)
 
-    @app.middleware("http")
-    async def body_limit(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
-            return problem(
-                413,
-                "request_too_large",
-                f"request body of {length} bytes; the limit is {settings.max_body_bytes}",
-            )
-        return await call_next(request)
-
-    app.middleware("http")(metrics.middleware)
+    app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
     for module in (health, records, evidence, access, lineage, admin):
         app.include_router(module.router)
     return app
 
 
 def _register_problem_schema(app: FastAPI) -> None:
-    """Put the Problem schema into the OpenAPI components the routes' responses refer to."""
+    """Put the Problem schema into the OpenAPI components the routes' responses refer to,
+    and the schemas of the request bodies routes read as bytes (``records.BODY_MODELS``)."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -90,6 +76,8 @@ def _register_problem_schema(app: FastAPI) -> None:
             document = build()
             schemas = document.setdefault("components", {}).setdefault("schemas", {})
             schemas["Problem"] = Problem.model_json_schema()
+            for model in records.BODY_MODELS:
+                schemas[model.__name__] = model.model_json_schema()
             schemas.pop("HTTPValidationError", None)
             schemas.pop("ValidationError", None)
             add_examples(document)

@@ -1,27 +1,21 @@
-"""Prometheus metrics of one app: requests and latencies by route, records appended, and the
-anchoring queue read from the index at scrape time (pending, anchored, worker lag)."""
+"""Prometheus metrics of one app: requests and latencies by route (observed by
+:mod:`ledger_service.api.middleware`), records appended, and the anchoring queue read from the
+index at scrape time (pending, anchored, worker lag)."""
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
-from starlette.requests import Request
-from starlette.responses import Response
 
-from ledger_service.api.logs import current_request_id, request_id_from
 from ledger_service.context import LedgerContext
 from ledger_service.index import models as m
 
 __all__ = ["ApiMetrics"]
-
-log = logging.getLogger("ledger_service.api")
 
 
 class _QueueCollector(Collector):
@@ -68,37 +62,6 @@ class ApiMetrics:
             registry=self.registry,
         )
         self.registry.register(_QueueCollector(context))
-
-    async def middleware(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        request_id = request_id_from(request.headers.get("x-request-id"))
-        token = current_request_id.set(request_id)
-        try:
-            response = await call_next(request)
-            route = request.scope.get("route")
-            name = getattr(route, "path", "unmatched")
-            elapsed = time.perf_counter() - started
-            self.requests.labels(request.method, name, str(response.status_code)).inc()
-            self.latency.labels(name).observe(elapsed)
-            response.headers["X-Request-Id"] = request_id
-            principal = getattr(request.state, "principal", None)
-            log.info(
-                "request",
-                extra={
-                    "fields": {
-                        "method": request.method,
-                        "route": name,
-                        "status": response.status_code,
-                        "ms": round(elapsed * 1000, 1),
-                        "key_id": getattr(principal, "key_id", None),
-                    }
-                },
-            )
-            return response
-        finally:
-            current_request_id.reset(token)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

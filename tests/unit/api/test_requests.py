@@ -4,6 +4,7 @@ problem details for every failure."""
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -137,6 +138,54 @@ def test_timeline_pages_with_a_cursor(api: Api, story: list[str]) -> None:
     assert junk.json()["field"] == "cursor"
     flagged = api.client.get("/v1/records", params={**WHY, "flag": "superseded"}, headers=h)
     assert [n["record_id"] for n in flagged.json()["items"]] == ["tax"]
+
+
+def test_append_bodies_that_are_not_a_request_are_named(api: Api, platform: RecordFactory) -> None:
+    # the route reads its body as bytes: the answers are those FastAPI gives for a body model
+    h = {**api.headers("writer"), "Content-Type": "application/json"}
+
+    def refused(content: bytes, headers: dict[str, str] = h) -> tuple[int, str, str]:
+        answer = api.client.post("/v1/records", content=content, headers=headers)
+        problem = answer.json()
+        assert answer.headers["content-type"] == "application/problem+json"
+        return answer.status_code, problem["code"], problem.get("field", "")
+
+    assert refused(b'{"records": [') == (422, "invalid_input", "body.13")
+    assert refused(b"") == (422, "invalid_input", "body")
+    assert refused(b'{"records": []}') == (422, "invalid_input", "body.records")
+    assert refused(b'{"records": [1]}') == (422, "invalid_input", "body.records.0")
+    assert refused(b'{"record": []}') == (422, "invalid_input", "body.records")
+    assert refused(b"\xff\xfe{}") == (422, "invalid_input", "body.0")
+    text = {**api.headers("writer"), "Content-Type": "text/plain"}
+    body = b'{"records": [' + json.dumps(as_json(platform.data_update("t"))).encode() + b"]}"
+    assert refused(body, text) == (422, "invalid_input", "body")
+    # a writer's key is checked before its body is read
+    assert refused(b"{", {"Content-Type": "application/json"})[:2] == (401, "unauthenticated")
+    ok = api.client.post("/v1/records", content=body, headers=h)
+    assert ok.status_code == 200
+    assert ok.headers["content-type"] == "application/json"
+    assert ok.json()["results"][0]["record_id"] == "t"
+
+
+def test_an_append_body_without_a_length_is_held_to_the_limit(
+    ledger: LedgerContext, platform: RecordFactory
+) -> None:
+    app = create_app(ledger, ApiSettings(max_body_bytes=300))
+    _, token = app.state.api_keys.create(role="writer", org="p", name="w", actors=["platform"])
+    h = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    body = b'{"records": [' + json.dumps(as_json(platform.data_update("c"))).encode() + b"]}"
+    assert len(body) > 300
+    with TestClient(app, raise_server_exceptions=False) as client:
+        # a chunked body (no Content-Length): the middleware cannot refuse it before reading
+        chunked = client.post("/v1/records", content=iter([body[:500], body[500:]]), headers=h)
+        assert chunked.status_code == 413
+        assert chunked.json()["code"] == "request_too_large"
+        assert (
+            chunked.json()["detail"]
+            == f"request: request body of {len(body)} bytes; the limit is 300"
+        )
+        sized = client.post("/v1/records", content=body, headers=h)
+        assert sized.status_code == 413
 
 
 def test_limits_and_unknown_routes_are_problems(ledger: LedgerContext, api: Api) -> None:

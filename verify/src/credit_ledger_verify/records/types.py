@@ -76,7 +76,14 @@ RecordId = Annotated[
 """A record id: the client's idempotency key, ``^[A-Za-z0-9._:-]{1,128}$``."""
 
 
+# A label with none of the problems _check_label names (printable, no whitespace at either
+# end; ``\s`` and ``str.strip`` agree on what whitespace is): one match instead of four checks.
+_PLAIN_LABEL = re.compile(r"[^\x00-\x1f\x7f\s](?:[^\x00-\x1f\x7f]*[^\x00-\x1f\x7f\s])?")
+
+
 def _check_label(value: str) -> str:
+    if len(value) <= _LABEL_MAX and _PLAIN_LABEL.fullmatch(value):
+        return value
     if not value:
         raise ValueError("must not be empty")
     if len(value) > _LABEL_MAX:

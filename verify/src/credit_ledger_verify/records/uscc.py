@@ -8,6 +8,7 @@ alphabet ``0-9A-HJ-NPQRTUWXY`` (no I, O, S, V, Z). The check character makes
 
 from __future__ import annotations
 
+import functools
 import re
 
 __all__ = ["USCC_ALPHABET", "USCC_PATTERN", "uscc_check_character", "uscc_problem"]
@@ -37,6 +38,14 @@ def uscc_check_character(first17: str) -> str:
 
 def uscc_problem(code: str) -> str | None:
     """Return why ``code`` is not a valid unified social credit code, or ``None`` if it is."""
+    if len(code) == 18:
+        # Codes repeat (an enterprise's records, a bulk request's records): cached, and only
+        # at the one valid length, so a caller cannot fill the cache with long strings.
+        return _uscc_problem_cached(code)
+    return _uscc_problem(code)
+
+
+def _uscc_problem(code: str) -> str | None:
     if not _FORMAT.fullmatch(code):
         return (
             "must be an 18-character unified social credit code "
@@ -46,3 +55,6 @@ def uscc_problem(code: str) -> str | None:
     if code[17] != expected:
         return f"check character is {code[17]!r}, GB 32100-2015 gives {expected!r}"
     return None
+
+
+_uscc_problem_cached = functools.lru_cache(maxsize=65_536)(_uscc_problem)
