@@ -15,6 +15,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -50,6 +51,13 @@ CHROMIUM_ARGS = [
 WHY = {"purpose": "supervision", "purpose_detail": "web test"}
 
 
+def _anchor(ledger: AnchoredLedger) -> None:
+    """Anchor in a thread of its own: Playwright's sync API keeps an event loop running in
+    this one, and the worker needs its own (asyncio.run)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(ledger.anchor, batch_size=64).result()
+
+
 def _is_approval(record: Record) -> bool:
     payload = record.payload
     return isinstance(payload, FinancingEventPayload) and payload.event.value == "approval"
@@ -81,7 +89,7 @@ def web(fabric_network: Topology, tmp_path_factory: pytest.TempPathFactory) -> I
         decided = 1 + next(i for i, r in enumerate(story) if _is_approval(r))
         ledger.append(story[:decided])  # application and approval: the decision
         ledger.append(story[decided:])  # disbursement, repair, re-score: after it
-    ledger.anchor(batch_size=64)
+    _anchor(ledger)
     port = _free_port()
     env = {**os.environ, "LEDGER_STATE_DIR": str(config.state_dir), "LEDGER_DB_URL": config.db_url}
     log = (state / "api.log").open("wb")
@@ -196,7 +204,7 @@ def test_lineage_decision_and_now_node_panel_verification_access_log_english(
     assert "disputed" not in " ".join(before.values())
     # a correction and an objection are written after the decision: the diff shows them
     web.ledger.append(after_the_decision(web.writer, 0))
-    web.ledger.anchor(batch_size=64)
+    _anchor(web.ledger)
     page.click("#mode-decision")
     expect(page.locator("#graph .node.changed")).to_have_count(0)
     page.click("#mode-now")
