@@ -249,7 +249,7 @@ function renderPanel(node) {
   verify.id = "verify-node";
   verify.type = "button";
   verify.textContent = t("verify_node");
-  verify.disabled = !a;
+  // the anchor shown is as of the view's time; verification is of today's chain (409 if none)
   verify.addEventListener("click", () => verifyNode(node));
   const result = document.createElement("div");
   result.id = "verification";
@@ -294,9 +294,9 @@ function renderVerification(box, outcome) {
     box.append(p);
   }
   const ol = document.createElement("ol");
-  ol.start = 0;
   for (const step of outcome.steps) {
     const li = document.createElement("li");
+    li.value = step.step;  // numbered as in docs/evidence-format.md
     li.className = `step-${step.status.replace(" ", "-")}`;
     li.textContent = `${step.name}: ${t(`status_${step.status}`)}${step.detail ? ` — ${step.detail}` : ""}`;
     ol.append(li);
