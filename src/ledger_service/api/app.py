@@ -15,9 +15,18 @@ from ledger_service.api.limits import RateLimiter
 from ledger_service.api.metrics import ApiMetrics
 from ledger_service.api.middleware import RequestMiddleware
 from ledger_service.api.problems import Problem, install_problem_handlers
-from ledger_service.api.routes import access, admin, evidence, health, lineage, records
+from ledger_service.api.routes import (
+    access,
+    admin,
+    evidence,
+    health,
+    lineage,
+    records,
+    verification,
+)
 from ledger_service.context import LedgerContext
 from ledger_service.intake.checks import DEFAULT_MAX_REQUEST_BYTES
+from ledger_service.web import mount_web
 
 __all__ = ["API_VERSION", "ApiSettings", "create_app"]
 
@@ -61,8 +70,9 @@ def create_app(context: LedgerContext, settings: ApiSettings | None = None) -> F
     _register_problem_schema(app)
 
     app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
-    for module in (health, records, evidence, access, lineage, admin):
+    for module in (health, records, evidence, access, lineage, admin, verification):
         app.include_router(module.router)
+    mount_web(app)  # the regulator's page at /ui/ (docs/web.md)
     return app
 
 

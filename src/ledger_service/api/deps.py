@@ -35,6 +35,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "flagged_records": frozenset({A}),
     "access_log": frozenset({A}),
     "access_entry_evidence": frozenset({A}),
+    "verify_record": frozenset({A}),
     "create_api_key": frozenset({ADM}),
     "list_api_keys": frozenset({ADM}),
     "revoke_api_key": frozenset({ADM}),

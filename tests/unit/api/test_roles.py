@@ -36,6 +36,7 @@ def samples(platform: RecordFactory) -> dict[str, tuple[str, str, dict[str, Any]
         "flagged_records": ("GET", "/v1/records", {**WHY, "flag": "disputed"}, None),
         "access_log": ("GET", "/v1/access-log", {}, None),
         "access_entry_evidence": ("GET", "/v1/access-log/1/evidence", {}, None),
+        "verify_record": ("GET", "/v1/records/score/verification", WHY, None),
         "create_api_key": (
             "POST",
             "/v1/api-keys",
