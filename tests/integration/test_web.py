@@ -214,6 +214,10 @@ def test_lineage_decision_and_now_node_panel_verification_access_log_english(
     assert after != before
     assert set(before) <= set(after)
     expect(page.locator("#change-table tr[data-change=disputed]")).to_have_count(1)
+    # anchoring after the decision is one line, not rows of the table
+    expect(page.locator("#change-table tr[data-change=anchored]")).to_have_count(0)
+    expect(page.locator("#anchored-since")).to_contain_text("条记录在决策后完成上链")
+    expect(page.locator("#graph")).to_contain_text("审批通过")  # loan events in Chinese too
     page.screenshot(path=tmp_path / "web-lineage-now.png", full_page=True)
 
     # the node panel: a score's block, then "verified" by the service's verifier

@@ -146,14 +146,24 @@ function renderChanges() {
   const box = $("changes");
   box.replaceChildren();
   if (!state.diff) return;
+  // Anchoring (the chain catching up, seconds after the decision) is summed up in one line;
+  // the table lists what changes what the lineage says.
+  const shown = state.diff.changes.filter((c) => c.change !== "anchored");
+  const anchored = state.diff.changes.length - shown.length;
   const title = document.createElement("h3");
-  title.textContent = state.diff.changes.length ? t("changes_since") : t("no_changes");
+  title.textContent = shown.length ? t("changes_since") : t("no_changes");
   box.append(title);
-  if (!state.diff.changes.length) return;
+  if (anchored) {
+    const note = document.createElement("p");
+    note.id = "anchored-since";
+    note.textContent = `${anchored} ${t("anchored_since")}`;
+    box.append(note);
+  }
+  if (!shown.length) return;
   const table = document.createElement("table");
   table.id = "change-table";
   table.append(row("th", [t("change"), t("record_id"), t("by"), t("at")]));
-  for (const change of state.diff.changes) {
+  for (const change of shown) {
     const tr = row("td", [t(`change_${change.change}`), change.record_id, change.by || "", timeElement(change.at)]);
     tr.className = `changed-${change.change}`;
     tr.dataset.change = change.change;

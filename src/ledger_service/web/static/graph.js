@@ -35,7 +35,7 @@ function layout(graph) {
 }
 
 function label(node) {
-  if (node.kind === "financing_event" && node.loan_event) return `${node.loan_event}`;
+  if (node.kind === "financing_event" && node.loan_event) return t(`event_${node.loan_event}`);
   return t(`kind_${node.kind}`);
 }
 
