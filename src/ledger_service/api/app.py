@@ -24,9 +24,9 @@ from ledger_service.api.routes import (
     records,
     verification,
 )
+from ledger_service.api.ui import mount_web
 from ledger_service.context import LedgerContext
 from ledger_service.intake.checks import DEFAULT_MAX_REQUEST_BYTES
-from ledger_service.web import mount_web
 
 __all__ = ["API_VERSION", "ApiSettings", "create_app"]
 

@@ -1,7 +1,7 @@
 // The regulator's page: sign in with an auditor key, choose a purpose, search a loan or an
 // enterprise; a loan's lineage as of its decision or now (with the diff), node details and
 // in-service verification, exports; an enterprise's timeline and access log.
-import { ApiError, download, request, session } from "./api.js";
+import { ApiError, download, request, session } from "./http.js";
 import { KINDS, drawGraph } from "./graph.js";
 import { applyLabels, lang, setLanguage, t, timeElement } from "./i18n.js";
 import { looksLikeUscc, usccProblem } from "./uscc.js";
