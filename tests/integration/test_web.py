@@ -271,7 +271,7 @@ def test_exports_download_and_parse_and_the_bundle_verifies(
     _search(page, loan)
     expect(page.locator("#loan-view")).to_be_visible()
     files = {}
-    for button in ("export-prov", "export-svg", "export-bundle"):
+    for button in ("export-prov", "export-svg", "export-png", "export-bundle"):
         with page.expect_download() as download:
             page.click(f"#{button}")
         files[button] = tmp_path / download.value.suggested_filename
@@ -280,6 +280,7 @@ def test_exports_download_and_parse_and_the_bundle_verifies(
     assert len(prov.get_records()) > 5
     svg = ET.parse(files["export-svg"]).getroot()
     assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+    assert files["export-png"].read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     bundle = json.loads(files["export-bundle"].read_bytes())
     assert bundle["format"] == "credit-ledger-lineage/1"
     result = Verifier(TrustStore.from_topology(web.ledger.topology)).verify(bundle)

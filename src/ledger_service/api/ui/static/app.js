@@ -330,6 +330,8 @@ $("export-prov").addEventListener("click", () =>
   download(`/v1/lineage/${encodeURIComponent(state.loan)}`, exportName("prov.json"), { query: exportQuery("prov-json") }).catch(showError));
 $("export-svg").addEventListener("click", () =>
   download(`/v1/lineage/${encodeURIComponent(state.loan)}`, exportName("svg"), { query: exportQuery("svg") }).catch(showError));
+$("export-png").addEventListener("click", () =>
+  download(`/v1/lineage/${encodeURIComponent(state.loan)}`, exportName("png"), { query: exportQuery("png") }).catch(showError));
 $("export-bundle").addEventListener("click", () => {
   const body = { start: [state.loan], depth: Number($("depth").value || 6) };
   if (state.mode === "decision") body.as_of = "decision";
