@@ -29,7 +29,12 @@ own classes are marked with their module where it is not this one.
     │   ├── CommitmentMismatch           [verify] commitment_mismatch
     │   ├── ProofError                   [verify] bad_proof
     │   ├── RootMismatch                 [verify] root_mismatch
-    │   └── EvidenceVerificationError [verify] (evidence.model)  evidence_rejected
+    │   ├── EvidenceVerificationError [verify] (evidence.model)  evidence_rejected
+    │   └── CheckpointError [verify] (tlog.errors)  checkpoint_invalid
+    │       ├── NoteFormatError [verify] (tlog.errors)  note_malformed
+    │       ├── CheckpointFormatError [verify] (tlog.errors)  checkpoint_malformed
+    │       ├── CheckpointOriginError [verify] (tlog.errors)  checkpoint_origin_unexpected
+    │       └── CheckpointSignatureError [verify] (tlog.errors)  checkpoint_signature_invalid
     ├── EvidenceError  [verify] (evidence.model)  evidence_unavailable  a bundle cannot be built
     │   ├── BundleFormatError [verify] (evidence.model)  bundle_format
     │   ├── BundleShapeError [verify] (evidence.bundle)  evidence_bundle_shape
@@ -37,6 +42,7 @@ own classes are marked with their module where it is not this one.
     ├── IdentityError  [verify] (evidence.trust)  untrusted_identity
     ├── OnChainFormatError   [verify] (onchain)   onchain_format
     ├── EnvelopeError  [verify] (fabric.envelope) fabric_envelope_malformed
+    ├── NoteKeyError   [verify] (tlog.errors)     note_key_invalid
     ├── ChainIntegrityError  (chainsync.parse)    chain_integrity
     ├── MirrorGapError       (chainsync.mirror)   mirror_gap
     ├── NeedleTooShort       (chainsync.exposure) needle_too_short

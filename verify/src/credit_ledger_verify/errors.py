@@ -18,14 +18,20 @@ every subclass in this package is drawn here::
     │   ├── CommitmentMismatch                    commitment_mismatch
     │   ├── ProofError                            bad_proof
     │   ├── RootMismatch                          root_mismatch
-    │   └── EvidenceVerificationError (evidence.model)  evidence_rejected
+    │   ├── EvidenceVerificationError (evidence.model)  evidence_rejected
+    │   └── CheckpointError      (tlog.errors)    checkpoint_invalid  a signed checkpoint
+    │       ├── NoteFormatError  (tlog.errors)    note_malformed
+    │       ├── CheckpointFormatError (tlog.errors)  checkpoint_malformed
+    │       ├── CheckpointOriginError (tlog.errors)  checkpoint_origin_unexpected
+    │       └── CheckpointSignatureError (tlog.errors)  checkpoint_signature_invalid
     ├── EvidenceError        (evidence.model)     evidence_unavailable  a bundle cannot be built
     │   ├── BundleFormatError (evidence.model)    bundle_format
     │   ├── BundleShapeError (evidence.bundle)    evidence_bundle_shape
     │   └── PolicyError      (evidence.policy)    evidence_policy_invalid
     ├── IdentityError        (evidence.trust)     untrusted_identity
     ├── OnChainFormatError   (onchain)            onchain_format
-    └── EnvelopeError        (fabric.envelope)    fabric_envelope_malformed
+    ├── EnvelopeError        (fabric.envelope)    fabric_envelope_malformed
+    └── NoteKeyError         (tlog.errors)        note_key_invalid
 
 Classes outside this module that used to subclass ``ValueError`` still do (next to
 ``LedgerError``), so existing ``except`` clauses keep working. Private classes used for
