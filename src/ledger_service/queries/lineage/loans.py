@@ -7,11 +7,12 @@ index's ``records.loan_id`` column (indexed with ``recorded_at``). Its decision 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ledger_service.index import models as m
@@ -22,7 +23,12 @@ from ledger_service.queries.lineage.model import (
     LineageQueryError,
     Loan,
 )
-from ledger_service.queries.lineage.walk import downstream, upstream
+from ledger_service.queries.lineage.walk import (
+    as_of_param,
+    downstream,
+    query_params,
+    upstream,
+)
 
 __all__ = [
     "DECISION",
@@ -48,14 +54,28 @@ def find_loan(session: Session, loan_id: str, *, as_of: datetime | None = None) 
     """The loan's events recorded by ``as_of`` (None: now) and its decision by then.
 
     Raises :class:`LineageQueryError` when no event of that loan was recorded by then."""
+    return _loan_of(loan_id, _events(session, loan_id, as_of), as_of)
+
+
+@functools.cache
+def _events_query(with_as_of: bool) -> Any:
+    """A loan's events in recording order (index ``(loan_id, recorded_at)``); built once."""
     query = (
         select(m.Record.record_id, m.Record.loan_event, m.Record.recorded_at)
-        .where(m.Record.loan_id == loan_id)
+        .where(m.Record.loan_id == bindparam("loan_id"))
         .order_by(m.Record.recorded_at, m.Record.record_id)
     )
-    if as_of is not None:
-        query = query.where(m.Record.recorded_at <= as_of)
-    rows = session.execute(query).all()
+    if with_as_of:
+        query = query.where(m.Record.recorded_at <= as_of_param())
+    return query
+
+
+def _events(session: Session, loan_id: str, as_of: datetime | None) -> list[Any]:
+    params = query_params(as_of, loan_id=loan_id)
+    return list(session.execute(_events_query(as_of is not None), params))
+
+
+def _loan_of(loan_id: str, rows: list[Any], as_of: datetime | None) -> Loan:
     if not rows:
         when = "" if as_of is None else f" by {as_of.isoformat()}"
         raise LineageQueryError(None, "loan_id", f"no financing event of loan {loan_id!r}{when}")
@@ -82,15 +102,18 @@ def loan_lineage(
     """Upstream lineage of all the loan's events, as of a time, now, or ``"decision"``: the
     loan's decision time (an error naming the loan if it has no decision event)."""
     if as_of == DECISION:
-        decided = find_loan(session, loan_id)
+        # one read of the loan's events: the decision time, then the events known by then
+        rows = _events(session, loan_id, None)
+        decided = _loan_of(loan_id, rows, None)
         if decided.decided_at is None:
             raise LineageQueryError(
                 None, "as_of", f"loan {loan_id!r} has no approval or rejection event yet"
             )
         when: datetime | None = decided.decided_at
+        loan = _loan_of(loan_id, [r for r in rows if r.recorded_at <= decided.decided_at], when)
     else:
         when = as_of if isinstance(as_of, datetime) else None
-    loan = find_loan(session, loan_id, as_of=when)
+        loan = find_loan(session, loan_id, as_of=when)
     graph = upstream(session, list(loan.events), depth=depth, as_of=when, limit=limit)
     graph.loan = loan
     return graph
