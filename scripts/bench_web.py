@@ -159,7 +159,9 @@ def _fmt(times: list[float]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=7, help="timed runs per view (after a warm-up)")
     parser.add_argument("--no-append", action="store_true", help="do not write docs/benchmarks.md")
     args = parser.parse_args()
@@ -172,11 +174,17 @@ def main() -> None:
                 graph = c.get(f"/v1/lineage/{loan}", params={**WHY, "as_of": "decision"}).json()
             shown = len(graph["nodes"])
             depth = max(n["depth"] for n in graph["nodes"])
-            print(f"{loan}: {shown} nodes as of the decision, {len(graph['edges'])} edges, depth {depth}")
+            print(
+                f"{loan}: {shown} nodes as of the decision, {len(graph['edges'])} edges, depth {depth}"
+            )
             figures: dict[str, list[float]] = {}
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-                context = browser.new_context(locale="zh-CN", viewport={"width": 1600, "height": 1000})
+                browser = p.chromium.launch(
+                    executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+                )
+                context = browser.new_context(
+                    locale="zh-CN", viewport={"width": 1600, "height": 1000}
+                )
                 page = context.new_page()
                 for collapse, name in (("none", "all nodes drawn"), ("kind", "collapsed by kind")):
                     one_run(page, url, token, loan, collapse, shown)  # warm-up: caches, JIT
@@ -188,7 +196,9 @@ def main() -> None:
             figures["the lineage request alone (httpx)"] = api_alone(url, token, loan, args.runs)
             print(f"api alone: {_fmt(figures['the lineage request alone (httpx)'])}")
 
-    chromium = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True).stdout.strip()
+    chromium = subprocess.run(
+        [CHROMIUM, "--version"], capture_output=True, text=True
+    ).stdout.strip()
     command = "nice -n 19 uv run --frozen python scripts/bench_web.py " + shlex.join(sys.argv[1:])
     section = "\n".join(
         [

@@ -71,7 +71,9 @@ class _Builder:
         }
         envelope = self.envelope(role, SOURCES[dataset], parents)
         return self.writer.sign(
-            DataUpdateRecord.model_validate({**envelope, "supersedes": supersedes, "payload": payload})
+            DataUpdateRecord.model_validate(
+                {**envelope, "supersedes": supersedes, "payload": payload}
+            )
         )
 
     def repair(self, role: str, concerns: list[str]) -> Record:
@@ -106,7 +108,9 @@ class _Builder:
             "institution": "Example Bank",
         }
         envelope = self.envelope(role, "core-banking", parents)
-        return self.writer.sign(FinancingEventRecord.model_validate({**envelope, "payload": payload}))
+        return self.writer.sign(
+            FinancingEventRecord.model_validate({**envelope, "payload": payload})
+        )
 
 
 def large_lineage(
