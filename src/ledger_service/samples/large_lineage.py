@@ -5,9 +5,11 @@ The shape, depth from the loan's events (the walk starts at every event of the l
 the application, the approval — the decision — and, after it, the disbursement): ``scores``
 score changes the approval relied on (1) → per score, ``updates_per_score`` raw data updates
 from six sources and ``repairs_per_score`` corrections (2) → the credit repair each correction
-answers (3) → the raw updates that repair concerns (4). With the defaults: 3 + 20 × (45 + 2 +
-2) = 1,003 records, 1,002 of them recorded by the decision. :func:`large_lineage` returns what
-was recorded up to the decision and, apart, the disbursement after it.
+answers (3) → the raw updates that repair concerns (4). With the defaults: 2 + 20 × (45 + 2 +
+2) = 1,002 records by the decision. :func:`large_lineage` returns those and, apart, what was
+recorded after the decision: the disbursement, five new data updates, a re-score relying on
+them and a repayment relying on the re-score (8 records, none on the decision's critical
+path).
 """
 
 from __future__ import annotations
@@ -149,5 +151,10 @@ def large_lineage(
         score_ids.append(score.record_id)
     apply = b.event("apply", "application", [])
     approve = b.event("approve", "approval", [apply.record_id, *score_ids])
+    # after the decision: the disbursement, and a repayment relying on a re-score of new data
+    # (in the lineage "now", off the decision's critical path)
     disburse = b.event("disburse", "disbursement", [approve.record_id])
-    return [*before, apply, approve], [disburse]
+    fresh = [b.update(f"later-{i}", datasets[i], []) for i in range(5)]
+    rescore = b.score("later-score", [r.record_id for r in fresh], scores)
+    repay = b.event("repay", "repayment", [disburse.record_id, rescore.record_id])
+    return [*before, apply, approve], [disburse, *fresh, rescore, repay]
