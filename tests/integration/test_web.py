@@ -34,6 +34,7 @@ from ledger_service.index import sqlite_url
 from ledger_service.index.models import Record as RecordRow
 from ledger_service.ops.topology import Topology
 from ledger_service.samples.data import SampleWriter, after_the_decision, enterprise_story
+from ledger_service.samples.large_lineage import large_lineage, large_loan_id
 from ledger_service.samples.ledger import AnchoredLedger
 from tests.integration.test_api import Server, _free_port
 
@@ -304,3 +305,166 @@ def test_a_tampered_index_row_fails_verification_on_the_page(page: Page, web: Se
     expect(status).to_contain_text("step 1 (content)")
     assert status.get_attribute("data-ok") == "false"
     expect(page.locator("#verification li.step-failed").first).to_contain_text("content")
+
+
+# -- a 1,000-node lineage: collapse by kind / source, the critical path ------------------------
+# Served from a SQLite index only (no Fabric network: the lineage JSON comes from the index).
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, list[Record]]]:
+    """(the API's URL, an auditor's token, the records) for one loan of ~1,000 nodes."""
+    state = tmp_path_factory.mktemp("web-large")
+    context = LedgerContext(ServiceConfig(state_dir=state, db_url=sqlite_url(state)))
+    writer = SampleWriter(actor=f"web-large-{os.getpid()}")
+    context.intake.register_writer(writer.actor, writer.public_key)
+    before, after = large_lineage(writer)
+    context.intake.append(before)
+    context.intake.append(after)
+    token = ApiKeys(context.session_factory).create(role="auditor", org="regulator", name="big")[1]
+    context.close()
+    port = _free_port()
+    log = (state / "api.log").open("wb")
+    command = ["api", "serve", "--state-dir", str(state), "--db", sqlite_url(state)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ledger_service.cli", *command, "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            pytest.fail(f"the API did not start; log: {(state / 'api.log').read_text()}")
+        yield url, token, before
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture
+def large_page(browser: Browser, large: tuple[str, str, list[Record]]) -> Iterator[Page]:
+    context = browser.new_context(base_url=large[0], locale="zh-CN")
+    tab = context.new_page()
+    _sign_in(tab, large[1])
+    _search(tab, large_loan_id())
+    expect(tab.locator("#loan-view")).to_be_visible()
+    yield tab
+    context.close()
+
+
+def _groups(page: Page) -> dict[str, int]:
+    pairs = page.eval_on_selector_all(
+        "#graph .node.group", "els => els.map(e => [e.dataset.group, Number(e.dataset.count)])"
+    )
+    return dict(pairs)
+
+
+def test_a_large_lineage_opens_collapsed_by_kind_and_expands_on_click(
+    large_page: Page, large: tuple[str, str, list[Record]], tmp_path: Path
+) -> None:
+    page = large_page
+    url, token, before = large
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as api:
+        graph = api.get(f"/v1/lineage/{large_loan_id()}", params={**WHY, "as_of": "decision"})
+    nodes = graph.json()["nodes"]
+    assert len(nodes) == len(before) > 1000 - 10
+    # over 150 nodes: collapsed by kind, one box per kind and depth, counts adding up
+    expect(page.locator("#collapse")).to_have_value("kind")
+    decision = graph.json()["loan"]["decision"]
+    by_kind = Counter(
+        f"group:{n['depth']}:kind:{n['kind']}" for n in nodes if n["record_id"] != decision
+    )
+    assert _groups(page) == {k: n for k, n in by_kind.items() if n >= 2}
+    assert page.locator("#graph .node[data-record-id]").count() == 1 + sum(
+        n for n in by_kind.values() if n < 2
+    )
+    boxes = page.locator("#graph .node.group")
+    expect(boxes.first).to_contain_text("×")
+    expect(page.locator('#graph .node.group[data-kind="data_update"]').first).to_contain_text(
+        "数据更新"
+    )
+    # edges between boxes are summed: their counts add up to the lineage's edges between them
+    counts = page.eval_on_selector_all(
+        "#graph .edge", "els => els.map(e => Number(e.dataset.count))"
+    )
+    assert max(counts) > 100
+    page.screenshot(path=tmp_path / "web-large-collapsed.png", full_page=True)
+
+    # a click on the box of depth-1 score changes opens it: its nodes, no box for it any more
+    scores = "group:1:kind:score_change"
+    page.click(f'#graph .node.group[data-group="{scores}"]')
+    expect(page.locator(f'#graph .node.group[data-group="{scores}"]')).to_have_count(0)
+    expect(page.locator('#graph .node[data-record-id][data-kind="score_change"]')).to_have_count(
+        by_kind[scores]
+    )
+
+    # by source: one box per source and depth; none: every node
+    page.select_option("#collapse", "source")
+    by_source = Counter(
+        f"group:{n['depth']}:source:{n['source']}" for n in nodes if n["record_id"] != decision
+    )
+    assert _groups(page) == {k: n for k, n in by_source.items() if n >= 2}
+    expect(page.locator('#graph .node.group[data-source="court"]').first).to_contain_text("court")
+    page.select_option("#collapse", "none")
+    expect(page.locator("#graph .node[data-record-id]")).to_have_count(len(nodes))
+
+    # English labels
+    page.click("#lang")
+    expect(page.locator("label[for=collapse]")).to_have_text("Collapse")
+    page.select_option("#collapse", "kind")
+    expect(page.locator('#graph .node.group[data-kind="data_update"]').first).to_contain_text(
+        "Data update ×"
+    )
+    expect(page.locator("#graph .node.group").first).to_contain_text("click to expand")
+
+
+def test_the_critical_path_highlights_what_the_decision_relied_on(
+    large_page: Page, large: tuple[str, str, list[Record]], tmp_path: Path
+) -> None:
+    page = large_page
+    before = {r.record_id for r in large[2]}
+    page.select_option("#collapse", "none")
+    page.click("#critical-path")
+    expect(page.locator("#critical-path")).to_have_attribute("aria-pressed", "true")
+    # as of the decision everything shown was relied on by it
+    expect(page.locator("#graph .node.dim")).to_have_count(0)
+    expect(page.locator("#graph .node.critical")).to_have_count(len(before))
+    # now: what came after the decision (disbursement, repayment, its re-score and new data)
+    # is dimmed; the chains from the decision back to raw data stay highlighted
+    page.click("#mode-now")
+    expect(page.locator("#graph .node.changed-added").first).to_be_visible()
+    critical = set(
+        page.eval_on_selector_all(
+            "#graph .node.critical", "els => els.map(e => e.dataset.recordId)"
+        )
+    )
+    dimmed = set(
+        page.eval_on_selector_all("#graph .node.dim", "els => els.map(e => e.dataset.recordId)")
+    )
+    assert critical == before
+    assert len(dimmed) == 8
+    assert not dimmed & before
+    approval = page.locator("#graph .node.decision").get_attribute("data-record-id")
+    # the approval relied on the application and 20 scores: 21 highlighted edges from it
+    expect(page.locator(f'#graph .edge.critical[data-from="{approval}"]')).to_have_count(21)
+    assert page.locator("#graph .edge.dim").count() >= 8
+    page.screenshot(path=tmp_path / "web-large-critical-path.png", full_page=True)
+    # collapsed by kind: a box says how many of its nodes are on the path
+    page.select_option("#collapse", "kind")
+    mixed = page.locator('#graph .node.group[data-group="group:2:kind:data_update"]')
+    expect(mixed).to_have_attribute(
+        "data-critical", str(int(mixed.get_attribute("data-count") or 0) - 5)
+    )
+    expect(mixed).to_contain_text("关键路径上")
+    # toggled off: nothing dimmed
+    page.click("#critical-path")
+    expect(page.locator("#graph .dim")).to_have_count(0)
+    assert "critical-view" not in (page.locator("#graph").get_attribute("class") or "")

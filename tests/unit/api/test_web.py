@@ -18,7 +18,7 @@ def test_the_page_and_its_modules_are_served_at_ui(api: Api) -> None:
     assert page.status_code == 200
     assert "text/html" in page.headers["content-type"]
     assert 'lang="zh-CN"' in page.text
-    for module in ("app.js", "http.js", "graph.js", "i18n.js", "uscc.js"):
+    for module in ("app.js", "http.js", "graph.js", "view.js", "i18n.js", "uscc.js"):
         served = api.client.get(f"/ui/{module}")
         assert served.status_code == 200, module
         assert "javascript" in served.headers["content-type"]

@@ -3,11 +3,17 @@
 // in-service verification, exports; an enterprise's timeline and access log.
 import { ApiError, download, request, session } from "./http.js";
 import { KINDS, drawGraph } from "./graph.js";
+import { collapseGraph, criticalPath } from "./view.js";
 import { applyLabels, lang, setLanguage, t, timeElement } from "./i18n.js";
 import { looksLikeUscc, usccProblem } from "./uscc.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { loan: null, mode: "decision", graph: null, changes: new Map(), diff: null, selected: null };
+const state = {
+  loan: null, mode: "decision", graph: null, changes: new Map(), diff: null, selected: null,
+  expanded: new Set(), collapseChosen: false, critical: false,
+};
+// a lineage larger than this opens collapsed by kind unless the reader chose otherwise
+const LARGE_GRAPH = 150;
 
 function show(id, visible) { $(id).hidden = !visible; }
 
@@ -84,6 +90,7 @@ $("search-form").addEventListener("submit", async (event) => {
 async function openLoan(loanId) {
   state.loan = loanId;
   state.mode = "decision";
+  state.expanded = new Set();
   show("enterprise-view", false);
   await loadLineage();
   show("loan-view", true);
@@ -108,6 +115,7 @@ async function loadLineage() {
   }
   state.selected = null;
   show("node-panel", false);
+  if (!state.collapseChosen) $("collapse").value = state.graph.nodes.length > LARGE_GRAPH ? "kind" : "none";
   renderLoan();
 }
 
@@ -137,7 +145,12 @@ function renderLoan() {
   }
   const legend = $("legend");
   legend.textContent = `◆ ${t("marker_decision")}  ⚠ ${t("marker_disputed")}  ↻ ${t("marker_superseded")}  ✕ ${t("marker_erased")}  … ${t("not_anchored")}`;
-  drawGraph($("graph"), graph, state.changes, selectNode);
+  drawGraph($("graph"), collapseGraph(graph, $("collapse").value, state.expanded), {
+    loan: graph.loan, changes: state.changes, critical: state.critical ? criticalPath(graph) : null,
+    onSelect: selectNode, onExpand: expandGroup,
+  });
+  $("critical-path").classList.toggle("on", state.critical);
+  $("critical-path").setAttribute("aria-pressed", String(state.critical));
   renderChanges();
   if (state.selected) renderPanel(state.selected);
 }
@@ -190,6 +203,21 @@ async function switchMode(mode) {
   if (state.mode === mode) return;
   state.mode = mode;
   await loadLineage().catch(showError);
+}
+
+$("collapse").addEventListener("change", () => {
+  state.collapseChosen = true;
+  state.expanded = new Set();
+  if (state.graph) renderLoan();
+});
+$("critical-path").addEventListener("click", () => {
+  state.critical = !state.critical;
+  if (state.graph) renderLoan();
+});
+
+function expandGroup(group) {
+  state.expanded.add(group.group);
+  renderLoan();
 }
 
 function showError(e) { $("search-error").textContent = message(e); }

@@ -39,6 +39,8 @@ const LABELS = {
     status_passed: "通过", status_failed: "失败", status_skipped: "跳过",
     "status_not checked": "未检查", empty: "无", change: "变化", by: "由", at: "时间",
     downloaded: "已下载", loading: "加载中…",
+    collapse: "折叠", collapse_none: "不折叠", collapse_kind: "按类型", collapse_source: "按来源",
+    click_to_expand: "点击展开", critical_path: "关键路径", on_critical_path: "关键路径上",
   },
   en: {
     title: "Credit ledger — regulator's view", switch_language: "中文", sign_out: "Sign out",
@@ -82,6 +84,8 @@ const LABELS = {
     status_passed: "passed", status_failed: "failed", status_skipped: "skipped",
     "status_not checked": "not checked", empty: "none", change: "Change", by: "By", at: "At",
     downloaded: "downloaded", loading: "Loading…",
+    collapse: "Collapse", collapse_none: "none", collapse_kind: "by kind", collapse_source: "by source",
+    click_to_expand: "click to expand", critical_path: "Critical path", on_critical_path: "on the path",
   },
 };
 
