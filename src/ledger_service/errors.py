@@ -59,7 +59,10 @@ own classes are marked with their module where it is not this one.
     ├── FabricUnavailable    (api.routes.evidence) fabric_unavailable  HTTP 503
     ├── FabricToolError      (ops.fabric)         fabric_tool_failed
     ├── NetworkError         (ops.network)        network_operation_failed
-    └── ProcessError         (ops.processes)      process_failed
+    ├── ProcessError         (ops.processes)      process_failed
+    ├── GlobalLogDivergedError (tlog.global_log) global_log_diverged
+    ├── LogKeyError          (tlog.checkpoints)   log_key_invalid
+    └── CheckpointNotFoundError (tlog.checkpoints) checkpoint_not_found
 
 Classes outside this module that used to subclass ``ValueError``/``RuntimeError`` still do
 (next to ``LedgerError``), so existing ``except`` clauses keep working. Private classes used

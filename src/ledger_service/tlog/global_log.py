@@ -1,0 +1,215 @@
+"""The global log: every anchored leaf, in commit order, as one RFC 6962 tree.
+
+Leaves are the chain mirror's rows only (``chain_records`` joined to ``chain_batches``), so
+the log is recoverable from the chain: every key a ``PutBatch`` wrote — record commitments
+and access-log entry commitments alike, both are batch leaves on chain — in the order
+``(block_number, tx_index, leaf_index)``. A leaf's hash is the same RFC 6962 leaf hash of
+its commitment as in its batch's tree.
+
+The state kept between runs (``global_log_state``) is the size, the right edge (a compact
+range: the roots of the perfect subtrees that make up the tree) and the commit position of
+the last leaf. :func:`advance` appends the leaves mirrored after that position; before it
+does, it checks that the mirror still holds exactly ``size`` leaves up to that position, so
+a mirror that changed under the log (a rebuild over another chain) is refused, never
+silently extended.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar, NamedTuple
+
+from credit_ledger_verify.merkle import (
+    EMPTY_ROOT,
+    HASH_SIZE,
+    MerkleTree,
+    commitment_leaf_hash,
+    node_hash,
+)
+from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy.orm import Session
+
+from ledger_service.errors import LedgerError
+from ledger_service.index.chain_models import ChainBatch, ChainRecord
+from ledger_service.index.log_models import GlobalLogState
+
+__all__ = [
+    "CompactRange",
+    "GlobalLogDivergedError",
+    "LogHead",
+    "MirrorLeaf",
+    "advance",
+    "consistency_proof",
+    "leaf_hashes_in_commit_order",
+    "mirror_leaves",
+    "read_head",
+    "tree_at",
+]
+
+
+class GlobalLogDivergedError(LedgerError):
+    """The chain mirror no longer holds the leaves the persisted global log was built from."""
+
+    code: ClassVar[str] = "global_log_diverged"
+
+
+class MirrorLeaf(NamedTuple):
+    """One anchored leaf as the mirror holds it, with its commit position."""
+
+    block_number: int
+    tx_index: int
+    leaf_index: int
+    commitment: bytes
+
+
+Position = tuple[int, int, int]
+
+
+def leaf_hashes_in_commit_order(leaves: Iterable[MirrorLeaf]) -> list[bytes]:
+    """The global log's leaf hashes of ``leaves`` (any order): sorted by commit position."""
+    ordered = sorted(leaves, key=lambda leaf: (leaf.block_number, leaf.tx_index, leaf.leaf_index))
+    return [commitment_leaf_hash(bytes(leaf.commitment)) for leaf in ordered]
+
+
+def mirror_leaves(after: Position | None = None) -> Select[tuple[int, int, int, bytes]]:
+    """The mirror's leaves in commit order, optionally only those after position ``after``."""
+    position = tuple_(ChainBatch.block_number, ChainBatch.tx_index, ChainRecord.leaf_index)
+    query = (
+        select(
+            ChainBatch.block_number,
+            ChainBatch.tx_index,
+            ChainRecord.leaf_index,
+            ChainRecord.commitment,
+        )
+        .join(ChainBatch, ChainBatch.batch_id == ChainRecord.batch_id)
+        .order_by(ChainBatch.block_number, ChainBatch.tx_index, ChainRecord.leaf_index)
+    )
+    if after is not None:
+        query = query.where(position > tuple_(*after))
+    return query
+
+
+@dataclass(slots=True)
+class CompactRange:
+    """The right edge of an RFC 6962 tree of ``size`` leaves: enough to append and to root.
+
+    ``edge[i]`` is the root of a perfect subtree; their sizes are the set bits of ``size``,
+    largest first, so the tree's root folds them from the right.
+    """
+
+    size: int = 0
+    edge: list[bytes] = field(default_factory=list)
+
+    def append(self, leaf_hash: bytes) -> None:
+        node, below = leaf_hash, self.size
+        while below & 1:  # merge equal-sized perfect subtrees, smallest first
+            node = node_hash(self.edge.pop(), node)
+            below >>= 1
+        self.edge.append(node)
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self.edge:
+            return EMPTY_ROOT
+        root = self.edge[-1]
+        for left in reversed(self.edge[:-1]):
+            root = node_hash(left, root)
+        return root
+
+    def encode_edge(self) -> bytes:
+        return b"".join(self.edge)
+
+    @classmethod
+    def decode(cls, size: int, edge: bytes) -> CompactRange:
+        hashes = [edge[i : i + HASH_SIZE] for i in range(0, len(edge), HASH_SIZE)]
+        if len(edge) % HASH_SIZE or len(hashes) != size.bit_count():
+            raise GlobalLogDivergedError(
+                f"stored right edge has {len(edge)} bytes, expected "
+                f"{size.bit_count()} hashes for size {size}"
+            )
+        return cls(size, hashes)
+
+
+@dataclass(frozen=True, slots=True)
+class LogHead:
+    """The global log's size and root, and the commit position of its last leaf."""
+
+    size: int
+    root: bytes
+    last_position: Position | None
+
+
+def read_head(session: Session, origin: str) -> LogHead:
+    """The persisted head of the log (the empty log if it was never advanced)."""
+    row = session.get(GlobalLogState, origin)
+    if row is None:
+        return LogHead(0, EMPTY_ROOT, None)
+    compact = CompactRange.decode(row.size, bytes(row.right_edge))
+    return LogHead(row.size, compact.root(), _position(row))
+
+
+def advance(session: Session, origin: str, now: dt.datetime) -> LogHead:
+    """Append every leaf mirrored after the persisted head; persist and return the new head.
+
+    The caller commits (use a write session: the read-modify-write must not interleave).
+
+    Raises:
+        GlobalLogDivergedError: the mirror holds another number of leaves up to the head.
+    """
+    row = session.get(GlobalLogState, origin)
+    if row is None:
+        compact, last = CompactRange(), None
+    else:
+        compact, last = CompactRange.decode(row.size, bytes(row.right_edge)), _position(row)
+    _check_prefix(session, compact.size, last)
+    for block_number, tx_index, leaf_index, commitment in session.execute(mirror_leaves(last)):
+        compact.append(commitment_leaf_hash(bytes(commitment)))
+        last = (block_number, tx_index, leaf_index)
+    if row is None:
+        row = GlobalLogState(origin=origin)
+        session.add(row)
+    row.size, row.right_edge, row.updated_at = compact.size, compact.encode_edge(), now
+    row.last_block, row.last_tx_index, row.last_leaf_index = last if last else (None,) * 3
+    session.flush()
+    return LogHead(compact.size, compact.root(), last)
+
+
+def tree_at(session: Session, size: int) -> MerkleTree:
+    """The global log's first ``size`` leaves as a tree, recomputed from the mirror."""
+    leaves = session.execute(mirror_leaves().limit(size)).all()
+    if len(leaves) < size:
+        raise GlobalLogDivergedError(f"the mirror holds {len(leaves)} leaves, not {size}")
+    return MerkleTree([commitment_leaf_hash(bytes(leaf.commitment)) for leaf in leaves])
+
+
+def consistency_proof(session: Session, old_size: int, new_size: int) -> Sequence[bytes]:
+    """RFC 9162 consistency proof from the log at ``old_size`` to ``new_size``."""
+    if not 0 <= old_size <= new_size:
+        raise ValueError(f"need 0 <= old size <= new size, got {old_size} and {new_size}")
+    return tree_at(session, new_size).consistency_proof(old_size, new_size)
+
+
+def _position(row: GlobalLogState) -> Position | None:
+    if row.last_block is None or row.last_tx_index is None or row.last_leaf_index is None:
+        return None
+    return (row.last_block, row.last_tx_index, row.last_leaf_index)
+
+
+def _check_prefix(session: Session, size: int, last: Position | None) -> None:
+    if last is None:
+        held = 0 if size == 0 else None
+    else:
+        position = tuple_(ChainBatch.block_number, ChainBatch.tx_index, ChainRecord.leaf_index)
+        held = session.execute(
+            select(func.count())
+            .select_from(ChainRecord)
+            .join(ChainBatch, ChainBatch.batch_id == ChainRecord.batch_id)
+            .where(position <= tuple_(*last))
+        ).scalar_one()
+    if held != size:
+        raise GlobalLogDivergedError(
+            f"the global log has {size} leaves up to position {last}, the chain mirror "
+            f"holds {held}: rebuild the log (the mirror changed under it)"
+        )
