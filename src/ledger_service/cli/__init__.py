@@ -6,6 +6,7 @@ import typer
 
 from ledger_service.cli import api as api_cmds
 from ledger_service.cli import chaincode as chaincode_cmds
+from ledger_service.cli import checkpoint as checkpoint_cmds
 from ledger_service.cli import evidence as evidence_cmds
 from ledger_service.cli import index as index_cmds
 from ledger_service.cli import lineage as lineage_cmds
@@ -23,6 +24,7 @@ app = typer.Typer(
 app.add_typer(network_cmds.app, name="network")
 app.add_typer(chaincode_cmds.app, name="chaincode")
 app.add_typer(index_cmds.app, name="index")
+app.add_typer(checkpoint_cmds.app, name="checkpoint")
 app.command()(worker)
 evidence_cmds.register(app)
 lineage_cmds.register(app)

@@ -120,9 +120,7 @@ def issue_checkpoint(session: Session, key: SignerKey, now: dt.datetime) -> Stor
         return _stored(existing)
     checkpoint = Checkpoint(key.name, head.size, head.root)
     note = sign_checkpoint(checkpoint, key)
-    row = LogCheckpoint(
-        origin=key.name, size=head.size, root=head.root, note=note, issued_at=now
-    )
+    row = LogCheckpoint(origin=key.name, size=head.size, root=head.root, note=note, issued_at=now)
     session.add(row)
     session.flush()
     return StoredCheckpoint(checkpoint, note, now)

@@ -73,7 +73,7 @@ def leaf_hashes_in_commit_order(leaves: Iterable[MirrorLeaf]) -> list[bytes]:
     return [commitment_leaf_hash(bytes(leaf.commitment)) for leaf in ordered]
 
 
-def mirror_leaves(after: Position | None = None) -> Select[tuple[int, int, int, bytes]]:
+def mirror_leaves(after: Position | None = None) -> Select[int, int, int, bytes]:
     """The mirror's leaves in commit order, optionally only those after position ``after``."""
     position = tuple_(ChainBatch.block_number, ChainBatch.tx_index, ChainRecord.leaf_index)
     query = (
@@ -171,7 +171,8 @@ def advance(session: Session, origin: str, now: dt.datetime) -> LogHead:
         row = GlobalLogState(origin=origin)
         session.add(row)
     row.size, row.right_edge, row.updated_at = compact.size, compact.encode_edge(), now
-    row.last_block, row.last_tx_index, row.last_leaf_index = last if last else (None,) * 3
+    if last is not None:
+        row.last_block, row.last_tx_index, row.last_leaf_index = last
     session.flush()
     return LogHead(compact.size, compact.root(), last)
 

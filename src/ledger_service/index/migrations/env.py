@@ -11,8 +11,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from ledger_service.index import chain_models  # noqa: F401  (chain mirror tables)
-from ledger_service.index import log_models  # noqa: F401  (global log tables)
+from ledger_service.index import chain_models, log_models  # noqa: F401  (their tables)
 from ledger_service.index.models import Base
 from ledger_service.index.session import make_engine
 
