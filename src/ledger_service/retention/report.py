@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -130,7 +130,9 @@ def _facts(row: Any, loan_events: dict[str, tuple[LoanEvent, ...]]) -> RecordFac
     )
 
 
-def _loan_events(session: Session, loan_ids: set[str], cutoff: datetime) -> dict[str, Any]:
+def _loan_events(
+    session: Session, loan_ids: set[str], cutoff: datetime
+) -> dict[str, tuple[LoanEvent, ...]]:
     events: dict[str, list[LoanEvent]] = {}
     if loan_ids:
         params = {"loan_ids": sorted(loan_ids), "cutoff": cutoff}
@@ -170,7 +172,7 @@ def expiry_report(session: Session, as_of: date) -> ExpiryReport:
         newer = corrections.get(row.superseded_by) if row.superseded_by else None
         if newer is None or depth >= MAX_CORRECTIONS:
             return facts
-        return RecordFacts(**{**facts.__dict__, "correction": facts_of(newer, depth + 1)})
+        return replace(facts, correction=facts_of(newer, depth + 1))
 
     expired: list[Assessment] = []
     kept = not_ended = 0

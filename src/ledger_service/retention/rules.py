@@ -12,7 +12,7 @@ jurisdiction, and a record that occurred at 2020-03-10T20:00Z happened on 2020-0
 periods: the day the conduct ended is not counted; the period's last day is the day with the
 same month and day 5 years later, or the last day of that month where there is no such day
 (a conduct that ended on 29 February: 28 February). The record is kept through that last day
-and expires on the day after it (:func:`expires_on`).
+and expires on the day after it (:func:`expiry_after`; :func:`expires_on` for a record).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ __all__ = [
     "assess",
     "conduct_end",
     "expires_on",
+    "expiry_after",
     "local_date",
     "retention_last_day",
     "rule_for",
@@ -188,9 +189,16 @@ def retention_last_day(ended: date) -> date:
         return date(year, 2, 28)
 
 
-def expires_on(ended: date) -> date:
+def expiry_after(ended: date) -> date:
     """The first day a record whose conduct ended on ``ended`` is no longer kept."""
     return retention_last_day(ended) + timedelta(days=1)
+
+
+def expires_on(facts: RecordFacts, as_of: date) -> date | None:
+    """The day the record expires, as known by ``as_of``; ``None`` when it is not negative
+    information or its conduct has not ended by then."""
+    ended = conduct_end(facts, as_of)
+    return None if ended is None else expiry_after(ended)
 
 
 @dataclass(frozen=True)
@@ -212,7 +220,7 @@ def assess(facts: RecordFacts, as_of: date) -> Assessment | None:
     if rule is None:
         return None
     ended = conduct_end(facts, as_of)
-    expiry = None if ended is None else expires_on(ended)
+    expiry = None if ended is None else expiry_after(ended)
     return Assessment(
         record_id=facts.record_id,
         subject=facts.subject,

@@ -13,6 +13,7 @@ from ledger_service.retention.rules import (
     assess,
     conduct_end,
     expires_on,
+    expiry_after,
     local_date,
     retention_last_day,
 )
@@ -44,7 +45,8 @@ def judicial(day: date, dataset: str = "judicial") -> RecordFacts:
 def test_expiry_is_the_day_after_five_years_to_the_day() -> None:
     ended = date(2020, 3, 10)
     assert retention_last_day(ended) == date(2025, 3, 10)
-    assert expires_on(ended) == date(2025, 3, 11)
+    assert expiry_after(ended) == date(2025, 3, 11)
+    assert expires_on(judicial(ended), date(2025, 1, 1)) == date(2025, 3, 11)
     facts = judicial(ended)
     day_before = assess(facts, date(2025, 3, 10))
     on_the_day = assess(facts, date(2025, 3, 11))
@@ -70,7 +72,7 @@ def test_expiry_is_the_day_after_five_years_to_the_day() -> None:
 )
 def test_leap_days(ended: date, last_day: date, expires: date) -> None:
     assert retention_last_day(ended) == last_day
-    assert expires_on(ended) == expires
+    assert expiry_after(ended) == expires
 
 
 def test_a_leap_day_record_expires_on_1_march_and_not_on_28_february() -> None:
