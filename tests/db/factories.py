@@ -82,12 +82,13 @@ class RecordFactory:
         disputes: str | None = None,
         occurred_at: datetime | None = None,
         fields_changed: dict[str, Any] | None = None,
+        dataset: str = "tax",
     ) -> Record:
         envelope = self._envelope(
             record_id, subject, parents, supersedes, disputes, occurred_at, "tax-bureau"
         )
         payload = {
-            "dataset": "tax",
+            "dataset": dataset,
             "fields_changed": fields_changed or {"tax_paid": "1234.50"},
             "source_reference": f"ref-{record_id}",
         }
@@ -128,9 +129,10 @@ class RecordFactory:
         disputes: str | None = None,
         event: str = "disbursement",
         loan_id: str = "loan-1",
+        occurred_at: datetime | None = None,
     ) -> Record:
         envelope = self._envelope(
-            record_id, subject, parents, supersedes, disputes, None, "core-banking"
+            record_id, subject, parents, supersedes, disputes, occurred_at, "core-banking"
         )
         payload = {
             "loan_id": loan_id,
