@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Query
 
 from ledger_service.errors import ValidationError
-from ledger_service.queries.lineage import DECISION, MAX_DEPTH, AsOf
+from ledger_service.queries.lineage import MAX_DEPTH, parse_as_of
 
 __all__ = [
     "AsOfQuery",
@@ -35,21 +34,6 @@ LimitQuery = Annotated[int, Query(ge=1, le=1000, description="Page size.")]
 Cursor = Annotated[
     str | None, Query(max_length=512, description="The `next_cursor` of the previous page.")
 ]
-
-
-def parse_as_of(text: str | None, *, field: str = "as_of", decision: bool = True) -> AsOf:
-    if text is None:
-        return None
-    if text == DECISION and decision:
-        return DECISION
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        what = "an ISO 8601 time" + (" or 'decision'" if decision else "")
-        raise ValidationError(None, field, f"{text!r} is not {what}") from None
-    if value.tzinfo is None:
-        raise ValidationError(None, field, f"{text!r} has no time zone (add Z or +08:00)")
-    return value.astimezone(UTC)
 
 
 def encode_cursor(position: list[Any]) -> str:

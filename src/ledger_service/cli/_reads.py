@@ -7,7 +7,7 @@ import getpass
 import json
 import sys
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -20,6 +20,7 @@ from ledger_service.config import ServiceConfig
 from ledger_service.context import LedgerContext
 from ledger_service.errors import ValidationError
 from ledger_service.queries.lineage import DECISION, AsOf, LineageQueryError
+from ledger_service.queries.lineage import parse_as_of as lineage_as_of
 
 T = TypeVar("T")
 
@@ -52,19 +53,12 @@ Format = Annotated[str, typer.Option("--format", help="table or json")]
 
 def parse_as_of(text: str | None, *, decision_allowed: bool = False) -> AsOf:
     """``--as-of``: None (now), an aware time, or ``"decision"`` where a loan allows it."""
-    if text is None:
-        return None
-    if text == DECISION:
-        if not decision_allowed:
-            fail("--as-of decision needs a loan (ledgerctl lineage LOAN --as-of decision)", code=2)
-        return DECISION
+    if text == DECISION and not decision_allowed:
+        fail("--as-of decision needs a loan (ledgerctl lineage LOAN --as-of decision)", code=2)
     try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"--as-of {text!r} is not an ISO 8601 time or 'decision'", code=2)
-    if value.tzinfo is None:
-        fail(f"--as-of {text!r} has no time zone (add Z or +08:00)", code=2)
-    return value.astimezone(UTC)
+        return lineage_as_of(text)
+    except ValidationError as exc:
+        fail(f"--as-of {exc.message}", code=2)
 
 
 def as_time(value: AsOf) -> datetime | None:

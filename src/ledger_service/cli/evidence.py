@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +16,7 @@ from credit_ledger_verify.cli import verify_sources
 from credit_ledger_verify.report import TABLE_LIMIT, json_report, print_report
 
 from ledger_service.cli._common import StateDir, console, err_console, fail, run_or_fail
+from ledger_service.cli._reads import parse_as_of
 from ledger_service.config import ServiceConfig
 from ledger_service.context import LedgerContext
 from ledger_service.errors import ValidationError
@@ -29,9 +29,7 @@ from ledger_service.evidence import (
 )
 from ledger_service.fabric.blocks import GatewayBlockReader
 from ledger_service.queries.lineage import (
-    DECISION,
     DEFAULT_DEPTH,
-    AsOf,
     LineageQueryError,
     lineage_of,
 )
@@ -96,7 +94,7 @@ def evidence(
             "records' content (erased records are carried as commitments anyway)",
             code=2,
         )
-    when = _lineage_as_of(as_of)
+    when = parse_as_of(as_of, decision_allowed=True)
     context = LedgerContext.from_env(state_dir, db_url)
     target = run_or_fail(lambda: context.fabric_target)
     sessions = context.session_factory
@@ -206,18 +204,6 @@ def access_evidence(
     else:
         out.write_bytes(data)
         err_console.print(f"wrote {out}: {what}", highlight=False)
-
-
-def _lineage_as_of(text: str | None) -> AsOf:
-    if text is None or text == DECISION:
-        return text
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"--as-of {text!r} is neither 'decision' nor an ISO 8601 time", code=2)
-    if value.tzinfo is None:
-        fail(f"--as-of {text!r} has no time zone (add Z or +08:00)", code=2)
-    return value.astimezone(UTC)
 
 
 def verify(

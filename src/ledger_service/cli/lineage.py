@@ -5,7 +5,6 @@ declared purpose. Tables for people, `--format json` for programs."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -26,20 +25,16 @@ from ledger_service.cli._reads import (
     read_index,
 )
 from ledger_service.queries.lineage import (
-    DECISION,
     DEFAULT_DEPTH,
     DEFAULT_IMPACT_DEPTH,
     AsOf,
     LineageDiff,
     LineageGraph,
-    LineageQueryError,
     diff_to_json,
-    find_loan,
     impact,
     impact_to_json,
     lineage_of,
     lineage_since,
-    resolve,
 )
 
 Depth = Annotated[int, typer.Option(help="Edges to follow.")]
@@ -90,9 +85,7 @@ def lineage(
     if diff:
 
         def query(session: Session) -> LineageDiff:
-            since = _decision_time(session, names) if when == DECISION else as_time(when)
-            assert since is not None
-            return lineage_since(session, since, lambda at: walk(session, at))
+            return lineage_since(session, when, lambda at: walk(session, at))
 
         answer = read_index(
             state_dir,
@@ -153,18 +146,6 @@ def impact_cmd(
         print_json(impact_to_json(hit))
         return
     print_impact(hit)
-
-
-def _decision_time(session: Session, names: list[str]) -> datetime:
-    what, ident = resolve(session, names[0])
-    if what != "loan" or len(names) > 1:
-        raise LineageQueryError(None, "as_of", "'decision' is a loan's decision time: give a loan")
-    loan = find_loan(session, ident)
-    if loan.decided_at is None:
-        raise LineageQueryError(
-            None, "as_of", f"loan {ident!r} has no approval or rejection event yet"
-        )
-    return loan.decided_at
 
 
 def _read_by(graph: LineageGraph) -> list[tuple[str | None, str | None]]:

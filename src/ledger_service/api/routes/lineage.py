@@ -118,10 +118,8 @@ def lineage_diff(
     why = declared_purpose(purpose, purpose_detail)
     when = parse_as_of(as_of)
     with context.session_factory() as session:
-        then = lineage_of(session, [name], depth=depth, as_of=when)
-        assert then.as_of is not None
         answer = lineage_since(
-            session, then.as_of, lambda at: lineage_of(session, [name], depth=depth, as_of=at)
+            session, when, lambda at: lineage_of(session, [name], depth=depth, as_of=at)
         )
     log_read(context, caller, what="lineage", purpose=why, read=_read_graph(answer.now))
     return diff_to_json(answer)

@@ -27,6 +27,7 @@ from ledger_service.queries.lineage.loans import (
     find_loan,
     lineage_of,
     loan_lineage,
+    parse_as_of,
     resolve,
 )
 from ledger_service.queries.lineage.model import (
@@ -82,6 +83,7 @@ __all__ = [
     "loan_lineage",
     "loan_to_json",
     "node_to_json",
+    "parse_as_of",
     "resolve",
     "timeline",
     "upstream",

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ledger_service.index import models as m
 from ledger_service.index.bulk import select_in
+from ledger_service.queries.lineage.loans import AsOf
 from ledger_service.queries.lineage.model import LineageGraph, LineageQueryError, graph_to_json
 
 __all__ = [
@@ -80,13 +81,18 @@ def changes_between(then: LineageGraph, now: LineageGraph) -> list[Change]:
 
 
 def lineage_since(
-    session: Session, as_of: datetime, walk: Callable[[datetime | None], LineageGraph]
+    session: Session, as_of: AsOf, walk: Callable[[AsOf], LineageGraph]
 ) -> LineageDiff:
-    """The lineage as of ``as_of`` and now (``walk(as_of)``, ``walk(None)``) and what changed
-    between, each change dated: when the node, correction or objection was recorded, the
-    content erased, or the batch committed."""
-    then, now = walk(as_of), walk(None)
-    changes = _dated(session, changes_between(then, now), now, as_of)
+    """The lineage as of ``as_of`` (a time, or ``"decision"`` where ``walk`` starts from a
+    loan) and now — ``walk(as_of)``, ``walk(None)`` — and what changed between, each change
+    dated: when the node, correction or objection was recorded, the content erased, or the
+    batch committed."""
+    then = walk(as_of)
+    since = then.as_of
+    if since is None:
+        raise LineageQueryError(None, "as_of", "a diff compares a time with now: give a time")
+    now = walk(None)
+    changes = _dated(session, changes_between(then, now), now, since)
     return LineageDiff(then=then, now=now, changes=changes)
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from ledger_service.errors import ValidationError
 from ledger_service.index import models as m
 from ledger_service.queries.lineage.model import (
     DEFAULT_DEPTH,
@@ -38,6 +39,7 @@ __all__ = [
     "find_loan",
     "lineage_of",
     "loan_lineage",
+    "parse_as_of",
     "resolve",
 ]
 
@@ -48,6 +50,27 @@ DECISION: Literal["decision"] = "decision"
 AsOf = datetime | Literal["decision"] | None
 #: What a ``LOAN_OR_RECORD`` argument names.
 Start = tuple[Literal["record", "loan"], str]
+
+
+def parse_as_of(text: str | None, *, field: str = "as_of", decision: bool = True) -> AsOf:
+    """An as-of argument as given by a caller (CLI option, query parameter): None (now), an
+    ISO 8601 time with a zone, or — where ``decision`` allows it — ``"decision"``.
+
+    Raises:
+        ValidationError: naming ``field``: not a time, or a time without a zone.
+    """
+    if text is None:
+        return None
+    if text == DECISION and decision:
+        return DECISION
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        what = "an ISO 8601 time" + (" or 'decision'" if decision else "")
+        raise ValidationError(None, field, f"{text!r} is not {what}") from None
+    if value.tzinfo is None:
+        raise ValidationError(None, field, f"{text!r} has no time zone (add Z or +08:00)")
+    return value.astimezone(UTC)
 
 
 def find_loan(session: Session, loan_id: str, *, as_of: datetime | None = None) -> Loan:
