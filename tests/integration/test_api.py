@@ -6,10 +6,6 @@ decision and gets a lineage bundle that verifies — and every read is in the ac
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,13 +22,7 @@ from ledger_service.index import sqlite_url
 from ledger_service.ops.topology import Topology
 from ledger_service.samples.data import SampleWriter, enterprise_story
 from ledger_service.samples.ledger import AnchoredLedger
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from tests.integration.api_process import running_api
 
 
 @dataclass
@@ -60,33 +50,10 @@ def server(fabric_network: Topology, tmp_path_factory: pytest.TempPathFactory) -
         "verifier": keys.create(role="verifier", org="Example Bank", name="risk")[1],
         "auditor": keys.create(role="auditor", org="regulator", name="inspector")[1],
     }
-    port = _free_port()
     env = {**os.environ, "LEDGER_STATE_DIR": str(config.state_dir), "LEDGER_DB_URL": config.db_url}
-    log = (state / "api.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ledger_service.cli", "api", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            pytest.fail(f"the API did not start; log: {(state / 'api.log').read_text()}")
-        yield Server(
-            url, AnchoredLedger(context=context, writer=writer, records=[]), tokens, writer
-        )
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
+    with running_api(state / "api.log", env=env) as url:
+        ledger = AnchoredLedger(context=context, writer=writer, records=[])
+        yield Server(url, ledger, tokens, writer)
 
 
 def test_ready_with_the_index_and_the_peer(server: Server) -> None:

@@ -7,17 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from credit_ledger_client import AppendProgress, Client, RetryPolicy, Writer
 from credit_ledger_verify.records import Record
@@ -31,6 +26,7 @@ from ledger_service.index import sqlite_url
 from ledger_service.ops.topology import Topology
 from ledger_service.samples.data import EPOCH, SampleWriter, enterprise_code
 from ledger_service.samples.ledger import AnchoredLedger
+from tests.integration.api_process import ApiProcess, free_port
 from tests.integration.test_anchoring_crash import _chain_height, _valid_record_writes
 
 pytestmark = [pytest.mark.fabric, pytest.mark.timeout(600)]
@@ -57,56 +53,6 @@ def signed_data_updates(writer: Writer, count: int, *, prefix: str) -> list[Reco
     ]
 
 
-class ApiProcess:
-    """``ledgerctl api serve`` on a fixed port, killed and started again by the test."""
-
-    def __init__(self, port: int, env: dict[str, str], log: Path) -> None:
-        self.port, self.env, self.log_path = port, env, log
-        self.url = f"http://127.0.0.1:{port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    def start(self) -> None:
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "ledger_service.cli",
-                    "api",
-                    "serve",
-                    "--port",
-                    str(self.port),
-                ],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        self.starts += 1
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise AssertionError(f"the API did not start: {self.log_path.read_text()[-2000:]}")
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=30)
-
-
 @pytest.fixture
 def setting(
     fabric_network: Topology, tmp_path: Path
@@ -118,11 +64,8 @@ def setting(
     token = ApiKeys(context.session_factory).create(
         role="writer", org="platform", name="sdk-fault", actors=[writer.actor]
     )[1]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     env = {**os.environ, "LEDGER_STATE_DIR": str(config.state_dir), "LEDGER_DB_URL": config.db_url}
-    api = ApiProcess(port, env, tmp_path / "api.log")
+    api = ApiProcess(free_port(), tmp_path / "api.log", env=env)
     api.start()
     try:
         yield context, api, token, writer

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterator
@@ -36,7 +33,8 @@ from ledger_service.ops.topology import Topology
 from ledger_service.samples.data import SampleWriter, after_the_decision, enterprise_story
 from ledger_service.samples.large_lineage import large_lineage, large_loan_id
 from ledger_service.samples.ledger import AnchoredLedger
-from tests.integration.test_api import Server, _free_port
+from tests.integration.api_process import running_api
+from tests.integration.test_api import Server
 
 CHROMIUM = "/usr/bin/chromium"
 # headless as root on a closed network: no sandbox, and no background connections to Google
@@ -91,31 +89,9 @@ def web(fabric_network: Topology, tmp_path_factory: pytest.TempPathFactory) -> I
         ledger.append(story[:decided])  # application and approval: the decision
         ledger.append(story[decided:])  # disbursement, repair, re-score: after it
     _anchor(ledger)
-    port = _free_port()
     env = {**os.environ, "LEDGER_STATE_DIR": str(config.state_dir), "LEDGER_DB_URL": config.db_url}
-    log = (state / "api.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ledger_service.cli", "api", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            pytest.fail(f"the API did not start; log: {(state / 'api.log').read_text()}")
+    with running_api(state / "api.log", env=env) as url:
         yield Server(url, ledger, tokens, writer)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -323,30 +299,10 @@ def large(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, 
     context.intake.append(after)
     token = ApiKeys(context.session_factory).create(role="auditor", org="regulator", name="big")[1]
     context.close()
-    port = _free_port()
-    log = (state / "api.log").open("wb")
-    command = ["api", "serve", "--state-dir", str(state), "--db", sqlite_url(state)]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ledger_service.cli", *command, "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            pytest.fail(f"the API did not start; log: {(state / 'api.log').read_text()}")
+    with running_api(
+        state / "api.log", args=("--state-dir", str(state), "--db", sqlite_url(state))
+    ) as url:
         yield url, token, before
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
 
 
 @pytest.fixture
