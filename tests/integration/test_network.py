@@ -6,6 +6,7 @@ import hashlib
 import json
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from ledger_service.ops import chaincode as cc_ops
 from ledger_service.ops import network as net
 from ledger_service.ops.fabric import FabricInstall
 from ledger_service.ops.topology import Topology
+from tests.integration.conftest import _wait_endorsable
 
 pytestmark = pytest.mark.fabric
 
@@ -166,6 +168,7 @@ def test_write_commits_with_one_peer_down_and_it_catches_up(
     finally:
         net.start_peer(topo, down_peer, fabric)
     heights = _wait_same_height(topo, fabric)
+    _wait_endorsable(Path(topo.root), topo)  # the next test needs the network as it found it
     assert heights[down_peer.name] is not None
     assert _record_on(topo, fabric, "RegulatorMSP", records[2])["batch_id"] == batch_id
 
@@ -191,6 +194,7 @@ def test_write_commits_with_one_orderer_down_and_it_catches_up(
     finally:
         net.start_orderer(topo, down_orderer, fabric)
     _wait_same_height(topo, fabric)
+    _wait_endorsable(Path(topo.root), topo)
 
 
 def test_up_again_restarts_killed_nodes_and_is_otherwise_harmless(
@@ -210,6 +214,9 @@ def test_up_again_restarts_killed_nodes_and_is_otherwise_harmless(
     assert all(r.healthy for r in net.status(topo, fabric))
     cc_ops.wait_answering(topo, fabric)
     _wait_same_height(topo, fabric)
+    # the restarted peer must be known to the gateway peer again before the next test
+    # endorses (seen: "no combination of peers can be derived" in the test after this one)
+    _wait_endorsable(Path(topo.root), topo)
 
 
 def test_a_busy_port_is_named(tmp_path: pytest.TempPathFactory, fabric: FabricInstall) -> None:
