@@ -57,7 +57,11 @@ def test_no_record_id_subject_or_business_key_reaches_a_block(
         code, _ = parse_refusal(str(refused.value))
         assert code is RefusalCode.BAD_ARGUMENT
 
-        # positive control: a subject put on chain on purpose is found, in the block holding it
+        # positive control: a subject put on chain on purpose is found, in the block holding it.
+        # The anchoring worker retries endorsements; this single submit waits first for the
+        # gateway to see enough peers (a peer restarted by an earlier test can leave discovery
+        # without an endorsing combination for a second or two).
+        ledger.target.wait_endorsable()
         contract.submit("Touch", args=[subjects[0]])
         after = scan_channel(ledger.session_factory, stream, controls=CONTROLS)
     exposed = {(e.label, e.value, e.encoding) for e in after.exposures}
