@@ -49,7 +49,7 @@ func (cc *Chaincode) Init(shim.ChaincodeStubInterface) *peer.Response {
 }
 
 // KnownFunctions lists the functions Invoke dispatches, in documentation order.
-var KnownFunctions = []string{"PutBatch", "GetRecord", "GetBatch", "Ping", "Touch"}
+var KnownFunctions = []string{"PutBatch", "AnchorCheckpoint", "GetRecord", "GetBatch", "GetCheckpoint", "Ping", "Touch"}
 
 // PingAnswer is what Ping returns.
 const PingAnswer = "pong"
@@ -70,6 +70,14 @@ func (cc *Chaincode) Invoke(stub shim.ChaincodeStubInterface) *peer.Response {
 		var arg []byte
 		if arg, err = batchArgument(stub, params); err == nil {
 			payload, err = cc.putBatch(stub, arg)
+		}
+	case "AnchorCheckpoint":
+		if err = wantArgs(fn, params, "checkpointJSON"); err == nil {
+			payload, err = cc.anchorCheckpoint(stub, params[0])
+		}
+	case "GetCheckpoint":
+		if err = wantArgs(fn, params, "size or head"); err == nil {
+			payload, err = getCheckpoint(stub, params[0])
 		}
 	case "GetRecord":
 		if err = wantArgs(fn, params, "commitmentHex"); err == nil {

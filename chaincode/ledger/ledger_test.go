@@ -415,7 +415,7 @@ func TestReadsAndSmallFunctions(t *testing.T) {
 	}
 	mustErr(t, l.tx(t, "BankMSP", "t", "Ping", "hello").invoke(cc), `[bad_argument] Ping: expected no argument, got 1`)
 	// Echo is gone.
-	mustErr(t, l.tx(t, "BankMSP", "t", "Echo", "x").invoke(cc), `[unknown_function] unknown function "Echo"; known functions: PutBatch, GetRecord, GetBatch, Ping, Touch`)
+	mustErr(t, l.tx(t, "BankMSP", "t", "Echo", "x").invoke(cc), `[unknown_function] unknown function "Echo"; known functions: PutBatch, AnchorCheckpoint, GetRecord, GetBatch, GetCheckpoint, Ping, Touch`)
 
 	s = l.tx(t, platform, "txA", "Touch", "hot")
 	mustOK(t, s.invoke(cc))
@@ -432,7 +432,7 @@ func TestReadsAndSmallFunctions(t *testing.T) {
 	}
 	mustErr(t, l.tx(t, platform, "t", "Touch", "a\x00b").invoke(cc), `[bad_argument] key "a\x00b": must match ^[A-Za-z0-9._:-]{1,128}$`)
 
-	known := "known functions: PutBatch, GetRecord, GetBatch, Ping, Touch"
+	known := "known functions: PutBatch, AnchorCheckpoint, GetRecord, GetBatch, GetCheckpoint, Ping, Touch"
 	mustErr(t, l.tx(t, platform, "t", "Nope").invoke(cc), `[unknown_function] unknown function "Nope"; `+known)
 	mustErr(t, l.tx(t, platform, "t").invoke(cc), `[unknown_function] no function name given; `+known)
 	mustErr(t, l.tx(t, platform, "t", "PutBatch").invoke(cc), `[bad_argument] PutBatch: expected the batch JSON as argument 1 or in transient field "batch", got neither`)

@@ -46,6 +46,20 @@ func decodeVector(kind string, data []byte) (map[string]any, error) {
 			records[i] = c
 		}
 		return map[string]any{"batch_id": batchID, "root": root, "records": records}, err
+	case "checkpoint_value":
+		v, err := DecodeCheckpointValue(data)
+		return map[string]any{"size": float64(v.Size), "root": v.Root, "prev_size": float64(v.PrevSize),
+			"note": v.Note, "tx_id": v.TxID, "msp": v.MSP, "ts": v.TS}, err
+	case "checkpoint_head":
+		h, err := DecodeCheckpointHead(data)
+		return map[string]any{"size": float64(h.Size), "root": h.Root}, err
+	case "anchor_checkpoint":
+		a, err := DecodeAnchorCheckpoint(data)
+		proof := make([]any, len(a.Proof))
+		for i, h := range a.Proof {
+			proof[i] = hex.EncodeToString(h[:])
+		}
+		return map[string]any{"note": a.Note, "prev_size": float64(a.PrevSize), "proof": proof, "log_key": a.LogKey}, err
 	}
 	panic("unknown vector kind " + kind)
 }
@@ -79,6 +93,32 @@ func encodeVector(kind string, d map[string]any) []byte {
 		}
 		b.WriteString("]}")
 		return []byte(b.String())
+	case "checkpoint_value":
+		b, err := json.Marshal(CheckpointValue{Size: uint64(d["size"].(float64)), Root: d["root"].(string),
+			PrevSize: uint64(d["prev_size"].(float64)), Note: d["note"].(string), TxID: d["tx_id"].(string),
+			MSP: d["msp"].(string), TS: d["ts"].(string)})
+		if err != nil {
+			panic(err)
+		}
+		return b
+	case "checkpoint_head":
+		b, err := json.Marshal(CheckpointHead{Size: uint64(d["size"].(float64)), Root: d["root"].(string)})
+		if err != nil {
+			panic(err)
+		}
+		return b
+	case "anchor_checkpoint":
+		// What the Python service sends (onchain_tlog.encode_anchor_checkpoint), field order fixed.
+		b, err := json.Marshal(struct {
+			Note     string `json:"note"`
+			PrevSize uint64 `json:"prev_size"`
+			Proof    []any  `json:"proof"`
+			LogKey   string `json:"log_key"`
+		}{d["note"].(string), uint64(d["prev_size"].(float64)), d["proof"].([]any), d["log_key"].(string)})
+		if err != nil {
+			panic(err)
+		}
+		return b
 	}
 	panic("unknown vector kind " + kind)
 }

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from credit_ledger_verify import onchain_tlog
 from credit_ledger_verify.onchain import (
     MAX_RECORDS,
     RECORD_KEY_LENGTH,
@@ -55,6 +56,15 @@ def _decode(kind: str, data: bytes) -> dict[str, Any]:
             "root": arg.root.hex(),
             "records": [c.hex() for c in arg.commitments],
         }
+    if kind == "checkpoint_value":
+        cv = onchain_tlog.decode_checkpoint_value(data)
+        return {**cv._asdict(), "root": cv.root.hex()}
+    if kind == "checkpoint_head":
+        head = onchain_tlog.decode_checkpoint_head(data)
+        return {"size": head.size, "root": head.root.hex()}
+    if kind == "anchor_checkpoint":
+        arg = onchain_tlog.decode_anchor_checkpoint(data)
+        return {**arg._asdict(), "proof": [h.hex() for h in arg.proof]}
     raise AssertionError(f"unknown vector kind {kind!r}")
 
 
@@ -65,13 +75,32 @@ def _encode(kind: str, decoded: dict[str, Any]) -> bytes:
         return encode_record_value(decoded["leaf_index"], decoded["batch_id"])
     if kind == "batch_value":
         return encode_batch_value(**{**decoded, "root": bytes.fromhex(decoded["root"])})
+    if kind == "checkpoint_value":
+        return onchain_tlog.encode_checkpoint_value(
+            **{**decoded, "root": bytes.fromhex(decoded["root"])}
+        )
+    if kind == "checkpoint_head":
+        return f'{{"size":{decoded["size"]},"root":"{decoded["root"]}"}}'.encode()
+    if kind == "anchor_checkpoint":
+        proof = [bytes.fromhex(h) for h in decoded["proof"]]
+        return onchain_tlog.encode_anchor_checkpoint(
+            decoded["note"], decoded["prev_size"], proof, decoded["log_key"]
+        )
     records = [bytes.fromhex(c) for c in decoded["records"]]
     return encode_put_batch(decoded["batch_id"], bytes.fromhex(decoded["root"]), records)
 
 
 def test_the_vectors_are_there() -> None:
     kinds = {json.loads(p.read_text())["kind"] for p in CASES}
-    assert kinds == {"record_key", "record_value", "batch_value", "put_batch"}
+    assert kinds == {
+        "record_key",
+        "record_value",
+        "batch_value",
+        "put_batch",
+        "checkpoint_value",
+        "checkpoint_head",
+        "anchor_checkpoint",
+    }
     assert len(CASES) >= 60
 
 
@@ -86,7 +115,7 @@ def test_vector(path: Path) -> None:
         return
     got = _decode(case["kind"], data)
     expected = dict(case["decoded"])
-    if case["kind"] == "batch_value":
+    if case["kind"] in ("batch_value", "checkpoint_value"):
         expected["ts"] = parse_rfc3339(expected["ts"])
     assert got == expected
     if case["canonical"]:

@@ -44,6 +44,36 @@ def put_batch(**over: Any) -> str:
     return json.dumps(fields, separators=(",", ":"))
 
 
+NOTE = (
+    "credit-ledger.example/ledger/ledger\n13\n"
+    + base64.b64encode(bytes.fromhex(ROOT)).decode()
+    + "\n\n\u2014 credit-ledger.example/ledger/ledger AAAAAAAA\n"
+)
+LOG_KEY = "credit-ledger.example/ledger/ledger+0a1b2c3d+AQ" + "A" * 42 + "="
+
+
+def checkpoint_value(**over: Any) -> str:
+    fields: dict[str, Any] = {
+        "size": 13,
+        "root": ROOT,
+        "prev_size": 5,
+        "note": NOTE,
+        "tx_id": "a" * 64,
+        "msp": "PlatformMSP",
+        "ts": TS,
+    }
+    fields.update(over)
+    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+
+
+def anchor_checkpoint(**over: Any) -> str:
+    fields: dict[str, Any] = {"note": NOTE, "prev_size": 5, "proof": C[:2], "log_key": LOG_KEY}
+    fields.update(over)
+    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+
+
+CV = checkpoint_value()
+AC = anchor_checkpoint()
 BV = batch_value()
 BV_DECODED = json.loads(BV)
 PB = put_batch()
@@ -125,6 +155,29 @@ VALID: list[tuple[str, str, dict[str, Any], dict[str, Any], bool]] = [
         "put_batch",
         {"input": put_batch(records=[C[3]])},
         {**PB_DECODED, "records": [C[3]]},
+        True,
+    ),
+    ("checkpoint_value", "checkpoint_value", {"input": CV}, json.loads(CV), True),
+    (
+        "checkpoint_value_first",
+        "checkpoint_value",
+        {"input": checkpoint_value(prev_size=0)},
+        json.loads(checkpoint_value(prev_size=0)),
+        True,
+    ),
+    (
+        "checkpoint_head",
+        "checkpoint_head",
+        {"input": f'{{"size":13,"root":"{ROOT}"}}'},
+        {"size": 13, "root": ROOT},
+        True,
+    ),
+    ("anchor_checkpoint", "anchor_checkpoint", {"input": AC}, json.loads(AC), True),
+    (
+        "anchor_checkpoint_first_no_proof",
+        "anchor_checkpoint",
+        {"input": anchor_checkpoint(prev_size=0, proof=[])},
+        json.loads(anchor_checkpoint(prev_size=0, proof=[])),
         True,
     ),
     (
@@ -409,6 +462,102 @@ INVALID: list[tuple[str, str, dict[str, Any], str]] = [
     ),
     ("put_batch_bom", "put_batch", {"input_hex": "efbbbf" + PB.encode().hex()}, "bad_argument"),
     ("put_batch_nan", "put_batch", {"input": PB[:-1] + ',"x":NaN}'}, "bad_argument"),
+    (
+        "checkpoint_value_prev_not_below",
+        "checkpoint_value",
+        {"input": checkpoint_value(prev_size=13)},
+        "corrupt_value",
+    ),
+    (
+        "checkpoint_value_size_zero",
+        "checkpoint_value",
+        {"input": checkpoint_value(size=0, prev_size=0)},
+        "corrupt_value",
+    ),
+    (
+        "checkpoint_value_size_string",
+        "checkpoint_value",
+        {"input": checkpoint_value(size="13")},
+        "corrupt_value",
+    ),
+    (
+        "checkpoint_value_size_fraction",
+        "checkpoint_value",
+        {"input": checkpoint_value(size=13.5)},
+        "corrupt_value",
+    ),
+    (
+        "checkpoint_value_note_empty",
+        "checkpoint_value",
+        {"input": checkpoint_value(note="")},
+        "corrupt_value",
+    ),
+    (
+        "checkpoint_value_missing_note",
+        "checkpoint_value",
+        {"input": CV.replace(',"note":' + json.dumps(NOTE, ensure_ascii=False), "")},
+        "corrupt_value",
+    ),
+    (
+        "checkpoint_value_bad_ts",
+        "checkpoint_value",
+        {"input": checkpoint_value(ts="2026-01-01")},
+        "corrupt_value",
+    ),
+    (
+        "checkpoint_head_root_upper",
+        "checkpoint_head",
+        {"input": f'{{"size":13,"root":"{ROOT.upper()}"}}'},
+        "corrupt_value",
+    ),
+    (
+        "checkpoint_head_extra_field",
+        "checkpoint_head",
+        {"input": f'{{"size":13,"root":"{ROOT}","x":1}}'},
+        "corrupt_value",
+    ),
+    (
+        "anchor_checkpoint_proof_not_array",
+        "anchor_checkpoint",
+        {"input": anchor_checkpoint(proof=C[0])},
+        "bad_argument",
+    ),
+    (
+        "anchor_checkpoint_proof_upper_hex",
+        "anchor_checkpoint",
+        {"input": anchor_checkpoint(proof=[C[0].upper()])},
+        "bad_argument",
+    ),
+    (
+        "anchor_checkpoint_prev_size_negative",
+        "anchor_checkpoint",
+        {"input": anchor_checkpoint(prev_size=-1)},
+        "bad_argument",
+    ),
+    (
+        "anchor_checkpoint_extra_field",
+        "anchor_checkpoint",
+        {"input": AC[:-1] + ',"size":13}'},
+        "bad_argument",
+    ),
+    (
+        "anchor_checkpoint_duplicate_field",
+        "anchor_checkpoint",
+        {"input": AC[:-1] + ',"prev_size":6}'},
+        "bad_argument",
+    ),
+    (
+        "anchor_checkpoint_note_empty",
+        "anchor_checkpoint",
+        {"input": anchor_checkpoint(note="")},
+        "bad_argument",
+    ),
+    (
+        "anchor_checkpoint_missing_log_key",
+        "anchor_checkpoint",
+        {"input": AC.replace(',"log_key":"' + LOG_KEY + '"', "")},
+        "bad_argument",
+    ),
 ]
 
 

@@ -96,6 +96,13 @@ class RefusalCode(StrEnum):
     CORRUPT_VALUE = "corrupt_value"
     UNKNOWN_FUNCTION = "unknown_function"
     INTERNAL = "internal"
+    # AnchorCheckpoint (onchain_tlog)
+    CHECKPOINT_SIGNATURE = "checkpoint_signature"
+    CHECKPOINT_GAP = "checkpoint_gap"
+    CHECKPOINT_SMALLER = "checkpoint_smaller"
+    CHECKPOINT_FORK = "checkpoint_fork"
+    CHECKPOINT_INCONSISTENT = "checkpoint_inconsistent"
+    LOG_KEY_MISMATCH = "log_key_mismatch"
 
 
 class OnChainFormatError(LedgerError):
