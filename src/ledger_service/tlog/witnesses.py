@@ -210,7 +210,7 @@ def accept_cosignature(
 
 def cosigned_note(session: Session, origin: str, size: int | None = None) -> StoredCheckpoint:
     """The stored checkpoint (default: the latest) with the cosignature lines of its
-    still-registered witnesses appended, ordered by witness name."""
+    still-registered witnesses that verify over it appended, ordered by witness name."""
     stored = read_checkpoint(session, origin, size)
     active = active_witness_keys(session)
     rows = session.scalars(
@@ -218,5 +218,17 @@ def cosigned_note(session: Session, origin: str, size: int | None = None) -> Sto
         .where(LogCosignature.origin == origin, LogCosignature.size == stored.checkpoint.size)
         .order_by(LogCosignature.witness, LogCosignature.key_id)
     ).all()
-    lines = "".join(r.line + "\n" for r in rows if (r.witness, r.key_id) in active)
-    return StoredCheckpoint(stored.checkpoint, stored.note + lines.encode(), stored.issued_at)
+    text = parse_note(stored.note).text
+    lines = []
+    for row in rows:
+        key = active.get((row.witness, row.key_id))
+        if key is None:
+            continue
+        # checked again as served: a row that no longer matches the stored note (edited, or
+        # the note replaced) must not reach a verifier as a cosignature of this note
+        signature = _parse_line(stored, row.line)
+        if open_cosignature(key, text, signature) is not None:
+            lines.append(row.line + "\n")
+    return StoredCheckpoint(
+        stored.checkpoint, stored.note + "".join(lines).encode(), stored.issued_at
+    )

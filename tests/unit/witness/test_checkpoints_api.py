@@ -86,7 +86,7 @@ def test_cosignatures_are_refused_by_name_and_nothing_is_stored(harness: LogHarn
     bank_key = bank.load()[0].key
     stranger, stranger_client = harness.new_witness("stranger", register=False)
     stranger_key = stranger.load()[0].key
-    regulator, regulator_client = harness.new_witness("regulator-witness")
+    _, regulator_client = harness.new_witness("regulator-witness")
 
     cases = [
         (stranger_client, cosign(stranger_key, text, 5).line(), "is not registered"),
@@ -105,7 +105,7 @@ def test_cosignatures_are_refused_by_name_and_nothing_is_stored(harness: LogHarn
     with write_session(harness.ledger.session_factory) as session:
         revoke_witness(session, "bank-witness", NOW)
     assert bank_client.checkpoint(4).note == stored.note  # a revoked witness is not served
-    with pytest.raises(InvalidInput, match="bank-witness' key [0-9a-f]{8} is revoked"):
+    with pytest.raises(InvalidInput, match=r"bank-witness' key [0-9a-f]{8} is revoked"):
         bank_client.submit_cosignature(4, cosign(bank_key, text, 7).line())
     with pytest.raises(NotFound):
         bank_client.submit_cosignature(99, cosign(bank_key, text, 7).line())
