@@ -137,7 +137,7 @@ class WitnessDir:
                 f"{self.alarm_path} exists: this witness saw a forked log and cosigns nothing "
                 "until an operator has investigated the evidence in it and removed the file"
             )
-        key = self._signer_key()
+        key = self.load_key()
         log_key = self.log_key()
         witness = Witness(key, (log_key,))
         if not self.state_path.exists():
@@ -161,7 +161,8 @@ class WitnessDir:
         except (LedgerError, UnicodeDecodeError) as exc:
             raise WitnessStateError(f"{self.log_key_path} is malformed: {exc}") from None
 
-    def _signer_key(self) -> SignerKey:
+    def load_key(self) -> SignerKey:
+        """The witness's cosigner key (mode 0600 required)."""
         try:
             mode = self.key_path.stat().st_mode & 0o777
         except FileNotFoundError:
