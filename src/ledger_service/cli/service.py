@@ -170,10 +170,11 @@ def _demo_witnesses(context: LedgerContext, url: str, tokens: dict[str, Path]) -
         run_demo_witnesses,
     )
 
+    expected: tuple[type[BaseException], ...] = (*REPLAY_ERRORS, LedgerError, SQLAlchemyError)
     try:
         issued = issue_demo_checkpoint(context)
         outcomes = run_demo_witnesses(context, url, tokens)
-    except (*REPLAY_ERRORS, LedgerError, SQLAlchemyError) as exc:
+    except expected as exc:
         console.print(f"[yellow]witnesses: not run ({exc})[/]", highlight=False)
         return
     console.print(f"\nglobal log checkpoint: size {issued.checkpoint.size}")
