@@ -162,8 +162,12 @@ def test_a_continuous_witness_stops_cleanly_on_sigterm(setup: Setup) -> None:
         setup.witness(name, "--interval", "0.5"), env=setup.env, stdout=log, stderr=log
     )
     try:
-        time.sleep(3)  # a few rounds on an unchanged log: each cosigns it again
-        assert proc.poll() is None
+        deadline = time.monotonic() + 90  # the first round: the handlers are installed
+        while "cosigned size" not in (setup.tmp / "continuous.log").read_text():
+            assert proc.poll() is None, (setup.tmp / "continuous.log").read_text()
+            assert time.monotonic() < deadline, "no round within 90 s"
+            time.sleep(0.2)
+        time.sleep(1)  # more rounds on the unchanged log: each cosigns it again
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:
