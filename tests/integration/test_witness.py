@@ -32,6 +32,12 @@ from ledger_service.index.log_models import LogCheckpoint
 from ledger_service.index.session import write_session
 from ledger_service.ops.topology import Topology
 from ledger_service.samples.data import stories
+from ledger_service.samples.demo import demo_api_keys
+from ledger_service.samples.demo_witnesses import (
+    DEMO_WITNESSES,
+    issue_demo_checkpoint,
+    run_demo_witnesses,
+)
 from ledger_service.samples.ledger import AnchoredLedger, make_anchored_ledger
 from ledger_service.tlog.checkpoints import load_or_create_log_key
 from ledger_service.tlog.global_log import tree_at
@@ -210,3 +216,25 @@ def test_a_forked_checkpoint_signed_with_the_real_key_makes_the_witness_alarm(
     again = setup.run_once(name)
     assert again.returncode == 3
     assert "until an operator" in " ".join((again.stderr + again.stdout).split())
+
+
+def test_the_demo_initialises_registers_and_runs_both_witnesses(
+    fabric_network: Topology, tmp_path: Path
+) -> None:
+    """What `ledgerctl demo` does after anchoring (samples/demo_witnesses.py), over its own
+    index; a second run reuses the witnesses' keys and state."""
+    ledger = make_anchored_ledger(
+        fabric_network, tmp_path, count=5, prefix=f"d{uuid.uuid4().hex[:8]}", batch_size=16
+    )
+    env = {**os.environ, "LEDGER_STATE_DIR": fabric_network.state_dir}
+    env["LEDGER_DB_URL"] = ledger.db_url
+    tokens = demo_api_keys(ApiKeys(ledger.session_factory), tmp_path, ledger.writer.actor)
+    with running_api(tmp_path / "api.log", env=env) as url:
+        issued = issue_demo_checkpoint(ledger.context)
+        first = run_demo_witnesses(ledger.context, url, tokens)
+        again = run_demo_witnesses(ledger.context, url, tokens)
+    for outcome in (*first, *again):
+        assert outcome.outcome == f"accept: cosigned size {issued.checkpoint.size}", outcome
+    assert {o.directory for o in first} == {
+        Path(fabric_network.state_dir) / "witness" / name for name in DEMO_WITNESSES
+    }
