@@ -17,7 +17,9 @@ own classes are marked with their module where it is not this one.
     │   ├── CyclicLineage                         cyclic_lineage
     │   ├── IdempotencyConflict                   idempotency_conflict
     │   ├── RequestTooLarge      (intake.checks)  request_too_large
-    │   └── LineageQueryError (queries.lineage.model) lineage_query_invalid
+    │   ├── LineageQueryError (queries.lineage.model) lineage_query_invalid
+    │   ├── WitnessKeyError      (tlog.witnesses) witness_key_invalid
+    │   └── CosignatureRefused   (tlog.witnesses) cosignature_refused
     ├── UnknownRecord(record_id)                  unknown_record
     ├── UnknownAccessEntry(entry_id)              unknown_access_entry
     ├── RecordErased(record_id)                   record_erased
@@ -62,7 +64,9 @@ own classes are marked with their module where it is not this one.
     ├── ProcessError         (ops.processes)      process_failed
     ├── GlobalLogDivergedError (tlog.global_log) global_log_diverged
     ├── LogKeyError          (tlog.checkpoints)   log_key_invalid
-    └── CheckpointNotFoundError (tlog.checkpoints) checkpoint_not_found
+    ├── CheckpointNotFoundError (tlog.checkpoints) checkpoint_not_found
+    ├── WitnessStateError    (witness.state)      witness_state_invalid
+    └── WitnessAlarmed       (witness.state)      witness_alarmed
 
 Classes outside this module that used to subclass ``ValueError``/``RuntimeError`` still do
 (next to ``LedgerError``), so existing ``except`` clauses keep working. Private classes used

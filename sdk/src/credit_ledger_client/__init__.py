@@ -42,6 +42,7 @@ from credit_ledger_client._models import (
     EvidenceBundle,
     Identity,
     RecordInfo,
+    SignedCheckpoint,
 )
 from credit_ledger_client._retry import RetryPolicy
 from credit_ledger_client._signing import Writer
@@ -72,6 +73,7 @@ __all__ = [
     "RequestTooLarge",
     "RetryPolicy",
     "ServerError",
+    "SignedCheckpoint",
     "TransportFailed",
     "Unauthenticated",
     "Unavailable",

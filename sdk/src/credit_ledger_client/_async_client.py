@@ -11,6 +11,7 @@ from typing import Any, Literal, overload
 
 import httpx
 from credit_ledger_verify.records import Record
+from credit_ledger_verify.tlog import AddCheckpointRequest
 
 from credit_ledger_client import _wire as wire
 from credit_ledger_client._client import DEFAULT_TIMEOUT, ExportFormat
@@ -22,6 +23,7 @@ from credit_ledger_client._models import (
     EvidenceBundle,
     Identity,
     RecordInfo,
+    SignedCheckpoint,
 )
 from credit_ledger_client._retry import RetryPolicy
 
@@ -193,6 +195,29 @@ class AsyncClient:
         graph, or an export's bytes (PROV-JSON, DOT, SVG, PNG)."""
         call = wire.lineage_call(name, purpose, purpose_detail, direction, depth, as_of, format)
         return wire.lineage_answer(await self._send(call), format)
+
+    # -- the global log's checkpoints (every role; docs/transparency.md) --------------------
+
+    async def checkpoint(self, size: int | None = None) -> SignedCheckpoint:
+        """The signed checkpoint of ``size`` (default: the latest) with the witnesses'
+        cosignatures collected so far, as the exact note bytes.
+
+        Raises:
+            NotFound: no checkpoint of that size (or none issued yet).
+        """
+        return wire.signed_checkpoint(await self._send(wire.checkpoint_call(size)))
+
+    async def consistency_proof(self, old: int, new: int) -> AddCheckpointRequest:
+        """The RFC 6962 consistency proof from the checkpoint of size ``old`` (0: the empty
+        tree) to that of ``new``, with the latter's signed note: a tlog-witness
+        ``add-checkpoint`` request."""
+        return wire.consistency_proof(await self._send(wire.proof_call(old, new)))
+
+    async def submit_cosignature(self, size: int, line: str) -> None:
+        """Submit this witness's cosignature line of the checkpoint of ``size`` (witness keys,
+        under their own witness name); refused (``InvalidInput``) unless it verifies under
+        the witness's registered key."""
+        await self._send(wire.cosignature_call(size, line))
 
     async def whoami(self) -> Identity:
         return wire.identity(await self._send(wire.WHOAMI))

@@ -11,6 +11,7 @@ from typing import Any, Literal, overload
 
 import httpx
 from credit_ledger_verify.records import Record
+from credit_ledger_verify.tlog import AddCheckpointRequest
 
 from credit_ledger_client import _wire as wire
 from credit_ledger_client._errors import TransportFailed, error_from_response, retry_after_seconds
@@ -21,6 +22,7 @@ from credit_ledger_client._models import (
     EvidenceBundle,
     Identity,
     RecordInfo,
+    SignedCheckpoint,
 )
 from credit_ledger_client._retry import RetryPolicy
 
@@ -190,6 +192,29 @@ class Client:
         graph, or an export's bytes (PROV-JSON, DOT, SVG, PNG)."""
         call = wire.lineage_call(name, purpose, purpose_detail, direction, depth, as_of, format)
         return wire.lineage_answer(self._send(call), format)
+
+    # -- the global log's checkpoints (every role; docs/transparency.md) --------------------
+
+    def checkpoint(self, size: int | None = None) -> SignedCheckpoint:
+        """The signed checkpoint of ``size`` (default: the latest) with the witnesses'
+        cosignatures collected so far, as the exact note bytes.
+
+        Raises:
+            NotFound: no checkpoint of that size (or none issued yet).
+        """
+        return wire.signed_checkpoint(self._send(wire.checkpoint_call(size)))
+
+    def consistency_proof(self, old: int, new: int) -> AddCheckpointRequest:
+        """The RFC 6962 consistency proof from the checkpoint of size ``old`` (0: the empty
+        tree) to that of ``new``, with the latter's signed note: a tlog-witness
+        ``add-checkpoint`` request."""
+        return wire.consistency_proof(self._send(wire.proof_call(old, new)))
+
+    def submit_cosignature(self, size: int, line: str) -> None:
+        """Submit this witness's cosignature line of the checkpoint of ``size`` (witness keys,
+        under their own witness name); refused (``InvalidInput``) unless it verifies under
+        the witness's registered key."""
+        self._send(wire.cosignature_call(size, line))
 
     def whoami(self) -> Identity:
         return wire.identity(self._send(wire.WHOAMI))

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from credit_ledger_verify.tlog import Checkpoint, parse_checkpoint_text, parse_note
+
 __all__ = [
     "Anchor",
     "AppendProgress",
@@ -14,6 +16,7 @@ __all__ = [
     "EvidenceBundle",
     "Identity",
     "RecordInfo",
+    "SignedCheckpoint",
 ]
 
 
@@ -109,4 +112,27 @@ class EvidenceBundle:
         """Write the bundle's bytes unchanged (what the verifier reads)."""
         target = Path(path)
         target.write_bytes(self.content)
+        return target
+
+
+@dataclass(frozen=True)
+class SignedCheckpoint:
+    """A checkpoint of the global log exactly as served: the signed note (the log's
+    signature, then the cosignatures collected so far). Verify it offline with
+    ``credit_ledger_verify.tlog.verify_checkpoint`` under a ``CheckpointPolicy``."""
+
+    note: bytes
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        """The note's checkpoint (origin, size, root), parsed but not verified."""
+        return parse_checkpoint_text(parse_note(self.note).text)
+
+    @property
+    def size(self) -> int:
+        return self.checkpoint.size
+
+    def save(self, path: str | Path) -> Path:
+        target = Path(path)
+        target.write_bytes(self.note)
         return target

@@ -12,9 +12,16 @@ from urllib.parse import quote
 
 import httpx
 from credit_ledger_verify.records import Record
+from credit_ledger_verify.tlog import AddCheckpointRequest
 
 from credit_ledger_client._errors import LedgerApiError
-from credit_ledger_client._models import Anchor, AppendResult, Identity, RecordInfo
+from credit_ledger_client._models import (
+    Anchor,
+    AppendResult,
+    Identity,
+    RecordInfo,
+    SignedCheckpoint,
+)
 
 __all__ = [
     "MAX_APPEND_RECORDS",
@@ -261,6 +268,39 @@ def identity(response: httpx.Response) -> Identity:
         name=data["name"],
         actors=tuple(data["actors"]),
     )
+
+
+def checkpoint_call(size: int | None) -> Call:
+    where = "latest" if size is None else str(_size(size, "size"))
+    return Call("GET", f"/v1/checkpoints/{where}", {"format": "note"})
+
+
+def signed_checkpoint(response: httpx.Response) -> SignedCheckpoint:
+    return SignedCheckpoint(response.content)
+
+
+def proof_call(old: int, new: int) -> Call:
+    return Call(
+        "GET", "/v1/checkpoints/proof", {"old": _size(old, "old"), "new": _size(new, "new")}
+    )
+
+
+def consistency_proof(response: httpx.Response) -> AddCheckpointRequest:
+    try:
+        return AddCheckpointRequest.parse(response.content)
+    except ValueError as exc:  # the tlog errors are ValueErrors too (LedgerError)
+        raise LedgerApiError(f"the service's consistency proof is malformed: {exc}") from exc
+
+
+def cosignature_call(size: int, line: str) -> Call:
+    body = json.dumps({"cosignature": line.removesuffix("\n")}).encode()
+    return Call("POST", f"/v1/checkpoints/{_size(size, 'size')}/cosignatures", content=body)
+
+
+def _size(value: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{what} must be a tree size (an int >= 0), got {value!r}")
+    return value
 
 
 def _time(value: datetime | str) -> str:

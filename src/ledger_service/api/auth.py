@@ -59,6 +59,7 @@ class Role(StrEnum):
     VERIFIER = "verifier"  # a bank: evidence of the records it names, nothing else
     AUDITOR = "auditor"  # a regulator: reads everything, with a purpose
     ADMIN = "admin"  # operators: API keys and writer keys, no enterprise data
+    WITNESS = "witness"  # a log witness: reads checkpoints, cosigns as its own name
 
 
 @dataclass(frozen=True, slots=True)

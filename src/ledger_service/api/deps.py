@@ -19,7 +19,7 @@ __all__ = ["PERMISSIONS", "Caller", "Context", "allowed", "log_read"]
 
 log = logging.getLogger("ledger_service.api")
 
-W, V, A, ADM = Role.WRITER, Role.VERIFIER, Role.AUDITOR, Role.ADMIN
+W, V, A, ADM, WIT = Role.WRITER, Role.VERIFIER, Role.AUDITOR, Role.ADMIN, Role.WITNESS
 
 #: route name -> roles that may call it. A route without an entry is refused to everyone.
 PERMISSIONS: dict[str, frozenset[Role]] = {
@@ -41,7 +41,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "revoke_api_key": frozenset({ADM}),
     "register_writer_key": frozenset({ADM}),
     "revoke_writer_key": frozenset({ADM}),
-    "whoami": frozenset({W, V, A, ADM}),
+    "whoami": frozenset({W, V, A, ADM, WIT}),
+    # checkpoints name no enterprise: every role reads them, no purpose, no access log
+    "latest_checkpoint": frozenset({W, V, A, ADM, WIT}),
+    "get_checkpoint": frozenset({W, V, A, ADM, WIT}),
+    "checkpoint_proof": frozenset({W, V, A, ADM, WIT}),
+    "submit_cosignature": frozenset({WIT}),
 }
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer clk_…`")

@@ -31,7 +31,14 @@ PARAMETER_EXAMPLES: dict[str, Any] = {
     "accessor": "Example Bank/risk-desk (verifier key f15cb2e4f06e21d4)",
     "limit": 100,
     "cursor": "WyIyMDI2LTAxLTA1VDEwOjAwOjAwKzAwOjAwIiwgImYyNWM1MiJd",
+    "size": 4096,  # a checkpoint's tree size
+    "old": 4000,
+    "new": 4096,
 }
+
+_CHECKPOINT_TEXT = (
+    "credit-ledger.example/ledger/ledger\n4096\nhFm2X0M1Q4o3vF2L0mZCq0m0Sg9c1XW+8bKcUj1S1nE=\n"
+)
 
 _DATA_UPDATE = {
     "record_id": "f25c52e719782af461ade8206ae60ece",
@@ -68,6 +75,9 @@ REQUEST_EXAMPLES: dict[str, Any] = {
     "revoke_writer_key": {
         "actor": "demo-platform-writer",
         "public_key": "mM3mX2Vv8W3a0l3m9Vf6S2xvQ0p7C8d9E1f2G3h4I5w=",
+    },
+    "submit_cosignature": {
+        "cosignature": "— bank-witness <base64(key ID ‖ 8-byte timestamp ‖ Ed25519 signature)>"
     },
 }
 
@@ -128,6 +138,21 @@ RESPONSE_EXAMPLES: dict[str, Any] = {
         ]
     },
     "timeline": {"items": [_NODE], "next_cursor": None},
+    "latest_checkpoint": {
+        "origin": "credit-ledger.example/ledger/ledger",
+        "size": 4096,
+        "root": "hFm2X0M1Q4o3vF2L0mZCq0m0Sg9c1XW+8bKcUj1S1nE=",
+        "issued_at": "2026-11-30T01:58:01+00:00",
+        "note": _CHECKPOINT_TEXT
+        + "\n— credit-ledger.example/ledger/ledger <base64 log signature>\n"
+        + "— bank-witness <base64 cosignature>\n",
+        "signers": ["credit-ledger.example/ledger/ledger", "bank-witness"],
+    },
+    "submit_cosignature": {
+        "size": 4096,
+        "witness": "bank-witness",
+        "note": _CHECKPOINT_TEXT + "\n— credit-ledger.example/ledger/ledger <…>\n",
+    },
     "flagged_records": {"items": [{**_NODE, "disputed": True}], "next_cursor": None},
     "lineage": {
         "roots": [_RECORD],

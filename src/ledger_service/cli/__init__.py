@@ -14,6 +14,7 @@ from ledger_service.cli import listings as listing_cmds
 from ledger_service.cli import network as network_cmds
 from ledger_service.cli import retention as retention_cmds
 from ledger_service.cli import service as service_cmds
+from ledger_service.cli import witness as witness_cmds
 from ledger_service.cli.worker import worker
 
 app = typer.Typer(
@@ -27,6 +28,8 @@ app.add_typer(chaincode_cmds.app, name="chaincode")
 app.add_typer(index_cmds.app, name="index")
 app.add_typer(checkpoint_cmds.app, name="checkpoint")
 app.add_typer(retention_cmds.app, name="retention")
+app.add_typer(witness_cmds.app, name="witness")
+app.add_typer(witness_cmds.keys_app, name="witness-keys")
 app.command()(worker)
 evidence_cmds.register(app)
 lineage_cmds.register(app)

@@ -145,7 +145,7 @@ def openapi(state_dir: StateDir) -> None:
 
 @keys_app.command("create")
 def create_key(
-    role: Annotated[str, typer.Option(help="writer, verifier, auditor or admin")],
+    role: Annotated[str, typer.Option(help="writer, verifier, auditor, admin or witness")],
     org: Annotated[str, typer.Option(help="The organisation the key belongs to.")],
     name: Annotated[str, typer.Option(help="What or who uses it, e.g. 'risk-desk'.")],
     state_dir: StateDir,

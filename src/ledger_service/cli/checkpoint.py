@@ -1,4 +1,4 @@
-"""`ledgerctl checkpoint issue | show | prove`: signed checkpoints of the global log.
+"""`ledgerctl checkpoint issue | show | prove | log-key`: signed checkpoints of the global log.
 
 The global log is computed from the chain mirror (catch it up with `ledgerctl index
 reconcile` or `index rebuild`); docs/transparency.md.
@@ -85,3 +85,15 @@ def prove_cmd(
     except ERRORS as exc:
         fail(str(exc))
     sys.stdout.write(request.encode().decode())
+
+
+@app.command("log-key")
+def log_key_cmd(state_dir: StateDir) -> None:
+    """Print the log's public verifier key (what witnesses and verifiers trust), creating
+    the log key on first use."""
+    config = ServiceConfig.from_env(state_dir)
+    try:
+        key = load_or_create_log_key(state_dir, _origin(config))
+    except ERRORS as exc:
+        fail(str(exc))
+    sys.stdout.write(key.verifier.encode() + "\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,6 +15,7 @@ from ledger_service.cli._common import StateDir, console, fail, run_or_fail
 from ledger_service.cli.api import running_api_url
 from ledger_service.config import ServiceConfig
 from ledger_service.context import LedgerContext
+from ledger_service.errors import LedgerError
 from ledger_service.ops.processes import ManagedProcess
 from ledger_service.samples.demo import (
     DemoNotAnchored,
@@ -126,6 +128,7 @@ def demo(
         batch, tx, block = anchored[rid]
         table.add_row(rid, batch, str(block), tx[:16] + "…")
     console.print(table)
+    _demo_witnesses(context, url, tokens)
     score, loan, disputed = demo_run.latest_score, demo_run.loan_id, demo_run.disputed
     why = '--purpose "demo: loan audit"'
     key = {user: f'-H "Authorization: Bearer $(cat {path})"' for user, path in tokens.items()}
@@ -152,4 +155,37 @@ def demo(
         " uv run ledgerctl keys list\n",
         highlight=False,
         soft_wrap=True,  # commands stay on one line, to copy
+    )
+
+
+def _demo_witnesses(context: LedgerContext, url: str, tokens: dict[str, Path]) -> None:
+    """Checkpoint the global log and let the bank's and the regulator's witnesses cosign it
+    once; print how to run one continuously."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ledger_service.cli.index import REPLAY_ERRORS
+    from ledger_service.samples.demo_witnesses import (
+        DEMO_WITNESSES,
+        issue_demo_checkpoint,
+        run_demo_witnesses,
+    )
+
+    expected: tuple[type[BaseException], ...] = (*REPLAY_ERRORS, LedgerError, SQLAlchemyError)
+    try:
+        issued = issue_demo_checkpoint(context)
+        outcomes = run_demo_witnesses(context, url, tokens)
+    except expected as exc:
+        console.print(f"[yellow]witnesses: not run ({exc})[/]", highlight=False)
+        return
+    console.print(f"\nglobal log checkpoint: size {issued.checkpoint.size}")
+    for outcome in outcomes:
+        console.print(f"  witness {outcome.name} ({outcome.directory}): {outcome.outcome}")
+    name = DEMO_WITNESSES[0]
+    console.print(
+        "Run a witness continuously (it checks each new checkpoint, cosigns, alarms on a fork):\n"
+        f"  uv run ledgerctl witness run --api {url} --api-key-file {tokens[name]}"
+        f" --state {context.config.state_dir / 'witness' / name} --interval 10\n"
+        f'  curl -s -H "Authorization: Bearer $(cat {tokens[name]})" {url}/v1/checkpoints/latest',
+        highlight=False,
+        soft_wrap=True,
     )

@@ -37,7 +37,10 @@ class ApiKeyRow(Base):
     revoked_at: Mapped[datetime | None]
 
     __table_args__ = (
-        CheckConstraint("role IN ('writer', 'verifier', 'auditor', 'admin')", name="role_is_known"),
+        CheckConstraint(
+            "role IN ('writer', 'verifier', 'auditor', 'admin', 'witness')",
+            name="role_is_known",
+        ),
         CheckConstraint("length(secret_sha256) = 32", name="secret_is_sha256"),
         {"sqlite_autoincrement": True},
     )

@@ -10,6 +10,14 @@
 ``log_checkpoints``
     Every checkpoint the platform signed: origin, size, root and the signed note as
     issued. One checkpoint per (origin, size): a second root for a size would be a fork.
+``witness_keys``
+    The witnesses an admin registered: name, cosigner verifier key (c2sp.org/signed-note
+    encoding, type 0x04) and when it was revoked. A cosignature counts only from a key
+    registered and not revoked.
+``log_cosignatures``
+    Every cosignature a witness submitted for a stored checkpoint, checked against its key
+    before it was stored: the signature line as received and its timestamp. Served appended
+    to the checkpoint's note (api/routes/checkpoints.py).
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger_service.index.models import LABEL_LENGTH, Base
 
-__all__ = ["GlobalLogState", "LogCheckpoint"]
+__all__ = ["GlobalLogState", "LogCheckpoint", "LogCosignature", "WitnessKeyRow"]
 
 
 class GlobalLogState(Base):
@@ -51,3 +59,29 @@ class LogCheckpoint(Base):
     issued_at: Mapped[datetime]
 
     __table_args__ = (CheckConstraint("length(root) = 32", name="root_is_sha256"),)
+
+
+class WitnessKeyRow(Base):
+    __tablename__ = "witness_keys"
+
+    name: Mapped[str] = mapped_column(String(LABEL_LENGTH), primary_key=True)
+    #: the key ID (8 hex) of the note key, so a rotated key is another row
+    key_id: Mapped[str] = mapped_column(String(8), primary_key=True)
+    #: ``name+keyid+base64(0x04 ‖ public key)``
+    verifier_key: Mapped[str] = mapped_column(String(512))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class LogCosignature(Base):
+    __tablename__ = "log_cosignatures"
+
+    origin: Mapped[str] = mapped_column(String(LABEL_LENGTH), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    witness: Mapped[str] = mapped_column(String(LABEL_LENGTH), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(8), primary_key=True)
+    #: the cosignature's own timestamp (POSIX seconds, signed by the witness)
+    cosigned_at: Mapped[int] = mapped_column(BigInteger)
+    #: the signature line as received (``— <name> <base64>``, no newline)
+    line: Mapped[str] = mapped_column(String(512))
+    received_at: Mapped[datetime]

@@ -76,6 +76,9 @@ DEMO_KEYS = {
     "writer": ("writer", "demo platform", "demo-writer"),
     "bank": ("verifier", "Example Commercial Bank", "risk-desk"),
     "regulator": ("auditor", "Demo Regulator", "inspector"),
+    # the log's witnesses (samples/demo_witnesses.py): a witness key's name is its witness's
+    "bank-witness": ("witness", "Example Commercial Bank", "bank-witness"),
+    "regulator-witness": ("witness", "Demo Regulator", "regulator-witness"),
 }
 
 

@@ -58,6 +58,16 @@ def samples(platform: RecordFactory) -> dict[str, tuple[str, str, dict[str, Any]
             {"actor": "another-platform", "public_key": _OTHER_KEY},
         ),
         "whoami": ("GET", "/v1/whoami", {}, None),
+        # no network in these tests: the checkpoint routes answer 404 to the roles allowed
+        "latest_checkpoint": ("GET", "/v1/checkpoints/latest", {}, None),
+        "get_checkpoint": ("GET", "/v1/checkpoints/1", {"format": "json"}, None),
+        "checkpoint_proof": ("GET", "/v1/checkpoints/proof", {"old": 0, "new": 1}, None),
+        "submit_cosignature": (
+            "POST",
+            "/v1/checkpoints/1/cosignatures",
+            {},
+            {"cosignature": "— t AAAAAAAA"},
+        ),
     }
 
 
