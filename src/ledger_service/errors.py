@@ -17,6 +17,7 @@ own classes are marked with their module where it is not this one.
     │   ├── CyclicLineage                         cyclic_lineage
     │   ├── IdempotencyConflict                   idempotency_conflict
     │   ├── RequestTooLarge      (intake.checks)  request_too_large
+    │   ├── RepairCaseError      (intake.repairs) repair_case_invalid
     │   └── LineageQueryError (queries.lineage.model) lineage_query_invalid
     ├── UnknownRecord(record_id)                  unknown_record
     ├── UnknownAccessEntry(entry_id)              unknown_access_entry
