@@ -20,6 +20,7 @@ own classes are marked with their module where it is not this one.
     │   ├── RepairCaseError      (intake.repairs) repair_case_invalid
     │   └── LineageQueryError (queries.lineage.model) lineage_query_invalid
     ├── UnknownRecord(record_id)                  unknown_record
+    │   └── UnknownRepairCase (queries.repairs)   unknown_repair_case
     ├── UnknownAccessEntry(entry_id)              unknown_access_entry
     ├── RecordErased(record_id)                   record_erased
     ├── CanonicalizationError(path, message) [verify] not_canonicalizable
