@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from ledger_service.index.bulk import RowWriter
 from ledger_service.index.models import LineageEdge, OutboxEntry, OutboxState
 from ledger_service.index.models import Record as RecordRow
-from ledger_service.intake.checks import Candidate
 from ledger_service.index.repair_models import RepairAffected, RepairStep
+from ledger_service.intake.checks import Candidate
 from ledger_service.intake.plan import AppendResult
 from ledger_service.intake.repairs import RepairStepRow
 
@@ -139,8 +139,15 @@ def insert_new(
             _REPAIR_STEPS,
             _REPAIR_STEP_COLUMNS,
             [
-                (s.record_id, s.case_id, s.subject, s.action, s.status, now_param)
-                + (s.score_change_id,)
+                (
+                    s.record_id,
+                    s.case_id,
+                    s.subject,
+                    s.action,
+                    s.status,
+                    now_param,
+                    s.score_change_id,
+                )
                 for s in repair_steps
             ],
         )

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -153,9 +153,7 @@ def repair_marks(
     return marks
 
 
-def _load(
-    session: Session, case_ids: list[str], as_of: datetime | None
-) -> dict[str, RepairCase]:
+def _load(session: Session, case_ids: list[str], as_of: datetime | None) -> dict[str, RepairCase]:
     if not case_ids:
         return {}
     query = (
@@ -166,11 +164,15 @@ def _load(
     if as_of is not None:
         query = query.where(RepairStep.recorded_at <= as_of)
     steps: dict[str, list[tuple[RepairStep, RepairStepInfo]]] = {}
-    for step, anchor, batch in select_many(session, query, RepairStep.case_id, case_ids):
+    for row in select_many(session, query, RepairStep.case_id, case_ids):
+        step, anchor, batch = cast(tuple[RepairStep, Any, Any], tuple(row))
         info = RepairStepInfo(step.record_id, step.status, step.recorded_at, None)
         if anchor is not None and batch is not None and _committed_by(batch, as_of):
             info = RepairStepInfo(
-                step.record_id, step.status, step.recorded_at, AnchorInfo.of(batch, anchor.leaf_index)
+                step.record_id,
+                step.status,
+                step.recorded_at,
+                AnchorInfo.of(batch, anchor.leaf_index),
             )
         steps.setdefault(step.case_id, []).append((step, info))
     affected: dict[str, list[str]] = {}
@@ -246,7 +248,9 @@ def case_to_json(case: RepairCase) -> dict[str, Any]:
         "affected_records": list(case.affected),
         "approved_at": _time(case.approved_at),
         "score_change": case.score_change,
-        "anchored": all(s.anchor is not None and s.anchor.block_number is not None for s in case.steps),
+        "anchored": all(
+            s.anchor is not None and s.anchor.block_number is not None for s in case.steps
+        ),
         "steps": [
             {
                 "record_id": s.record_id,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from credit_ledger_verify.records import Record
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_service.errors import DanglingParent, UnknownRecord, ValidationError
@@ -122,7 +123,9 @@ def test_one_case_with_its_steps_and_score_change(
     assert data["status"] == "approved"
     assert data["anchored"] is False  # no worker ran: nothing is in a block yet
     then = repair_case(session, "cr", as_of=cases["verified"])
-    assert then.status == "verified" and then.score_change is None and then.approved_at is None
+    assert then.status == "verified"
+    assert then.score_change is None
+    assert then.approved_at is None
     with pytest.raises(UnknownRepairCase):
         repair_case(session, "cr", as_of=cases["data"])
     with pytest.raises(UnknownRepairCase):
@@ -133,7 +136,8 @@ def test_is_record_repaired_as_of(session: Session, cases: dict[str, datetime]) 
     marks = repair_marks(session, ["court", "overdue", "tax"])
     assert set(marks) == {"court", "overdue"}
     assert (marks["court"].status, marks["court"].score_change) == ("approved", "score2")
-    assert marks["overdue"].status == "rejected" and marks["overdue"].approved_at is None
+    assert marks["overdue"].status == "rejected"
+    assert marks["overdue"].approved_at is None
     assert repair_marks(session, ["court"], cases["rescored"])["court"].status == "verified"
     assert BANK.hidden(session, ["court", "overdue", "tax"]) == {"court"}
     assert BANK.hidden(session, ["court"], cases["rescored"]) == set()
@@ -149,7 +153,8 @@ def test_bank_lineage_omits_the_repaired_record_and_its_edges(
     graph = upstream(session, ["score1"])
     assert "court" in graph.nodes
     bank = BANK.graph(session, graph)
-    assert "court" not in bank.nodes and set(bank.nodes) == {"score1", "tax"}
+    assert "court" not in bank.nodes
+    assert set(bank.nodes) == {"score1", "tax"}
     assert all("court" not in (e.source, e.target) for e in bank.edges)
     assert "court" not in str(graph_to_json(bank))
     # before the approval the bank still saw it
@@ -180,7 +185,8 @@ def test_bank_timeline_and_listings_omit_it(session: Session, cases: dict[str, d
     subject = uscc(1)
     assert "court" in {n.record_id for n in timeline(session, subject)}
     shown = {n.record_id for n in BANK.nodes(session, timeline(session, subject), None)}
-    assert "court" not in shown and {"tax", "overdue", "score1"} <= shown
+    assert "court" not in shown
+    assert {"tax", "overdue", "score1"} <= shown
     disputed = flagged(session, "disputed")
     assert [n.record_id for n in disputed] == ["court"]
     assert BANK.nodes(session, disputed, None) == []
@@ -201,7 +207,7 @@ def test_rejected_repair_hides_nothing(session: Session, cases: dict[str, dateti
 def _refused(
     service: LedgerService,
     session_factory: sessionmaker[Session],
-    records: list,  # type: ignore[type-arg]
+    records: list[Record],
     error: type[Exception],
     field: str,
     match: str,
@@ -210,7 +216,8 @@ def _refused(
     with pytest.raises(error, match=match) as caught:
         service.append(records)
     assert table_counts(session_factory) == before, "a refused request writes nothing"
-    assert isinstance(caught.value, ValidationError) and caught.value.field == field
+    assert isinstance(caught.value, ValidationError)
+    assert caught.value.field == field
 
 
 def test_intake_refuses_what_does_not_fit_a_case(
@@ -222,72 +229,125 @@ def test_intake_refuses_what_does_not_fit_a_case(
     f = platform
     # a submission on a record no retention rule makes negative (tax data), naming the rules
     _refused(
-        service, session_factory, [f.credit_repair("bad-1", parents=["tax"])], RepairCaseError,
-        "payload.affected_records[0]", "not negative information under any retention rule "
+        service,
+        session_factory,
+        [f.credit_repair("bad-1", parents=["tax"])],
+        RepairCaseError,
+        "payload.affected_records[0]",
+        "not negative information under any retention rule "
         r"\(loan_overdue, loan_default, judicial_record\)",
-    )  # fmt: skip
+    )
     # ... with nothing affected
     _refused(
-        service, session_factory, [f.credit_repair("bad-2", affected=[])], RepairCaseError,
-        "payload.affected_records", "must name the negative records",
-    )  # fmt: skip
+        service,
+        session_factory,
+        [f.credit_repair("bad-2", affected=[])],
+        RepairCaseError,
+        "payload.affected_records",
+        "must name the negative records",
+    )
     # ... on another enterprise's negative record
     service.append([f.data_update("court-b", dataset="judicial", subject=uscc(2))])
     _refused(
-        service, session_factory, [f.credit_repair("bad-3", affected=["court-b"])],
-        RepairCaseError, "payload.affected_records[0]", "not the repair's subject",
-    )  # fmt: skip
+        service,
+        session_factory,
+        [f.credit_repair("bad-3", affected=["court-b"])],
+        RepairCaseError,
+        "payload.affected_records[0]",
+        "not the repair's subject",
+    )
     _refused(
-        service, session_factory, [f.credit_repair("bad-4", affected=["ghost"])],
-        DanglingParent, "payload.affected_records[0]", "unknown record",
-    )  # fmt: skip
+        service,
+        session_factory,
+        [f.credit_repair("bad-4", affected=["ghost"])],
+        DanglingParent,
+        "payload.affected_records[0]",
+        "unknown record",
+    )
     # a bad transition: submitted straight to approved
     service.append([f.data_update("court-2", dataset="judicial")])
     service.append([f.credit_repair("c3", parents=["court-2"], action="fulfilled_judgment")])
     _refused(
-        service, session_factory,
+        service,
+        session_factory,
         [f.credit_repair("c3-a", status="approved", supersedes="c3", action="fulfilled_judgment")],
-        ValidationError, "payload.status", "submitted repair can only become rejected or verified",
-    )  # fmt: skip
+        ValidationError,
+        "payload.status",
+        "submitted repair can only become rejected or verified",
+    )
     # a step that changes the action, or the affected records
     _refused(
-        service, session_factory,
+        service,
+        session_factory,
         [f.credit_repair("c3-v", status="verified", supersedes="c3", action="training")],
-        RepairCaseError, "payload.action", "cannot change it to training",
-    )  # fmt: skip
+        RepairCaseError,
+        "payload.action",
+        "cannot change it to training",
+    )
     _refused(
-        service, session_factory,
-        [f.credit_repair("c3-v", status="verified", supersedes="c3", affected=["overdue"],
-                         action="fulfilled_judgment")],
-        RepairCaseError, "payload.affected_records", "must be empty or the submission's",
-    )  # fmt: skip
+        service,
+        session_factory,
+        [
+            f.credit_repair(
+                "c3-v",
+                status="verified",
+                supersedes="c3",
+                affected=["overdue"],
+                action="fulfilled_judgment",
+            )
+        ],
+        RepairCaseError,
+        "payload.affected_records",
+        "must be empty or the submission's",
+    )
     # a second successor of one step
     _refused(
-        service, session_factory,
+        service,
+        session_factory,
         [f.credit_repair("cr-v2", status="verified", supersedes="cr", action="fulfilled_judgment")],
-        ValidationError, "supersedes", "already superseded",
-    )  # fmt: skip
+        ValidationError,
+        "supersedes",
+        "already superseded",
+    )
     # an approval naming a score change that did not use the case, or that is no score change
     service.append(
         [f.credit_repair("c3-v", status="verified", supersedes="c3", action="fulfilled_judgment")]
     )
-    for named, match in (("score1", "does not list a step of this repair case"),
-                         ("tax", "must be a score_change"),
-                         ("ghost", "unknown record")):  # fmt: skip
+    for named, match in (
+        ("score1", "does not list a step of this repair case"),
+        ("tax", "must be a score_change"),
+        ("ghost", "unknown record"),
+    ):
         _refused(
-            service, session_factory,
-            [f.credit_repair("c3-a", status="approved", supersedes="c3-v", affected=[],
-                             action="fulfilled_judgment", resulting_score_change=named)],
+            service,
+            session_factory,
+            [
+                f.credit_repair(
+                    "c3-a",
+                    status="approved",
+                    supersedes="c3-v",
+                    affected=[],
+                    action="fulfilled_judgment",
+                    resulting_score_change=named,
+                )
+            ],
             RepairCaseError if named != "ghost" else DanglingParent,
-            "payload.resulting_score_change", match,
-        )  # fmt: skip
+            "payload.resulting_score_change",
+            match,
+        )
     # and the same approval with a score change that used the case is accepted
     service.append(
         [
             f.score_change("score3", parents=["c3-v"]),
-            f.credit_repair("c3-a", status="approved", supersedes="c3-v", affected=[],
-                            action="fulfilled_judgment", resulting_score_change="score3"),
-        ]  # fmt: skip
+            f.credit_repair(
+                "c3-a",
+                status="approved",
+                supersedes="c3-v",
+                affected=[],
+                action="fulfilled_judgment",
+                resulting_score_change="score3",
+            ),
+        ]
     )
 
 
@@ -302,10 +362,14 @@ def test_a_whole_case_in_one_request(
             f.credit_repair("d-v", status="verified", supersedes="d", action="credit_commitment"),
             f.score_change("s", parents=["d-v"]),
             f.credit_repair(
-                "d-a", status="approved", supersedes="d-v", action="credit_commitment",
-                affected=["default"], resulting_score_change="s",
+                "d-a",
+                status="approved",
+                supersedes="d-v",
+                action="credit_commitment",
+                affected=["default"],
+                resulting_score_change="s",
             ),
-        ]  # fmt: skip
+        ]
     )
     case = repair_case(session, "d")
     assert (case.status, case.affected, case.score_change) == ("approved", ("default",), "s")
