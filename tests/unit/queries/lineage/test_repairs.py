@@ -4,13 +4,19 @@ through the real intake on SQLite and PostgreSQL, with a clock the test moves.""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from credit_ledger_verify.records import Record
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner, Result
 
+from ledger_service.cli import app
 from ledger_service.errors import DanglingParent, UnknownRecord, ValidationError
+from ledger_service.index.models import AccessLogEntry
 from ledger_service.intake import LedgerService
 from ledger_service.intake.repairs import RepairCaseError
 from ledger_service.queries.lineage import (
@@ -30,6 +36,7 @@ from ledger_service.queries.repairs import (
 )
 from ledger_service.queries.visibility import Audience, RepairView
 from tests.db.factories import RecordFactory, table_counts, uscc
+from tests.db.fixtures import IndexDatabase
 from tests.unit.queries.lineage.conftest import Clock
 
 BANK = RepairView(Audience.BANK)
@@ -374,3 +381,54 @@ def test_a_whole_case_in_one_request(
     case = repair_case(session, "d")
     assert (case.status, case.affected, case.score_change) == ("approved", ("default",), "s")
     assert BANK.hidden(session, ["default"]) == {"default"}
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def _ledgerctl(index_db: IndexDatabase, tmp_path: Path, *args: str) -> Result:
+    base = ["--state-dir", str(tmp_path), "--db", index_db.url, "--accessor", "regulator:wu"]
+    return CliRunner().invoke(app, [*args, *base, "--purpose", "repair audit ref 9"])
+
+
+def test_cli_list_show_and_report(
+    index_db: IndexDatabase, tmp_path: Path, session: Session, cases: dict[str, datetime]
+) -> None:
+    listed = _ledgerctl(
+        index_db, tmp_path, "repairs", "list", "--status", "approved", "--format", "json"
+    )
+    assert listed.exit_code == 0, listed.output
+    assert [c["case"] for c in json.loads(listed.output)] == ["cr"]
+    then = _ledgerctl(
+        index_db,
+        tmp_path,
+        "repairs",
+        "list",
+        "--as-of",
+        cases["rescored"].isoformat(),
+        "--format",
+        "json",
+    )
+    assert {c["case"]: c["status"] for c in json.loads(then.output)} == {
+        "cr": "verified",
+        "cr2": "rejected",
+    }
+    shown = _ledgerctl(index_db, tmp_path, "repairs", "show", "cr")
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output)["score_change"] == "score2"
+    table = _ledgerctl(index_db, tmp_path, "repairs", "report")
+    assert table.exit_code == 0, table.output
+    assert "approved cr-a @ pending" in table.output
+    assert "submitted: 0, verified: 0, approved: 1, rejected: 1" in table.output
+    report = _ledgerctl(index_db, tmp_path, "repairs", "report", "--format", "json")
+    assert json.loads(report.output)["counts"]["approved"] == 1
+    missing = _ledgerctl(index_db, tmp_path, "repairs", "show", "court")
+    assert missing.exit_code == 2
+    assert "repair case" in missing.output
+    bad = _ledgerctl(index_db, tmp_path, "repairs", "list", "--status", "done")
+    assert bad.exit_code == 2
+    logged = session.execute(
+        select(AccessLogEntry.query, AccessLogEntry.record_id, AccessLogEntry.purpose)
+    ).all()
+    assert ("repair", "cr", "repair audit ref 9") in logged
+    assert {q for q, _, _ in logged} == {"repairs", "repair", "repairs_report"}
