@@ -144,7 +144,7 @@ function renderLoan() {
     counts.append(chip);
   }
   const legend = $("legend");
-  legend.textContent = `◆ ${t("marker_decision")}  ⚠ ${t("marker_disputed")}  ↻ ${t("marker_superseded")}  ✕ ${t("marker_erased")}  … ${t("not_anchored")}`;
+  legend.textContent = `◆ ${t("marker_decision")}  ⚠ ${t("marker_disputed")}  ↻ ${t("marker_superseded")}  ✕ ${t("marker_erased")}  ✓ ${t("repair_approved")}  … ${t("not_anchored")}`;
   drawGraph($("graph"), collapseGraph(graph, $("collapse").value, state.expanded), {
     loan: graph.loan, changes: state.changes, critical: state.critical ? criticalPath(graph) : null,
     onSelect: selectNode, onExpand: expandGroup,
@@ -269,6 +269,12 @@ function renderPanel(node) {
   if (node.disputed) marks.push(t("marker_disputed"));
   if (node.superseded_by) marks.push(`${t("marker_superseded")} → ${node.superseded_by}`);
   if (node.erased) marks.push(t("marker_erased"));
+  const r = node.repair;  // auditors only: the credit-repair case concerning this record
+  if (r) {
+    const approved = r.approved_at ? ` ${r.approved_at}` : "";
+    const score = r.score_change ? ` → ${t("score_change")} ${r.score_change}` : "";
+    marks.push(`${t("marker_repair")} ${r.case}: ${t(`repair_${r.status}`)}${approved}${score}`);
+  }
   for (const m of state.changes.get(node.record_id) || []) marks.push(`${t("change")}: ${t(`change_${m}`)}`);
   if (marks.length) {
     const p = document.createElement("p");
