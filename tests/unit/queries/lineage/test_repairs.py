@@ -432,3 +432,17 @@ def test_cli_list_show_and_report(
     ).all()
     assert ("repair", "cr", "repair audit ref 9") in logged
     assert {q for q, _, _ in logged} == {"repairs", "repair", "repairs_report"}
+
+
+def test_cli_lineage_and_timeline_show_the_repair(
+    index_db: IndexDatabase, tmp_path: Path, cases: dict[str, datetime]
+) -> None:
+    graph = _ledgerctl(index_db, tmp_path, "lineage", "score1", "--format", "json")
+    assert graph.exit_code == 0, graph.output
+    nodes = {n["record_id"]: n["repair"] for n in json.loads(graph.output)["nodes"]}
+    assert nodes["court"]["case"] == "cr"
+    assert nodes["tax"] is None
+    items = _ledgerctl(index_db, tmp_path, "timeline", uscc(1), "--format", "json")
+    assert items.exit_code == 0, items.output
+    shown = {n["record_id"]: n["repair"] for n in json.loads(items.output)}
+    assert shown["overdue"]["status"] == "rejected"
