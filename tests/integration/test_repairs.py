@@ -68,7 +68,7 @@ def test_each_line_is_backed_by_anchored_records_that_verify_offline(
 def test_the_cli_report_prints_the_blocks(
     ledger: tuple[AnchoredLedger, list[list[Record]]], tmp_path: Path
 ) -> None:
-    anchored, case = ledger
+    anchored, _ = ledger
     args = ["repairs", "report", "--state-dir", str(tmp_path), "--db", anchored.db_url]
     result = CliRunner().invoke(app, [*args, "--purpose", "supervision: repair report"])
     assert result.exit_code == 0, result.output
