@@ -392,7 +392,12 @@ function renderEnterprise() {
   const tl = $("timeline");
   tl.replaceChildren(row("th", [t("occurred_at"), t("kind"), t("record_id"), t("source"), t("block")]));
   for (const n of timeline.items) {
-    tl.append(row("td", [timeElement(n.occurred_at), t(`kind_${n.kind}`), n.record_id, n.source, n.anchor?.block_number?.toString() ?? t("not_anchored")]));
+    const r = n.repair;  // the credit-repair case concerning this record, if any
+    const id = r ? `${n.record_id} · ${t("marker_repair")} ${r.case}: ${t(`repair_${r.status}`)}` : n.record_id;
+    const tr = row("td", [timeElement(n.occurred_at), t(`kind_${n.kind}`), id, n.source, n.anchor?.block_number?.toString() ?? t("not_anchored")]);
+    tr.dataset.recordId = n.record_id;
+    if (r) tr.dataset.repair = r.status;
+    tl.append(tr);
   }
   const al = $("access-log");
   al.replaceChildren(row("th", [t("accessed_at"), t("accessor"), t("query"), t("purpose"), t("record")]));
