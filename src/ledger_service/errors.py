@@ -17,10 +17,12 @@ own classes are marked with their module where it is not this one.
     │   ├── CyclicLineage                         cyclic_lineage
     │   ├── IdempotencyConflict                   idempotency_conflict
     │   ├── RequestTooLarge      (intake.checks)  request_too_large
+    │   ├── RepairCaseError      (intake.repairs) repair_case_invalid
     │   ├── LineageQueryError (queries.lineage.model) lineage_query_invalid
     │   ├── WitnessKeyError      (tlog.witnesses) witness_key_invalid
     │   └── CosignatureRefused   (tlog.witnesses) cosignature_refused
     ├── UnknownRecord(record_id)                  unknown_record
+    │   └── UnknownRepairCase (queries.repairs)   unknown_repair_case
     ├── UnknownAccessEntry(entry_id)              unknown_access_entry
     ├── RecordErased(record_id)                   record_erased
     ├── CanonicalizationError(path, message) [verify] not_canonicalizable

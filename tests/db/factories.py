@@ -153,11 +153,20 @@ class RecordFactory:
         disputes: str | None = None,
         status: str = "submitted",
         action: str = "back_paid_social_insurance",
+        affected: Sequence[str] | None = None,
+        resulting_score_change: str | None = None,
     ) -> Record:
+        """``affected`` defaults to ``parents``."""
         envelope = self._envelope(
             record_id, subject, parents, supersedes, disputes, None, "repair-desk"
         )
-        payload = {"action": action, "status": status, "affected_records": list(parents)}
+        payload: dict[str, Any] = {
+            "action": action,
+            "status": status,
+            "affected_records": list(parents if affected is None else affected),
+        }
+        if resulting_score_change is not None:
+            payload["resulting_score_change"] = resulting_score_change
         return self.sign(CreditRepairRecord.model_validate({**envelope, "payload": payload}))
 
 

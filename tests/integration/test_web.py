@@ -33,6 +33,7 @@ from ledger_service.ops.topology import Topology
 from ledger_service.samples.data import SampleWriter, after_the_decision, enterprise_story
 from ledger_service.samples.large_lineage import large_lineage, large_loan_id
 from ledger_service.samples.ledger import AnchoredLedger
+from ledger_service.samples.repair_case import repair_case
 from tests.integration.api_process import running_api
 from tests.integration.test_api import Server
 
@@ -424,3 +425,25 @@ def test_the_critical_path_highlights_what_the_decision_relied_on(
     page.click("#critical-path")
     expect(page.locator("#graph .dim")).to_have_count(0)
     assert "critical-view" not in (page.locator("#graph").get_attribute("class") or "")
+
+
+def test_a_repaired_record_shows_its_repair_to_the_regulator_and_is_gone_for_the_bank(
+    page: Page, web: Server, tmp_path: Path
+) -> None:
+    # enterprise 1's court record repaired: submitted, verified + re-scored, approved
+    case = repair_case(web.writer, 1)
+    for request in case:
+        web.ledger.append(request)
+    _anchor(web.ledger)
+    court, submitted = case[0]
+    with web.client("verifier") as bank:
+        gone = bank.get(f"/v1/records/{court.record_id}", params={"purpose": "loan_review"})
+        assert gone.status_code == 404
+        assert gone.json()["code"] == "unknown_record"
+    _sign_in(page, web.tokens["auditor"])
+    _search(page, court.subject)
+    expect(page.locator("#enterprise-view")).to_be_visible()
+    repaired = page.locator(f'#timeline tr[data-record-id="{court.record_id}"]')
+    expect(repaired).to_have_attribute("data-repair", "approved")
+    expect(repaired).to_contain_text(f"信用修复案件 {submitted.record_id}: 已批准（已修复）")
+    page.screenshot(path=tmp_path / "web-repaired-record.png", full_page=True)

@@ -13,6 +13,8 @@ from ledger_service.context import LedgerContext
 from ledger_service.intake import LedgerService
 from ledger_service.queries import RecordQueries
 from ledger_service.queries.lineage import loan_lineage
+from ledger_service.queries.repairs import repair_case
+from ledger_service.queries.visibility import Audience, RepairView
 from ledger_service.samples.data import SampleWriter, enterprise_code, enterprise_story, stories
 from ledger_service.samples.demo import DEMO_ENTERPRISES, write_demo
 from tests.db.fixtures import IndexDatabase
@@ -61,7 +63,7 @@ def test_demo_is_re_runnable_and_names_a_score_and_a_loan_changed_since_its_deci
     writer = SampleWriter(actor="demo-platform-writer")
     service.register_writer(writer.actor, writer.public_key)
     first = write_demo(service.append, writer)
-    assert len(first.results) == DEMO_ENTERPRISES * 9 + 2
+    assert len(first.results) == DEMO_ENTERPRISES * 9 + 2 + 5
     assert {r.status for r in first.results} == {"created"}
     score = queries.get_record(first.latest_score)
     assert score is not None
@@ -80,6 +82,13 @@ def test_demo_is_re_runnable_and_names_a_score_and_a_loan_changed_since_its_deci
     assert now.loan is not None
     assert len(then.loan.events) == 2  # application, approval; the disbursement came later
     assert len(now.loan.events) == 3
+    # the repair case: approved, linked to its score change; the court record repaired
+    with ledger.session_factory() as session:
+        case = repair_case(session, first.repair_case)
+        assert RepairView(Audience.BANK).hidden(session, [first.repaired]) == {first.repaired}
+    assert case.status == "approved"
+    assert case.affected == (first.repaired,)
+    assert case.score_change is not None
 
 
 def test_ordered_ids_follow_creation_order_and_are_unique() -> None:

@@ -14,8 +14,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ledger_service.api.auth import ApiKeys, PermissionDenied, Principal, Role
 from ledger_service.api.logs import current_request_id
 from ledger_service.context import LedgerContext
+from ledger_service.queries.visibility import Audience, RepairView
 
-__all__ = ["PERMISSIONS", "Caller", "Context", "allowed", "log_read"]
+__all__ = ["AUDIENCES", "PERMISSIONS", "Caller", "Context", "allowed", "log_read", "view_of"]
 
 log = logging.getLogger("ledger_service.api")
 
@@ -36,6 +37,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "access_log": frozenset({A}),
     "access_entry_evidence": frozenset({A}),
     "verify_record": frozenset({A}),
+    "list_repairs": frozenset({A}),
+    "get_repair": frozenset({A}),
+    "repairs_report": frozenset({A}),
     "create_api_key": frozenset({ADM}),
     "list_api_keys": frozenset({ADM}),
     "revoke_api_key": frozenset({ADM}),
@@ -47,6 +51,16 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "get_checkpoint": frozenset({W, V, A, ADM, WIT}),
     "checkpoint_proof": frozenset({W, V, A, ADM, WIT}),
     "submit_cosignature": frozenset({WIT}),
+}
+
+#: role -> what it is shown of repaired negative records (queries.visibility): a bank
+#: (verifier) does not see them; auditors see them with their repair; a writer sees the
+#: records it wrote, as written.
+AUDIENCES: dict[Role, Audience] = {
+    W: Audience.FULL,
+    V: Audience.BANK,
+    A: Audience.FULL,
+    ADM: Audience.FULL,
 }
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer clk_…`")
@@ -94,6 +108,12 @@ def _log_refusal(request: Request, caller: Principal, name: str) -> None:
 
 Context = Annotated[LedgerContext, Depends(_context)]
 Caller = Annotated[Principal, Depends(_principal)]
+
+
+def view_of(caller: Principal) -> RepairView:
+    """What the caller's role is shown of repaired records: every read route passes its
+    answer through this view."""
+    return RepairView(AUDIENCES[caller.role])
 
 
 def allowed(name: str) -> frozenset[Role]:

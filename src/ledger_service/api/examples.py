@@ -34,6 +34,8 @@ PARAMETER_EXAMPLES: dict[str, Any] = {
     "size": 4096,  # a checkpoint's tree size
     "old": 4000,
     "new": 4096,
+    "case_id": "c0e5a1d2b3f4a5968778695a4b3c2d1e",
+    "status": "approved",
 }
 
 _CHECKPOINT_TEXT = (
@@ -103,6 +105,40 @@ _NODE = {
         "committed_at": "2026-11-30T00:50:05+00:00",
         "block_time": "2026-11-30T00:50:04.9+00:00",
     },
+    "repair": None,
+}
+
+_ANCHOR = {
+    "batch_id": "b7-1c9e04d2aa31",
+    "leaf_index": 0,
+    "state": "committed",
+    "tx_id": "8d41c0e2…",
+    "block_number": 9,
+    "committed_at": "2026-11-30T02:10:05+00:00",
+}
+_REPAIR_CASE = {
+    "case": PARAMETER_EXAMPLES["case_id"],
+    "subject": _SUBJECT,
+    "action": "fulfilled_judgment",
+    "status": "approved",
+    "affected_records": ["5d2c8e41f0a94b6e8c7d3a2b1f0e9d8c"],
+    "approved_at": "2026-11-30T02:10:00+00:00",
+    "score_change": _RECORD,
+    "anchored": True,
+    "steps": [
+        {
+            "record_id": PARAMETER_EXAMPLES["case_id"],
+            "status": "submitted",
+            "recorded_at": "2026-11-30T02:00:00+00:00",
+            "anchor": {**_ANCHOR, "block_number": 7},
+        },
+        {
+            "record_id": "e1d2c3b4a5968778695a4b3c2d1e0f9a",
+            "status": "approved",
+            "recorded_at": "2026-11-30T02:10:00+00:00",
+            "anchor": _ANCHOR,
+        },
+    ],
 }
 
 #: operation id -> an example of its successful answer
@@ -152,6 +188,13 @@ RESPONSE_EXAMPLES: dict[str, Any] = {
         "size": 4096,
         "witness": "bank-witness",
         "note": _CHECKPOINT_TEXT + "\n— credit-ledger.example/ledger/ledger <…>\n",
+    },
+    "list_repairs": {"as_of": None, "items": [_REPAIR_CASE]},
+    "get_repair": _REPAIR_CASE,
+    "repairs_report": {
+        "as_of": _TIME,
+        "counts": {"submitted": 0, "verified": 1, "approved": 1, "rejected": 0},
+        "cases": [_REPAIR_CASE],
     },
     "flagged_records": {"items": [{**_NODE, "disputed": True}], "next_cursor": None},
     "lineage": {

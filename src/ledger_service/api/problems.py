@@ -41,6 +41,7 @@ STATUS_BY_CODE: dict[str, int] = {
     # must not retry it as a 5xx)
     "bad_signature": 422,
     "unknown_record": 404,
+    "unknown_repair_case": 404,
     "unknown_access_entry": 404,
     "checkpoint_not_found": 404,
     "not_found": 404,

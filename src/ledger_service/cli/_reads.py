@@ -21,8 +21,13 @@ from ledger_service.context import LedgerContext
 from ledger_service.errors import ValidationError
 from ledger_service.queries.lineage import DECISION, AsOf, LineageQueryError
 from ledger_service.queries.lineage import parse_as_of as lineage_as_of
+from ledger_service.queries.visibility import Audience, RepairView
 
 T = TypeVar("T")
+
+#: What the CLI shows of repaired negative records: it runs on the index host, an operator's
+#: and regulator's tool, so everything, with each node's repair case (docs/regulation.md).
+CLI_VIEW = RepairView(Audience.FULL)
 
 Purpose = Annotated[
     str,

@@ -5,6 +5,7 @@ declared purpose. Tables for people, `--format json` for programs."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -14,6 +15,7 @@ from ledger_service.cli._common import DbUrl, StateDir, fail
 from ledger_service.cli._lineage_output import LineageFormat, OutFile, check_output, emit
 from ledger_service.cli._lineage_tables import print_changes, print_graph, print_impact
 from ledger_service.cli._reads import (
+    CLI_VIEW,
     Accessor,
     AsOfOption,
     Format,
@@ -28,6 +30,7 @@ from ledger_service.queries.lineage import (
     DEFAULT_DEPTH,
     DEFAULT_IMPACT_DEPTH,
     AsOf,
+    Impact,
     LineageDiff,
     LineageGraph,
     diff_to_json,
@@ -80,7 +83,8 @@ def lineage(
         fail("--diff prints a table or --format json to stdout", code=2)
 
     def walk(session: Session, at: AsOf) -> LineageGraph:
-        return lineage_of(session, names, down=down, depth=depth, as_of=at)
+        graph = lineage_of(session, names, down=down, depth=depth, as_of=at)
+        return CLI_VIEW.graph(session, graph)
 
     if diff:
 
@@ -136,7 +140,7 @@ def impact_cmd(
     hit = read_index(
         state_dir,
         db_url,
-        lambda session: impact(session, record_id, depth=depth, as_of=when),
+        lambda session: _marked(session, impact(session, record_id, depth=depth, as_of=when)),
         what="impact",
         purpose=purpose,
         accessor=accessor,
@@ -151,3 +155,7 @@ def impact_cmd(
 def _read_by(graph: LineageGraph) -> list[tuple[str | None, str | None]]:
     """One access-log entry per enterprise in the answer, naming the start record."""
     return [(node.subject, graph.roots[0]) for node in graph.nodes.values()]
+
+
+def _marked(session: Session, hit: Impact) -> Impact:
+    return replace(hit, graph=CLI_VIEW.graph(session, hit.graph))

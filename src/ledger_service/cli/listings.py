@@ -12,6 +12,7 @@ from rich.table import Table
 from ledger_service.cli._common import DbUrl, StateDir, console
 from ledger_service.cli._lineage_tables import add_row, node_table, when
 from ledger_service.cli._reads import (
+    CLI_VIEW,
     Accessor,
     AsOfOption,
     Format,
@@ -62,7 +63,9 @@ def timeline_cmd(
     nodes = read_index(
         state_dir,
         db_url,
-        lambda session: timeline(session, subject, kinds=kind, as_of=at, limit=limit),
+        lambda session: CLI_VIEW.nodes(
+            session, timeline(session, subject, kinds=kind, as_of=at, limit=limit), at
+        ),
         what="timeline",
         purpose=purpose,
         accessor=accessor,
@@ -87,7 +90,9 @@ def _flagged(
     nodes = read_index(
         state_dir,
         db_url,
-        lambda session: flagged(session, flag, subject=subject, as_of=at, limit=limit),
+        lambda session: CLI_VIEW.nodes(
+            session, flagged(session, flag, subject=subject, as_of=at, limit=limit), at
+        ),
         what=flag,
         purpose=purpose,
         accessor=accessor,

@@ -130,6 +130,7 @@ def demo(
     console.print(table)
     _demo_witnesses(context, url, tokens)
     score, loan, disputed = demo_run.latest_score, demo_run.loan_id, demo_run.disputed
+    case, repaired = demo_run.repair_case, demo_run.repaired
     why = '--purpose "demo: loan audit"'
     key = {user: f'-H "Authorization: Bearer $(cat {path})"' for user, path in tokens.items()}
     console.print(
@@ -144,6 +145,14 @@ def demo(
         f"  uv run ledgerctl evidence {loan} --lineage --as-of decision"
         f" --out /tmp/{loan}.lineage.json\n"
         f"  uv run ledgerctl access-report {demo_run.subject}\n"
+        "A regulator following the credit-repair case (信用修复; docs/regulation.md):\n"
+        f'  curl -s {key["regulator"]} "{url}/v1/repairs/{case}?purpose=supervision"\n'
+        f'  curl -s {key["regulator"]} "{url}/v1/reports/repairs?purpose=supervision"\n'
+        f"  uv run ledgerctl repairs show {case} {why}\n"
+        f"  uv run ledgerctl repairs list --status approved {why}\n"
+        f"  uv run ledgerctl repairs report {why}\n"
+        "A bank no longer sees the repaired court record (404, as for an unknown id):\n"
+        f'  curl -s {key["bank"]} "{url}/v1/records/{repaired}?purpose=loan_review"\n'
         "A bank (evidence over HTTP; the offline verifier needs only the orgs' CA certificates):\n"
         f"  curl -s -X POST {key['bank']} -H 'content-type: application/json'"
         f' -d \'{{"record_ids":["{score}"]}}\''

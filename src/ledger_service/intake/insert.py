@@ -7,6 +7,7 @@ Runs inside the request's write transaction, after the write plan.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,14 +20,18 @@ from sqlalchemy.orm import Session
 from ledger_service.index.bulk import RowWriter
 from ledger_service.index.models import LineageEdge, OutboxEntry, OutboxState
 from ledger_service.index.models import Record as RecordRow
+from ledger_service.index.repair_models import RepairAffected, RepairStep
 from ledger_service.intake.checks import Candidate
 from ledger_service.intake.plan import AppendResult
+from ledger_service.intake.repairs import RepairStepRow
 
 __all__ = ["insert_new"]
 
 _RECORDS = RecordRow.metadata.tables[RecordRow.__tablename__]
 _LINEAGE_EDGES = LineageEdge.metadata.tables[LineageEdge.__tablename__]
 _OUTBOX = OutboxEntry.metadata.tables[OutboxEntry.__tablename__]
+_REPAIR_STEPS = RepairStep.metadata.tables[RepairStep.__tablename__]
+_REPAIR_AFFECTED = RepairAffected.metadata.tables[RepairAffected.__tablename__]
 
 # Columns of the intake's bulk inserts, in the order of the row tuples insert_new builds.
 _RECORD_COLUMNS = (
@@ -51,6 +56,16 @@ _RECORD_COLUMNS = (
 )
 _EDGE_COLUMNS = ("child_id", "parent_id")
 _OUTBOX_COLUMNS = ("record_id", "state", "enqueued_at", "batched_at")
+_REPAIR_STEP_COLUMNS = (
+    "record_id",
+    "case_id",
+    "subject",
+    "action",
+    "status",
+    "recorded_at",
+    "score_change_id",
+)
+_REPAIR_AFFECTED_COLUMNS = ("case_id", "record_id")
 
 
 def insert_new(
@@ -58,9 +73,11 @@ def insert_new(
     new: list[Candidate],
     now: datetime,
     results: list[AppendResult | None],
+    repair_steps: Sequence[RepairStepRow] = (),
 ) -> None:
-    """INSERT the new records, their lineage edges and outbox entries, and mark the records
-    they supersede or dispute; fills ``results`` at the new records' positions."""
+    """INSERT the new records, their lineage edges and outbox entries (and the repair-case
+    rows of those that are case steps), and mark the records they supersede or dispute;
+    fills ``results`` at the new records' positions."""
     connection = session.connection()
     writer = RowWriter.for_connection(connection)
     occurred_at_param = writer.datetime_param
@@ -117,6 +134,28 @@ def insert_new(
     writer.insert(_RECORDS, _RECORD_COLUMNS, record_rows)
     writer.insert(_LINEAGE_EDGES, _EDGE_COLUMNS, edge_rows)
     writer.insert(_OUTBOX, _OUTBOX_COLUMNS, outbox_rows)
+    if repair_steps:
+        writer.insert(
+            _REPAIR_STEPS,
+            _REPAIR_STEP_COLUMNS,
+            [
+                (
+                    s.record_id,
+                    s.case_id,
+                    s.subject,
+                    s.action,
+                    s.status,
+                    now_param,
+                    s.score_change_id,
+                )
+                for s in repair_steps
+            ],
+        )
+        writer.insert(
+            _REPAIR_AFFECTED,
+            _REPAIR_AFFECTED_COLUMNS,
+            [(s.case_id, affected) for s in repair_steps for affected in s.affected],
+        )
     status_updates: dict[str, dict[str, Any]] = {}
     for target, by in superseded_by.items():
         status_updates.setdefault(target, {"record_id": target})["superseded_by"] = by

@@ -33,6 +33,7 @@ from ledger_service.errors import DanglingParent, IdempotencyConflict, Validatio
 from ledger_service.index.bulk import select_many
 from ledger_service.index.models import Record as RecordRow
 from ledger_service.intake.checks import Candidate
+from ledger_service.intake.repairs import RepairStepRow, check_repair_cases
 from ledger_service.intake.signatures import check_keys_still_active
 
 __all__ = ["AppendResult", "WritePlan", "plan_write"]
@@ -54,6 +55,8 @@ class WritePlan:
 
     results: list[AppendResult | None]
     new: list[Candidate] = field(default_factory=list)
+    #: the new records that are steps of credit-repair cases (:mod:`.repairs`)
+    repair_steps: list[RepairStepRow] = field(default_factory=list)
 
 
 def plan_write(session: Session, candidates: list[Candidate]) -> WritePlan:
@@ -64,6 +67,7 @@ def plan_write(session: Session, candidates: list[Candidate]) -> WritePlan:
         SignatureError: a key used to verify was revoked meanwhile.
         IdempotencyConflict: a known record id with other content.
         DanglingParent, ValidationError: a reference that does not hold.
+        RepairCaseError: a credit-repair record that does not fit its case.
     """
     plan = WritePlan(results=[None] * len(candidates))
     check_keys_still_active(session, candidates)
@@ -96,6 +100,7 @@ def plan_write(session: Session, candidates: list[Candidate]) -> WritePlan:
         )
     if plan.new:
         _check_references(session, plan.new)
+        plan.repair_steps = check_repair_cases(session, plan.new)
     return plan
 
 

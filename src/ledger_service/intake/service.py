@@ -146,7 +146,7 @@ class LedgerService:
             now = self._now()
             plan = plan_write(session, candidates)
             if plan.new:
-                insert_new(session, plan.new, now, plan.results)
+                insert_new(session, plan.new, now, plan.results, plan.repair_steps)
         results = [r for r in plan.results if r is not None]
         assert len(results) == len(candidates)
         return results

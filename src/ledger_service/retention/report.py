@@ -12,7 +12,6 @@ time; shredded records are already erased and are not candidates.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
@@ -28,6 +27,7 @@ from ledger_service.retention.rules import (
     LoanEvent,
     RecordFacts,
     assess,
+    dataset_of,
 )
 
 __all__ = ["ExpiryReport", "expiry_report", "report_to_json", "until_end_of"]
@@ -111,10 +111,7 @@ def _records_query() -> Any:
 
 
 def _dataset(row: Any) -> str | None:
-    if row.kind != "data_update" or row.content is None:
-        return None
-    dataset = json.loads(row.content)["payload"]["dataset"]
-    return str(dataset)
+    return dataset_of(row.kind, None if row.content is None else bytes(row.content))
 
 
 def _facts(row: Any, loan_events: dict[str, tuple[LoanEvent, ...]]) -> RecordFacts:

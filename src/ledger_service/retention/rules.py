@@ -17,6 +17,7 @@ and expires on the day after it (:func:`expiry_after`; :func:`expires_on` for a 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -33,6 +34,7 @@ __all__ = [
     "RuleName",
     "assess",
     "conduct_end",
+    "dataset_of",
     "expires_on",
     "expiry_after",
     "local_date",
@@ -152,6 +154,14 @@ RULES: tuple[Rule, ...] = (
         "says it occurred",
     ),
 )
+
+
+def dataset_of(kind: str, content: bytes | None) -> str | None:
+    """The data set of a data update, from its stored canonical content (``None`` for other
+    kinds, or once the content is shredded): the one fact a rule reads from content."""
+    if kind != "data_update" or content is None:
+        return None
+    return str(json.loads(content)["payload"]["dataset"])
 
 
 def rule_for(facts: RecordFacts) -> Rule | None:

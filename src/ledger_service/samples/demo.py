@@ -18,6 +18,7 @@ from ledger_service.api.auth import ApiKeys, AuthenticationFailed
 from ledger_service.errors import LedgerError
 from ledger_service.queries import RecordQueries
 from ledger_service.samples.data import SampleWriter, after_the_decision, enterprise_story
+from ledger_service.samples.repair_case import repair_case
 
 DEMO_ENTERPRISES = 4
 DEMO_ACTOR = "demo-platform-writer"
@@ -42,6 +43,10 @@ class DemoRun:
     """The record the first enterprise objected to after the approval."""
     subject: str
     """The first enterprise."""
+    repair_case: str
+    """The second enterprise's credit-repair case (its submission's record id): approved."""
+    repaired: str
+    """The negative record (a court record) that case repaired: banks no longer see it."""
 
 
 def demo_writer(state_dir: Path) -> SampleWriter:
@@ -123,6 +128,10 @@ def write_demo(append: Append, writer: SampleWriter) -> DemoRun:
     results += append([r for story, d in zip(stories, decided, strict=True) for r in story[d:]])
     changes = after_the_decision(writer, 0)
     results += append(changes)
+    # the second enterprise's credit repair: submitted, verified (and re-scored), approved
+    case = repair_case(writer, 1)
+    for request in case:
+        results += append(request)
     latest_score = [r for r in stories[0] if r.kind is RecordKind.SCORE_CHANGE][-1].record_id
     loan = next(r for r in stories[0] if isinstance(r.payload, FinancingEventPayload))
     assert isinstance(loan.payload, FinancingEventPayload)
@@ -132,6 +141,8 @@ def write_demo(append: Append, writer: SampleWriter) -> DemoRun:
         loan_id=loan.payload.loan_id,
         disputed=changes[1].disputes or "",
         subject=loan.subject,
+        repair_case=case[0][1].record_id,
+        repaired=case[0][0].record_id,
     )
 
 

@@ -338,15 +338,12 @@ class LedgerGenerator:
         """Start a repair now and then; walk it submitted → verified → approved/rejected over
         the following months, each step correcting the previous record."""
         rng = e.rng
-        concerned = [e.latest[d] for d in ("judicial", "social_insurance") if d in e.latest]
-        if not concerned or rng.random() >= _REPAIR_RATE:
+        # only negative information can be repaired (intake.repairs): of the generated data
+        # sets, court data is the one the retention rules recognise
+        target = e.latest.get("judicial")
+        if target is None or rng.random() >= _REPAIR_RATE:
             return
-        target = concerned[rng.randrange(len(concerned))]
-        action = (
-            "fulfilled_judgment"
-            if target == e.latest.get("judicial")
-            else ("back_paid_social_insurance")
-        )
+        action = "fulfilled_judgment"
         previous = None
         for status in ("submitted", "verified", "approved" if rng.random() < 0.8 else "rejected"):
             payload = {"action": action, "status": status, "affected_records": [target]}

@@ -81,7 +81,9 @@ class _Builder:
     def repair(self, role: str, concerns: list[str]) -> Record:
         payload = {
             "action": "back_paid_social_insurance",
-            "status": "submitted",
+            # a verified repair statement, not a repair case: a case's submission may only
+            # concern negative records (intake.repairs), and these updates are not
+            "status": "verified",
             "affected_records": concerns,
         }
         envelope = self.envelope(role, "repair-desk", concerns)

@@ -37,6 +37,9 @@ def samples(platform: RecordFactory) -> dict[str, tuple[str, str, dict[str, Any]
         "access_log": ("GET", "/v1/access-log", {}, None),
         "access_entry_evidence": ("GET", "/v1/access-log/1/evidence", {}, None),
         "verify_record": ("GET", "/v1/records/score/verification", WHY, None),
+        "list_repairs": ("GET", "/v1/repairs", {**WHY, "status": "approved"}, None),
+        "get_repair": ("GET", "/v1/repairs/score", WHY, None),
+        "repairs_report": ("GET", "/v1/reports/repairs", WHY, None),
         "create_api_key": (
             "POST",
             "/v1/api-keys",

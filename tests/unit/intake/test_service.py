@@ -30,7 +30,7 @@ def lineage_fixture(f: RecordFactory) -> list[Record]:
     """Two data updates, a repair, a score relying on them, a loan event relying on it."""
     return [
         f.data_update("du-1"),
-        f.data_update("du-2"),
+        f.data_update("du-2", dataset="judicial"),
         f.credit_repair("cr-1", parents=["du-2"]),
         f.score_change("sc-1", parents=["du-1", "cr-1"]),
         f.financing_event("fe-1", parents=["sc-1"]),
@@ -486,7 +486,8 @@ def test_repair_corrections_follow_the_status_machine(
 ) -> None:
     service.append(
         [
-            platform.credit_repair("cr-1", status="submitted"),
+            platform.data_update("court-1", dataset="judicial"),
+            platform.credit_repair("cr-1", status="submitted", parents=["court-1"]),
             platform.credit_repair("cr-1-v", status="verified", supersedes="cr-1"),
         ]
     )

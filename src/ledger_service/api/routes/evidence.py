@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from ledger_service.api.auth import Role
-from ledger_service.api.deps import Caller, Context, log_read, require_actor
+from ledger_service.api.deps import Caller, Context, log_read, require_actor, view_of
 from ledger_service.api.problems import PROBLEM_RESPONSES
 from ledger_service.api.purpose import PurposeDetail, PurposeParam, declared_purpose
 from ledger_service.context import LedgerContext
@@ -87,6 +87,9 @@ def evidence_bundle(
     for rid in ids:
         if rid not in stored:
             raise UnknownRecord(rid)
+    with context.session_factory() as session:
+        view_of(caller).require_visible(session, ids)
+    for rid in ids:
         if caller.role is Role.WRITER:
             require_actor(caller, stored[rid].actor, rid)
         anchor = stored[rid].anchor
@@ -121,6 +124,7 @@ def lineage_bundle(
     as_of: Any = body.as_of
     with context.session_factory() as session:
         graph = lineage_of(session, body.start, depth=body.depth, as_of=as_of)
+        graph = view_of(caller).graph(session, graph)
     # anchored by now (the graph's anchors are as of its time; the bundle proves today's chain)
     stored = context.records.get_records(list(graph.nodes))
     unanchored = [

@@ -4,13 +4,14 @@ the access log — auditors only, each read with its purpose logged (docs/lineag
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from ledger_service.api.deps import Caller, Context, log_read
+from ledger_service.api.deps import Caller, Context, log_read, view_of
 from ledger_service.api.params import (
     AsOfQuery,
     Cursor,
@@ -89,6 +90,7 @@ def lineage(
     when = parse_as_of(as_of)
     with context.session_factory() as session:
         graph = lineage_of(session, [name], down=direction == "down", depth=depth, as_of=when)
+        graph = view_of(caller).graph(session, graph)
     log_read(context, caller, what="lineage", purpose=why, read=_read_graph(graph))
     if format == "json":
         return graph_to_json(graph)
@@ -117,9 +119,12 @@ def lineage_diff(
 ) -> dict[str, Any]:
     why = declared_purpose(purpose, purpose_detail)
     when = parse_as_of(as_of)
+    view = view_of(caller)
     with context.session_factory() as session:
         answer = lineage_since(
-            session, when, lambda at: lineage_of(session, [name], depth=depth, as_of=at)
+            session,
+            when,
+            lambda at: view.graph(session, lineage_of(session, [name], depth=depth, as_of=at)),
         )
     log_read(context, caller, what="lineage", purpose=why, read=_read_graph(answer.now))
     return diff_to_json(answer)
@@ -143,6 +148,7 @@ def impact_route(
     when = _time(as_of, "as_of")
     with context.session_factory() as session:
         hit = impact(session, record_id, depth=depth, as_of=when)
+        hit = replace(hit, graph=view_of(caller).graph(session, hit.graph))
     log_read(context, caller, what="impact", purpose=why, read=_read_graph(hit.graph))
     return impact_to_json(hit)
 
@@ -191,6 +197,7 @@ def timeline_route(
         nodes = timeline(
             session, subject, kinds=kind or [], as_of=when, limit=limit + 1, after=_after(cursor)
         )
+        nodes = view_of(caller).nodes(session, nodes, when)
     log_read(context, caller, what="timeline", purpose=why, read=[(subject, None)])
     return _page(nodes, limit)
 
@@ -217,6 +224,7 @@ def flagged_records(
         nodes = flagged(
             session, flag, subject=subject, as_of=when, limit=limit + 1, after=_after(cursor)
         )
+        nodes = view_of(caller).nodes(session, nodes, when)
     log_read(
         context, caller, what=flag, purpose=why, read=[(n.subject, n.record_id) for n in nodes]
     )

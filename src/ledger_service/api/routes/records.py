@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from ledger_service.api.auth import Principal, Role
 from ledger_service.api.body import json_body_openapi, parse_json_body
-from ledger_service.api.deps import Caller, Context, log_read, require_actor
+from ledger_service.api.deps import Caller, Context, log_read, require_actor, view_of
 from ledger_service.api.metrics import ApiMetrics
 from ledger_service.api.problems import PROBLEM_RESPONSES
 from ledger_service.api.purpose import PurposeDetail, PurposeParam, declared_purpose
@@ -188,6 +188,8 @@ def get_record(
     stored = _stored(context, record_id)
     if caller.role is Role.WRITER:
         require_actor(caller, stored.actor, record_id)
+    with context.session_factory() as session:
+        view_of(caller).require_visible(session, [record_id])
     log_read(context, caller, what="record", purpose=why, read=[(stored.subject, record_id)])
     content = None
     if stored.content is not None and _sees_content(caller, stored):
@@ -222,5 +224,7 @@ def get_anchor(record_id: str, context: Context, caller: Caller) -> Any:
     stored = _stored(context, record_id)
     if caller.role is Role.WRITER:
         require_actor(caller, stored.actor, record_id)
+    with context.session_factory() as session:
+        view_of(caller).require_visible(session, [record_id])
     # no enterprise data in the answer (ids and chain positions only): no purpose needed
     return _anchor(stored.anchor)

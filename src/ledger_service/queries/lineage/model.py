@@ -27,6 +27,7 @@ __all__ = [
     "LineageQueryError",
     "Loan",
     "Node",
+    "RepairMark",
     "graph_to_json",
     "loan_to_json",
     "node_to_json",
@@ -65,6 +66,18 @@ class Edge:
 
 
 @dataclass(frozen=True, slots=True)
+class RepairMark:
+    """The credit-repair case that concerns a record, as of the time asked about
+    (``queries.repairs.repair_marks``; shown to auditors, docs/regulation.md)."""
+
+    case: str
+    status: str
+    #: when the approval was recorded; ``None`` while the case is open or if rejected
+    approved_at: datetime | None
+    score_change: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Node:
     record_id: str
     kind: str
@@ -88,6 +101,9 @@ class Node:
     #: the anchoring transaction's timestamp in its block (the batch value's ``ts``), from
     #: the chain mirror — known once ``ledgerctl index reconcile`` has read that block
     block_time: datetime | None = None
+    #: the repair case concerning this record (set by the auditors' view,
+    #: ``queries.visibility``; ``None`` otherwise)
+    repair: RepairMark | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +163,16 @@ def node_to_json(node: Node) -> dict[str, Any]:
             "committed_at": _time(anchor.committed_at),
             "block_time": _time(node.block_time),
         },
+        "repair": None if node.repair is None else repair_to_json(node.repair),
+    }
+
+
+def repair_to_json(mark: RepairMark) -> dict[str, Any]:
+    return {
+        "case": mark.case,
+        "status": mark.status,
+        "approved_at": _time(mark.approved_at),
+        "score_change": mark.score_change,
     }
 
 

@@ -144,7 +144,7 @@ function renderLoan() {
     counts.append(chip);
   }
   const legend = $("legend");
-  legend.textContent = `◆ ${t("marker_decision")}  ⚠ ${t("marker_disputed")}  ↻ ${t("marker_superseded")}  ✕ ${t("marker_erased")}  … ${t("not_anchored")}`;
+  legend.textContent = `◆ ${t("marker_decision")}  ⚠ ${t("marker_disputed")}  ↻ ${t("marker_superseded")}  ✕ ${t("marker_erased")}  ✓ ${t("repair_approved")}  … ${t("not_anchored")}`;
   drawGraph($("graph"), collapseGraph(graph, $("collapse").value, state.expanded), {
     loan: graph.loan, changes: state.changes, critical: state.critical ? criticalPath(graph) : null,
     onSelect: selectNode, onExpand: expandGroup,
@@ -269,6 +269,12 @@ function renderPanel(node) {
   if (node.disputed) marks.push(t("marker_disputed"));
   if (node.superseded_by) marks.push(`${t("marker_superseded")} → ${node.superseded_by}`);
   if (node.erased) marks.push(t("marker_erased"));
+  const r = node.repair;  // auditors only: the credit-repair case concerning this record
+  if (r) {
+    const approved = r.approved_at ? ` ${r.approved_at}` : "";
+    const score = r.score_change ? ` → ${t("score_change")} ${r.score_change}` : "";
+    marks.push(`${t("marker_repair")} ${r.case}: ${t(`repair_${r.status}`)}${approved}${score}`);
+  }
   for (const m of state.changes.get(node.record_id) || []) marks.push(`${t("change")}: ${t(`change_${m}`)}`);
   if (marks.length) {
     const p = document.createElement("p");
@@ -386,7 +392,12 @@ function renderEnterprise() {
   const tl = $("timeline");
   tl.replaceChildren(row("th", [t("occurred_at"), t("kind"), t("record_id"), t("source"), t("block")]));
   for (const n of timeline.items) {
-    tl.append(row("td", [timeElement(n.occurred_at), t(`kind_${n.kind}`), n.record_id, n.source, n.anchor?.block_number?.toString() ?? t("not_anchored")]));
+    const r = n.repair;  // the credit-repair case concerning this record, if any
+    const id = r ? `${n.record_id} · ${t("marker_repair")} ${r.case}: ${t(`repair_${r.status}`)}` : n.record_id;
+    const tr = row("td", [timeElement(n.occurred_at), t(`kind_${n.kind}`), id, n.source, n.anchor?.block_number?.toString() ?? t("not_anchored")]);
+    tr.dataset.recordId = n.record_id;
+    if (r) tr.dataset.repair = r.status;
+    tl.append(tr);
   }
   const al = $("access-log");
   al.replaceChildren(row("th", [t("accessed_at"), t("accessor"), t("query"), t("purpose"), t("record")]));

@@ -87,6 +87,7 @@ export function drawGraph(svg, shown, { loan, changes, critical, onSelect, onExp
     if (node.disputed) classes.push("disputed");
     if (node.superseded_by) classes.push("superseded");
     if (node.erased) classes.push("erased");
+    if (node.repair) classes.push(`repair-${node.repair.status}`);
     if (node.record_id === decision) classes.push("decision");
     if (critical) classes.push(onPath(node) ? "critical" : "dim");
     const g = el("g", {
@@ -103,6 +104,7 @@ export function drawGraph(svg, shown, { loan, changes, critical, onSelect, onExp
     if (node.disputed) flags.push("⚠");
     if (node.superseded_by) flags.push("↻");
     if (node.erased) flags.push("✕");
+    if (node.repair?.status === "approved") flags.push("✓");
     if (!node.anchor) flags.push("…");
     if (flags.length) {
       const f = el("text", { x: W - 6, y: 16, class: "flags", "text-anchor": "end" }, g);
