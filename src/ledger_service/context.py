@@ -99,6 +99,7 @@ class LedgerContext:
         ``max_records``, ``max_request_bytes``, ``clock``)."""
         if self._clock is not None:
             options.setdefault("clock", self._clock)
+        options.setdefault("objection_days", self.config.objection_days)
         return LedgerService(session_factory=self.session_factory, **options)
 
     @cached_property

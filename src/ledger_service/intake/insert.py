@@ -7,12 +7,16 @@ Runs inside the request's write transaction, after the write plan.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from credit_ledger_verify.commitments import SALT_BYTES, commitment
 from credit_ledger_verify.records import Record
-from credit_ledger_verify.records.payloads import FinancingEventPayload
+from credit_ledger_verify.records.payloads import (
+    FinancingEventPayload,
+    ObjectionPayload,
+    ObjectionStep,
+)
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -21,6 +25,7 @@ from ledger_service.index.models import LineageEdge, OutboxEntry, OutboxState
 from ledger_service.index.models import Record as RecordRow
 from ledger_service.intake.checks import Candidate
 from ledger_service.intake.plan import AppendResult
+from ledger_service.objection_deadline import DEFAULT_OBJECTION_DAYS, answer_deadline
 
 __all__ = ["insert_new"]
 
@@ -48,6 +53,9 @@ _RECORD_COLUMNS = (
     "erased_at",
     "loan_id",
     "loan_event",
+    "case_id",
+    "case_step",
+    "case_deadline",
 )
 _EDGE_COLUMNS = ("child_id", "parent_id")
 _OUTBOX_COLUMNS = ("record_id", "state", "enqueued_at", "batched_at")
@@ -58,6 +66,7 @@ def insert_new(
     new: list[Candidate],
     now: datetime,
     results: list[AppendResult | None],
+    objection_days: int = DEFAULT_OBJECTION_DAYS,
 ) -> None:
     """INSERT the new records, their lineage edges and outbox entries, and mark the records
     they supersede or dispute; fills ``results`` at the new records' positions."""
@@ -80,6 +89,7 @@ def insert_new(
         salt = salts[index * SALT_BYTES : (index + 1) * SALT_BYTES]
         digest = commitment(salt, candidate.canonical)
         loan_id, loan_event = _loan_of(record)
+        case_id, case_step, case_deadline = _case_of(record, now, objection_days)
         # In _RECORD_COLUMNS order.
         record_rows.append(
             (
@@ -101,6 +111,9 @@ def insert_new(
                 None,  # erased_at
                 loan_id,
                 loan_event,
+                case_id,
+                case_step,
+                None if case_deadline is None else writer.date_param(case_deadline),
             )
         )
         for parent in record.parents:
@@ -136,3 +149,15 @@ def _loan_of(record: Record) -> tuple[str | None, str | None]:
     if isinstance(payload, FinancingEventPayload):
         return payload.loan_id, payload.event.value
     return None, None
+
+
+def _case_of(
+    record: Record, now: datetime, days: int
+) -> tuple[str | None, str | None, date | None]:
+    """An objection step's case, step and (opening step only) answer deadline."""
+    payload = record.payload
+    if not isinstance(payload, ObjectionPayload):
+        return None, None, None
+    if payload.step is ObjectionStep.OPENED:
+        return record.record_id, payload.step.value, answer_deadline(now, days)
+    return payload.case, payload.step.value, None
