@@ -94,7 +94,8 @@ def test_objection_helpers_build_signed_case_steps() -> None:
     opened = writer.open_objection(
         disputes="rec-si", subject=subject, reason="arrears were paid", **envelope
     )
-    assert opened.kind == "objection" and opened.disputes == "rec-si"
+    assert opened.kind == "objection"
+    assert opened.disputes == "rec-si"
     assert opened.to_json_dict()["payload"] == {"step": "opened", "reason": "arrears were paid"}
     corrected = writer.resolve_objection(
         case=opened.record_id,

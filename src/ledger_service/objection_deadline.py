@@ -39,7 +39,9 @@ def parse_objection_days(text: str | None) -> int:
     try:
         days = int(text.strip())
     except ValueError:
-        raise ValueError(f"LEDGER_OBJECTION_DAYS must be a whole number of days, got {text!r}")
+        raise ValueError(
+            f"LEDGER_OBJECTION_DAYS must be a whole number of days, got {text!r}"
+        ) from None
     if not 1 <= days <= 366:
         raise ValueError(f"LEDGER_OBJECTION_DAYS must be 1..366 days, got {days}")
     return days
