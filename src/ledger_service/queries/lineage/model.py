@@ -9,7 +9,7 @@ are ``derived_from`` (child → parent), ``supersedes`` (correction → correcte
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
@@ -20,6 +20,7 @@ __all__ = [
     "DEFAULT_DEPTH",
     "DEFAULT_NODE_LIMIT",
     "MAX_DEPTH",
+    "CaseMark",
     "Direction",
     "Edge",
     "EdgeKind",
@@ -27,6 +28,7 @@ __all__ = [
     "LineageQueryError",
     "Loan",
     "Node",
+    "case_mark_to_json",
     "graph_to_json",
     "loan_to_json",
     "node_to_json",
@@ -65,6 +67,22 @@ class Edge:
 
 
 @dataclass(frozen=True, slots=True)
+class CaseMark:
+    """The latest objection case on a record, as of the time asked about."""
+
+    #: the case's opening record
+    case: str
+    #: ``open``, or the resolution: ``corrected`` / ``upheld`` / ``rejected``
+    status: str
+    opened_at: datetime
+    #: the last day (China time) of the answer period
+    deadline: date
+    #: the resolution record and when it was recorded (None while open)
+    resolution: str | None
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class Node:
     record_id: str
     kind: str
@@ -88,6 +106,10 @@ class Node:
     #: the anchoring transaction's timestamp in its block (the batch value's ``ts``), from
     #: the chain mirror — known once ``ledgerctl index reconcile`` has read that block
     block_time: datetime | None = None
+    #: the latest objection case on the record (``objection`` kind), open or resolved by
+    #: the time asked about; ``disputed`` is true exactly while one is open (or for an
+    #: old-style objection, a record of another kind with ``disputes``, which never closes)
+    objection: CaseMark | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +156,7 @@ def node_to_json(node: Node) -> dict[str, Any]:
         "depth": node.depth,
         "superseded_by": node.superseded_by,
         "disputed": node.disputed,
+        "objection": case_mark_to_json(node.objection),
         "erased": node.erased,
         "loan_id": node.loan_id,
         "loan_event": node.loan_event,
@@ -147,6 +170,19 @@ def node_to_json(node: Node) -> dict[str, Any]:
             "committed_at": _time(anchor.committed_at),
             "block_time": _time(node.block_time),
         },
+    }
+
+
+def case_mark_to_json(mark: CaseMark | None) -> dict[str, Any] | None:
+    if mark is None:
+        return None
+    return {
+        "case": mark.case,
+        "status": mark.status,
+        "opened_at": _time(mark.opened_at),
+        "deadline": mark.deadline.isoformat(),
+        "resolution": mark.resolution,
+        "resolved_at": _time(mark.resolved_at),
     }
 
 
