@@ -20,6 +20,7 @@ own classes are marked with their module where it is not this one.
     │   └── LineageQueryError (queries.lineage.model) lineage_query_invalid
     ├── UnknownRecord(record_id)                  unknown_record
     ├── UnknownAccessEntry(entry_id)              unknown_access_entry
+    ├── UnknownObjectionCase (queries.objections) unknown_objection_case
     ├── RecordErased(record_id)                   record_erased
     ├── CanonicalizationError(path, message) [verify] not_canonicalizable
     ├── CommitmentError                  [verify] bad_commitment_input

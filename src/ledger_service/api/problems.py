@@ -42,6 +42,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "bad_signature": 422,
     "unknown_record": 404,
     "unknown_access_entry": 404,
+    "unknown_objection_case": 404,
     "not_found": 404,
     "method_not_allowed": 405,
     "idempotency_conflict": 409,

@@ -21,7 +21,14 @@ from ledger_service.index import models as m
 from ledger_service.index.bulk import chunks
 from ledger_service.queries.lineage.model import CaseMark, Node
 
-__all__ = ["OPENED", "case_marks", "disputed_clause", "resolved_clause", "with_case_marks"]
+__all__ = [
+    "OPENED",
+    "case_marks",
+    "disputed_clause",
+    "record_dispute",
+    "resolved_clause",
+    "with_case_marks",
+]
 
 OPENED = "opened"
 
@@ -91,3 +98,12 @@ def with_case_marks(session: Session, nodes: Iterable[Node], as_of: datetime | N
         dataclasses.replace(n, objection=marks[n.record_id]) if n.record_id in marks else n
         for n in listed
     ]
+
+
+def record_dispute(
+    session: Session, record_id: str, as_of: datetime | None = None
+) -> tuple[bool, CaseMark | None]:
+    """One record's dispute status as of ``as_of`` (None: now) and its latest case mark."""
+    query = select(disputed_clause(m.Record, as_of)).where(m.Record.record_id == record_id)
+    disputed = bool(session.execute(query).scalar())
+    return disputed, case_marks(session, [record_id], as_of).get(record_id)
