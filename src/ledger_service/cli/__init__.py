@@ -12,6 +12,7 @@ from ledger_service.cli import index as index_cmds
 from ledger_service.cli import lineage as lineage_cmds
 from ledger_service.cli import listings as listing_cmds
 from ledger_service.cli import network as network_cmds
+from ledger_service.cli import objections as objection_cmds
 from ledger_service.cli import retention as retention_cmds
 from ledger_service.cli import service as service_cmds
 from ledger_service.cli.worker import worker
@@ -27,6 +28,7 @@ app.add_typer(chaincode_cmds.app, name="chaincode")
 app.add_typer(index_cmds.app, name="index")
 app.add_typer(checkpoint_cmds.app, name="checkpoint")
 app.add_typer(retention_cmds.app, name="retention")
+app.add_typer(objection_cmds.app, name="objections")
 app.command()(worker)
 evidence_cmds.register(app)
 lineage_cmds.register(app)

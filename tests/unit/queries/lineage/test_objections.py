@@ -5,13 +5,17 @@ resolution is recorded and gone after it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner, Result
 
+from ledger_service.cli import app
 from ledger_service.context import LedgerContext
 from ledger_service.intake import LedgerService
 from ledger_service.queries.lineage import (
@@ -30,7 +34,8 @@ from ledger_service.queries.objections import (
     list_cases,
     objection_report,
 )
-from tests.db.factories import RecordFactory
+from tests.db.factories import SUBJECT, RecordFactory
+from tests.db.fixtures import IndexDatabase
 from tests.unit.queries.lineage.conftest import T0, Clock
 
 T = TypeVar("T")
@@ -257,3 +262,60 @@ def test_impact_says_whether_each_loan_was_decided_before_the_objection(
     # as of a time before L2 was decided it is not in the answer
     early = read(ledger, lambda s: case_impact(s, "o1", as_of=opened))
     assert [x.loan_id for x in early.loans] == ["L1"]
+
+
+# --- ledgerctl objections ---------------------------------------------------------------
+
+
+def test_ledgerctl_objections_list_show_report_and_the_access_log(
+    ledger: LedgerContext,
+    index_db: IndexDatabase,
+    tmp_path: Path,
+    service: LedgerService,
+    platform: RecordFactory,
+    clock: Clock,
+    base: None,
+) -> None:
+    clock.now = day(clock, 0) + timedelta(minutes=1)  # after L1's approval
+    service.append([platform.objection("o-si", disputes="si")])
+    service.append([platform.objection("o-tax", disputes="tax")])
+    day(clock, 19)
+    service.append([platform.objection("r-si", step="upheld", case="o-si", reason="checked")])
+    on_21 = day(clock, 21).isoformat()
+    purpose = "Art. 25 supervision 2025-06"
+
+    def run(*args: str) -> Result:
+        base_args = ["--state-dir", str(tmp_path), "--db", index_db.url]
+        who = ["--accessor", "regulator:wu", "--purpose", purpose]
+        return CliRunner().invoke(app, ["objections", *args, *base_args, *who])
+
+    listed = run("list", "--status", "overdue", "--as-of", on_21, "--format", "json")
+    assert listed.exit_code == 0, listed.output
+    assert [c["case"] for c in json.loads(listed.stdout)["cases"]] == ["o-tax"]
+
+    shown = run("show", "o-si", "--as-of", on_21, "--format", "json")
+    assert shown.exit_code == 0, shown.output
+    answer = json.loads(shown.stdout)
+    assert answer["case"]["status"] == "resolved"
+    assert answer["case"]["answered_in_time"] is True
+    assert [s["role"] for s in answer["steps"]] == ["disputed", "opened", "upheld"]
+    assert [(x["loan_id"], x["decided_before_objection"]) for x in answer["loans"]] == [
+        ("L1", True)
+    ]
+
+    report = run("report", "--as-of", on_21)
+    assert report.exit_code == 0, report.output
+    assert "overdue 1" in report.stdout
+    assert "upheld" in report.stdout
+
+    unknown = run("show", "nope", "--as-of", on_21)
+    assert unknown.exit_code == 2
+    assert "no objection case 'nope'" in unknown.output
+    bad = run("list", "--status", "late")
+    assert bad.exit_code == 2
+    assert "--status must be one of" in bad.output
+
+    queries = {(e.query, e.subject, e.purpose) for e in ledger.access_log.entries()}
+    assert ("objections", SUBJECT, purpose) in queries
+    assert ("objection", SUBJECT, purpose) in queries
+    assert ("objection_report", SUBJECT, purpose) in queries
