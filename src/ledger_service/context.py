@@ -62,6 +62,10 @@ class LedgerContext:
         """The context the CLI uses: ``LEDGER_*`` environment over the defaults."""
         return cls(ServiceConfig.from_env(state_dir, db_url))
 
+    def now(self) -> dt.datetime:
+        """The services' clock: what "now" means for reads without an as-of time."""
+        return self._clock() if self._clock is not None else dt.datetime.now(dt.UTC)
+
     # -- index ---------------------------------------------------------------------------
 
     @cached_property

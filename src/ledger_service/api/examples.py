@@ -31,6 +31,8 @@ PARAMETER_EXAMPLES: dict[str, Any] = {
     "accessor": "Example Bank/risk-desk (verifier key f15cb2e4f06e21d4)",
     "limit": 100,
     "cursor": "WyIyMDI2LTAxLTA1VDEwOjAwOjAwKzAwOjAwIiwgImYyNWM1MiJd",
+    "case": "c8e1d2a9b40f4e6c9d0a1b2c3d4e5f60",
+    "status": "overdue",
 }
 
 _DATA_UPDATE = {
@@ -82,6 +84,7 @@ _NODE = {
     "depth": 1,
     "superseded_by": None,
     "disputed": False,
+    "objection": None,
     "erased": False,
     "loan_id": None,
     "loan_event": None,
@@ -92,6 +95,34 @@ _NODE = {
         "block_number": 5,
         "committed_at": "2026-11-30T00:50:05+00:00",
         "block_time": "2026-11-30T00:50:04.9+00:00",
+    },
+}
+
+_CASE = {
+    "case": "c8e1d2a9b40f4e6c9d0a1b2c3d4e5f60",
+    "subject": _SUBJECT,
+    "disputed": "f25c52e719782af461ade8206ae60ece",
+    "status": "resolved",
+    "opened_at": "2026-01-06T03:00:00+00:00",
+    "deadline": "2026-01-26",
+    "overdue": False,
+    "resolution": "0b7f3c2d1e4a5b6c7d8e9f0a1b2c3d4e",
+    "resolution_step": "corrected",
+    "resolved_at": "2026-01-20T02:00:00+00:00",
+    "answered_in_time": True,
+}
+_STEP = {
+    "record_id": "c8e1d2a9b40f4e6c9d0a1b2c3d4e5f60",
+    "role": "opened",
+    "recorded_at": "2026-01-06T03:00:00+00:00",
+    "actor": "demo-platform-writer",
+    "reason": "arrears_months was 0 in the period reported",
+    "anchor": {
+        "batch_id": "b9-4c1d0e2f3a4b",
+        "leaf_index": 0,
+        "tx_id": "9a0c7e51d2b3f4a6…",
+        "block_number": 12,
+        "committed_at": "2026-01-06T03:00:02+00:00",
     },
 }
 
@@ -128,6 +159,22 @@ RESPONSE_EXAMPLES: dict[str, Any] = {
         ]
     },
     "timeline": {"items": [_NODE], "next_cursor": None},
+    "objections": {"as_of": _TIME, "items": [_CASE], "next_cursor": None},
+    "objection_report": {
+        "as_of": _TIME,
+        "counts": {
+            "opened": 1,
+            "open": 0,
+            "overdue": 0,
+            "resolved": 1,
+            "corrected": 1,
+            "upheld": 0,
+            "rejected": 0,
+            "answered_in_time": 1,
+            "answered_late": 0,
+        },
+        "lines": [{**_CASE, "records": [_STEP]}],
+    },
     "flagged_records": {"items": [{**_NODE, "disputed": True}], "next_cursor": None},
     "lineage": {
         "roots": [_RECORD],

@@ -35,6 +35,10 @@ def samples(platform: RecordFactory) -> dict[str, tuple[str, str, dict[str, Any]
         "timeline": ("GET", f"/v1/subjects/{SUBJECT}/timeline", WHY, None),
         "flagged_records": ("GET", "/v1/records", {**WHY, "flag": "disputed"}, None),
         "access_log": ("GET", "/v1/access-log", {}, None),
+        "objections": ("GET", "/v1/objections", {**WHY, "status": "open"}, None),
+        "objection_case": ("GET", "/v1/objections/case-1", WHY, None),
+        "objection_bundle": ("GET", "/v1/objections/case-1/bundle", WHY, None),
+        "objection_report": ("GET", "/v1/reports/objections", WHY, None),
         "access_entry_evidence": ("GET", "/v1/access-log/1/evidence", {}, None),
         "verify_record": ("GET", "/v1/records/score/verification", WHY, None),
         "create_api_key": (
