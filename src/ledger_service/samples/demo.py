@@ -40,6 +40,8 @@ class DemoRun:
     """The first enterprise's loan: approved, then its data corrected and disputed."""
     disputed: str
     """The record the first enterprise objected to after the approval."""
+    objection: str
+    """The objection case on it (its opening record), left open for the regulator to see."""
     subject: str
     """The first enterprise."""
 
@@ -128,6 +130,7 @@ def write_demo(append: Append, writer: SampleWriter) -> DemoRun:
         latest_score=latest_score,
         loan_id=loan.payload.loan_id,
         disputed=changes[1].disputes or "",
+        objection=changes[1].record_id,
         subject=loan.subject,
     )
 
