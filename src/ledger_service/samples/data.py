@@ -235,7 +235,8 @@ def after_the_decision(writer: SampleWriter, n: int, *, prefix: str = "") -> lis
     """What happens to enterprise n's data after its loan was approved: the tax bureau
     corrects the tax data the first score used, and the enterprise objects to the social
     insurance data (an objection case, open until answered) — so "what did the bank rely on,
-    and what changed since" has an answer. Write these in a later request than the story (they are recorded after the decision)."""
+    and what changed since" has an answer. Write these in a later request than the story
+    (they are recorded after the decision)."""
     subject = enterprise_code(n)
     t = EPOCH + dt.timedelta(days=n % 300, minutes=n // 300)
     common = {"subject": subject, "actor": writer.actor}
