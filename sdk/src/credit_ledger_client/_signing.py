@@ -91,9 +91,7 @@ class Writer:
         fields.setdefault("actor", self.actor)
         return self.sign(parse_record({**fields, "kind": RecordKind(kind).value}))
 
-    def open_objection(
-        self, *, disputes: str, subject: str, reason: str, **fields: Any
-    ) -> Record:
+    def open_objection(self, *, disputes: str, subject: str, reason: str, **fields: Any) -> Record:
         """The opening step of an objection case (Art. 25): the subject objects to record
         ``disputes``; the record reads as disputed until a resolution of this case.
         ``fields``: the rest of the envelope (``occurred_at``, ``source``, ``record_id``…)."""
