@@ -19,7 +19,9 @@ from ledger_service.cli import app
 from ledger_service.context import LedgerContext
 from ledger_service.intake import LedgerService
 from ledger_service.queries.lineage import (
+    AsOf,
     ChangeKind,
+    LineageGraph,
     flagged,
     graph_to_json,
     lineage_since,
@@ -153,7 +155,8 @@ def test_disputed_in_every_read_until_the_resolution(
 
     def node(at: datetime | None) -> dict[str, object]:
         graph = read(ledger, lambda s: upstream(s, ["score1"], as_of=at))
-        (si,) = [n for n in graph_to_json(graph)["nodes"] if n["record_id"] == "si"]
+        nodes: list[dict[str, object]] = graph_to_json(graph)["nodes"]
+        (si,) = [n for n in nodes if n["record_id"] == "si"]
         return si
 
     def listed(at: datetime | None) -> list[str]:
@@ -190,13 +193,13 @@ def test_disputed_in_every_read_until_the_resolution(
         assert status(at) is False
 
     # the diff: disputed since before the objection is gone again (no change) ...
-    def walk(session: Session) -> Callable[[object], object]:
-        return lambda at: upstream(session, ["score1"], as_of=at)  # type: ignore[arg-type]
+    def walk(session: Session) -> Callable[[AsOf], LineageGraph]:
+        return lambda at: upstream(session, ["score1"], as_of=at if at != "decision" else None)
 
-    since_before = read(ledger, lambda s: lineage_since(s, before, walk(s)))  # type: ignore[arg-type]
+    since_before = read(ledger, lambda s: lineage_since(s, before, walk(s)))
     assert ChangeKind.DISPUTED not in {c.kind for c in since_before.changes}
     # ... and since a time the case was open, the resolution is a dated change
-    since_during = read(ledger, lambda s: lineage_since(s, during, walk(s)))  # type: ignore[arg-type]
+    since_during = read(ledger, lambda s: lineage_since(s, during, walk(s)))
     resolved_changes = [c for c in since_during.changes if c.kind is ChangeKind.DISPUTE_RESOLVED]
     assert [(c.record_id, c.by, c.at) for c in resolved_changes] == [("si", "r1", resolved)]
 
