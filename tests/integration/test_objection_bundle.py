@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 from credit_ledger_verify.records import DataUpdateRecord, ObjectionRecord, Record
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from ledger_service.api import ApiKeys, Role, create_app
 from ledger_service.cli import app
 from ledger_service.evidence import TrustStore, Verifier, build_case_bundle, encode_bundle
 from ledger_service.fabric.blocks import GatewayBlockReader
@@ -137,3 +139,24 @@ def test_cli_writes_the_case_bundle_and_credit_ledger_verify_accepts_it(
     assert result.exit_code == 0, result.output
     logged = {(e.query, e.purpose) for e in ledger.context.access_log.entries()}
     assert ("objection_bundle", "Art. 25 case file") in logged
+
+
+def test_the_api_serves_the_case_bundle_to_auditors(
+    case_ledger: tuple[AnchoredLedger, dict[str, Record]], fabric_network: Topology
+) -> None:
+    ledger, case = case_ledger
+    app = create_app(ledger.context)
+    keys: ApiKeys = app.state.api_keys
+    _, auditor = keys.create(role=Role.AUDITOR, org="regulator", name="case-files")
+    _, bank = keys.create(role=Role.VERIFIER, org="bank", name="risk")
+    path = f"/v1/objections/{case['opened'].record_id}/bundle"
+    params = {"purpose": "supervision", "purpose_detail": "Art. 25 case file"}
+    with TestClient(app) as client:
+        answer = client.get(path, params=params, headers={"Authorization": f"Bearer {auditor}"})
+        refused = client.get(path, params=params, headers={"Authorization": f"Bearer {bank}"})
+    assert answer.status_code == 200, answer.text
+    assert refused.status_code == 403
+    verifier = Verifier(TrustStore.from_topology(fabric_network))
+    result = verifier.verify(encode_bundle(answer.json()))
+    assert result.ok, result.messages
+    assert len(result.records) == 4
