@@ -45,6 +45,7 @@ class _State:
     cases: dict[str, _Case]
     open_on: dict[str, str]
     corrects: dict[str, str]
+    #: records that are not a case's opening: what they are ("a data_update record")
     other_kinds: dict[str, str]
 
 
@@ -61,7 +62,7 @@ def check_objections(session: Session, new: list[Candidate]) -> None:
         if not isinstance(payload, ObjectionPayload):
             if record.supersedes is not None:
                 state.corrects[record.record_id] = record.supersedes
-            state.other_kinds[record.record_id] = record.kind.value
+            state.other_kinds[record.record_id] = f"a {record.kind.value} record"
             continue
         where = f"record {candidate.position} of the request"
         if payload.step is ObjectionStep.OPENED:
@@ -98,7 +99,7 @@ def _check_resolution(
                 record_id,
                 "payload.case",
                 f"{where}: {case_id!r} is not an opened objection "
-                f"(it is a {state.other_kinds[case_id]} record)",
+                f"(it is {state.other_kinds[case_id]})",
             )
         raise DanglingParent(record_id, "payload.case", case_id)
     if case.subject != subject:
@@ -127,6 +128,7 @@ def _check_resolution(
             )
     case.resolved = True
     state.open_on.pop(case.disputed, None)
+    state.other_kinds[record_id] = f"the {payload.step.value} step of case {case_id!r}"
 
 
 def _read_index(session: Session, new: list[Candidate], steps: list[Candidate]) -> _State:
@@ -155,6 +157,7 @@ def _read_index(session: Session, new: list[Candidate], steps: list[Candidate]) 
             RecordRow.subject,
             RecordRow.disputes,
             RecordRow.supersedes,
+            RecordRow.case_id,
             RecordRow.case_step,
         ),
         RecordRow.record_id,
@@ -163,8 +166,10 @@ def _read_index(session: Session, new: list[Candidate], steps: list[Candidate]) 
         if row.case_step == _OPENED:
             state.cases[row.record_id] = _Case(row.subject, row.disputes, resolved=False)
             openings.append(row.record_id)
+        elif row.case_step is not None:
+            state.other_kinds[row.record_id] = f"the {row.case_step} step of case {row.case_id!r}"
         else:
-            state.other_kinds[row.record_id] = row.kind
+            state.other_kinds[row.record_id] = f"a {row.kind} record"
         if row.supersedes is not None:
             state.corrects[row.record_id] = row.supersedes
     for row in select_many(

@@ -170,3 +170,19 @@ def test_corrected_names_a_correction_of_the_disputed_record(
             platform.objection("c3", step="corrected", case="o1", correction="si2"),
         ]
     )
+
+
+def test_a_resolution_cannot_name_another_resolution_as_its_case(
+    service: LedgerService, platform: RecordFactory
+) -> None:
+    service.append([platform.data_update("si"), platform.objection("o1", disputes="si")])
+    service.append([platform.objection("r1", step="upheld", case="o1")])
+    assert_rejected(
+        service,
+        _factory(service),
+        [platform.objection("r2", step="rejected", case="r1")],
+        ValidationError,
+        record_id="r2",
+        field="payload.case",
+        match="it is the upheld step of case 'o1'",
+    )
