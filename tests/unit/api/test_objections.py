@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from tests.db.factories import RecordFactory
 from tests.unit.api.conftest import WHY, Api
 from tests.unit.conftest import NOW
@@ -98,3 +100,24 @@ def test_listing_pages_with_a_cursor(api: Api, platform: RecordFactory, story: l
     second = _get(api, "/v1/objections", limit="1", cursor=first["next_cursor"])
     assert [c["case"] for c in second["items"]] == ["c2"]
     assert second["next_cursor"] is None
+
+
+@pytest.mark.parametrize("step", ["upheld", "rejected"])
+def test_the_record_read_is_disputed_until_upheld_or_rejected(
+    api: Api, platform: RecordFactory, story: list[str], step: str
+) -> None:
+    assert _post(api, platform.objection("case-2", disputes="score")).status_code == 200
+    assert _get(api, "/v1/records/score")["disputed"] is True
+    flagged = _get(api, "/v1/records", flag="disputed")["items"]
+    assert "score" in [n["record_id"] for n in flagged]
+    answer = _post(api, platform.objection("res-2", step=step, case="case-2", reason="answered"))
+    assert answer.status_code == 200, answer.text
+    record = _get(api, "/v1/records/score")
+    assert record["disputed"] is False
+    assert record["objection"]["status"] == step
+    flagged = _get(api, "/v1/records", flag="disputed")["items"]
+    assert "score" not in [n["record_id"] for n in flagged]
+    lineage = _get(api, "/v1/lineage/approve")
+    (score,) = [n for n in lineage["nodes"] if n["record_id"] == "score"]
+    assert score["disputed"] is False
+    assert score["objection"]["resolution"] == "res-2"
