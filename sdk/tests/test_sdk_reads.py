@@ -83,3 +83,30 @@ def test_lineage_json_and_export(ledger: InProcessLedger) -> None:
 def test_purpose_is_required(ledger: InProcessLedger) -> None:
     with ledger.client("auditor") as auditor, pytest.raises(ValueError, match="purpose"):
         auditor.record("x", purpose="")
+
+
+def test_an_objection_case_written_with_the_writer_helpers_shows_on_the_record(
+    ledger: InProcessLedger,
+) -> None:
+    record = data_updates(ledger.writer, 1, prefix="sdk-obj")[0]
+    envelope = {"occurred_at": "2026-03-01T08:00:00Z", "source": "objection-desk"}
+    opened = ledger.writer.open_objection(
+        disputes=record.record_id, subject=record.subject, reason="paid in full", **envelope
+    )
+    upheld = ledger.writer.resolve_objection(
+        case=opened.record_id, step="upheld", subject=record.subject, reason="checked", **envelope
+    )
+    with ledger.client() as writer:
+        writer.append([record, opened])
+        during = writer.record(record.record_id, purpose="supervision", purpose_detail="t")
+        writer.append([upheld])
+        after = writer.record(record.record_id, purpose="supervision", purpose_detail="t")
+    assert during.disputed is True
+    assert during.objection is not None
+    assert during.objection["status"] == "open"
+    assert after.disputed is False
+    assert after.objection is not None
+    assert (after.objection["status"], after.objection["resolution"]) == (
+        "upheld",
+        upheld.record_id,
+    )

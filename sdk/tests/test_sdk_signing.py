@@ -85,3 +85,34 @@ def test_bad_keys_and_records_are_refused_clearly() -> None:
             payload={},
         )
     assert (caught.value.record_id, caught.value.field) == ("r-1", "subject")
+
+
+def test_objection_helpers_build_signed_case_steps() -> None:
+    writer = Writer("platform", base64.b64encode(bytes(range(32))).decode())
+    envelope = {"occurred_at": "2026-03-01T08:00:00Z", "source": "objection-desk"}
+    subject = "91110000100000000R"
+    opened = writer.open_objection(
+        disputes="rec-si", subject=subject, reason="arrears were paid", **envelope
+    )
+    assert opened.kind == "objection"
+    assert opened.disputes == "rec-si"
+    assert opened.to_json_dict()["payload"] == {"step": "opened", "reason": "arrears were paid"}
+    corrected = writer.resolve_objection(
+        case=opened.record_id,
+        step="corrected",
+        subject=subject,
+        reason="the agency corrected it",
+        correction="rec-si-2",
+        **envelope,
+    )
+    assert corrected.disputes is None
+    assert corrected.to_json_dict()["payload"]["correction"] == "rec-si-2"
+    assert parse_record(corrected.to_json_dict()).canonical_bytes() == corrected.canonical_bytes()
+    with pytest.raises(ValidationError, match=r"payload\.correction: is required"):
+        writer.resolve_objection(
+            case=opened.record_id, step="corrected", subject=subject, reason="x", **envelope
+        )
+    with pytest.raises(ValidationError, match=r"payload\.case: is required"):
+        writer.build(
+            "objection", subject=subject, payload={"step": "upheld", "reason": "ok"}, **envelope
+        )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ledger_service.index import sqlite_url
+from ledger_service.objection_deadline import DEFAULT_OBJECTION_DAYS, parse_objection_days
 from ledger_service.ops.topology import Topology, default_state_dir
 
 
@@ -20,6 +21,8 @@ class ServiceConfig:
     db_url: str
     #: the org whose client identity writes to the channel
     writer_msp: str = "PlatformMSP"
+    #: days to answer an objection (Art. 25), fixed on each case when it is recorded
+    objection_days: int = DEFAULT_OBJECTION_DAYS
 
     @classmethod
     def from_env(cls, state_dir: Path | None = None, db_url: str | None = None) -> ServiceConfig:
@@ -28,6 +31,7 @@ class ServiceConfig:
             state_dir=state,
             db_url=db_url or os.environ.get("LEDGER_DB_URL") or sqlite_url(state),
             writer_msp=os.environ.get("LEDGER_WRITER_MSP", "PlatformMSP"),
+            objection_days=parse_objection_days(os.environ.get("LEDGER_OBJECTION_DAYS")),
         )
 
     def topology(self) -> Topology:

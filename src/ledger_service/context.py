@@ -62,6 +62,10 @@ class LedgerContext:
         """The context the CLI uses: ``LEDGER_*`` environment over the defaults."""
         return cls(ServiceConfig.from_env(state_dir, db_url))
 
+    def now(self) -> dt.datetime:
+        """The services' clock: what "now" means for reads without an as-of time."""
+        return self._clock() if self._clock is not None else dt.datetime.now(dt.UTC)
+
     # -- index ---------------------------------------------------------------------------
 
     @cached_property
@@ -99,6 +103,7 @@ class LedgerContext:
         ``max_records``, ``max_request_bytes``, ``clock``)."""
         if self._clock is not None:
             options.setdefault("clock", self._clock)
+        options.setdefault("objection_days", self.config.objection_days)
         return LedgerService(session_factory=self.session_factory, **options)
 
     @cached_property

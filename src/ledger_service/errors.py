@@ -24,6 +24,7 @@ own classes are marked with their module where it is not this one.
     ├── UnknownRecord(record_id)                  unknown_record
     │   └── UnknownRepairCase (queries.repairs)   unknown_repair_case
     ├── UnknownAccessEntry(entry_id)              unknown_access_entry
+    ├── UnknownObjectionCase (queries.objections) unknown_objection_case
     ├── RecordErased(record_id)                   record_erased
     ├── CanonicalizationError(path, message) [verify] not_canonicalizable
     ├── CommitmentError                  [verify] bad_commitment_input

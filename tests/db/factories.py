@@ -10,6 +10,7 @@ from credit_ledger_verify.records import (
     CreditRepairRecord,
     DataUpdateRecord,
     FinancingEventRecord,
+    ObjectionRecord,
     Record,
     ScoreChangeRecord,
     uscc_check_character,
@@ -168,6 +169,27 @@ class RecordFactory:
         if resulting_score_change is not None:
             payload["resulting_score_change"] = resulting_score_change
         return self.sign(CreditRepairRecord.model_validate({**envelope, "payload": payload}))
+
+    def objection(
+        self,
+        record_id: str,
+        *,
+        step: str = "opened",
+        disputes: str | None = None,
+        case: str | None = None,
+        correction: str | None = None,
+        subject: str = SUBJECT,
+        reason: str = "the figures are wrong",
+    ) -> Record:
+        """One step of an objection case: ``opened`` (with ``disputes``) or a resolution of
+        ``case``."""
+        envelope = self._envelope(record_id, subject, (), None, disputes, None, "objection-desk")
+        payload: dict[str, Any] = {"step": step, "reason": reason}
+        if case is not None:
+            payload["case"] = case
+        if correction is not None:
+            payload["correction"] = correction
+        return self.sign(ObjectionRecord.model_validate({**envelope, "payload": payload}))
 
 
 def table_counts(session_factory: sessionmaker[Session]) -> dict[str, int]:

@@ -13,6 +13,7 @@ from ledger_service.context import LedgerContext
 from ledger_service.intake import LedgerService
 from ledger_service.queries import RecordQueries
 from ledger_service.queries.lineage import loan_lineage
+from ledger_service.queries.objections import list_cases
 from ledger_service.queries.repairs import repair_case
 from ledger_service.queries.visibility import Audience, RepairView
 from ledger_service.samples.data import SampleWriter, enterprise_code, enterprise_story, stories
@@ -77,6 +78,13 @@ def test_demo_is_re_runnable_and_names_a_score_and_a_loan_changed_since_its_deci
         now = loan_lineage(session, first.loan_id)
     assert not any(n.disputed or n.superseded_by for n in then.nodes.values())
     assert now.nodes[first.disputed].disputed
+    # ... by an open objection case (Art. 25), which the regulator's listing shows
+    mark = now.nodes[first.disputed].objection
+    assert mark is not None
+    assert (mark.case, mark.status) == (first.objection, "open")
+    with ledger.session_factory() as session:
+        cases = list_cases(session, as_of=ledger.now(), status="open")
+    assert [c.case for c in cases] == [first.objection]
     assert sum(n.superseded_by is not None for n in now.nodes.values()) == 1
     assert then.loan is not None
     assert now.loan is not None

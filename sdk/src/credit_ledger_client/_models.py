@@ -84,6 +84,11 @@ class RecordInfo:
     erased: bool
     anchor: Anchor | None
     content: dict[str, Any] | None
+    #: an objection against the record is open now
+    disputed: bool = False
+    #: the latest objection case on it: case, status (open or its resolution), opened_at,
+    #: deadline, resolution, resolved_at
+    objection: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,33 @@ class Writer:
         fields.setdefault("actor", self.actor)
         return self.sign(parse_record({**fields, "kind": RecordKind(kind).value}))
 
+    def open_objection(self, *, disputes: str, subject: str, reason: str, **fields: Any) -> Record:
+        """The opening step of an objection case (Art. 25): the subject objects to record
+        ``disputes``; the record reads as disputed until a resolution of this case.
+        ``fields``: the rest of the envelope (``occurred_at``, ``source``, ``record_id``…)."""
+        payload = {"step": "opened", "reason": reason}
+        return self.build(
+            RecordKind.OBJECTION, subject=subject, disputes=disputes, payload=payload, **fields
+        )
+
+    def resolve_objection(
+        self,
+        *,
+        case: str,
+        step: str,
+        subject: str,
+        reason: str,
+        correction: str | None = None,
+        **fields: Any,
+    ) -> Record:
+        """A resolution of the case opened by record ``case``: ``step`` is ``corrected``
+        (``correction``: the record superseding the disputed one), ``upheld`` or
+        ``rejected``; ``reason`` is the written answer."""
+        payload: dict[str, Any] = {"step": step, "case": case, "reason": reason}
+        if correction is not None:
+            payload["correction"] = correction
+        return self.build(RecordKind.OBJECTION, subject=subject, payload=payload, **fields)
+
     def __repr__(self) -> str:  # never print the seed
         return f"Writer(actor={self.actor!r}, public_key={self.public_key_b64!r})"
 

@@ -180,6 +180,8 @@ def record_info(response: httpx.Response) -> RecordInfo:
         erased=bool(data["erased"]),
         anchor=_anchor(data.get("anchor")),
         content=data.get("content"),
+        disputed=bool(data.get("disputed", False)),
+        objection=data.get("objection"),
     )
 
 

@@ -35,6 +35,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "timeline": frozenset({A}),
     "flagged_records": frozenset({A}),
     "access_log": frozenset({A}),
+    # objection cases name enterprises and their disputes: supervisors only; a bank sees a
+    # record's dispute status where it reads the record (get_record)
+    "objections": frozenset({A}),
+    "objection_case": frozenset({A}),
+    "objection_bundle": frozenset({A}),
+    "objection_report": frozenset({A}),
     "access_entry_evidence": frozenset({A}),
     "verify_record": frozenset({A}),
     "list_repairs": frozenset({A}),

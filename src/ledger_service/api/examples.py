@@ -35,7 +35,8 @@ PARAMETER_EXAMPLES: dict[str, Any] = {
     "old": 4000,
     "new": 4096,
     "case_id": "c0e5a1d2b3f4a5968778695a4b3c2d1e",
-    "status": "approved",
+    "case": "c8e1d2a9b40f4e6c9d0a1b2c3d4e5f60",
+    "status": "overdue",  # objections; list_repairs overrides it
 }
 
 _CHECKPOINT_TEXT = (
@@ -94,6 +95,7 @@ _NODE = {
     "depth": 1,
     "superseded_by": None,
     "disputed": False,
+    "objection": None,
     "erased": False,
     "loan_id": None,
     "loan_event": None,
@@ -139,6 +141,34 @@ _REPAIR_CASE = {
             "anchor": _ANCHOR,
         },
     ],
+}
+
+_CASE = {
+    "case": "c8e1d2a9b40f4e6c9d0a1b2c3d4e5f60",
+    "subject": _SUBJECT,
+    "disputed": "f25c52e719782af461ade8206ae60ece",
+    "status": "resolved",
+    "opened_at": "2026-01-06T03:00:00+00:00",
+    "deadline": "2026-01-26",
+    "overdue": False,
+    "resolution": "0b7f3c2d1e4a5b6c7d8e9f0a1b2c3d4e",
+    "resolution_step": "corrected",
+    "resolved_at": "2026-01-20T02:00:00+00:00",
+    "answered_in_time": True,
+}
+_STEP = {
+    "record_id": "c8e1d2a9b40f4e6c9d0a1b2c3d4e5f60",
+    "role": "opened",
+    "recorded_at": "2026-01-06T03:00:00+00:00",
+    "actor": "demo-platform-writer",
+    "reason": "arrears_months was 0 in the period reported",
+    "anchor": {
+        "batch_id": "b9-4c1d0e2f3a4b",
+        "leaf_index": 0,
+        "tx_id": "9a0c7e51d2b3f4a6…",
+        "block_number": 12,
+        "committed_at": "2026-01-06T03:00:02+00:00",
+    },
 }
 
 #: operation id -> an example of its successful answer
@@ -196,6 +226,22 @@ RESPONSE_EXAMPLES: dict[str, Any] = {
         "counts": {"submitted": 0, "verified": 1, "approved": 1, "rejected": 0},
         "cases": [_REPAIR_CASE],
     },
+    "objections": {"as_of": _TIME, "items": [_CASE], "next_cursor": None},
+    "objection_report": {
+        "as_of": _TIME,
+        "counts": {
+            "opened": 1,
+            "open": 0,
+            "overdue": 0,
+            "resolved": 1,
+            "corrected": 1,
+            "upheld": 0,
+            "rejected": 0,
+            "answered_in_time": 1,
+            "answered_late": 0,
+        },
+        "lines": [{**_CASE, "records": [_STEP]}],
+    },
     "flagged_records": {"items": [{**_NODE, "disputed": True}], "next_cursor": None},
     "lineage": {
         "roots": [_RECORD],
@@ -225,14 +271,22 @@ RESPONSE_EXAMPLES: dict[str, Any] = {
 }
 
 
+#: Where one parameter name means different things in different operations.
+OPERATION_PARAMETER_EXAMPLES: dict[str, dict[str, Any]] = {
+    "list_repairs": {"status": "approved"},
+}
+
+
 def add_examples(document: dict[str, Any]) -> None:
     """Put the examples into ``document`` (an OpenAPI 3.1 dict), in place."""
     for methods in document.get("paths", {}).values():
         for operation in methods.values():
             op_id = operation.get("operationId")
+            own = OPERATION_PARAMETER_EXAMPLES.get(op_id, {})
             for parameter in operation.get("parameters", []):
-                if parameter["name"] in PARAMETER_EXAMPLES:
-                    parameter["example"] = PARAMETER_EXAMPLES[parameter["name"]]
+                name = parameter["name"]
+                if name in own or name in PARAMETER_EXAMPLES:
+                    parameter["example"] = own.get(name, PARAMETER_EXAMPLES.get(name))
             body = operation.get("requestBody", {}).get("content", {}).get("application/json")
             if body is not None and op_id in REQUEST_EXAMPLES:
                 body["example"] = REQUEST_EXAMPLES[op_id]

@@ -44,6 +44,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "unknown_repair_case": 404,
     "unknown_access_entry": 404,
     "checkpoint_not_found": 404,
+    "unknown_objection_case": 404,
     "not_found": 404,
     "method_not_allowed": 405,
     "idempotency_conflict": 409,

@@ -12,6 +12,7 @@ from ledger_service.cli import index as index_cmds
 from ledger_service.cli import lineage as lineage_cmds
 from ledger_service.cli import listings as listing_cmds
 from ledger_service.cli import network as network_cmds
+from ledger_service.cli import objections as objection_cmds
 from ledger_service.cli import repairs as repairs_cmds
 from ledger_service.cli import retention as retention_cmds
 from ledger_service.cli import service as service_cmds
@@ -32,6 +33,7 @@ app.add_typer(retention_cmds.app, name="retention")
 app.add_typer(witness_cmds.app, name="witness")
 app.add_typer(witness_cmds.keys_app, name="witness-keys")
 app.add_typer(repairs_cmds.app, name="repairs")
+app.add_typer(objection_cmds.app, name="objections")
 app.command()(worker)
 evidence_cmds.register(app)
 lineage_cmds.register(app)

@@ -21,6 +21,7 @@ from ledger_service.context import LedgerContext
 from ledger_service.errors import ValidationError
 from ledger_service.queries.lineage import DECISION, AsOf, LineageQueryError
 from ledger_service.queries.lineage import parse_as_of as lineage_as_of
+from ledger_service.queries.objections import UnknownObjectionCase
 from ledger_service.queries.visibility import Audience, RepairView
 
 T = TypeVar("T")
@@ -97,7 +98,7 @@ def read_index(
                 accessor=who, query=what, purpose=purpose, read=read(answer)
             )
             return answer
-    except LineageQueryError as exc:
+    except (LineageQueryError, UnknownObjectionCase) as exc:
         fail(str(exc), code=2)
     except ValidationError as exc:
         fail(str(exc).removeprefix("record: "), code=2)

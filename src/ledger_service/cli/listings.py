@@ -115,7 +115,7 @@ def disputed_cmd(
     limit: Limit = DEFAULT_NODE_LIMIT,
     fmt: Format = "table",
 ) -> None:
-    """Records with an objection recorded (by --as-of, default now)."""
+    """Records with an objection open (recorded and not resolved by --as-of, default now)."""
     _flagged("disputed", purpose, state_dir, db_url, accessor, subject, as_of, limit, fmt)
 
 

@@ -141,6 +141,15 @@ def demo(
         f'&as_of=decision&format=svg" -o /tmp/{loan}.svg\n'
         f"  uv run ledgerctl lineage {loan} --as-of decision --diff {why}\n"
         f"  uv run ledgerctl impact {disputed} {why}\n"
+        "Objections (Art. 25: answered within 20 days; the case stays open in the demo):\n"
+        f"  uv run ledgerctl objections list --status open {why}\n"
+        f"  uv run ledgerctl objections show {demo_run.objection} {why}\n"
+        f"  uv run ledgerctl objections report {why}\n"
+        f"  uv run ledgerctl objections bundle {demo_run.objection} --out /tmp/objection.json"
+        f" {why}\n"
+        f"  uv run credit-ledger-verify /tmp/objection.json --trust /tmp/ledger-trust\n"
+        f'  curl -s {key["regulator"]} "{url}/v1/reports/objections?purpose=supervision"\n'
+        "More:\n"
         f"  uv run ledgerctl timeline {demo_run.subject} {why}\n"
         f"  uv run ledgerctl evidence {loan} --lineage --as-of decision"
         f" --out /tmp/{loan}.lineage.json\n"

@@ -37,6 +37,7 @@ from credit_ledger_verify.evidence.verifier import Verifier, VerifierStats, veri
 from credit_ledger_verify.fabric.blocks import block_header_bytes
 
 from ledger_service.evidence.builder import build_access_bundle, build_bundle, encode_bundle
+from ledger_service.evidence.case_bundle import build_case_bundle, case_record_ids
 from ledger_service.evidence.lineage_builder import (
     build_lineage_bundle,
     lineage_section,
@@ -71,7 +72,9 @@ __all__ = [
     "block_header_bytes",
     "build_access_bundle",
     "build_bundle",
+    "build_case_bundle",
     "build_lineage_bundle",
+    "case_record_ids",
     "encode_bundle",
     "lineage_section",
     "verify_bundle",

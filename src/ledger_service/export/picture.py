@@ -48,6 +48,7 @@ KIND_COLOURS: Final = {
     "score_change": "#fdbf6f",
     "financing_event": "#b2df8a",
     "credit_repair": "#cab2d6",
+    "objection": "#fb9a99",
 }
 _OTHER_KIND = "#eeeeee"
 _SUPERSEDED_FILL = "#d9d9d9"
@@ -112,6 +113,9 @@ def _status(node: Node) -> list[str]:
     flags = []
     if node.disputed:
         flags.append("disputed")
+    mark = node.objection
+    if mark is not None:
+        flags.append(f"objection case {mark.case}: {mark.status}, due {mark.deadline.isoformat()}")
     if node.superseded_by is not None:
         flags.append(f"superseded by {node.superseded_by}")
     if node.erased:

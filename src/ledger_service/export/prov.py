@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote, unquote
 
@@ -50,7 +50,7 @@ from prov.model import (
 )
 
 from ledger_service.errors import LedgerError
-from ledger_service.queries.lineage import Edge, EdgeKind, LineageGraph, Loan, Node
+from ledger_service.queries.lineage import CaseMark, Edge, EdgeKind, LineageGraph, Loan, Node
 from ledger_service.queries.records import AnchorInfo
 
 __all__ = [
@@ -219,6 +219,16 @@ def _node_attributes(node: Node) -> dict[Any, Any]:
         value = getattr(node, name)
         if value is not None:
             attributes[LEDGER[name]] = value
+    mark = node.objection
+    if mark is not None:
+        attributes[LEDGER["objection_case"]] = mark.case
+        attributes[LEDGER["objection_status"]] = mark.status
+        attributes[LEDGER["objection_opened_at"]] = mark.opened_at
+        attributes[LEDGER["objection_deadline"]] = mark.deadline.isoformat()
+        if mark.resolution is not None:
+            attributes[LEDGER["objection_resolution"]] = mark.resolution
+        if mark.resolved_at is not None:
+            attributes[LEDGER["objection_resolved_at"]] = mark.resolved_at
     if node.anchor is not None:
         for name in _ANCHOR_FIELDS:
             value = getattr(node.anchor, name)
@@ -385,6 +395,26 @@ def _node_from(record: ProvRecord, record_id: str, agents: dict[str, list[str]])
         loan_id=attributes.get("loan_id", str, required=False),
         loan_event=attributes.get("loan_event", str, required=False),
         anchor=_anchor_from(attributes) if anchored else None,
+        objection=_case_mark_from(attributes),
+    )
+
+
+def _case_mark_from(attributes: _Attributes) -> CaseMark | None:
+    case = attributes.get("objection_case", str, required=False)
+    if case is None:
+        return None
+    deadline = attributes.get("objection_deadline", str)
+    try:
+        deadline_date = date.fromisoformat(deadline)
+    except ValueError as exc:
+        raise ProvReadError(f"ledger:objection_deadline {deadline!r} is not a date") from exc
+    return CaseMark(
+        case=case,
+        status=attributes.get("objection_status", str),
+        opened_at=attributes.get("objection_opened_at", datetime),
+        deadline=deadline_date,
+        resolution=attributes.get("objection_resolution", str, required=False),
+        resolved_at=attributes.time("objection_resolved_at", required=False),
     )
 
 

@@ -92,7 +92,8 @@ class RowWriter:
 
     Values go to the driver as they are (``str``, ``bytes``, ``None``), except datetimes, which
     go through the column type's own bind processing (:attr:`datetime_param`): exactly the
-    values the Core path stores (``tests/unit/index/test_bulk.py`` compares them).
+    values the Core path stores (``tests/unit/index/test_bulk.py`` compares them); dates
+    likewise (:attr:`date_param`).
     """
 
     def __init__(self, connection: Connection, mode: Literal["executemany", "copy", "core"]):
@@ -100,7 +101,10 @@ class RowWriter:
         self._mode = mode
         dialect = connection.dialect
         self.datetime_param: Callable[[Any], Any] = _identity
+        self.date_param: Callable[[Any], Any] = _identity
         if mode != "core":
+            date_type = _RECORDS.c.case_deadline.type.dialect_impl(dialect)
+            self.date_param = date_type.bind_processor(dialect) or _identity
             column_type = _RECORDS.c.occurred_at.type.dialect_impl(dialect)
             self.datetime_param = column_type.bind_processor(dialect) or _identity
             if dialect.name == "sqlite":

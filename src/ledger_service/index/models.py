@@ -46,7 +46,7 @@ Tables:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -153,6 +153,12 @@ class Record(Base):
     #: a loan's events and its decision time without reading content; kept on shredding
     loan_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     loan_event: Mapped[str | None] = mapped_column(String(32))
+    #: an objection step's case (its opening record; the opening record's own id on the
+    #: opening step), step, and on the opening step the last day of the answer period
+    #: (China time, fixed when recorded); NULL for other kinds, kept on shredding
+    case_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    case_step: Mapped[str | None] = mapped_column(String(16))
+    case_deadline: Mapped[date | None]
 
     __table_args__ = (
         # A record is corrected at most once: corrections form a chain, never a fork.
@@ -161,6 +167,8 @@ class Record(Base):
         Index(None, "subject", "occurred_at"),
         Index(None, "kind", "occurred_at"),
         Index(None, "loan_id", "recorded_at"),
+        Index(None, "case_id", "recorded_at"),
+        Index(None, "case_step", "case_deadline"),
         # The chain knows records by commitment: restore and reconcile join on it.
         Index(None, "commitment"),
         CheckConstraint("length(commitment) = 32", name="commitment_is_sha256"),

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from credit_ledger_verify.commitments import SALT_BYTES, commitment
 from credit_ledger_verify.records import Record
-from credit_ledger_verify.records.payloads import FinancingEventPayload
+from credit_ledger_verify.records.payloads import (
+    FinancingEventPayload,
+    ObjectionPayload,
+    ObjectionStep,
+)
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -24,6 +28,7 @@ from ledger_service.index.repair_models import RepairAffected, RepairStep
 from ledger_service.intake.checks import Candidate
 from ledger_service.intake.plan import AppendResult
 from ledger_service.intake.repairs import RepairStepRow
+from ledger_service.objection_deadline import DEFAULT_OBJECTION_DAYS, answer_deadline
 
 __all__ = ["insert_new"]
 
@@ -53,6 +58,9 @@ _RECORD_COLUMNS = (
     "erased_at",
     "loan_id",
     "loan_event",
+    "case_id",
+    "case_step",
+    "case_deadline",
 )
 _EDGE_COLUMNS = ("child_id", "parent_id")
 _OUTBOX_COLUMNS = ("record_id", "state", "enqueued_at", "batched_at")
@@ -74,6 +82,7 @@ def insert_new(
     now: datetime,
     results: list[AppendResult | None],
     repair_steps: Sequence[RepairStepRow] = (),
+    objection_days: int = DEFAULT_OBJECTION_DAYS,
 ) -> None:
     """INSERT the new records, their lineage edges and outbox entries (and the repair-case
     rows of those that are case steps), and mark the records they supersede or dispute;
@@ -97,6 +106,7 @@ def insert_new(
         salt = salts[index * SALT_BYTES : (index + 1) * SALT_BYTES]
         digest = commitment(salt, candidate.canonical)
         loan_id, loan_event = _loan_of(record)
+        case_id, case_step, case_deadline = _case_of(record, now, objection_days)
         # In _RECORD_COLUMNS order.
         record_rows.append(
             (
@@ -118,6 +128,9 @@ def insert_new(
                 None,  # erased_at
                 loan_id,
                 loan_event,
+                case_id,
+                case_step,
+                None if case_deadline is None else writer.date_param(case_deadline),
             )
         )
         for parent in record.parents:
@@ -175,3 +188,15 @@ def _loan_of(record: Record) -> tuple[str | None, str | None]:
     if isinstance(payload, FinancingEventPayload):
         return payload.loan_id, payload.event.value
     return None, None
+
+
+def _case_of(
+    record: Record, now: datetime, days: int
+) -> tuple[str | None, str | None, date | None]:
+    """An objection step's case, step and (opening step only) answer deadline."""
+    payload = record.payload
+    if not isinstance(payload, ObjectionPayload):
+        return None, None, None
+    if payload.step is ObjectionStep.OPENED:
+        return record.record_id, payload.step.value, answer_deadline(now, days)
+    return payload.case, payload.step.value, None

@@ -6,7 +6,8 @@
 * referenced records must exist (:class:`~ledger_service.errors.DanglingParent`). A correction
   (``supersedes``) must point at a record of the same kind and subject that is not already
   superseded (corrections form a chain, never a fork), and a credit-repair correction must
-  follow the repair status machine; an objection (``disputes``) must concern the same subject.
+  follow the repair status machine; an objection (``disputes``) must concern the same subject;
+  objection cases follow their own rules (:mod:`.objections`).
 
 Since every referenced record must already exist when a record is accepted, and accepted
 records never change their references, every edge points from a newer record to an older one:
@@ -33,6 +34,7 @@ from ledger_service.errors import DanglingParent, IdempotencyConflict, Validatio
 from ledger_service.index.bulk import select_many
 from ledger_service.index.models import Record as RecordRow
 from ledger_service.intake.checks import Candidate
+from ledger_service.intake.objections import check_objections
 from ledger_service.intake.repairs import RepairStepRow, check_repair_cases
 from ledger_service.intake.signatures import check_keys_still_active
 
@@ -101,6 +103,7 @@ def plan_write(session: Session, candidates: list[Candidate]) -> WritePlan:
     if plan.new:
         _check_references(session, plan.new)
         plan.repair_steps = check_repair_cases(session, plan.new)
+        check_objections(session, plan.new)
     return plan
 
 

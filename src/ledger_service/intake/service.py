@@ -41,6 +41,7 @@ from ledger_service.intake.writers import (
     register_writer_key,
     revoke_writer_key,
 )
+from ledger_service.objection_deadline import DEFAULT_OBJECTION_DAYS
 
 __all__ = ["LedgerService", "utc_now"]
 
@@ -69,6 +70,7 @@ class LedgerService:
         max_records: int = DEFAULT_MAX_RECORDS,
         max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
         verify_threads: int = 1,
+        objection_days: int = DEFAULT_OBJECTION_DAYS,
     ) -> None:
         """``verify_threads`` > 1 verifies the signatures of a large request on that many
         threads at once (libsodium releases the GIL): fewer seconds per request when cores
@@ -79,6 +81,8 @@ class LedgerService:
         self._clock = clock
         self.max_records = max_records
         self.max_request_bytes = max_request_bytes
+        #: days an objection recorded now has for its answer (fixed on the case)
+        self.objection_days = objection_days
 
     @property
     def verify_threads(self) -> int:
@@ -146,7 +150,9 @@ class LedgerService:
             now = self._now()
             plan = plan_write(session, candidates)
             if plan.new:
-                insert_new(session, plan.new, now, plan.results, plan.repair_steps)
+                insert_new(
+                    session, plan.new, now, plan.results, plan.repair_steps, self.objection_days
+                )
         results = [r for r in plan.results if r is not None]
         assert len(results) == len(candidates)
         return results

@@ -23,6 +23,7 @@ from credit_ledger_verify.records import (
     CreditRepairRecord,
     DataUpdateRecord,
     FinancingEventRecord,
+    ObjectionRecord,
     Record,
     ScoreChangeRecord,
     uscc_check_character,
@@ -233,8 +234,9 @@ def enterprise_story(
 def after_the_decision(writer: SampleWriter, n: int, *, prefix: str = "") -> list[Record]:
     """What happens to enterprise n's data after its loan was approved: the tax bureau
     corrects the tax data the first score used, and the enterprise objects to the social
-    insurance data — so "what did the bank rely on, and what changed since" has an answer.
-    Write these in a later request than the story (they are recorded after the decision)."""
+    insurance data (an objection case, open until answered) — so "what did the bank rely on,
+    and what changed since" has an answer. Write these in a later request than the story
+    (they are recorded after the decision)."""
     subject = enterprise_code(n)
     t = EPOCH + dt.timedelta(days=n % 300, minutes=n // 300)
     common = {"subject": subject, "actor": writer.actor}
@@ -250,15 +252,16 @@ def after_the_decision(writer: SampleWriter, n: int, *, prefix: str = "") -> lis
         },
         **common,
     )
-    objection = DataUpdateRecord(
+    # An objection case (征信业管理条例 Art. 25): open until a resolution names it.
+    objection = ObjectionRecord(
         record_id=writer.record_id(prefix, n, "si-objection"),
         occurred_at=t + dt.timedelta(hours=91),
         source="enterprise-objection",
         disputes=writer.record_id(prefix, n, "si"),
         payload={
-            "dataset": "social_insurance",
-            "fields_changed": {"objection": "arrears_months was 0 in the period reported"},
-            "source_reference": f"OBJ-{n:07d}",
+            "step": "opened",
+            "reason": "arrears_months was 0 in the period reported; receipts attached (OBJ-"
+            f"{n:07d})",
         },
         **common,
     )

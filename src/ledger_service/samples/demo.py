@@ -41,6 +41,8 @@ class DemoRun:
     """The first enterprise's loan: approved, then its data corrected and disputed."""
     disputed: str
     """The record the first enterprise objected to after the approval."""
+    objection: str
+    """The objection case on it (its opening record), left open for the regulator to see."""
     subject: str
     """The first enterprise."""
     repair_case: str
@@ -140,6 +142,7 @@ def write_demo(append: Append, writer: SampleWriter) -> DemoRun:
         latest_score=latest_score,
         loan_id=loan.payload.loan_id,
         disputed=changes[1].disputes or "",
+        objection=changes[1].record_id,
         subject=loan.subject,
         repair_case=case[0][1].record_id,
         repaired=case[0][0].record_id,

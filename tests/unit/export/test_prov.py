@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from prov.model import ProvDocument
 
 from ledger_service.export import ProvReadError, read_prov_json, to_prov_json
-from ledger_service.queries.lineage import Edge, EdgeKind, LineageGraph
+from ledger_service.queries.lineage import CaseMark, Edge, EdgeKind, LineageGraph
 from tests.unit.export.graphs import T0, large_graph, loan_story, node
 
 
@@ -195,3 +195,14 @@ def test_a_changed_node_does_not_compare_equal() -> None:
     back = read_prov_json(to_prov_json(graph))
     back.nodes["si"] = replace(back.nodes["si"], disputed=False)
     assert back.nodes != graph.nodes
+
+
+def test_an_objection_case_mark_survives_the_round_trip() -> None:
+    graph = loan_story()
+    (rid, first) = next(iter(graph.nodes.items()))
+    open_mark = CaseMark("case-1", "open", T0, date(2026, 1, 26), None, None)
+    resolved = CaseMark("case-2", "rejected", T0, date(2026, 1, 26), "res-2", T0 + timedelta(1))
+    for mark in (open_mark, resolved):
+        graph.nodes[rid] = replace(first, objection=mark)
+        back = read_prov_json(to_prov_json(graph))
+        assert back.nodes[rid].objection == mark

@@ -20,6 +20,8 @@ from ledger_service.api.purpose import PurposeDetail, PurposeParam, declared_pur
 from ledger_service.context import LedgerContext
 from ledger_service.errors import SignatureError, UnknownRecord, ValidationError
 from ledger_service.intake.checks import DEFAULT_MAX_RECORDS
+from ledger_service.queries.lineage import case_mark_to_json
+from ledger_service.queries.lineage.cases import record_dispute
 from ledger_service.queries.records import AnchorInfo, StoredRecord
 
 router = APIRouter(prefix="/v1", tags=["records"], responses=PROBLEM_RESPONSES)
@@ -71,6 +73,14 @@ class RecordModel(BaseModel):
     disputes: str | None
     superseded_by: str | None
     disputed_by: str | None
+    disputed: bool = Field(
+        description="An objection against the record is open now (an old-style objection, a "
+        "record of another kind with `disputes`, never closes)."
+    )
+    objection: dict[str, Any] | None = Field(
+        description="The latest objection case on the record: case, status (open or its "
+        "resolution), opened_at, deadline, resolution, resolved_at."
+    )
     commitment: str
     erased: bool
     anchor: AnchorModel | None
@@ -191,6 +201,8 @@ def get_record(
     with context.session_factory() as session:
         view_of(caller).require_visible(session, [record_id])
     log_read(context, caller, what="record", purpose=why, read=[(stored.subject, record_id)])
+    with context.session_factory() as session:
+        disputed, mark = record_dispute(session, record_id)
     content = None
     if stored.content is not None and _sees_content(caller, stored):
         content = json.loads(stored.content)
@@ -207,6 +219,8 @@ def get_record(
         "disputes": stored.disputes,
         "superseded_by": stored.superseded_by,
         "disputed_by": stored.disputed_by,
+        "disputed": disputed,
+        "objection": case_mark_to_json(mark),
         "commitment": stored.commitment.hex(),
         "erased": stored.erased,
         "anchor": _anchor(stored.anchor),

@@ -35,6 +35,7 @@ class ChangeKind(StrEnum):
     ADDED = "added"  # recorded after T and reachable now
     SUPERSEDED = "superseded"  # its correction was recorded after T
     DISPUTED = "disputed"  # an objection was recorded after T
+    DISPUTE_RESOLVED = "dispute_resolved"  # disputed at T, its case resolved after T
     ERASED = "erased"  # its content was shredded after T
     ANCHORED = "anchored"  # its batch was committed after T
 
@@ -43,7 +44,8 @@ class ChangeKind(StrEnum):
 class Change:
     record_id: str
     kind: ChangeKind
-    #: the correction or objection that made the change (superseded / disputed)
+    #: the correction, objection or resolution that made the change (superseded / disputed /
+    #: dispute resolved)
     by: str | None = None
     #: when the index learned it; None until :func:`lineage_since` dates it
     at: datetime | None = None
@@ -73,6 +75,11 @@ def changes_between(then: LineageGraph, now: LineageGraph) -> list[Change]:
             out.append(Change(rid, ChangeKind.SUPERSEDED, by=node.superseded_by))
         if not before.disputed and node.disputed:
             out.append(Change(rid, ChangeKind.DISPUTED))
+        if before.disputed and not node.disputed:
+            mark = node.objection
+            by = None if mark is None else mark.resolution
+            at = None if mark is None else mark.resolved_at
+            out.append(Change(rid, ChangeKind.DISPUTE_RESOLVED, by=by, at=at))
         if not before.erased and node.erased:
             out.append(Change(rid, ChangeKind.ERASED))
         if before.anchor is None and node.anchor is not None:
@@ -85,8 +92,8 @@ def lineage_since(
 ) -> LineageDiff:
     """The lineage as of ``as_of`` (a time, or ``"decision"`` where ``walk`` starts from a
     loan) and now — ``walk(as_of)``, ``walk(None)`` — and what changed between, each change
-    dated: when the node, correction or objection was recorded, the content erased, or the
-    batch committed."""
+    dated: when the node, correction, objection or resolution was recorded, the content
+    erased, or the batch committed."""
     then = walk(as_of)
     since = then.as_of
     if since is None:
@@ -105,7 +112,7 @@ def _dated(
     recorded = _column(
         session,
         m.Record.recorded_at,
-        [c.by for c in changes if c.by is not None],
+        [c.by for c in changes if c.by is not None and c.kind is ChangeKind.SUPERSEDED],
     )
     erased = _column(session, m.Record.erased_at, by_kind.get(ChangeKind.ERASED, []))
     objections = _first_objections(session, by_kind.get(ChangeKind.DISPUTED, []), as_of)
@@ -121,6 +128,8 @@ def _dated(
             case ChangeKind.DISPUTED:
                 by, at = objections.get(change.record_id, (None, None))
                 out.append(Change(change.record_id, change.kind, by=by, at=at))
+            case ChangeKind.DISPUTE_RESOLVED:
+                out.append(change)  # dated by the case mark
             case ChangeKind.ERASED:
                 out.append(Change(change.record_id, change.kind, at=erased.get(change.record_id)))
             case ChangeKind.ANCHORED:

@@ -9,7 +9,7 @@ are ``derived_from`` (child → parent), ``supersedes`` (correction → correcte
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
@@ -20,6 +20,7 @@ __all__ = [
     "DEFAULT_DEPTH",
     "DEFAULT_NODE_LIMIT",
     "MAX_DEPTH",
+    "CaseMark",
     "Direction",
     "Edge",
     "EdgeKind",
@@ -28,6 +29,7 @@ __all__ = [
     "Loan",
     "Node",
     "RepairMark",
+    "case_mark_to_json",
     "graph_to_json",
     "loan_to_json",
     "node_to_json",
@@ -78,6 +80,22 @@ class RepairMark:
 
 
 @dataclass(frozen=True, slots=True)
+class CaseMark:
+    """The latest objection case on a record, as of the time asked about."""
+
+    #: the case's opening record
+    case: str
+    #: ``open``, or the resolution: ``corrected`` / ``upheld`` / ``rejected``
+    status: str
+    opened_at: datetime
+    #: the last day (China time) of the answer period
+    deadline: date
+    #: the resolution record and when it was recorded (None while open)
+    resolution: str | None
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class Node:
     record_id: str
     kind: str
@@ -104,6 +122,10 @@ class Node:
     #: the repair case concerning this record (set by the auditors' view,
     #: ``queries.visibility``; ``None`` otherwise)
     repair: RepairMark | None = None
+    #: the latest objection case on the record (``objection`` kind), open or resolved by
+    #: the time asked about; ``disputed`` is true exactly while one is open (or for an
+    #: old-style objection, a record of another kind with ``disputes``, which never closes)
+    objection: CaseMark | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +172,7 @@ def node_to_json(node: Node) -> dict[str, Any]:
         "depth": node.depth,
         "superseded_by": node.superseded_by,
         "disputed": node.disputed,
+        "objection": case_mark_to_json(node.objection),
         "erased": node.erased,
         "loan_id": node.loan_id,
         "loan_event": node.loan_event,
@@ -173,6 +196,19 @@ def repair_to_json(mark: RepairMark) -> dict[str, Any]:
         "status": mark.status,
         "approved_at": _time(mark.approved_at),
         "score_change": mark.score_change,
+    }
+
+
+def case_mark_to_json(mark: CaseMark | None) -> dict[str, Any] | None:
+    if mark is None:
+        return None
+    return {
+        "case": mark.case,
+        "status": mark.status,
+        "opened_at": _time(mark.opened_at),
+        "deadline": mark.deadline.isoformat(),
+        "resolution": mark.resolution,
+        "resolved_at": _time(mark.resolved_at),
     }
 
 

@@ -12,7 +12,8 @@ records; docs/benchmarks.md, lineage queries).
 
 "As of T" is decided by ``records.recorded_at`` (when the index accepted a record), never by
 the writer's ``occurred_at``: a node, a supersession, a dispute or an erasure counts when it
-was recorded by T; anchoring facts count when the batch was committed by T.
+was recorded by T (a dispute until its objection case's resolution was recorded, ``cases``);
+anchoring facts count when the batch was committed by T.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Table, and_, bindparam, exists, func, literal, select, tuple_
+from sqlalchemy import Integer, Table, and_, bindparam, func, literal, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from ledger_service.index import models as m
 from ledger_service.index.bulk import chunks
 from ledger_service.index.chain_models import ChainBatch
+from ledger_service.queries.lineage.cases import disputed_clause, with_case_marks
 from ledger_service.queries.lineage.model import (
     DEFAULT_DEPTH,
     DEFAULT_NODE_LIMIT,
@@ -114,7 +116,10 @@ def _walk(
         graph.truncated = True
         keep = sorted(depths.items(), key=lambda item: (item[1], item[0]))[:limit]
         depths = dict(keep)
-    graph.nodes = _nodes(session, depths, as_of)
+    graph.nodes = {
+        n.record_id: n
+        for n in with_case_marks(session, _nodes(session, depths, as_of).values(), as_of)
+    }
     graph.edges = _edges_between(session, graph.nodes, as_of)
     return graph
 
@@ -187,14 +192,11 @@ def _reachable_query(direction: Direction, with_as_of: bool) -> Any:
 @functools.cache
 def node_query(with_as_of: bool) -> Any:
     """Records with their status and anchoring facts now, or as of ``:as_of``."""
-    r, corr, objection = m.Record, aliased(m.Record), aliased(m.Record)
+    r, corr = m.Record, aliased(m.Record)
     superseded = select(corr.record_id).where(corr.supersedes == r.record_id)
-    disputed = exists().where(objection.disputes == r.record_id)
     if with_as_of:
         superseded = superseded.where(corr.recorded_at <= as_of_param())
-        disputed = exists().where(
-            objection.disputes == r.record_id, objection.recorded_at <= as_of_param()
-        )
+    disputed = disputed_clause(r, as_of_param() if with_as_of else None)
     return (
         select(
             r.record_id,
@@ -297,7 +299,8 @@ def timeline(
         query = query.where(m.Record.recorded_at <= as_of_param())
     query = after_position(query, after)
     query = query.order_by(m.Record.occurred_at, m.Record.record_id).limit(limit)
-    return [node_of_row(row, 0, as_of) for row in session.execute(query, query_params(as_of))]
+    rows = session.execute(query, query_params(as_of))
+    return with_case_marks(session, (node_of_row(row, 0, as_of) for row in rows), as_of)
 
 
 def after_position(query: Any, after: tuple[datetime, str] | None) -> Any:

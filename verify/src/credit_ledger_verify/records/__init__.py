@@ -17,6 +17,7 @@ from credit_ledger_verify.records.envelope import (
     CreditRepairRecord,
     DataUpdateRecord,
     FinancingEventRecord,
+    ObjectionRecord,
     Payload,
     Record,
     RecordKind,
@@ -26,6 +27,7 @@ from credit_ledger_verify.records.envelope import (
 )
 from credit_ledger_verify.records.payloads import (
     MONETARY_EVENTS,
+    OBJECTION_RESOLUTIONS,
     REPAIR_STATUS_TRANSITIONS,
     CreditRepairAction,
     CreditRepairPayload,
@@ -34,6 +36,8 @@ from credit_ledger_verify.records.payloads import (
     FinancingEventPayload,
     FinancingEventType,
     Money,
+    ObjectionPayload,
+    ObjectionStep,
     RepairStatus,
     ScoreChangePayload,
 )
@@ -50,6 +54,7 @@ from credit_ledger_verify.records.uscc import uscc_check_character, uscc_problem
 __all__ = [
     "MAX_PAYLOAD_BYTES",
     "MONETARY_EVENTS",
+    "OBJECTION_RESOLUTIONS",
     "PAYLOAD_CLASSES",
     "RECORD_CLASSES",
     "RECORD_ID_PATTERN",
@@ -66,6 +71,9 @@ __all__ = [
     "FinancingEventRecord",
     "FinancingEventType",
     "Money",
+    "ObjectionPayload",
+    "ObjectionRecord",
+    "ObjectionStep",
     "Payload",
     "Record",
     "RecordId",

@@ -30,6 +30,8 @@ from credit_ledger_verify.records.payloads import (
     CreditRepairPayload,
     DataUpdatePayload,
     FinancingEventPayload,
+    ObjectionPayload,
+    ObjectionStep,
     ScoreChangePayload,
     UniqueRecordIds,
 )
@@ -52,6 +54,7 @@ __all__ = [
     "CreditRepairRecord",
     "DataUpdateRecord",
     "FinancingEventRecord",
+    "ObjectionRecord",
     "Payload",
     "Record",
     "RecordKind",
@@ -71,9 +74,16 @@ class RecordKind(StrEnum):
     SCORE_CHANGE = "score_change"
     FINANCING_EVENT = "financing_event"
     CREDIT_REPAIR = "credit_repair"
+    OBJECTION = "objection"
 
 
-Payload = DataUpdatePayload | ScoreChangePayload | FinancingEventPayload | CreditRepairPayload
+Payload = (
+    DataUpdatePayload
+    | ScoreChangePayload
+    | FinancingEventPayload
+    | CreditRepairPayload
+    | ObjectionPayload
+)
 
 
 def _kind_is_required(schema: dict[str, Any]) -> None:
@@ -122,7 +132,7 @@ class Record(BaseModel):
         if cls is Record:
             raise TypeError(
                 "Record is the abstract envelope: build a DataUpdateRecord, ScoreChangeRecord, "
-                "FinancingEventRecord or CreditRepairRecord, or parse input with "
+                "FinancingEventRecord, CreditRepairRecord or ObjectionRecord, or parse input with "
                 "parse_record() / Record.model_validate()"
             )
         return super().__new__(cls)
@@ -244,8 +254,35 @@ class CreditRepairRecord(Record):
     payload: CreditRepairPayload
 
 
+class ObjectionRecord(Record):
+    """A step of an objection case; the opening step ``disputes`` the record objected to."""
+
+    kind: Literal[RecordKind.OBJECTION] = RecordKind.OBJECTION
+    payload: ObjectionPayload
+
+    @model_validator(mode="after")
+    def _only_the_opening_disputes(self) -> Self:
+        opening = self.payload.step is ObjectionStep.OPENED
+        if opening and self.disputes is None:
+            raise field_problem(
+                "disputes", "is required on an opened objection: the record objected to"
+            )
+        if not opening and self.disputes is not None:
+            raise field_problem(
+                "disputes",
+                f"must be absent on the {self.payload.step.value} step (its case names the record)",
+            )
+        if self.supersedes is not None:
+            raise field_problem("supersedes", "an objection step never supersedes a record")
+        return self
+
+
 AnyRecord = Annotated[
-    DataUpdateRecord | ScoreChangeRecord | FinancingEventRecord | CreditRepairRecord,
+    DataUpdateRecord
+    | ScoreChangeRecord
+    | FinancingEventRecord
+    | CreditRepairRecord
+    | ObjectionRecord,
     Field(discriminator="kind"),
 ]
 """Type of a parsed record of any kind, discriminated by ``kind``."""
@@ -257,6 +294,7 @@ RECORD_CLASSES: Mapping[RecordKind, type[Record]] = {
     RecordKind.SCORE_CHANGE: ScoreChangeRecord,
     RecordKind.FINANCING_EVENT: FinancingEventRecord,
     RecordKind.CREDIT_REPAIR: CreditRepairRecord,
+    RecordKind.OBJECTION: ObjectionRecord,
 }
 
 PAYLOAD_CLASSES: Mapping[RecordKind, type[BaseModel]] = {
@@ -264,6 +302,7 @@ PAYLOAD_CLASSES: Mapping[RecordKind, type[BaseModel]] = {
     RecordKind.SCORE_CHANGE: ScoreChangePayload,
     RecordKind.FINANCING_EVENT: FinancingEventPayload,
     RecordKind.CREDIT_REPAIR: CreditRepairPayload,
+    RecordKind.OBJECTION: ObjectionPayload,
 }
 
 _KIND_TAGS = frozenset(kind.value for kind in RecordKind)

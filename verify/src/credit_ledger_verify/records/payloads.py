@@ -23,6 +23,7 @@ from credit_ledger_verify.records.types import (
 
 __all__ = [
     "MONETARY_EVENTS",
+    "OBJECTION_RESOLUTIONS",
     "REPAIR_STATUS_TRANSITIONS",
     "CreditRepairAction",
     "CreditRepairPayload",
@@ -31,6 +32,8 @@ __all__ = [
     "FinancingEventPayload",
     "FinancingEventType",
     "Money",
+    "ObjectionPayload",
+    "ObjectionStep",
     "RepairStatus",
     "ScoreChangePayload",
 ]
@@ -223,5 +226,72 @@ class CreditRepairPayload(BaseModel):
             raise field_problem(
                 "resulting_score_change",
                 f"may only be set on an approved repair, not a {self.status.value} one",
+            )
+        return self
+
+
+class ObjectionStep(StrEnum):
+    """A step of an objection case (征信业管理条例 Art. 25): the subject objects to a record
+    (``opened``); the case is answered by exactly one resolution."""
+
+    OPENED = "opened"
+    CORRECTED = "corrected"
+    """The record was wrong: ``correction`` names the record that supersedes it."""
+    UPHELD = "upheld"
+    """The record stands as it is (checked and confirmed, or the objection withdrawn)."""
+    REJECTED = "rejected"
+    """The objection is rejected as unfounded; ``reason`` says why."""
+
+
+#: The steps that close a case.
+OBJECTION_RESOLUTIONS = frozenset(
+    {ObjectionStep.CORRECTED, ObjectionStep.UPHELD, ObjectionStep.REJECTED}
+)
+
+_REASON_MAX = 4000
+
+
+def _check_reason(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    if len(value) > _REASON_MAX:
+        raise ValueError(f"must be at most {_REASON_MAX} characters, got {len(value)}")
+    return value
+
+
+Reason = Annotated[
+    StrictStr,
+    AfterValidator(_check_reason),
+    Field(json_schema_extra={"minLength": 1, "maxLength": _REASON_MAX}),
+]
+
+
+class ObjectionPayload(BaseModel):
+    """One step of an objection case. The opening record sets the envelope's ``disputes``
+    to the record objected to; every later step names the case by its opening record."""
+
+    model_config = _PAYLOAD_CONFIG
+
+    step: ObjectionStep
+    case: RecordId | None = None
+    """The case's opening record; required on a resolution, absent on ``opened``."""
+    reason: Reason
+    """The objection's grounds (``opened``) or the written answer (a resolution)."""
+    correction: RecordId | None = None
+    """For ``corrected`` only: the record that supersedes the disputed one."""
+
+    @model_validator(mode="after")
+    def _fields_fit_the_step(self) -> Self:
+        if self.step is ObjectionStep.OPENED:
+            if self.case is not None:
+                raise field_problem("case", "must be absent on an opened step (it opens the case)")
+        elif self.case is None:
+            raise field_problem("case", f"is required on a {self.step.value} step")
+        if self.step is ObjectionStep.CORRECTED:
+            if self.correction is None:
+                raise field_problem("correction", "is required on a corrected step")
+        elif self.correction is not None:
+            raise field_problem(
+                "correction", f"may only be set on a corrected step, not a {self.step.value} one"
             )
         return self

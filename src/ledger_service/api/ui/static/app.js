@@ -267,6 +267,8 @@ function renderPanel(node) {
   }
   const marks = [];
   if (node.disputed) marks.push(t("marker_disputed"));
+  const o = node.objection;
+  if (o) marks.push(`${t("marker_objection")} ${o.case}: ${t(`objection_${o.status}`)} (${t("objection_deadline")} ${o.deadline})`);
   if (node.superseded_by) marks.push(`${t("marker_superseded")} → ${node.superseded_by}`);
   if (node.erased) marks.push(t("marker_erased"));
   const r = node.repair;  // auditors only: the credit-repair case concerning this record
