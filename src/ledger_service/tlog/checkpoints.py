@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from ledger_service.errors import LedgerError
 from ledger_service.index.log_models import LogCheckpoint
-from ledger_service.tlog.global_log import GlobalLogDivergedError, advance, tree_at
+from ledger_service.tlog.global_log import GlobalLogDivergedError, LogView, advance
 
 __all__ = [
     "LOG_DOMAIN",
@@ -148,14 +148,14 @@ def prove_consistency(
         raise CheckpointNotFoundError(f"old size {old_size} is above new size {new_size}")
     old = read_checkpoint(session, origin, old_size) if old_size else None
     new = read_checkpoint(session, origin, new_size)
-    tree = tree_at(session, new_size)
-    if tree.root != new.checkpoint.root or (
-        old is not None and tree.root_at(old_size) != old.checkpoint.root
+    view = LogView(session, origin)
+    if view.root_at(new_size) != new.checkpoint.root or (
+        old is not None and view.root_at(old_size) != old.checkpoint.root
     ):
         raise GlobalLogDivergedError(
-            "a stored checkpoint's root differs from the global log recomputed from the mirror"
+            "a stored checkpoint's root differs from the global log's stored subtrees"
         )
-    proof = tree.consistency_proof(old_size, new_size)
+    proof = view.consistency_proof(old_size, new_size)
     return AddCheckpointRequest(old_size, tuple(proof), new.note)
 
 
