@@ -1,16 +1,25 @@
-"""`ledgerctl worker`: run the anchoring worker on its own."""
+"""`ledgerctl worker`: the anchoring worker, with the checkpointer beside it.
+
+The checkpointer (``anchoring.checkpointer``) runs in a thread of the same process on its
+own synchronous gateway connection, unless ``LEDGER_CHECKPOINTS=off``; its interval is
+``LEDGER_CHECKPOINT_INTERVAL`` (seconds, default 5). An alarm (a forked log, a refused key)
+stops the checkpointer and makes the worker exit with status 3 once it stops.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+import threading
 from typing import Annotated
 
 import typer
 
 from ledger_service.anchoring import WorkerSettings
-from ledger_service.cli._common import StateDir, console, run_or_fail
+from ledger_service.anchoring.checkpointer import CheckpointerSettings, CheckpointRefusedError
+from ledger_service.cli._common import StateDir, console, fail, run_or_fail
 from ledger_service.context import LedgerContext
 
 
@@ -39,18 +48,39 @@ def worker(
     target = run_or_fail(lambda: context.fabric_target)
     context.session_factory  # noqa: B018  (migrate before anything is anchored)
     settings = WorkerSettings(batch_size=batch_size, linger=linger, max_in_flight=max_in_flight)
+    try:
+        checkpoints = CheckpointerSettings.from_env()
+    except ValueError as exc:
+        fail(str(exc))
+    alarms: list[BaseException] = []
 
     async def main() -> None:
-        async with target.gateway_async() as gateway:
+        async with target.gateway_async() as gateway, contextlib.AsyncExitStack() as stack:
             w = context.anchoring_worker(gateway, settings)
-            if drain:
-                await w.drain(timeout=timeout)
-            else:
-                stop = asyncio.Event()
-                loop = asyncio.get_running_loop()
-                for sig in (signal.SIGINT, signal.SIGTERM):
-                    loop.add_signal_handler(sig, stop.set)
-                await w.run(stop)
+            checkpointer_stop = threading.Event()
+            checkpointer_task: asyncio.Future[None] | None = None
+            if checkpoints is not None and not drain:
+                sync_gateway = stack.enter_context(target.gateway())
+                checkpointer = context.checkpointer(sync_gateway, checkpoints)
+                checkpointer_task = asyncio.ensure_future(
+                    asyncio.to_thread(checkpointer.run, checkpointer_stop)
+                )
+            try:
+                if drain:
+                    await w.drain(timeout=timeout)
+                else:
+                    stop = asyncio.Event()
+                    loop = asyncio.get_running_loop()
+                    for sig in (signal.SIGINT, signal.SIGTERM):
+                        loop.add_signal_handler(sig, stop.set)
+                    await w.run(stop)
+            finally:
+                checkpointer_stop.set()
+                if checkpointer_task is not None:
+                    try:
+                        await checkpointer_task
+                    except CheckpointRefusedError as exc:
+                        alarms.append(exc)
             console.print(
                 f"anchored {w.stats.records_committed} records in {w.stats.batches_committed} "
                 f"batches ({w.stats.batches_failed} failed, {w.stats.resubmitted} resubmitted, "
@@ -58,3 +88,6 @@ def worker(
             )
 
     asyncio.run(main())
+    if alarms:
+        console.print(f"checkpointer alarm: {alarms[0]}")
+        raise typer.Exit(3)
