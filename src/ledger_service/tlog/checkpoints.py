@@ -18,6 +18,7 @@ from credit_ledger_verify.tlog import (
     AddCheckpointRequest,
     Checkpoint,
     SignerKey,
+    VerifierKey,
     log_origin,
     sign_checkpoint,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "platform_origin",
     "prove_consistency",
     "read_checkpoint",
+    "read_log_verifier",
 ]
 
 #: The first part of the origin line (docs/transparency.md).
@@ -89,6 +91,18 @@ def load_or_create_log_key(state_dir: Path, origin: str) -> SignerKey:
     with os.fdopen(fd, "w", encoding="ascii") as out:
         out.write(key.encode() + "\n")
     return key
+
+
+def read_log_verifier(state_dir: Path, origin: str) -> VerifierKey | None:
+    """The log key's verifier (public) half, or ``None`` if no key was ever generated.
+
+    Raises:
+        LogKeyError: as :func:`load_or_create_log_key`.
+    """
+    path = log_key_path(state_dir)
+    if not path.exists():
+        return None
+    return _read_key(path, origin).verifier
 
 
 def _read_key(path: Path, origin: str) -> SignerKey:
