@@ -283,7 +283,7 @@ class Checkpointer:
                 return None
             proof = view.consistency_proof(prev_size, issued.checkpoint.size)
         argument = encode_anchor_checkpoint(issued.note.decode(), prev_size, proof, self._log_key)
-        return self._anchor(argument, issued.checkpoint.size, prev_size)
+        return self.submit_checkpoint(argument, issued.checkpoint.size, prev_size)
 
     # -- chain reads ----------------------------------------------------------------------------
     def anchored_head(self) -> CheckpointHead | None:
@@ -324,7 +324,14 @@ class Checkpointer:
         return int(committed or 0) - int(anchored or 0)
 
     # -- one transaction ------------------------------------------------------------------------
-    def _anchor(self, argument: bytes, size: int, prev_size: int) -> AnchoredCheckpoint | None:
+    def submit_checkpoint(
+        self, argument: bytes, size: int, prev_size: int
+    ) -> AnchoredCheckpoint | None:
+        """Endorse ``AnchorCheckpoint(argument)``, store the intent, send, settle.
+
+        Raises:
+            CheckpointRefusedError: (a subclass named by) the chaincode's refusal code.
+        """
         try:
             proposal = self._contract.new_proposal("AnchorCheckpoint", args=[argument])
             transaction = proposal.endorse()
