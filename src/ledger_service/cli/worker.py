@@ -2,7 +2,8 @@
 
 The checkpointer (``anchoring.checkpointer``) runs in a thread of the same process on its
 own synchronous gateway connection, unless ``LEDGER_CHECKPOINTS=off``; its interval is
-``LEDGER_CHECKPOINT_INTERVAL`` (seconds, default 5). An alarm (a forked log, a refused key)
+``LEDGER_CHECKPOINT_INTERVAL`` (seconds, default 5); with ``--drain`` it stops when the
+anchoring does. An alarm (a forked log, a refused key)
 stops the checkpointer and makes the worker exit with status 3 once it stops.
 """
 
@@ -59,7 +60,7 @@ def worker(
             w = context.anchoring_worker(gateway, settings)
             checkpointer_stop = threading.Event()
             checkpointer_task: asyncio.Future[None] | None = None
-            if checkpoints is not None and not drain:
+            if checkpoints is not None:
                 sync_gateway = stack.enter_context(target.gateway())
                 checkpointer = context.checkpointer(sync_gateway, checkpoints)
                 checkpointer_task = asyncio.ensure_future(
