@@ -27,7 +27,6 @@ from pathlib import Path
 import pytest
 from credit_ledger_verify.merkle import MerkleTree, commitment_leaf_hash
 from credit_ledger_verify.onchain_tlog import (
-    decode_checkpoint_head,
     decode_checkpoint_value,
     encode_anchor_checkpoint,
     encode_checkpoint_value,
@@ -94,7 +93,7 @@ def _drain(context: LedgerContext) -> None:
 
 def _head(gateway: Gateway, network: Topology) -> tuple[int, bytes]:
     contract = gateway.get_network(network.channel).get_contract(network.chaincode)
-    head = decode_checkpoint_head(contract.evaluate("GetCheckpoint", args=["head"]))
+    head = decode_checkpoint_value(contract.evaluate("GetCheckpoint", args=["head"]))
     return head.size, head.root
 
 

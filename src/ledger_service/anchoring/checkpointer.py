@@ -38,7 +38,6 @@ import grpc
 from credit_ledger_verify.onchain import RefusalCode, parse_refusal
 from credit_ledger_verify.onchain_tlog import (
     CheckpointHead,
-    decode_checkpoint_head,
     decode_checkpoint_value,
     encode_anchor_checkpoint,
 )
@@ -294,7 +293,8 @@ class Checkpointer:
             if parse_refusal(str(exc))[0] == RefusalCode.NOT_FOUND:
                 return None
             raise
-        return decode_checkpoint_head(raw)
+        value = decode_checkpoint_value(raw)  # the head's own stored checkpoint value
+        return CheckpointHead(value.size, value.root)
 
     def anchored_root(self, size: int) -> bytes | None:
         try:
