@@ -342,7 +342,7 @@ def test_sigkill_of_the_checkpointer_neither_skips_nor_duplicates_a_leaf(
             "checkpoint",
             "anchor",
             "--once",
-            "--db-url",
+            "--db",
             db_url,
         ],
         env=env,
