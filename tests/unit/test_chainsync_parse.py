@@ -257,7 +257,10 @@ def test_batch_value_must_match_key_and_transaction() -> None:
     assert "names tx 'tx-else'" in _rows(writes).anomalies[0]
 
 
-NOTE = "credit-ledger.example/ledger/ledger\n3\nq83vEjRWeJASNFZ4kBI0VniQEjRWeJASNFZ4kBI0Vng=\n\n\u2014 sig\n"
+NOTE = (
+    "credit-ledger.example/ledger/ledger\n3\nq83vEjRWeJASNFZ4kBI0VniQEjRWeJASNFZ4kBI0Vng=\n"
+    "\n\u2014 sig\n"
+)
 
 
 def checkpoint_value(size: int, prev_size: int, tx_id: str, root: bytes = b"\x12" * 32) -> bytes:
@@ -278,7 +281,8 @@ def test_checkpoint_keys_are_mirrored_verbatim_head_and_log_key_are_not() -> Non
     ]
     out = _rows(writes)
     assert out.anomalies == []
-    assert out.batches == [] and out.records == []
+    assert out.batches == []
+    assert out.records == []
     assert out.checkpoints == [
         ChainCheckpointRow(3, b"\x12" * 32, 0, NOTE.encode(), "tx1", 5, 2, "PlatformMSP", TS)
     ]
