@@ -44,6 +44,7 @@ from credit_ledger_verify.onchain_tlog import (
 from credit_ledger_verify.tlog import SignerKey
 from fabric_gateway import EndorseError, Gateway, GatewayError
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_service.chainsync.replay import replay
@@ -244,7 +245,8 @@ class Checkpointer:
     # -- loop -----------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
         """Checkpoint until ``stop`` is set. Transient failures are retried next round; an
-        alarm (:attr:`CheckpointRefusedError.alarm`) is logged at CRITICAL and raised."""
+        alarm (:attr:`CheckpointRefusedError.alarm`) — or any unexpected error, such as a
+        log that diverged from the mirror — is logged at CRITICAL and raised."""
         s = self._settings
         last = 0.0
         while not stop.is_set():
@@ -259,8 +261,11 @@ class Checkpointer:
                     raise
                 self.stats.stale += 1
                 log.warning("checkpoint not anchored (%s): %s; next round", exc.code, exc)
-            except (GatewayError, grpc.RpcError, OSError) as exc:
+            except (GatewayError, grpc.RpcError, OSError, OperationalError) as exc:
                 log.warning("checkpointer: %s; retrying next round", exc)
+            except BaseException as exc:  # e.g. global_log_diverged: a human must look
+                log.critical("checkpointer stopped: %s", exc)
+                raise
             stop.wait(s.poll)
 
     def run_once(self) -> AnchoredCheckpoint | None:

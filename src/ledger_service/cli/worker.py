@@ -3,8 +3,9 @@
 The checkpointer (``anchoring.checkpointer``) runs in a thread of the same process on its
 own synchronous gateway connection, unless ``LEDGER_CHECKPOINTS=off``; its interval is
 ``LEDGER_CHECKPOINT_INTERVAL`` (seconds, default 5); with ``--drain`` it stops when the
-anchoring does. An alarm (a forked log, a refused key)
-stops the checkpointer and makes the worker exit with status 3 once it stops.
+anchoring does. An alarm (a forked log, a refused key,
+a log that diverged from the mirror) stops the checkpointer — the anchoring goes on — and
+makes the worker exit with status 3 once it stops.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Annotated
 import typer
 
 from ledger_service.anchoring import WorkerSettings
-from ledger_service.anchoring.checkpointer import CheckpointerSettings, CheckpointRefusedError
+from ledger_service.anchoring.checkpointer import CheckpointerSettings
 from ledger_service.cli._common import StateDir, console, fail, run_or_fail
 from ledger_service.context import LedgerContext
 
@@ -80,7 +81,7 @@ def worker(
                 if checkpointer_task is not None:
                     try:
                         await checkpointer_task
-                    except CheckpointRefusedError as exc:
+                    except Exception as exc:  # logged at CRITICAL by the checkpointer
                         alarms.append(exc)
             console.print(
                 f"anchored {w.stats.records_committed} records in {w.stats.batches_committed} "
@@ -90,5 +91,5 @@ def worker(
 
     asyncio.run(main())
     if alarms:
-        console.print(f"checkpointer alarm: {alarms[0]}")
+        console.print(f"checkpointer stopped: {alarms[0]}")
         raise typer.Exit(3)
