@@ -7,10 +7,10 @@ ports (3 Raft orderers, 3 orgs, MAJORITY — the default topology) and stopped a
 
 Each round: a fresh SQLite index, ``--records`` records accepted first, its chain mirror and
 global log caught up with the channel (untimed, both modes), then ``ledgerctl
-worker --drain`` anchors them — once with ``LEDGER_CHECKPOINTS=off``, once with the
-checkpointer running beside the anchoring loop (``LEDGER_CHECKPOINT_INTERVAL``, default
-``--interval`` 2 s: it syncs the chain mirror, advances the global log, signs and anchors a
-checkpoint every interval). Rounds alternate off/on so drift on a shared machine hits both.
+worker --drain`` anchors them — alone ("off"), or with the checkpointer process
+(``ledgerctl checkpoint anchor``, as ``ledgerctl service start`` runs it) beside it ("on";
+``LEDGER_CHECKPOINT_INTERVAL`` = ``--interval``, default 2 s: every interval it syncs the
+chain mirror, advances the global log, signs and anchors a checkpoint). Rounds alternate off/on so drift on a shared machine hits both.
 The rate is records / (first batch claimed → last batch committed), as in
 bench_anchoring.py phase B. Reported: per-mode medians and ranges, the on/off ratio of the
 medians, checkpoints anchored per on-round. Appends to docs/benchmarks.md unless --no-write.
@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -94,13 +95,24 @@ def one_round(
     env = {
         **os.environ,
         "LEDGER_STATE_DIR": str(topo.root),
-        "LEDGER_CHECKPOINTS": "on" if on else "off",
         "LEDGER_CHECKPOINT_INTERVAL": str(args.interval),
     }
+    alone = None
+    if on:  # the checkpointer process beside the worker, as `ledgerctl service start` runs it
+        alone = subprocess.Popen(
+            [sys.executable, "-m", "ledger_service.cli", "checkpoint", "anchor", "--db", url],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(3.0)  # imported and connected before the worker starts
     argv = [sys.executable, "-m", "ledger_service.cli", "worker", "--db-url", url]
     argv += ["--batch-size", str(args.batch_size), "--linger", "0.05", "--max-in-flight", "4"]
     argv += ["--drain", "--timeout", "1800"]
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    if alone is not None:
+        alone.send_signal(signal.SIGTERM)
+        alone.wait(timeout=120)
     if done.returncode != 0:
         raise RuntimeError(f"worker failed ({done.returncode}):\n{done.stdout[-3000:]}")
     with sessions() as s:
@@ -168,8 +180,9 @@ def main() -> None:
 
 Command: `{cmd.strip()}` — machine: {machine()}. Network: the default topology started for
 the run; fresh SQLite index per round; {args.records:,} accepted records per round anchored by
-`ledgerctl worker --drain` (batches of {args.batch_size}), rounds alternating off / on
-(`LEDGER_CHECKPOINTS`), the checkpointer's interval {args.interval} s; before each round the
+`ledgerctl worker --drain` (batches of {args.batch_size}), rounds alternating off / on (on:
+the checkpointer process `ledgerctl checkpoint anchor` running beside the worker, as `ledgerctl
+service start` runs it), the checkpointer's interval {args.interval} s; before each round the
 fresh index's mirror and global log are caught up with the channel (untimed, both modes, as
 a running service's are). Rate: records / (first batch claimed → last committed).
 

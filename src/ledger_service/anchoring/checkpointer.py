@@ -210,8 +210,9 @@ def _utcnow() -> dt.datetime:
 
 
 class Checkpointer:
-    """Anchors the global log's checkpoints on ``gateway`` (a synchronous Gateway; run it in
-    a thread beside the anchoring worker's event loop, or on its own)."""
+    """Anchors the global log's checkpoints on ``gateway`` (a synchronous Gateway). Run it in
+    its own process (``ledgerctl checkpoint anchor``): as a thread of the anchoring worker
+    its mirror sync competes for the worker's GIL (docs/benchmarks.md)."""
 
     def __init__(
         self,

@@ -97,9 +97,10 @@ def anchor_cmd(
     db_url: DbUrl = None,
     once: Annotated[bool, typer.Option(help="One round, then exit.")] = False,
 ) -> None:
-    """Run the checkpointer alone (`ledgerctl worker` runs it beside the anchoring worker):
-    sync the chain mirror, sign the global log's head and anchor it with AnchorCheckpoint,
-    every LEDGER_CHECKPOINT_INTERVAL seconds (default 5) until interrupted."""
+    """Run the checkpointer (`ledgerctl service start` starts it beside the worker): sync
+    the chain mirror, sign the global log's head and anchor it with AnchorCheckpoint, every
+    LEDGER_CHECKPOINT_INTERVAL seconds (default 5) until interrupted. Exit status 3: an
+    alarm (a forked log, a refused key) stopped it."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

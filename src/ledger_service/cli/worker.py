@@ -1,27 +1,16 @@
-"""`ledgerctl worker`: the anchoring worker, with the checkpointer beside it.
-
-The checkpointer (``anchoring.checkpointer``) runs in a thread of the same process on its
-own synchronous gateway connection, unless ``LEDGER_CHECKPOINTS=off``; its interval is
-``LEDGER_CHECKPOINT_INTERVAL`` (seconds, default 5); with ``--drain`` it stops when the
-anchoring does. An alarm (a forked log, a refused key,
-a log that diverged from the mirror) stops the checkpointer — the anchoring goes on — and
-makes the worker exit with status 3 once it stops.
-"""
+"""`ledgerctl worker`: run the anchoring worker on its own."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
-import threading
 from typing import Annotated
 
 import typer
 
 from ledger_service.anchoring import WorkerSettings
-from ledger_service.anchoring.checkpointer import CheckpointerSettings
-from ledger_service.cli._common import StateDir, console, fail, run_or_fail
+from ledger_service.cli._common import StateDir, console, run_or_fail
 from ledger_service.context import LedgerContext
 
 
@@ -50,39 +39,18 @@ def worker(
     target = run_or_fail(lambda: context.fabric_target)
     context.session_factory  # noqa: B018  (migrate before anything is anchored)
     settings = WorkerSettings(batch_size=batch_size, linger=linger, max_in_flight=max_in_flight)
-    try:
-        checkpoints = CheckpointerSettings.from_env()
-    except ValueError as exc:
-        fail(str(exc))
-    alarms: list[BaseException] = []
 
     async def main() -> None:
-        async with target.gateway_async() as gateway, contextlib.AsyncExitStack() as stack:
+        async with target.gateway_async() as gateway:
             w = context.anchoring_worker(gateway, settings)
-            checkpointer_stop = threading.Event()
-            checkpointer_task: asyncio.Future[None] | None = None
-            if checkpoints is not None:
-                sync_gateway = stack.enter_context(target.gateway())
-                checkpointer = context.checkpointer(sync_gateway, checkpoints)
-                checkpointer_task = asyncio.ensure_future(
-                    asyncio.to_thread(checkpointer.run, checkpointer_stop)
-                )
-            try:
-                if drain:
-                    await w.drain(timeout=timeout)
-                else:
-                    stop = asyncio.Event()
-                    loop = asyncio.get_running_loop()
-                    for sig in (signal.SIGINT, signal.SIGTERM):
-                        loop.add_signal_handler(sig, stop.set)
-                    await w.run(stop)
-            finally:
-                checkpointer_stop.set()
-                if checkpointer_task is not None:
-                    try:
-                        await checkpointer_task
-                    except Exception as exc:  # logged at CRITICAL by the checkpointer
-                        alarms.append(exc)
+            if drain:
+                await w.drain(timeout=timeout)
+            else:
+                stop = asyncio.Event()
+                loop = asyncio.get_running_loop()
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(sig, stop.set)
+                await w.run(stop)
             console.print(
                 f"anchored {w.stats.records_committed} records in {w.stats.batches_committed} "
                 f"batches ({w.stats.batches_failed} failed, {w.stats.resubmitted} resubmitted, "
@@ -90,6 +58,3 @@ def worker(
             )
 
     asyncio.run(main())
-    if alarms:
-        console.print(f"checkpointer stopped: {alarms[0]}")
-        raise typer.Exit(3)
