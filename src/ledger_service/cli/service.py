@@ -30,8 +30,8 @@ app = typer.Typer(
 
 WORKER = "ledger-worker"
 #: the global log's checkpointer (`ledgerctl checkpoint anchor`), its own process: as a thread
-#: of the worker it cost the anchoring ~28 % of its throughput (GIL), as a process ~3 %
-#: (docs/benchmarks.md)
+#: of the worker it cost the anchoring 28 % of its throughput (GIL); as a process its cost was
+#: within the noise of a shared machine (docs/benchmarks.md)
 CHECKPOINTER = "ledger-checkpointer"
 
 
