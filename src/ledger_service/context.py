@@ -16,11 +16,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from fabric_gateway import AsyncGateway
+from fabric_gateway import AsyncGateway, Gateway
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_service.anchoring import AnchoringStore, AnchoringWorker, WorkerSettings
+from ledger_service.anchoring.checkpointer import Checkpointer, CheckpointerSettings
 from ledger_service.chainsync import ReplayResult, replay
 from ledger_service.config import ServiceConfig
 from ledger_service.evidence import build_access_bundle, build_bundle
@@ -30,6 +31,7 @@ from ledger_service.index import make_engine, make_session_factory, upgrade
 from ledger_service.intake import LedgerService
 from ledger_service.ops.topology import Topology
 from ledger_service.queries import AccessLog, RecordQueries
+from ledger_service.tlog.checkpoints import load_or_create_log_key, platform_origin
 
 __all__ = ["LedgerContext"]
 
@@ -134,6 +136,25 @@ class LedgerContext:
             channel=target.channel,
             chaincode=target.chaincode,
             settings=settings,
+        )
+
+    def checkpointer(
+        self, gateway: Gateway, settings: CheckpointerSettings | None = None
+    ) -> Checkpointer:
+        """The checkpointer on ``gateway`` (a synchronous one, from
+        ``fabric_target.gateway()``), signing with the log key of the state directory."""
+        target = self.fabric_target
+        origin = platform_origin(target.channel, target.chaincode)
+        key = load_or_create_log_key(self.config.state_dir, origin)
+        options: dict[str, Any] = {} if self._clock is None else {"clock": self._clock}
+        return Checkpointer(
+            sessions=self.session_factory,
+            gateway=gateway,
+            channel=target.channel,
+            chaincode=target.chaincode,
+            key=key,
+            settings=settings,
+            **options,
         )
 
     def build_bundle(

@@ -53,6 +53,13 @@ own classes are marked with their module where it is not this one.
     ├── NeedleTooShort       (chainsync.exposure) needle_too_short
     ├── BlockStreamError     (fabric.blocks)      block_stream
     ├── PermanentBatchError  (anchoring.worker)   batch_refused
+    ├── CheckpointRefusedError (anchoring.checkpointer) checkpoint_refused  alarm unless noted
+    │   ├── CheckpointForkError (anchoring.checkpointer) checkpoint_fork
+    │   ├── CheckpointInconsistentError (anchoring.checkpointer) checkpoint_inconsistent
+    │   ├── CheckpointSignatureRefusedError (anchoring.checkpointer) checkpoint_signature_refused
+    │   ├── LogKeyMismatchError (anchoring.checkpointer) log_key_mismatch
+    │   ├── CheckpointGapError (anchoring.checkpointer) checkpoint_gap  head moved: next round
+    │   └── CheckpointSmallerError (anchoring.checkpointer) checkpoint_smaller  head moved
     ├── DemoNotAnchored      (samples.demo)       demo_not_anchored
     ├── IndexNotEmpty        (samples.loader)     index_not_empty
     ├── ProvReadError        (export.prov)        prov_read_failed

@@ -6,10 +6,13 @@ import base64
 import os
 
 import pytest
+from credit_ledger_verify.onchain_tlog import encode_anchor_checkpoint, encode_checkpoint_value
+from credit_ledger_verify.tlog import Checkpoint, SignerKey, sign_checkpoint
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger_service.chainsync.exposure import NeedleTooShort, encodings_of, find_exposures
+from ledger_service.samples.data import SampleWriter, stories
 
 SUBJECT = "91310000MA1234567X"
 
@@ -62,3 +65,22 @@ def test_a_needle_too_short_to_mean_anything_is_refused() -> None:
 def test_each_pattern_is_looked_for_once() -> None:
     patterns = [p for _, p in encodings_of("123456789")]
     assert len(patterns) == len(set(patterns))
+
+
+def test_anchored_checkpoint_writes_hold_nothing_the_scan_looks_for() -> None:
+    """An AnchorCheckpoint transaction's writes (the log key, the head, the checkpoint value
+    with its signed note) carry no record id, subject or business key: a scan of them with
+    sample needles is clean, while the scan does read them (the origin is found)."""
+    key = SignerKey.generate("credit-ledger.example/ledger/ledger")
+    root = os.urandom(32)
+    note = sign_checkpoint(Checkpoint(key.name, 4096, root), key).decode()
+    value = encode_checkpoint_value(
+        4096, root, 2048, note, "a" * 64, "PlatformMSP", "2026-11-30T04:00:00Z"
+    )
+    argument = encode_anchor_checkpoint(note, 2048, [os.urandom(32)] * 12, key.verifier.encode())
+    block = _block(key.verifier.encode().encode() + value + argument)
+    records = list(stories(SampleWriter(), 60))
+    needles = {r.record_id: "record id" for r in records} | {r.subject: "subject" for r in records}
+    assert find_exposures([(3, block)], needles) == []
+    origin = {key.name: "origin"}
+    assert {h.label for h in find_exposures([(3, block)], origin)} == {"origin"}

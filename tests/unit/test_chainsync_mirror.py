@@ -29,14 +29,17 @@ from ledger_service.chainsync import (
 from ledger_service.chainsync.reconcile import Mismatch, MismatchKind, reconcile
 from ledger_service.chainsync.restore import prepared_transaction
 from ledger_service.index import models as m
-from ledger_service.index.chain_models import ChainBatch, ChainRecord
+from ledger_service.index.chain_models import ChainBatch, ChainCheckpoint, ChainRecord
 from ledger_service.index.session import write_session
 from ledger_service.intake import LedgerService
 from ledger_service.samples.data import SampleWriter, stories
 from tests.db.fixtures import IndexDatabase
 from tests.unit.test_chainsync_parse import (
+    NOTE,
     NS,
+    TS,
     batch_writes,
+    checkpoint_value,
     commitment_key,
     commitment_of,
     envelope,
@@ -421,3 +424,28 @@ def test_reconcile_scope_and_erasure(ledger: Ledger) -> None:
     assert [(x.kind, x.record_id, x.is_tampering) for x in found] == [
         (MismatchKind.ERASED, erased, False)
     ]
+
+
+def test_replay_mirrors_anchored_checkpoints_and_reset_clears_them(
+    index_db: IndexDatabase,
+) -> None:
+    per_block: list[list[common_pb2.Envelope]] = [[envelope("cfg", header_type=common_pb2.CONFIG)]]
+    per_block.append([envelope("tx1", batch_writes("b1", "tx1", ["r1", "r2", "r3"]))])
+    writes = [
+        ("\x00tlog\x00key\x00", b"credit-ledger.example/ledger/ledger+abcd1234+AAAA"),
+        ("\x00tlog\x00head\x00", checkpoint_value(3, 0, "tx-cp")),
+        (f"\x00tlog\x00{3:020d}\x00", checkpoint_value(3, 0, "tx-cp")),
+    ]
+    per_block.append([envelope("tx-cp", writes)])
+    source = ListSource(make_chain(per_block, {}))
+    _replay(index_db, source)
+    _replay(index_db, source, from_block=0)  # again: idempotent
+    sessions = index_db.session_factory
+    with sessions() as s:
+        rows = [tuple(r) for r in s.execute(select(ChainCheckpoint.__table__))]
+    assert rows == [
+        (3, b"\x12" * 32, 0, NOTE.encode(), "tx-cp", 2, 0, "PlatformMSP", TS),
+    ]
+    _replay(index_db, source, reset=True, to_block=0)
+    with sessions() as s:
+        assert s.scalars(select(ChainCheckpoint)).all() == []

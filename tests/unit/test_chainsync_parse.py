@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from ledger_service.chainsync.parse import (
     BlockRows,
     ChainBatchRow,
+    ChainCheckpointRow,
     ChainIntegrityError,
     ChainRecordRow,
     extract_block,
@@ -254,6 +255,47 @@ def test_batch_value_must_match_key_and_transaction() -> None:
     assert "key names 'b1'" in _rows(writes).anomalies[0]
     writes = [("\x00batch\x00b1\x00", batch_value("b1", bytes(32), 1, "tx-else"))]
     assert "names tx 'tx-else'" in _rows(writes).anomalies[0]
+
+
+NOTE = (
+    "credit-ledger.example/ledger/ledger\n3\nq83vEjRWeJASNFZ4kBI0VniQEjRWeJASNFZ4kBI0Vng=\n"
+    "\n\u2014 sig\n"
+)
+
+
+def checkpoint_value(size: int, prev_size: int, tx_id: str, root: bytes = b"\x12" * 32) -> bytes:
+    """The chaincode's bytes for a checkpoint value (Go struct order, compact JSON),
+    written out here independently of the code under test."""
+    note = NOTE.replace("\n", "\\n").replace("\u2014", "\u2014")
+    return (
+        f'{{"size":{size},"root":"{root.hex()}","prev_size":{prev_size},"note":"{note}",'
+        f'"tx_id":"{tx_id}","msp":"PlatformMSP","ts":"{TS}"}}'
+    ).encode()
+
+
+def test_checkpoint_keys_are_mirrored_verbatim_head_and_log_key_are_not() -> None:
+    writes = [
+        ("\x00tlog\x00key\x00", b"credit-ledger.example/ledger/ledger+abcd1234+AAAA"),
+        ("\x00tlog\x00head\x00", b'{"size":3,"root":"' + (b"12" * 32) + b'"}'),
+        (f"\x00tlog\x00{3:020d}\x00", checkpoint_value(3, 0, "tx1")),
+    ]
+    out = _rows(writes)
+    assert out.anomalies == []
+    assert out.batches == []
+    assert out.records == []
+    assert out.checkpoints == [
+        ChainCheckpointRow(3, b"\x12" * 32, 0, NOTE.encode(), "tx1", 5, 2, "PlatformMSP", TS)
+    ]
+
+
+def test_checkpoint_value_must_match_its_key_and_transaction() -> None:
+    out = _rows([(f"\x00tlog\x00{4:020d}\x00", checkpoint_value(3, 0, "tx1"))])
+    assert out.checkpoints == []
+    assert "names size 3, key 4" in out.anomalies[0]
+    out = _rows([(f"\x00tlog\x00{3:020d}\x00", checkpoint_value(3, 0, "tx-else"))])
+    assert "names tx 'tx-else'" in out.anomalies[0]
+    out = _rows([(f"\x00tlog\x00{3:020d}\x00", checkpoint_value(3, 3, "tx1"))])
+    assert "prev_size" in out.anomalies[0]
 
 
 _ids = st.text(alphabet="abcXYZ019._:-", min_size=1, max_size=128)

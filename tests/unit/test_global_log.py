@@ -20,9 +20,11 @@ from credit_ledger_verify.tlog import (
     sign_checkpoint,
     verify_checkpoint,
 )
+from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_service.index.chain_models import ChainBatch, ChainRecord
+from ledger_service.index.log_models import LogSubtree
 from ledger_service.index.session import write_session
 from ledger_service.tlog.checkpoints import (
     CheckpointNotFoundError,
@@ -36,6 +38,7 @@ from ledger_service.tlog.checkpoints import (
 from ledger_service.tlog.global_log import (
     CompactRange,
     GlobalLogDivergedError,
+    LogView,
     MirrorLeaf,
     advance,
     leaf_hashes_in_commit_order,
@@ -214,3 +217,42 @@ def test_checkpoints_verify_and_a_witness_follows_them_and_catches_a_fork(
         at_13_state, AddCheckpointRequest(13, tuple(at_13), fork_note), 3
     )
     assert (extension.verdict, extension.reason) == (Verdict.ALARM, "inconsistent_extension")
+
+
+def test_log_view_roots_and_proofs_from_stored_subtrees_equal_the_full_tree(
+    index_db: IndexDatabase,
+) -> None:
+    """Roots and proofs read O(log N) stored subtrees (+ at most two partial tiles), and
+    equal the tree over every leaf; subtrees completed across several advances included."""
+    sessions = index_db.session_factory
+    # 5 batches in 4 blocks, sizes chosen so tiles (256 leaves) straddle batches and advances
+    sizes = [700, 301, 1500, 255, 2300]
+    written: list[MirrorLeaf] = []
+    for number, size in enumerate(sizes):
+        written += _mirror_batch(sessions, f"big-{number}", 20 + number // 2, number % 2, size)
+        with write_session(sessions) as s:
+            advance(s, ORIGIN, NOW)
+    reference = build_tree([leaf.commitment for leaf in sorted(written, key=lambda x: x[:3])])
+    total = reference.size
+    with sessions() as s:
+        view = LogView(s, ORIGIN)
+        assert view.size == total
+        for size in (1, 255, 256, 257, 1000, 1001, 2756, 4095, 4096, total - 1, total):
+            assert view.root_at(size) == reference.root_at(size), size
+        for old, new in ((1, total), (256, 4096), (700, 1001), (1001, 2756), (3000, total)):
+            fresh = LogView(s, ORIGIN)
+            assert fresh.consistency_proof(old, new) == reference.consistency_proof(old, new)
+            # two partial tiles at most, plus a few stored subtrees per level
+            assert fresh.rows_read <= 2 * (1 + 256) + 3 * total.bit_length(), (old, new)
+        with pytest.raises(GlobalLogDivergedError, match="beyond its head"):
+            view.root_at(total + 1)
+
+
+def test_log_view_refuses_a_missing_subtree(index_db: IndexDatabase) -> None:
+    sessions = index_db.session_factory
+    _mirror_batch(sessions, "t-0", 5, 0, 600)
+    with write_session(sessions) as s:
+        advance(s, ORIGIN, NOW)
+        s.execute(delete(LogSubtree).where(LogSubtree.level == 9))
+    with sessions() as s, pytest.raises(GlobalLogDivergedError, match="level 9, index 0"):
+        LogView(s, ORIGIN).root_at(600)

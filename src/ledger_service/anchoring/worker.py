@@ -28,13 +28,12 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import grpc
-from credit_ledger_verify.fabric import blocks
 from credit_ledger_verify.onchain import RefusalCode, parse_refusal
 from fabric_gateway import AsyncGateway, EndorseError, GatewayError, SubmitError
-from fabric_protos.common import common_pb2
 
 from ledger_service.anchoring.store import AnchoringStore, BatchPlan
 from ledger_service.errors import LedgerError
+from ledger_service.fabric.txstatus import is_tx_not_found, tx_status_in_block
 from ledger_service.index import models as m
 
 log = logging.getLogger(__name__)
@@ -284,16 +283,10 @@ class AnchoringWorker:
         try:
             raw = await self._qscc.evaluate("GetBlockByTxID", args=[self._channel, tx_id])
         except GatewayError as exc:
-            if "not found" in str(exc).lower() or "no such transaction" in str(exc).lower():
+            if is_tx_not_found(exc):
                 return None
             raise
-        block = common_pb2.Block()
-        block.ParseFromString(raw)
-        info = blocks.parse_block(block)
-        for tx in info.transactions:
-            if tx.transaction_id == tx_id and tx.validation_code is not None:
-                return blocks.validation_code_name(tx.validation_code), info.number
-        return None
+        return tx_status_in_block(raw, tx_id)
 
 
 def _with(plan: BatchPlan, **changes: object) -> BatchPlan:

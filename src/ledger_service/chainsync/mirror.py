@@ -21,9 +21,9 @@ from sqlalchemy import Connection, Table, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
-from ledger_service.chainsync.parse import ChainBatchRow, ChainRecordRow
+from ledger_service.chainsync.parse import ChainBatchRow, ChainCheckpointRow, ChainRecordRow
 from ledger_service.errors import LedgerError
-from ledger_service.index.chain_models import ChainBatch, ChainRecord, ChainSync
+from ledger_service.index.chain_models import ChainBatch, ChainCheckpoint, ChainRecord, ChainSync
 
 __all__ = [
     "MirrorGapError",
@@ -39,6 +39,8 @@ EXECUTEMANY_CHUNK = 20_000
 _batches: Table = ChainBatch.__table__  # type: ignore[assignment]
 _records: Table = ChainRecord.__table__  # type: ignore[assignment]
 _sync: Table = ChainSync.__table__  # type: ignore[assignment]
+_checkpoints: Table = ChainCheckpoint.__table__  # type: ignore[assignment]
+_CHECKPOINT_COLUMNS = tuple(ChainCheckpointRow._fields)
 _BATCH_COLUMNS = tuple(ChainBatchRow._fields)
 _RECORD_COLUMNS = tuple(ChainRecordRow._fields)
 
@@ -172,6 +174,7 @@ def write_range(
     records: Sequence[ChainRecordRow],
     now: dt.datetime,
     replay_start: int | None = None,
+    checkpoints: Sequence[ChainCheckpointRow] = (),
 ) -> SyncState:
     """Upsert the rows of blocks ``first..last`` and advance ``chain_sync``, in ``conn``'s
     transaction (the caller commits).
@@ -198,6 +201,8 @@ def write_range(
             )
     if batches:
         _executemany(conn, _upsert(conn, _batches, "batch_id"), _BATCH_COLUMNS, batches)
+    if checkpoints:
+        _executemany(conn, _upsert(conn, _checkpoints, "size"), _CHECKPOINT_COLUMNS, checkpoints)
     if records:
         with bulk_cache(conn):
             _executemany_raw(conn, _records, "commitment", _RECORD_COLUMNS, records)
@@ -232,7 +237,8 @@ def _sync_values(state: SyncState) -> dict[str, Any]:
 
 
 def clear_mirror(conn: Connection, channel: str) -> None:
-    """Forget the mirror (all three tables) so the next replay starts from block 0."""
+    """Forget the mirror (all its tables) so the next replay starts from block 0."""
+    conn.execute(delete(_checkpoints))
     conn.execute(delete(_records))
     conn.execute(delete(_batches))
     conn.execute(delete(_sync).where(_sync.c.channel == channel))

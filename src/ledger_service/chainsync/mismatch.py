@@ -27,6 +27,10 @@ class MismatchKind(StrEnum):
     BATCH_SIZE_MISMATCH = "batch_size_mismatch"
     BATCH_NOT_ON_CHAIN = "batch_not_on_chain"
     CHAIN_ROOT_INCONSISTENT = "chain_root_inconsistent"
+    CHECKPOINT_ROOT_MISMATCH = "checkpoint_root_mismatch"
+    CHECKPOINT_BEYOND_LOG = "checkpoint_beyond_log"
+    CHECKPOINT_SIGNATURE_INVALID = "checkpoint_signature_invalid"
+    CHECKPOINT_CHAIN_BROKEN = "checkpoint_chain_broken"
     ERASED = "erased"
     ANCHORING_IN_PROGRESS = "anchoring_in_progress"
 
@@ -45,6 +49,8 @@ class Mismatch:
     chain_value: str | None
     #: the chain commitment concerned (hex), where the chain names one
     commitment: str | None = None
+    #: the anchored checkpoint concerned (its tree size), for the checkpoint kinds
+    checkpoint_size: int | None = None
 
     @property
     def is_tampering(self) -> bool:
@@ -58,6 +64,7 @@ class Mismatch:
             "index": self.index_value,
             "chain": self.chain_value,
             "commitment": self.commitment,
+            "checkpoint_size": self.checkpoint_size,
             "tampering": self.is_tampering,
         }
 
@@ -67,6 +74,10 @@ class ReconcileSummary:
     counts: Counter[str] = field(default_factory=Counter)
     #: index records compared with a chain record (content / commitment check)
     records_checked: int = 0
+    #: anchored checkpoints checked against the recomputed global log
+    checkpoints_checked: int = 0
+    #: whether their notes' signatures were checked (a log key was given)
+    checkpoint_signatures_checked: bool = False
     #: the mirror's range (``None`` if nothing was ever replayed)
     mirror_first_block: int | None = None
     mirror_last_block: int | None = None
@@ -85,6 +96,8 @@ class ReconcileSummary:
             "tampering": self.tampering,
             "counts": dict(sorted(self.counts.items())),
             "records_checked": self.records_checked,
+            "checkpoints_checked": self.checkpoints_checked,
+            "checkpoint_signatures_checked": self.checkpoint_signatures_checked,
             "mirror_first_block": self.mirror_first_block,
             "mirror_last_block": self.mirror_last_block,
         }

@@ -12,13 +12,15 @@ writes per transaction that is most of the cost. Only VALID
 ``ENDORSER_TRANSACTION`` envelopes count: an invalidated transaction wrote nothing, even
 though its write set is in the block.
 
-Keys and values under ``rec`` / ``batch`` are checked by the same strict decoders the
+Keys and values under ``rec`` / ``batch`` / ``tlog`` (a checkpoint of the global log, by
+size; :mod:`credit_ledger_verify.onchain_tlog`) are checked by the same strict decoders the
 verifier uses. A write that breaks the layout is not mirrored: it becomes an *anomaly* (a message
 naming block, transaction and key) for the operator, and the replay goes on.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar, NamedTuple
@@ -46,6 +48,11 @@ from credit_ledger_verify.onchain import (
     parse_composite_key,
     parse_record_key,
 )
+from credit_ledger_verify.onchain_tlog import (
+    TLOG_KEY_TYPE,
+    decode_checkpoint_value,
+    parse_checkpoint_key,
+)
 from fabric_protos.common import common_pb2
 from fabric_protos.peer import transaction_pb2
 
@@ -54,6 +61,7 @@ from ledger_service.errors import LedgerError
 __all__ = [
     "BlockRows",
     "ChainBatchRow",
+    "ChainCheckpointRow",
     "ChainIntegrityError",
     "ChainRecordRow",
     "extract_block",
@@ -94,6 +102,21 @@ class ChainRecordRow(NamedTuple):
     tx_id: str
 
 
+class ChainCheckpointRow(NamedTuple):
+    """One ``chain_checkpoints`` row (column order of the table): an anchored checkpoint."""
+
+    size: int
+    root: bytes
+    prev_size: int
+    note: bytes
+    tx_id: str
+    block_number: int
+    tx_index: int
+    creator_msp: str
+    #: the value's timestamp text exactly as written
+    ts: str
+
+
 @dataclass(slots=True)
 class BlockRows:
     """What one block contributes to the mirror."""
@@ -104,6 +127,7 @@ class BlockRows:
     header_hash: bytes
     batches: list[ChainBatchRow] = field(default_factory=list)
     records: list[ChainRecordRow] = field(default_factory=list)
+    checkpoints: list[ChainCheckpointRow] = field(default_factory=list)
     #: raw envelope of each transaction that wrote a batch key, by batch id
     envelopes: dict[str, bytes] = field(default_factory=dict)
     valid_transactions: int = 0
@@ -152,13 +176,20 @@ def extract_writes(
             out.anomalies.append(f"{where}: unexpected key {key!r:.80} (not a composite key)")
             continue
         kind, ident = parsed
-        if kind not in (RECORD_KEY_TYPE, BATCH_KEY_TYPE):
+        if kind not in (RECORD_KEY_TYPE, BATCH_KEY_TYPE, TLOG_KEY_TYPE):
             continue  # touch keys (and any future key types) are not mirrored
         if is_delete:
             out.anomalies.append(f"{where}: key {key!r:.80} deleted (the chaincode never deletes)")
             continue
         try:
-            if kind == RECORD_KEY_TYPE:
+            if kind == TLOG_KEY_TYPE:
+                # the head and the log key restate what the checkpoint keys hold
+                size = parse_checkpoint_key(key)
+                if size is not None:
+                    out.checkpoints.append(
+                        _checkpoint_row(value, size, block_number, tx_index, tx_id)
+                    )
+            elif kind == RECORD_KEY_TYPE:
                 commitment = parse_record_key(key)
                 leaf_index, batch_id = decode_record_value(value)
                 records.append(
@@ -191,6 +222,24 @@ def extract_writes(
                 "which this transaction does not write"
             )
     return bool(batch_ids)
+
+
+def _checkpoint_row(
+    value: bytes, size: int, block_number: int, tx_index: int, tx_id: str
+) -> ChainCheckpointRow:
+    cv = decode_checkpoint_value(value)
+    if cv.size != size:
+        raise OnChainFormatError(
+            RefusalCode.CORRUPT_VALUE, "checkpoint value", f"names size {cv.size}, key {size}"
+        )
+    if cv.tx_id != tx_id:
+        raise OnChainFormatError(
+            RefusalCode.CORRUPT_VALUE, "checkpoint value", f"names tx {cv.tx_id!r}"
+        )
+    ts = json.loads(value)["ts"]  # verbatim (the decoder above checked it parses)
+    return ChainCheckpointRow(
+        size, cv.root, cv.prev_size, cv.note.encode(), tx_id, block_number, tx_index, cv.msp, ts
+    )
 
 
 # -- blocks ---------------------------------------------------------------------------------------

@@ -34,6 +34,9 @@ batch_size_mismatch    (f)    index batch size ≠ chain batch size   (per batch
 batch_not_on_chain     (f)    the index has a committed batch the chain does not
 chain_root_inconsistent (f)   the chain's batch root is not the RFC 6962 root of the chain's
                               own records of that batch in leaf order (or leaves are missing)
+checkpoint_*           (g)    an anchored checkpoint of the global log does not match the
+                              log recomputed from the mirror, is not signed by the log key,
+                              or does not extend the one before (:mod:`.checkpoint_checks`)
 erased                 info   crypto-shredded (content and salt deleted, ``erased_at`` set)
 anchoring_in_progress  info   on chain, the index's batch still pending/submitted
 =====================  =====  ==========================================================
@@ -51,13 +54,15 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 from credit_ledger_verify.merkle import MerkleTree, commitment_leaf_hash
-from sqlalchemy import Connection, Table, and_, exists, literal, or_, select, true, union
+from credit_ledger_verify.tlog import VerifierKey
+from sqlalchemy import Connection, Table, and_, exists, func, literal, or_, select, true, union
 from sqlalchemy.orm import Session, sessionmaker
 
+from ledger_service.chainsync.checkpoint_checks import checkpoint_mismatches
 from ledger_service.chainsync.mirror import read_sync_state
 from ledger_service.chainsync.mismatch import INFO_KINDS, Mismatch, MismatchKind, ReconcileSummary
 from ledger_service.index import models as m
-from ledger_service.index.chain_models import ChainBatch, ChainRecord
+from ledger_service.index.chain_models import ChainBatch, ChainCheckpoint, ChainRecord
 
 __all__ = [
     "INFO_KINDS",
@@ -96,8 +101,12 @@ def reconcile(
     channel: str | None = None,
     summary: ReconcileSummary | None = None,
     chunk: int = 10_000,
+    log_key: VerifierKey | None = None,
 ) -> Iterator[Mismatch]:
     """Stream every mismatch between the index and the chain mirror.
+
+    ``log_key``: the platform's log verifier key; without it the anchored checkpoints'
+    signatures are not checked (their roots and succession are).
 
     All checks read one consistent snapshot (one read transaction; REPEATABLE READ on
     PostgreSQL). Pass a :class:`ReconcileSummary` to have it filled while streaming.
@@ -117,7 +126,9 @@ def reconcile(
                 summary.mirror_first_block = state.first_block
                 summary.mirror_last_block = state.last_block
                 blocks = (state.first_block, state.last_block)
-        for mismatch in mismatches(conn, scope=scope, blocks=blocks, summary=summary, chunk=chunk):
+        for mismatch in mismatches(
+            conn, scope=scope, blocks=blocks, summary=summary, chunk=chunk, log_key=log_key
+        ):
             summary.counts[mismatch.kind.value] += 1
             yield mismatch
 
@@ -129,6 +140,7 @@ def mismatches(
     blocks: tuple[int, int] | None = None,
     summary: ReconcileSummary | None = None,
     chunk: int = 10_000,
+    log_key: VerifierKey | None = None,
 ) -> Iterator[Mismatch]:
     """The checks, one after the other, on ``conn`` (see the module docstring).
 
@@ -144,6 +156,12 @@ def mismatches(
     yield from _anchors(conn, chunk)
     yield from _batches(conn, blocks, chunk)
     yield from _chain_roots(conn, chunk)
+    if summary is not None:
+        summary.checkpoints_checked = conn.execute(
+            select(func.count()).select_from(ChainCheckpoint)
+        ).scalar_one()
+        summary.checkpoint_signatures_checked = log_key is not None
+    yield from checkpoint_mismatches(conn, log_key, chunk)
 
 
 def _stream(conn: Connection, query: Any, chunk: int) -> Iterator[Any]:

@@ -44,6 +44,7 @@ from ledger_service.chainsync.mirror import (
 from ledger_service.chainsync.parse import (
     BlockRows,
     ChainBatchRow,
+    ChainCheckpointRow,
     ChainIntegrityError,
     ChainRecordRow,
     extract_block,
@@ -91,6 +92,7 @@ class ReplayResult:
     skipped_transactions: int = 0
     batches: int = 0
     records: int = 0
+    checkpoints: int = 0
     anomaly_count: int = 0
     anomalies: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -118,6 +120,7 @@ class _Buffer:
     blocks: int = 0
     batches: list[ChainBatchRow] = field(default_factory=list)
     records: list[ChainRecordRow] = field(default_factory=list)
+    checkpoints: list[ChainCheckpointRow] = field(default_factory=list)
     envelopes: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
 
@@ -129,6 +132,7 @@ class _Buffer:
         self.blocks += 1
         self.batches.extend(rows.batches)
         self.records.extend(rows.records)
+        self.checkpoints.extend(rows.checkpoints)
         tx_of = {b.batch_id: b.tx_id for b in rows.batches}
         for batch_id, envelope in rows.envelopes.items():
             self.envelopes[batch_id] = (tx_of[batch_id], envelope)
@@ -328,6 +332,7 @@ def _replay_range(
                 records=buffer.records,
                 now=clock(),
                 replay_start=start,
+                checkpoints=buffer.checkpoints,
             )
             w1 = time.monotonic()
             if restore:
@@ -384,6 +389,7 @@ def _replay_range(
             result.skipped_transactions += rows.skipped_transactions
             result.batches += len(rows.batches)
             result.records += len(rows.records)
+            result.checkpoints += len(rows.checkpoints)
             if rows.anomalies:
                 result.anomaly_count += len(rows.anomalies)
                 room = MAX_ANOMALIES - len(result.anomalies)

@@ -7,12 +7,16 @@ reconcile` or `index rebuild`); docs/transparency.md.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import signal
 import sys
+import threading
 from typing import Annotated
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
+from ledger_service.anchoring.checkpointer import CheckpointerSettings, CheckpointRefusedError
 from ledger_service.cli._common import DbUrl, StateDir, fail
 from ledger_service.config import ServiceConfig
 from ledger_service.context import LedgerContext
@@ -97,3 +101,40 @@ def log_key_cmd(state_dir: StateDir) -> None:
     except ERRORS as exc:
         fail(str(exc))
     sys.stdout.write(key.verifier.encode() + "\n")
+
+
+@app.command("anchor")
+def anchor_cmd(
+    state_dir: StateDir,
+    db_url: DbUrl = None,
+    once: Annotated[bool, typer.Option(help="One round, then exit.")] = False,
+) -> None:
+    """Run the checkpointer (`ledgerctl service start` starts it beside the worker): sync
+    the chain mirror, sign the global log's head and anchor it with AnchorCheckpoint, every
+    LEDGER_CHECKPOINT_INTERVAL seconds (default 5) until interrupted. Exit status 3: an
+    alarm (a forked log, a refused key) stopped it."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    config = ServiceConfig.from_env(state_dir, db_url)
+    try:
+        settings = CheckpointerSettings.from_env() or CheckpointerSettings()
+        with LedgerContext(config) as context, context.fabric_target.gateway() as gateway:
+            checkpointer = context.checkpointer(gateway, settings)
+            if once:
+                anchored = checkpointer.run_once()
+                sys.stdout.write(
+                    "nothing new to anchor\n"
+                    if anchored is None
+                    else f"anchored checkpoint {anchored.size} (from {anchored.prev_size}) "
+                    f"in block {anchored.block_number}\n"
+                )
+                return
+            stop = threading.Event()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, lambda *_: stop.set())
+            checkpointer.run(stop)
+    except CheckpointRefusedError as exc:
+        fail(f"checkpointer alarm: {exc}" if exc.alarm else str(exc), code=3 if exc.alarm else 1)
+    except (LedgerError, SQLAlchemyError, OSError, ValueError) as exc:
+        fail(f"checkpoint not anchored: {exc}")

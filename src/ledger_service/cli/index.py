@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Annotated
 
 import typer
+from credit_ledger_verify.tlog import VerifierKey
 from fabric_gateway import GatewayError
 from rich.progress import (
     BarColumn,
@@ -33,7 +34,9 @@ from ledger_service.chainsync.reconcile import Mismatch, ReconcileSummary, Scope
 from ledger_service.cli._common import DbUrl, StateDir, console, err_console, fail
 from ledger_service.config import ServiceConfig
 from ledger_service.context import LedgerContext
+from ledger_service.errors import LedgerError
 from ledger_service.fabric.blocks import DeliverBlockStream
+from ledger_service.tlog.checkpoints import platform_origin, read_log_verifier
 
 app = typer.Typer(
     help="Rebuild the index's chain facts from the channel's blocks; reconcile index vs chain.",
@@ -216,9 +219,14 @@ def _print_table(stream: Iterator[Mismatch], summary: ReconcileSummary, show_inf
     colour = "green" if summary.clean else "red"
     console.print(
         f"[{colour}]{summary.tampering:,} mismatches[/] over {summary.records_checked:,} "
-        f"records on chain ({counts}); mirror blocks {summary.mirror_first_block}.."
+        f"records on chain and {summary.checkpoints_checked:,} anchored checkpoints "
+        f"({counts}); mirror blocks {summary.mirror_first_block}.."
         f"{summary.mirror_last_block}"
     )
+    if summary.checkpoints_checked and not summary.checkpoint_signatures_checked:
+        err_console.print(
+            "[yellow]no log key in the state directory: checkpoint signatures not checked[/]"
+        )
     if summary.mirror_last_block is None:
         err_console.print(
             "[yellow]the chain mirror is empty: nothing was compared (run without --no-sync, "
@@ -238,6 +246,8 @@ def _subject(m: Mismatch) -> str:
         return m.record_id
     if m.commitment:
         return f"(commitment {m.commitment[:16]}..)"
+    if m.checkpoint_size is not None:
+        return f"(checkpoint {m.checkpoint_size})"
     return f"(batch {m.batch_id})"
 
 
@@ -286,7 +296,9 @@ def reconcile_cmd(
     commitment), missing_from_index, not_on_chain, anchor_missing / wrong_batch /
     wrong_leaf_index / wrong_tx_id / wrong_block_number / wrong_batch_state,
     commitment_mismatch, batch_root_mismatch / batch_size_mismatch / batch_not_on_chain;
-    informational (not tampering): erased, anchoring_in_progress.
+    anchored checkpoints against the global log recomputed from the mirror:
+    checkpoint_root_mismatch / checkpoint_beyond_log / checkpoint_signature_invalid /
+    checkpoint_chain_broken; informational (not tampering): erased, anchoring_in_progress.
     Exit status: 0 clean, 1 mismatches found, 2 the check could not run.
     """
     if scope not in ("channel", "index"):
@@ -304,16 +316,31 @@ def reconcile_cmd(
     summary = ReconcileSummary()
     typed_scope: Scope = "index" if scope == "index" else "channel"
     try:
+        log_key = _log_verifier(config)
         sessions = LedgerContext(config).session_factory
-        stream = reconcile(sessions, scope=typed_scope, channel=channel, summary=summary)
+        stream = reconcile(
+            sessions, scope=typed_scope, channel=channel, summary=summary, log_key=log_key
+        )
         if as_json:
             _print_json(stream, summary, show_info)
         else:
             _print_table(stream, summary, show_info)
     except SQLAlchemyError as exc:
         fail(f"index database: {exc}", code=2)
+    except LedgerError as exc:
+        fail(str(exc), code=2)
     if not summary.clean:
         raise typer.Exit(1)
+
+
+def _log_verifier(config: ServiceConfig) -> VerifierKey | None:
+    """The platform log key's public half, if the state directory has the key."""
+    try:
+        topology = config.topology()
+    except FileNotFoundError:
+        return None
+    origin = platform_origin(topology.channel, topology.chaincode)
+    return read_log_verifier(config.state_dir, origin)
 
 
 @app.command("exposure")

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from ledger_service.anchoring.checkpointer import CheckpointerSettings
 from ledger_service.api.auth import ApiKeys
 from ledger_service.cli._common import StateDir, console, fail, run_or_fail
 from ledger_service.cli.api import running_api_url
@@ -25,14 +26,28 @@ from ledger_service.samples.demo import (
     write_demo,
 )
 
-app = typer.Typer(help="Run the ledger service's background worker.", no_args_is_help=True)
+app = typer.Typer(
+    help="Run the ledger service's background worker and checkpointer.", no_args_is_help=True
+)
 
 WORKER = "ledger-worker"
+#: the global log's checkpointer (`ledgerctl checkpoint anchor`), its own process: as a thread
+#: of the worker it cost the anchoring 28 % of its throughput (GIL); as a process its cost was
+#: within the noise of a shared machine (docs/benchmarks.md)
+CHECKPOINTER = "ledger-checkpointer"
 
 
 def _worker_process(config: ServiceConfig) -> ManagedProcess:
+    return _managed(config, WORKER)
+
+
+def _checkpointer_process(config: ServiceConfig) -> ManagedProcess:
+    return _managed(config, CHECKPOINTER)
+
+
+def _managed(config: ServiceConfig, name: str) -> ManagedProcess:
     return ManagedProcess(
-        name=WORKER, run_dir=config.state_dir / "run", log_dir=config.state_dir / "logs"
+        name=name, run_dir=config.state_dir / "run", log_dir=config.state_dir / "logs"
     )
 
 
@@ -43,7 +58,12 @@ def start(
         str | None, typer.Option(envvar="LEDGER_DB_URL", help="Index database URL.")
     ] = None,
 ) -> None:
-    """Start the anchoring worker in the background (pid and log in the state directory)."""
+    """Start the anchoring worker and the checkpointer (unless LEDGER_CHECKPOINTS=off) in the
+    background (pids and logs in the state directory)."""
+    try:
+        checkpoints = CheckpointerSettings.from_env()
+    except ValueError as exc:
+        fail(str(exc))
     context = LedgerContext.from_env(state_dir, db_url)
     config = context.config
     run_or_fail(lambda: context.topology)
@@ -52,24 +72,36 @@ def start(
     env = {**os.environ, "LEDGER_STATE_DIR": str(config.state_dir), "LEDGER_DB_URL": config.db_url}
     pid = proc.start([sys.executable, "-m", "ledger_service.cli", "worker"], env=env)
     console.print(f"worker running (pid {pid}); log: {proc.log_file}; index: {config.db_url}")
+    if checkpoints is None:
+        console.print("checkpointer not started (LEDGER_CHECKPOINTS=off)")
+        return
+    cp = _checkpointer_process(config)
+    argv = [sys.executable, "-m", "ledger_service.cli", "checkpoint", "anchor"]
+    pid = cp.start(argv, env=env)
+    console.print(f"checkpointer running (pid {pid}); log: {cp.log_file}")
 
 
 @app.command()
 def stop(state_dir: StateDir) -> None:
-    """Stop the background worker (it finishes the batches in flight first)."""
-    proc = _worker_process(ServiceConfig.from_env(state_dir))
+    """Stop the background worker (it finishes the batches in flight first) and the
+    checkpointer (it finishes its round)."""
+    config = ServiceConfig.from_env(state_dir)
+    proc = _worker_process(config)
     console.print("worker stopped" if proc.stop(timeout=60) else "worker was not running")
+    cp = _checkpointer_process(config)
+    console.print("checkpointer stopped" if cp.stop(timeout=60) else "checkpointer was not running")
 
 
 @app.command()
 def status(state_dir: StateDir) -> None:
-    """Whether the worker runs, and the index's queue and batch counts."""
+    """Whether the worker and the checkpointer run, and the index's queue and batch counts."""
     from sqlalchemy import func, select
 
     from ledger_service.index import models as m
 
     context = LedgerContext.from_env(state_dir)
     pid = _worker_process(context.config).pid()
+    cp_pid = _checkpointer_process(context.config).pid()
     sessions = context.session_factory
     with sessions() as s:
         records = s.scalar(select(func.count()).select_from(m.Record)) or 0
@@ -80,10 +112,11 @@ def status(state_dir: StateDir) -> None:
             s.execute(select(m.Batch.state, func.count()).group_by(m.Batch.state)).tuples().all()
         )
     table = Table(title="ledger service")
-    for col in ("worker", "records", "pending", "batches"):
+    for col in ("worker", "checkpointer", "records", "pending", "batches"):
         table.add_column(col)
     table.add_row(
         f"running (pid {pid})" if pid else "[red]stopped[/]",
+        f"running (pid {cp_pid})" if cp_pid else "stopped",
         str(records),
         str(pending),
         ", ".join(f"{k}={v}" for k, v in sorted(batches.items())) or "-",

@@ -19,6 +19,12 @@ from them (``ledgerctl index rebuild``).
     *is* the table, so a bulk insert maintains two b-trees instead of three. There is
     deliberately no foreign key to ``chain_batches`` (rows of one block range are
     bulk-inserted together; a replay never writes a record without its batch).
+``chain_checkpoints`` (migration 0013)
+    One row per ``\\x00tlog\\x00<size>\\x00`` key an ``AnchorCheckpoint`` wrote: the
+    checkpoint value's fields as written (the note's bytes and the timestamp text exactly, so
+    the value is reproduced byte for byte by
+    :func:`credit_ledger_verify.onchain_tlog.encode_checkpoint_value`) and where the
+    transaction sits.
 ``chain_sync``
     How far the mirror goes, per channel: it covers blocks ``first_block .. last_block``
     contiguously; ``last_block_hash`` (the header hash of ``last_block``) lets a resumed
@@ -34,7 +40,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger_service.index.models import ID_LENGTH, LABEL_LENGTH, Base
 
-__all__ = ["ChainBatch", "ChainRecord", "ChainSync"]
+__all__ = ["ChainBatch", "ChainCheckpoint", "ChainRecord", "ChainSync"]
 
 
 class ChainBatch(Base):
@@ -71,6 +77,27 @@ class ChainRecord(Base):
         Index(None, "batch_id", "leaf_index"),
         CheckConstraint("length(commitment) = 32", name="commitment_is_sha256"),
         {"sqlite_with_rowid": False},
+    )
+
+
+class ChainCheckpoint(Base):
+    __tablename__ = "chain_checkpoints"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    prev_size: Mapped[int] = mapped_column(BigInteger)
+    #: the signed note exactly as anchored
+    note: Mapped[bytes] = mapped_column(LargeBinary)
+    tx_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    tx_index: Mapped[int] = mapped_column(Integer)
+    creator_msp: Mapped[str] = mapped_column(String(LABEL_LENGTH))
+    #: the value's ``ts`` text as written (RFC 3339, kept verbatim for byte-exact values)
+    ts: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        CheckConstraint("length(root) = 32", name="root_is_sha256"),
+        CheckConstraint("prev_size < size", name="extends_previous"),
     )
 
 

@@ -18,18 +18,40 @@
     Every cosignature a witness submitted for a stored checkpoint, checked against its key
     before it was stored: the signature line as received and its timestamp. Served appended
     to the checkpoint's note (api/routes/checkpoints.py).
+``log_subtrees`` (migration 0013)
+    The root of every perfect subtree of at least ``2**SUBTREE_MIN_LEVEL`` leaves, written
+    as :func:`~ledger_service.tlog.global_log.advance` appends, with the commit position of
+    its last leaf. A root at an older size or a consistency proof then reads O(log N) rows
+    plus at most two partial tiles of fewer than ``2**SUBTREE_MIN_LEVEL`` leaves from the
+    mirror, instead of every leaf. A cache like ``global_log_state`` (cleared with it).
+``checkpoint_anchors`` (migration 0013)
+    The checkpointer's intents: one row per ``AnchorCheckpoint`` transaction, stored with
+    its signed envelope BEFORE it is sent (state ``submitted``), settled against the chain
+    (``committed`` with its block, or ``failed`` with the reason) — exactly once across
+    crashes (:mod:`ledger_service.anchoring.checkpointer`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Integer, LargeBinary, String
+from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ledger_service.index.models import LABEL_LENGTH, Base
+from ledger_service.index.models import ID_LENGTH, LABEL_LENGTH, Base
 
-__all__ = ["GlobalLogState", "LogCheckpoint", "LogCosignature", "WitnessKeyRow"]
+__all__ = [
+    "SUBTREE_MIN_LEVEL",
+    "CheckpointAnchor",
+    "GlobalLogState",
+    "LogCheckpoint",
+    "LogCosignature",
+    "LogSubtree",
+    "WitnessKeyRow",
+]
+
+#: Subtrees below 2**8 = 256 leaves are not stored: recomputing one reads at most 255 leaves.
+SUBTREE_MIN_LEVEL = 8
 
 
 class GlobalLogState(Base):
@@ -85,3 +107,41 @@ class LogCosignature(Base):
     #: the signature line as received (``— <name> <base64>``, no newline)
     line: Mapped[str] = mapped_column(String(512))
     received_at: Mapped[datetime]
+
+
+class LogSubtree(Base):
+    __tablename__ = "log_subtrees"
+
+    origin: Mapped[str] = mapped_column(String(LABEL_LENGTH), primary_key=True)
+    #: the subtree covers leaves [node_index * 2**level, (node_index + 1) * 2**level)
+    level: Mapped[int] = mapped_column(Integer, primary_key=True)
+    node_index: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    #: commit position of the subtree's last leaf (where the next tile starts in the mirror)
+    last_block: Mapped[int] = mapped_column(BigInteger)
+    last_tx_index: Mapped[int] = mapped_column(Integer)
+    last_leaf_index: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (CheckConstraint("length(hash) = 32", name="hash_is_sha256"),)
+
+
+class CheckpointAnchor(Base):
+    __tablename__ = "checkpoint_anchors"
+
+    tx_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    origin: Mapped[str] = mapped_column(String(LABEL_LENGTH))
+    size: Mapped[int] = mapped_column(BigInteger)
+    prev_size: Mapped[int] = mapped_column(BigInteger)
+    #: the signed transaction exactly as sent (a resubmission sends these bytes again)
+    envelope: Mapped[bytes] = mapped_column(LargeBinary)
+    #: submitted | committed | failed
+    state: Mapped[str] = mapped_column(String(16))
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    settled_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index(None, "origin", "state"),
+        CheckConstraint("state IN ('submitted', 'committed', 'failed')", name="state_known"),
+    )

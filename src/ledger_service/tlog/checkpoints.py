@@ -18,6 +18,7 @@ from credit_ledger_verify.tlog import (
     AddCheckpointRequest,
     Checkpoint,
     SignerKey,
+    VerifierKey,
     log_origin,
     sign_checkpoint,
 )
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from ledger_service.errors import LedgerError
 from ledger_service.index.log_models import LogCheckpoint
-from ledger_service.tlog.global_log import GlobalLogDivergedError, advance, tree_at
+from ledger_service.tlog.global_log import GlobalLogDivergedError, LogView, advance
 
 __all__ = [
     "LOG_DOMAIN",
@@ -39,6 +40,7 @@ __all__ = [
     "platform_origin",
     "prove_consistency",
     "read_checkpoint",
+    "read_log_verifier",
 ]
 
 #: The first part of the origin line (docs/transparency.md).
@@ -89,6 +91,18 @@ def load_or_create_log_key(state_dir: Path, origin: str) -> SignerKey:
     with os.fdopen(fd, "w", encoding="ascii") as out:
         out.write(key.encode() + "\n")
     return key
+
+
+def read_log_verifier(state_dir: Path, origin: str) -> VerifierKey | None:
+    """The log key's verifier (public) half, or ``None`` if no key was ever generated.
+
+    Raises:
+        LogKeyError: as :func:`load_or_create_log_key`.
+    """
+    path = log_key_path(state_dir)
+    if not path.exists():
+        return None
+    return _read_key(path, origin).verifier
 
 
 def _read_key(path: Path, origin: str) -> SignerKey:
@@ -148,14 +162,14 @@ def prove_consistency(
         raise CheckpointNotFoundError(f"old size {old_size} is above new size {new_size}")
     old = read_checkpoint(session, origin, old_size) if old_size else None
     new = read_checkpoint(session, origin, new_size)
-    tree = tree_at(session, new_size)
-    if tree.root != new.checkpoint.root or (
-        old is not None and tree.root_at(old_size) != old.checkpoint.root
+    view = LogView(session, origin)
+    if view.root_at(new_size) != new.checkpoint.root or (
+        old is not None and view.root_at(old_size) != old.checkpoint.root
     ):
         raise GlobalLogDivergedError(
-            "a stored checkpoint's root differs from the global log recomputed from the mirror"
+            "a stored checkpoint's root differs from the global log's stored subtrees"
         )
-    proof = tree.consistency_proof(old_size, new_size)
+    proof = view.consistency_proof(old_size, new_size)
     return AddCheckpointRequest(old_size, tuple(proof), new.note)
 
 

@@ -12,12 +12,18 @@ the last leaf. :func:`advance` appends the leaves mirrored after that position; 
 does, it checks that the mirror still holds exactly ``size`` leaves up to that position, so
 a mirror that changed under the log (a rebuild over another chain) is refused, never
 silently extended.
+
+Roots at older sizes and consistency proofs (:class:`LogView`) read the perfect subtrees
+``advance`` stores in ``log_subtrees`` (every subtree of at least 256 leaves): O(log N) rows,
+plus at most two partial tiles of under 256 leaves read from the mirror — never all leaves.
+:func:`tree_at` (every leaf, O(N)) stays for reconcile, which recomputes from scratch on
+purpose.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import ClassVar, NamedTuple
 
@@ -26,22 +32,23 @@ from credit_ledger_verify.merkle import (
     HASH_SIZE,
     MerkleTree,
     commitment_leaf_hash,
+    consistency_proof_from_subtrees,
     node_hash,
 )
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Select, delete, func, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from ledger_service.errors import LedgerError
 from ledger_service.index.chain_models import ChainBatch, ChainRecord
-from ledger_service.index.log_models import GlobalLogState
+from ledger_service.index.log_models import SUBTREE_MIN_LEVEL, GlobalLogState, LogSubtree
 
 __all__ = [
     "CompactRange",
     "GlobalLogDivergedError",
     "LogHead",
+    "LogView",
     "MirrorLeaf",
     "advance",
-    "consistency_proof",
     "leaf_hashes_in_commit_order",
     "mirror_leaves",
     "read_head",
@@ -102,11 +109,18 @@ class CompactRange:
     size: int = 0
     edge: list[bytes] = field(default_factory=list)
 
-    def append(self, leaf_hash: bytes) -> None:
-        node, below = leaf_hash, self.size
+    def append(self, leaf_hash: bytes, completed: list[tuple[int, bytes]] | None = None) -> None:
+        """Append one leaf; with ``completed``, add ``(level, root)`` of every perfect
+        subtree of level >= SUBTREE_MIN_LEVEL this leaf completes (each ends at this leaf)."""
+        node, below, level = leaf_hash, self.size, 0
         while below & 1:  # merge equal-sized perfect subtrees, smallest first
+            if completed is not None and level >= SUBTREE_MIN_LEVEL:
+                completed.append((level, node))
             node = node_hash(self.edge.pop(), node)
             below >>= 1
+            level += 1
+        if completed is not None and level >= SUBTREE_MIN_LEVEL:
+            completed.append((level, node))
         self.edge.append(node)
         self.size += 1
 
@@ -161,12 +175,32 @@ def advance(session: Session, origin: str, now: dt.datetime) -> LogHead:
     row = session.get(GlobalLogState, origin)
     if row is None:
         compact, last = CompactRange(), None
+        # a fresh start rebuilds the subtree cache too
+        session.execute(delete(LogSubtree).where(LogSubtree.origin == origin))
     else:
         compact, last = CompactRange.decode(row.size, bytes(row.right_edge)), _position(row)
     _check_prefix(session, compact.size, last)
+    completed: list[tuple[int, bytes]] = []
+    subtrees: list[dict[str, object]] = []
     for block_number, tx_index, leaf_index, commitment in session.execute(mirror_leaves(last)):
-        compact.append(commitment_leaf_hash(bytes(commitment)))
+        compact.append(commitment_leaf_hash(bytes(commitment)), completed)
         last = (block_number, tx_index, leaf_index)
+        if completed:
+            for level, node in completed:
+                subtrees.append(
+                    {
+                        "origin": origin,
+                        "level": level,
+                        "node_index": (compact.size >> level) - 1,
+                        "hash": node,
+                        "last_block": block_number,
+                        "last_tx_index": tx_index,
+                        "last_leaf_index": leaf_index,
+                    }
+                )
+            completed.clear()
+    if subtrees:
+        session.execute(insert(LogSubtree), subtrees)
     if row is None:
         row = GlobalLogState(origin=origin)
         session.add(row)
@@ -185,11 +219,97 @@ def tree_at(session: Session, size: int) -> MerkleTree:
     return MerkleTree([commitment_leaf_hash(bytes(leaf.commitment)) for leaf in leaves])
 
 
-def consistency_proof(session: Session, old_size: int, new_size: int) -> Sequence[bytes]:
-    """RFC 9162 consistency proof from the log at ``old_size`` to ``new_size``."""
-    if not 0 <= old_size <= new_size:
-        raise ValueError(f"need 0 <= old size <= new size, got {old_size} and {new_size}")
-    return tree_at(session, new_size).consistency_proof(old_size, new_size)
+class LogView:
+    """Roots and consistency proofs of the persisted global log at any size up to its head,
+    from the stored perfect subtrees (O(log N) reads) and at most a few partial tiles.
+
+    Use it inside one session/transaction; it caches what it read.
+    """
+
+    def __init__(self, session: Session, origin: str) -> None:
+        self._session = session
+        self._origin = origin
+        self._size = read_head(session, origin).size
+        self._tiles: dict[int, list[bytes]] = {}
+        self.rows_read = 0  # subtree rows + mirror leaves read (tests assert the bound)
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def root_at(self, size: int) -> bytes:
+        """The root of the log's first ``size`` leaves."""
+        self._check_size(size)
+        return EMPTY_ROOT if size == 0 else self.subtree_root(0, size)
+
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        """RFC 9162 consistency proof from the log at ``old_size`` to ``new_size``."""
+        if not 0 <= old_size <= new_size:
+            raise ValueError(f"need 0 <= old size <= new size, got {old_size} and {new_size}")
+        self._check_size(new_size)
+        if old_size in (0, new_size):
+            return []
+        return consistency_proof_from_subtrees(old_size, new_size, self.subtree_root)
+
+    def subtree_root(self, start: int, end: int) -> bytes:
+        """MTH(D[start:end]) for ``0 <= start < end <= size``."""
+        width = end - start
+        height = (width - 1).bit_length()
+        if width == 1 << height and start % width == 0:  # perfect and aligned
+            if height >= SUBTREE_MIN_LEVEL:
+                return self._stored(height, start >> height)
+            if height == 0:
+                return self._leaf(start)
+        split = 1 << ((width - 1).bit_length() - 1)  # largest power of two below width
+        return node_hash(
+            self.subtree_root(start, start + split), self.subtree_root(start + split, end)
+        )
+
+    def _check_size(self, size: int) -> None:
+        if not 0 <= size <= self._size:
+            raise GlobalLogDivergedError(
+                f"the global log has {self._size} leaves; size {size} is beyond its head "
+                "(advance the log first)"
+            )
+
+    def _stored(self, level: int, node_index: int) -> bytes:
+        row = self._session.get(LogSubtree, (self._origin, level, node_index))
+        self.rows_read += 1
+        if row is None:
+            raise GlobalLogDivergedError(
+                f"the stored subtree (level {level}, index {node_index}) is missing: rebuild "
+                "the log (delete its global_log_state row)"
+            )
+        return bytes(row.hash)
+
+    def _leaf(self, index: int) -> bytes:
+        tile_index = index >> SUBTREE_MIN_LEVEL
+        tile = self._tiles.get(tile_index)
+        if tile is None:
+            tile = self._tiles[tile_index] = self._read_tile(tile_index)
+        offset = index - (tile_index << SUBTREE_MIN_LEVEL)
+        if offset >= len(tile):
+            raise GlobalLogDivergedError(
+                f"the mirror holds no leaf {index} of the global log (of {self._size})"
+            )
+        return tile[offset]
+
+    def _read_tile(self, tile_index: int) -> list[bytes]:
+        after: Position | None = None
+        if tile_index:
+            previous = self._session.get(
+                LogSubtree, (self._origin, SUBTREE_MIN_LEVEL, tile_index - 1)
+            )
+            if previous is None:
+                raise GlobalLogDivergedError(
+                    f"the stored subtree before tile {tile_index} is missing: rebuild the log"
+                )
+            after = (previous.last_block, previous.last_tx_index, previous.last_leaf_index)
+        tile_size = 1 << SUBTREE_MIN_LEVEL
+        wanted = min(tile_size, self._size - (tile_index << SUBTREE_MIN_LEVEL))
+        rows = self._session.execute(mirror_leaves(after).limit(wanted)).all()
+        self.rows_read += 1 + len(rows)
+        return [commitment_leaf_hash(bytes(r.commitment)) for r in rows]
 
 
 def _position(row: GlobalLogState) -> Position | None:

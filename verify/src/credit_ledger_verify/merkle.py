@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from credit_ledger_verify.errors import ProofError, RootMismatch
 
@@ -41,6 +41,7 @@ __all__ = [
     "MerkleTree",
     "build_tree",
     "commitment_leaf_hash",
+    "consistency_proof_from_subtrees",
     "consistency_proof_length",
     "inclusion_proof_length",
     "leaf_hash",
@@ -170,10 +171,7 @@ class MerkleTree:
             raise ProofError(f"size1 {size1} is larger than size2 {size2}")
         if size1 == 0 or size1 == size2:
             return []
-        proof: list[bytes] = []
-        self._subproof(size1, 0, size2, True, proof)
-        proof.reverse()
-        return proof
+        return consistency_proof_from_subtrees(size1, size2, self._subtree_root)
 
     # Sibling lookups along the stored levels: no hashing at all.
     def _full_inclusion_proof(self, index: int) -> list[bytes]:
@@ -207,23 +205,32 @@ class MerkleTree:
                 out.append(self._subtree_root(start, start + split))
                 start += split
 
-    def _subproof(self, size1: int, start: int, end: int, whole: bool, out: list[bytes]) -> None:
-        # RFC 9162 SUBPROOF, iteratively; appends root-side first; the caller reverses.
-        while True:
-            width = end - start
-            if size1 == width:
-                if not whole:
-                    out.append(self._subtree_root(start, end))
-                return
-            split = _largest_power_of_two_below(width)
-            if size1 <= split:
-                out.append(self._subtree_root(start + split, end))
-                end = start + split
-            else:
-                out.append(self._subtree_root(start, start + split))
-                start += split
-                size1 -= split
-                whole = False
+
+def consistency_proof_from_subtrees(
+    size1: int, size2: int, subtree_root: Callable[[int, int], bytes]
+) -> list[bytes]:
+    """RFC 9162 consistency proof from ``size1`` to ``size2`` (``0 < size1 < size2``), with
+    ``subtree_root(start, end)`` giving MTH(D[start:end]) for the ranges the proof needs —
+    a tree in memory, or a log that keeps its perfect subtrees in a database."""
+    out: list[bytes] = []
+    start, end, whole = 0, size2, True
+    while True:  # RFC 9162 SUBPROOF, iteratively; appends root-side first
+        width = end - start
+        if size1 == width:
+            if not whole:
+                out.append(subtree_root(start, end))
+            break
+        split = _largest_power_of_two_below(width)
+        if size1 <= split:
+            out.append(subtree_root(start + split, end))
+            end = start + split
+        else:
+            out.append(subtree_root(start, start + split))
+            start += split
+            size1 -= split
+            whole = False
+    out.reverse()
+    return out
 
 
 def build_tree(leaves: Sequence[bytes]) -> MerkleTree:
