@@ -30,6 +30,7 @@ from ledger_service.index import make_engine, make_session_factory, upgrade
 from ledger_service.intake import LedgerService
 from ledger_service.ops.topology import Topology
 from ledger_service.queries import AccessLog, RecordQueries
+from ledger_service.retention.erasure import Erasures
 
 __all__ = ["LedgerContext"]
 
@@ -100,6 +101,14 @@ class LedgerContext:
         if self._clock is not None:
             options.setdefault("clock", self._clock)
         return LedgerService(session_factory=self.session_factory, **options)
+
+    @cached_property
+    def erasures(self) -> Erasures:
+        """Erasure with an anchored erasure record (expiry, request), signed by the service
+        key in the state directory."""
+        return Erasures(
+            self.intake, self.session_factory, self.config.state_dir, clock=self._clock
+        )
 
     @cached_property
     def records(self) -> RecordQueries:

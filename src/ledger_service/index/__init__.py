@@ -4,7 +4,7 @@ The index is derived data: it can be rebuilt from the channel's blocks (plus the
 content), and reconciling it against the chain detects tampering.
 """
 
-from ledger_service.index import api_models, chain_models, log_models  # noqa: F401  (their tables)
+from ledger_service.index import api_models, chain_models, log_models, retention_models  # noqa: F401  (their tables)
 from ledger_service.index.migrate import current_revision, head_revision, upgrade
 from ledger_service.index.session import (
     make_engine,

@@ -1,5 +1,6 @@
-"""`ledgerctl retention run`: the dry run's JSON and table, the refusal without --dry-run,
-a bad date, and the access-log entry per record listed."""
+"""`ledgerctl retention run`: the dry run's JSON and table, a real run and the reports
+(`retention report`, `erasures list`), `ledgerctl erase`, bad dates, and the access-log
+entry per record listed."""
 
 from __future__ import annotations
 
@@ -54,11 +55,60 @@ def test_dry_run_as_a_table(run: Run) -> None:
     assert "nothing was changed" in result.output
 
 
-def test_without_dry_run_it_refuses(run: Run) -> None:
-    result = run("--as-of", "2025-03-01")
+def test_a_run_erases_and_the_reports_list_it(
+    run: Run, index_db: IndexDatabase, tmp_path: Path
+) -> None:
+    result = run("--as-of", "2025-03-01", "--format", "json")
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    assert answer["dry_run"] is False
+    assert [(e["record_id"], e["rule"]) for e in answer["erased"]] == [
+        ("od1", "loan_overdue"),
+        ("j1", "judicial_record"),
+    ]
+    assert all(e["erasure_record"].startswith("erasure-") for e in answer["erased"])
+    again = run("--as-of", "2025-03-01")
+    assert again.exit_code == 0, again.output
+    assert "erased 0" in again.output
+    base = ["--state-dir", str(tmp_path), "--db", index_db.url]
+    runs = CliRunner().invoke(app, ["retention", "report", *base, "--format", "json"])
+    assert runs.exit_code == 0, runs.output
+    assert [(r["expired"], r["erased"]) for r in json.loads(runs.output)] == [(0, 0), (2, 2)]
+    listed = CliRunner().invoke(
+        app, ["erasures", "list", *base, "--format", "json", "--accessor", "auditor:wang"]
+    )
+    assert listed.exit_code == 0, listed.output
+    lines = json.loads(listed.output)
+    assert sorted((e["record_id"], e["basis"]) for e in lines) == [
+        ("j1", "expiry"),
+        ("od1", "expiry"),
+    ]
+    assert all(e["anchor"] is None for e in lines)  # no worker ran: not yet in a batch
+    table = CliRunner().invoke(app, ["erasures", "list", *base])
+    assert table.exit_code == 0, table.output
+    assert "loan_overdue" in table.output and "(pending)" in table.output
+
+
+def test_a_run_for_a_future_day_is_refused(run: Run) -> None:
+    result = run("--as-of", "2999-01-01")
     assert result.exit_code == 2
-    assert "not built yet" in result.output
-    assert "--dry-run" in result.output
+    assert "after today" in result.output
+
+
+def test_erase_on_request_refused_then_done(index_db: IndexDatabase, tmp_path: Path) -> None:
+    base = ["--state-dir", str(tmp_path), "--db", index_db.url, "--accessor", "dpo:li"]
+    refused = CliRunner().invoke(app, ["erase", "od2", "--reason", "asked", *base])
+    assert refused.exit_code == 3
+    assert "negative_information_retention" in refused.output
+    done = CliRunner().invoke(
+        app, ["erase", "tax1", "--reason", "asked", "--format", "json", *base]
+    )
+    assert done.exit_code == 0, done.output
+    answer = json.loads(done.output)
+    assert (answer["erased"], answer["rule"]) == (True, "pipl_art47")
+    unknown = CliRunner().invoke(app, ["erase", "nope", "--reason", "asked", *base])
+    assert unknown.exit_code == 2
+    assert "nope" in unknown.output
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from ledger_service.index import chain_models, log_models  # noqa: F401  (their tables)
+from ledger_service.index import chain_models, log_models, retention_models  # noqa: F401  (their tables)
 from ledger_service.index.models import Base
 from ledger_service.index.session import make_engine
 

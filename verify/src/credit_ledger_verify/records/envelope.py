@@ -29,6 +29,7 @@ from credit_ledger_verify.errors import FieldProblem, PayloadTooLarge, Validatio
 from credit_ledger_verify.records.payloads import (
     CreditRepairPayload,
     DataUpdatePayload,
+    ErasurePayload,
     FinancingEventPayload,
     ScoreChangePayload,
     UniqueRecordIds,
@@ -51,6 +52,7 @@ __all__ = [
     "AnyRecord",
     "CreditRepairRecord",
     "DataUpdateRecord",
+    "ErasureRecord",
     "FinancingEventRecord",
     "Payload",
     "Record",
@@ -71,9 +73,16 @@ class RecordKind(StrEnum):
     SCORE_CHANGE = "score_change"
     FINANCING_EVENT = "financing_event"
     CREDIT_REPAIR = "credit_repair"
+    ERASURE = "erasure"
 
 
-Payload = DataUpdatePayload | ScoreChangePayload | FinancingEventPayload | CreditRepairPayload
+Payload = (
+    DataUpdatePayload
+    | ScoreChangePayload
+    | FinancingEventPayload
+    | CreditRepairPayload
+    | ErasurePayload
+)
 
 
 def _kind_is_required(schema: dict[str, Any]) -> None:
@@ -244,8 +253,20 @@ class CreditRepairRecord(Record):
     payload: CreditRepairPayload
 
 
+class ErasureRecord(Record):
+    """The service erased another record's content (expiry or request); subject = that
+    record's subject."""
+
+    kind: Literal[RecordKind.ERASURE] = RecordKind.ERASURE
+    payload: ErasurePayload
+
+
 AnyRecord = Annotated[
-    DataUpdateRecord | ScoreChangeRecord | FinancingEventRecord | CreditRepairRecord,
+    DataUpdateRecord
+    | ScoreChangeRecord
+    | FinancingEventRecord
+    | CreditRepairRecord
+    | ErasureRecord,
     Field(discriminator="kind"),
 ]
 """Type of a parsed record of any kind, discriminated by ``kind``."""
@@ -257,6 +278,7 @@ RECORD_CLASSES: Mapping[RecordKind, type[Record]] = {
     RecordKind.SCORE_CHANGE: ScoreChangeRecord,
     RecordKind.FINANCING_EVENT: FinancingEventRecord,
     RecordKind.CREDIT_REPAIR: CreditRepairRecord,
+    RecordKind.ERASURE: ErasureRecord,
 }
 
 PAYLOAD_CLASSES: Mapping[RecordKind, type[BaseModel]] = {
@@ -264,6 +286,7 @@ PAYLOAD_CLASSES: Mapping[RecordKind, type[BaseModel]] = {
     RecordKind.SCORE_CHANGE: ScoreChangePayload,
     RecordKind.FINANCING_EVENT: FinancingEventPayload,
     RecordKind.CREDIT_REPAIR: CreditRepairPayload,
+    RecordKind.ERASURE: ErasurePayload,
 }
 
 _KIND_TAGS = frozenset(kind.value for kind in RecordKind)
