@@ -22,6 +22,7 @@ from ledger_service.api.routes import (
     health,
     lineage,
     records,
+    retention,
     verification,
 )
 from ledger_service.api.ui import mount_web
@@ -70,7 +71,7 @@ def create_app(context: LedgerContext, settings: ApiSettings | None = None) -> F
     _register_problem_schema(app)
 
     app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
-    for module in (health, records, evidence, access, lineage, admin, verification):
+    for module in (health, records, evidence, access, lineage, admin, verification, retention):
         app.include_router(module.router)
     mount_web(app)  # the regulator's page at /ui/ (docs/web.md)
     return app

@@ -42,6 +42,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "register_writer_key": frozenset({ADM}),
     "revoke_writer_key": frozenset({ADM}),
     "whoami": frozenset({W, V, A, ADM}),
+    "erase_record": frozenset({ADM}),
+    "retention_runs": frozenset({A, ADM}),
+    "erasures": frozenset({A, ADM}),
 }
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer clk_…`")

@@ -68,6 +68,10 @@ class ErasureRefused(LedgerError):
         self.held = held
         super().__init__(record_id, held)
 
+    def problem_members(self) -> dict[str, Any]:
+        """The API's problem detail names every duty (docs/api.md)."""
+        return {"duties": [h.as_dict() for h in self.held]}
+
     def __str__(self) -> str:
         duties = "; ".join(f"{h.duty.name.value} ({h.duty.law}): {h.detail}" for h in self.held)
         return f'record "{self.record_id}" cannot be erased yet: {duties}'

@@ -58,6 +58,9 @@ def samples(platform: RecordFactory) -> dict[str, tuple[str, str, dict[str, Any]
             {"actor": "another-platform", "public_key": _OTHER_KEY},
         ),
         "whoami": ("GET", "/v1/whoami", {}, None),
+        "erase_record": ("POST", "/v1/records/ghost/erasure", {}, {"reason": "asked"}),
+        "retention_runs": ("GET", "/v1/reports/retention-runs", {}, None),
+        "erasures": ("GET", "/v1/reports/erasures", WHY, None),
     }
 
 

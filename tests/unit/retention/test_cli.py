@@ -86,7 +86,8 @@ def test_a_run_erases_and_the_reports_list_it(
     assert all(e["anchor"] is None for e in lines)  # no worker ran: not yet in a batch
     table = CliRunner().invoke(app, ["erasures", "list", *base])
     assert table.exit_code == 0, table.output
-    assert "loan_overdue" in table.output and "(pending)" in table.output
+    assert "loan_overdue" in table.output
+    assert "(pending)" in table.output
 
 
 def test_a_run_for_a_future_day_is_refused(run: Run) -> None:

@@ -136,7 +136,8 @@ def test_a_rerun_erases_nothing_twice(ledger: LedgerContext, clock: Clock) -> No
     run(ledger, clock, date(2025, 3, 1))
     before = snapshot(ledger)
     again = run(ledger, clock, date(2025, 3, 1))
-    assert again.erased == [] and again.already_erased == []
+    assert again.erased == []
+    assert again.already_erased == []
     after = snapshot(ledger)
     assert {k: v for k, v in after.items() if k != "retention_runs"} == {
         k: v for k, v in before.items() if k != "retention_runs"
@@ -254,7 +255,8 @@ def test_erasure_on_request_writes_the_record_and_shreds(
     assert (done.basis.value, done.rule) == ("request", "pipl_art47")
     with ledger.session_factory() as session:
         tax3 = row_of(session, "tax3")
-        assert tax3.content is None and tax3.erased_by == done.erasure_record_id
+        assert tax3.content is None
+        assert tax3.erased_by == done.erasure_record_id
         (line,) = [e for e in erasures(session) if e.record_id == "tax3"]
     assert (line.basis, line.reason) == ("request", "the enterprise asked (ticket 7)")
     after = snapshot(ledger)
