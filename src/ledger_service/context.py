@@ -106,9 +106,7 @@ class LedgerContext:
     def erasures(self) -> Erasures:
         """Erasure with an anchored erasure record (expiry, request), signed by the service
         key in the state directory."""
-        return Erasures(
-            self.intake, self.session_factory, self.config.state_dir, clock=self._clock
-        )
+        return Erasures(self.intake, self.session_factory, self.config.state_dir, clock=self._clock)
 
     @cached_property
     def records(self) -> RecordQueries:

@@ -94,9 +94,7 @@ def list_erasures(
         str | None, typer.Option("--subject", help="Only this enterprise's erasures.")
     ] = None,
     fmt: Format = "table",
-    purpose: Annotated[str, typer.Option("--purpose", help="Logged per subject.")] = (
-        LIST_PURPOSE
-    ),
+    purpose: Annotated[str, typer.Option("--purpose", help="Logged per subject.")] = (LIST_PURPOSE),
     accessor: Accessor = None,
 ) -> None:
     """Every erasure: record, rule/basis, date, and the erasure record's batch/tx/block."""
@@ -114,8 +112,7 @@ def list_erasures(
         print_json([erasure_to_json(e) for e in lines])
         return
     table = Table(title="erasures")
-    for name in ("record", "basis", "rule", "erased", "erasure record", "batch", "tx",
-                 "block"):
+    for name in ("record", "basis", "rule", "erased", "erasure record", "batch", "tx", "block"):
         table.add_column(name, overflow="fold")
     for e in lines:
         a = e.anchor

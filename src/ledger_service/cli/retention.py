@@ -78,9 +78,7 @@ def run(
     who = accessor or f"cli:{getpass.getuser()}"
     try:
         with LedgerContext(ServiceConfig.from_env(state_dir, db_url)) as context:
-            result = run_retention(
-                context.session_factory, context.erasures, day, started_by=who
-            )
+            result = run_retention(context.session_factory, context.erasures, day, started_by=who)
             context.access_log.log_answer(
                 accessor=who,
                 query="retention",
@@ -120,13 +118,28 @@ def report_runs(
         print_json(runs)
         return
     table = Table(title="retention runs")
-    for name in ("run", "as of", "started", "finished", "by", "expired", "erased", "kept",
-                 "not ended"):
+    for name in (
+        "run",
+        "as of",
+        "started",
+        "finished",
+        "by",
+        "expired",
+        "erased",
+        "kept",
+        "not ended",
+    ):
         table.add_column(name, overflow="fold")
     for r in runs:
         table.add_row(
-            str(r["run_id"]), r["as_of"], r["started_at"], r["finished_at"] or "(unfinished)",
-            r["started_by"], str(r["expired"]), str(r["erased"]), str(r["kept"]),
+            str(r["run_id"]),
+            r["as_of"],
+            r["started_at"],
+            r["finished_at"] or "(unfinished)",
+            r["started_by"],
+            str(r["expired"]),
+            str(r["erased"]),
+            str(r["kept"]),
             str(r["not_ended"]),
         )
     console.print(table)

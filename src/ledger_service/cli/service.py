@@ -15,6 +15,7 @@ from ledger_service.cli.api import running_api_url
 from ledger_service.config import ServiceConfig
 from ledger_service.context import LedgerContext
 from ledger_service.ops.processes import ManagedProcess
+from ledger_service.retention.schedule import DAILY
 from ledger_service.samples.demo import (
     DemoNotAnchored,
     demo_api_keys,
@@ -40,14 +41,27 @@ def start(
     db_url: Annotated[
         str | None, typer.Option(envvar="LEDGER_DB_URL", help="Index database URL.")
     ] = None,
+    retention_every: Annotated[
+        float,
+        typer.Option(
+            envvar="LEDGER_RETENTION_EVERY",
+            help="Seconds between scheduled retention runs in the worker; 0: none.",
+        ),
+    ] = DAILY,
 ) -> None:
-    """Start the anchoring worker in the background (pid and log in the state directory)."""
+    """Start the anchoring worker in the background (pid and log in the state directory);
+    it also runs the retention run daily (--retention-every)."""
     context = LedgerContext.from_env(state_dir, db_url)
     config = context.config
     run_or_fail(lambda: context.topology)
     context.session_factory  # noqa: B018  (migrate before the worker starts)
     proc = _worker_process(config)
-    env = {**os.environ, "LEDGER_STATE_DIR": str(config.state_dir), "LEDGER_DB_URL": config.db_url}
+    env = {
+        **os.environ,
+        "LEDGER_STATE_DIR": str(config.state_dir),
+        "LEDGER_DB_URL": config.db_url,
+        "LEDGER_RETENTION_EVERY": str(retention_every),
+    }
     pid = proc.start([sys.executable, "-m", "ledger_service.cli", "worker"], env=env)
     console.print(f"worker running (pid {pid}); log: {proc.log_file}; index: {config.db_url}")
 

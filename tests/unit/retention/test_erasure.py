@@ -122,13 +122,9 @@ def test_expiry_at_five_years_to_the_day(ledger: LedgerContext, clock: Clock) ->
     }
     assert changed == {("records", ("od1",))}
     added = {
-        (table, key)
-        for table, rows in after.items()
-        for key in rows
-        if key not in before[table]
+        (table, key) for table, rows in after.items() for key in rows if key not in before[table]
     }
-    assert {t for t, _ in added} == {"records", "anchoring_outbox", "retention_runs",
-                                     "writer_keys"}
+    assert {t for t, _ in added} == {"records", "anchoring_outbox", "retention_runs", "writer_keys"}
     assert ("records", (erasure_id,)) in added
 
 
@@ -234,8 +230,11 @@ def test_settled_loans_keep_their_records_five_years(
 ) -> None:
     clock.now = on(date(2026, 2, 2))
     service.append(
-        [platform.financing_event("st9", event="settlement", loan_id="L9",
-                                  occurred_at=on(date(2026, 2, 2)))]
+        [
+            platform.financing_event(
+                "st9", event="settlement", loan_id="L9", occurred_at=on(date(2026, 2, 2))
+            )
+        ]
     )
     clock.now = on(date(2031, 2, 2))
     with pytest.raises(ErasureRefused, match="kept until 2031-02-03"):
@@ -304,8 +303,12 @@ def test_nobody_else_can_append_an_erasure_record(
                 "occurred_at": on(date(2026, 1, 1)),
                 "source": "x",
                 "actor": platform.actor,
-                "payload": {"erased_record": "od2", "basis": "request", "rule": "pipl_art47",
-                            "reason": "forged"},
+                "payload": {
+                    "erased_record": "od2",
+                    "basis": "request",
+                    "rule": "pipl_art47",
+                    "reason": "forged",
+                },
             }
         )
     )
