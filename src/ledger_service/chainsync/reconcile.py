@@ -53,8 +53,8 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from credit_ledger_verify.merkle import MerkleTree, commitment_leaf_hash
 from credit_ledger_verify.errors import ValidationError
+from credit_ledger_verify.merkle import MerkleTree, commitment_leaf_hash
 from credit_ledger_verify.records import ErasurePayload, RecordKind, parse_record
 from sqlalchemy import Connection, Table, and_, exists, literal, or_, select, true, union
 from sqlalchemy.orm import Session, sessionmaker

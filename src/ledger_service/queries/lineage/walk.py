@@ -38,6 +38,7 @@ from ledger_service.queries.lineage.model import (
     LineageGraph,
     LineageQueryError,
     Node,
+    node_erasure,
 )
 from ledger_service.queries.records import AnchorInfo
 
@@ -188,6 +189,7 @@ def _reachable_query(direction: Direction, with_as_of: bool) -> Any:
 def node_query(with_as_of: bool) -> Any:
     """Records with their status and anchoring facts now, or as of ``:as_of``."""
     r, corr, objection = m.Record, aliased(m.Record), aliased(m.Record)
+    erasure = aliased(m.Record)
     superseded = select(corr.record_id).where(corr.supersedes == r.record_id)
     disputed = exists().where(objection.disputes == r.record_id)
     if with_as_of:
@@ -220,7 +222,9 @@ def node_query(with_as_of: bool) -> Any:
             m.Batch.committed_at,
             m.Batch.failure_reason,
             ChainBatch.tx_timestamp,
+            erasure.content.label("erasure_content"),
         )
+        .outerjoin(erasure, erasure.record_id == r.erased_by)
         .outerjoin(m.RecordAnchor, m.RecordAnchor.record_id == r.record_id)
         .outerjoin(
             m.Batch,
@@ -235,6 +239,7 @@ def node_query(with_as_of: bool) -> Any:
 
 def node_of_row(row: Any, depth: int, as_of: datetime | None) -> Node:
     anchor = _anchor(row, as_of)
+    erased = row.erased_at is not None and (as_of is None or row.erased_at <= as_of)
     return Node(
         record_id=row.record_id,
         kind=row.kind,
@@ -246,11 +251,12 @@ def node_of_row(row: Any, depth: int, as_of: datetime | None) -> Node:
         depth=depth,
         superseded_by=row.superseded_by,
         disputed=bool(row.disputed),
-        erased=row.erased_at is not None and (as_of is None or row.erased_at <= as_of),
+        erased=erased,
         loan_id=row.loan_id,
         loan_event=row.loan_event,
         anchor=anchor,
         block_time=None if anchor is None else row.tx_timestamp,
+        erasure=node_erasure(row.erasure_content) if erased else None,
     )
 
 
