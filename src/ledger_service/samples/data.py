@@ -283,3 +283,31 @@ def stories(
             yield record
             emitted += 1
         n += 1
+
+
+def expired_overdue(writer: SampleWriter, n: int, *, prefix: str = "") -> list[Record]:
+    """An old overdue of enterprise n's earlier loan and the repayment that ended it
+    (2019-06-01 and 2019-09-15, China time): negative information whose 5 years ran out on
+    2024-09-16 (rule ``loan_overdue``), so a retention run erases the overdue."""
+    subject = enterprise_code(n)
+    common = {"subject": subject, "actor": writer.actor, "source": "core-banking"}
+    loan = writer.record_id(prefix, n, "old-loan")
+    overdue = FinancingEventRecord(
+        record_id=writer.record_id(prefix, n, "old-overdue"),
+        occurred_at=dt.datetime(2019, 6, 1, 4, tzinfo=dt.UTC),
+        payload={"loan_id": loan, "event": "overdue", "institution": "Example Bank"},
+        **common,
+    )
+    repaid = FinancingEventRecord(
+        record_id=writer.record_id(prefix, n, "old-repayment"),
+        occurred_at=dt.datetime(2019, 9, 15, 4, tzinfo=dt.UTC),
+        parents=[overdue.record_id],
+        payload={
+            "loan_id": loan,
+            "event": "repayment",
+            "amount": {"value": "120000.00", "currency": "CNY"},
+            "institution": "Example Bank",
+        },
+        **common,
+    )
+    return [writer.sign(overdue), writer.sign(repaid)]
