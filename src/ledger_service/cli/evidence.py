@@ -33,11 +33,7 @@ from ledger_service.queries.lineage import (
     LineageQueryError,
     lineage_of,
 )
-from ledger_service.retention.service_key import (
-    SERVICE_ACTOR,
-    load_or_create_service_key,
-    service_key_path,
-)
+from ledger_service.retention.service_key import erasure_signers
 
 trust_app = typer.Typer(help="Trust directories (org CA certificates) for offline verification.")
 
@@ -253,9 +249,8 @@ def trust_export(
     config = ServiceConfig.from_env(state_dir)
     topo = run_or_fail(config.topology)
     store = run_or_fail(lambda: TrustStore.from_topology(topo), EvidenceError)
-    if service_key_path(config.state_dir).exists():  # trust its erasure records
-        key = run_or_fail(lambda: load_or_create_service_key(config.state_dir), LedgerError)
-        store.erasure_signers = {SERVICE_ACTOR: (bytes(key.verify_key),)}
+    # trust the service key's erasure records, once it exists
+    store.erasure_signers = run_or_fail(lambda: erasure_signers(config.state_dir), LedgerError)
     try:
         written = store.write(directory)
     except OSError as exc:

@@ -23,6 +23,7 @@ from ledger_service.errors import LedgerError
 __all__ = [
     "SERVICE_ACTOR",
     "ServiceKeyError",
+    "erasure_signers",
     "load_or_create_service_key",
     "service_key_path",
     "verify_key_b64",
@@ -70,6 +71,14 @@ def _read_key(path: Path) -> SigningKey:
     except (binascii.Error, UnicodeDecodeError, ValueError, TypeError) as exc:
         # never echo the file's content: it is the secret
         raise ServiceKeyError(f"service key {path} is malformed ({type(exc).__name__})") from None
+
+
+def erasure_signers(state_dir: Path) -> dict[str, tuple[bytes, ...]]:
+    """The trust a verifier in this service gives erasure records: the service key, once it
+    exists (``{}`` before; never created by a read)."""
+    if not service_key_path(state_dir).exists():
+        return {}
+    return {SERVICE_ACTOR: (bytes(load_or_create_service_key(state_dir).verify_key),)}
 
 
 def verify_key_b64(key: SigningKey) -> str:
