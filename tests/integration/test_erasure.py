@@ -44,7 +44,7 @@ def test_an_expired_record_is_erased_with_anchored_evidence(
     old = expired_overdue(ledger.writer, 0, prefix=f"o{uuid.uuid4().hex[:8]}")
     ledger.append(old)
     ledger.anchor(batch_size=16)
-    overdue = old[0].record_id
+    overdue = old[2].record_id
 
     context = ledger.context
     from ledger_service.retention.run import run_retention
@@ -55,7 +55,9 @@ def test_an_expired_record_is_erased_with_anchored_evidence(
     )
     assert [d.record_id for d in result.erased] == [overdue]
     (done,) = result.erased
-    ledger.anchor(batch_size=16)  # the erasure record goes to the chain like any record
+    # the loan was settled more than 5 years ago: its tax data may now be erased on request
+    requested = erasures.erase_on_request(old[0].record_id, "the enterprise asked (ticket 7)")
+    ledger.anchor(batch_size=16)  # the erasure records go to the chain like any record
 
     trust = TrustStore.from_topology(fabric_network)
     key = load_or_create_service_key(Path(fabric_network.state_dir))
@@ -86,7 +88,10 @@ def test_an_expired_record_is_erased_with_anchored_evidence(
                 summary=summary,
             )
         )
-        assert {(x.kind, x.record_id) for x in found} == {(MismatchKind.ERASED, overdue)}
+        assert {(x.kind, x.record_id) for x in found} == {
+            (MismatchKind.ERASED, overdue),
+            (MismatchKind.ERASED, requested.record_id),
+        }
         assert summary.clean
 
         # the attacker: content and salt deleted directly in the database, no erasure record

@@ -15,8 +15,11 @@ from ledger_service.cli.api import running_api_url
 from ledger_service.config import ServiceConfig
 from ledger_service.context import LedgerContext
 from ledger_service.ops.processes import ManagedProcess
+from ledger_service.retention.run import run_retention
 from ledger_service.retention.schedule import DAILY
+from ledger_service.samples.data import expired_overdue
 from ledger_service.samples.demo import (
+    AppendOutcome,
     DemoNotAnchored,
     demo_api_keys,
     demo_writer,
@@ -103,6 +106,24 @@ def status(state_dir: StateDir) -> None:
     console.print(table)
 
 
+def _demo_retention_run(context: LedgerContext, overdue: str, timeout: float) -> str:
+    """The demo's retention run (as of today): erases the expired overdue with an erasure
+    record, then waits until that record is anchored; returns the erased record's id."""
+    erasures = context.erasures
+    run = run_retention(context.session_factory, erasures, erasures.today(), started_by="demo")
+    console.print(
+        f"retention run {run.run_id}: erased {len(run.erased)} expired negative record(s)"
+        + ("" if run.erased else " (the demo's overdue was erased by an earlier run)")
+    )
+    stored = context.records.get_record(overdue)
+    if stored is not None and stored.erased_by is not None:
+        try:
+            wait_anchored(context.records, [stored.erased_by], timeout=timeout)
+        except DemoNotAnchored as exc:
+            fail(str(exc))
+    return overdue
+
+
 def demo(
     state_dir: StateDir,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for anchoring.")] = 120,
@@ -120,9 +141,14 @@ def demo(
     # operator steps: register the platform's writer key, issue one API key per user
     context.intake.register_writer(writer.actor, writer.public_key)
     tokens = demo_api_keys(ApiKeys(context.session_factory), config.state_dir, writer.actor)
+    old_loan = expired_overdue(writer, 0)  # an overdue whose 5 years ran out in 2024
     with Client(base_url=url, api_key=tokens["writer"].read_text().strip()) as client:
         demo_run = write_demo(client.append, writer)
-    results = demo_run.results
+        # once erased, the overdue's id cannot be written again: only the first demo does
+        old_results: list[AppendOutcome] = []
+        if context.records.get_record(old_loan[0].record_id) is None:
+            old_results = list(client.append(old_loan))
+    results = [*demo_run.results, *old_results]
     created = sum(r.status == "created" for r in results)
     console.print(
         f"demo: {len(results)} records written through the SDK to {url} "
@@ -140,6 +166,7 @@ def demo(
         batch, tx, block = anchored[rid]
         table.add_row(rid, batch, str(block), tx[:16] + "…")
     console.print(table)
+    expired = _demo_retention_run(context, old_loan[2].record_id, timeout)
     score, loan, disputed = demo_run.latest_score, demo_run.loan_id, demo_run.disputed
     why = '--purpose "demo: loan audit"'
     key = {user: f'-H "Authorization: Bearer $(cat {path})"' for user, path in tokens.items()}
@@ -161,6 +188,15 @@ def demo(
         f' "{url}/v1/evidence?purpose=loan_review" -o /tmp/{score}.json\n'
         "  uv run ledgerctl trust export /tmp/ledger-trust\n"
         f"  uv run credit-ledger-verify /tmp/{score}.json --trust /tmp/ledger-trust\n"
+        "A regulator checking expiry (Art. 16): the demo's retention run erased an overdue whose "
+        "5 years ran out;\n"
+        "its evidence is the anchored erasure record, verified offline as 'erased on DATE under "
+        "loan_overdue':\n"
+        "  uv run ledgerctl retention report; uv run ledgerctl erasures list\n"
+        f"  uv run ledgerctl evidence {expired} --out /tmp/{expired}.json\n"
+        "  uv run ledgerctl trust export /tmp/ledger-trust   # includes the service key\n"
+        f"  uv run credit-ledger-verify /tmp/{expired}.json --trust /tmp/ledger-trust\n"
+        f'  curl -s {key["regulator"]} "{url}/v1/reports/erasures?purpose=supervision"\n'
         "An operator:\n"
         "  uv run ledgerctl service status; uv run ledgerctl api status;"
         " uv run ledgerctl keys list\n",
