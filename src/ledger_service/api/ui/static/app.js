@@ -144,7 +144,7 @@ function renderLoan() {
     counts.append(chip);
   }
   const legend = $("legend");
-  legend.textContent = `◆ ${t("marker_decision")}  ⚠ ${t("marker_disputed")}  ↻ ${t("marker_superseded")}  ✕ ${t("marker_erased")}  ⌛ ${t("marker_expired")}  … ${t("not_anchored")}`;
+  legend.textContent = `◆ ${t("marker_decision")}  ⚠ ${t("marker_disputed")}  ↻ ${t("marker_superseded")}  ✕ ${t("marker_erased")}  ⊘ ${t("marker_expired")}  … ${t("not_anchored")}`;
   drawGraph($("graph"), collapseGraph(graph, $("collapse").value, state.expanded), {
     loan: graph.loan, changes: state.changes, critical: state.critical ? criticalPath(graph) : null,
     onSelect: selectNode, onExpand: expandGroup,

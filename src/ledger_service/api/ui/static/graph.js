@@ -107,7 +107,7 @@ export function drawGraph(svg, shown, { loan, changes, critical, onSelect, onExp
     const flags = [];
     if (node.disputed) flags.push("⚠");
     if (node.superseded_by) flags.push("↻");
-    if (node.erased) flags.push(isExpired(node) ? "⌛" : "✕");
+    if (node.erased) flags.push(isExpired(node) ? "⊘" : "✕");
     if (!node.anchor) flags.push("…");
     if (flags.length) {
       const f = el("text", { x: W - 6, y: 16, class: "flags", "text-anchor": "end" }, g);
