@@ -46,6 +46,7 @@ from ledger_service.signing import sign_record
 __all__ = [
     "ERASURE_SOURCE",
     "REQUEST_RULE",
+    "ErasureDone",
     "ErasureRefused",
     "Erasures",
     "erasure_record_id",
@@ -84,6 +85,9 @@ def erasure_record_id(record_id: str) -> str:
 
 @dataclass(frozen=True)
 class ErasureDone:
+    """One erasure made: the erased record, its erasure record (and that one's commitment),
+    basis and rule."""
+
     record_id: str
     erasure_record_id: str
     commitment: str

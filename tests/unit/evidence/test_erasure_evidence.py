@@ -6,10 +6,13 @@ shapes are data: tests/data/evidence/cases/erasure-*.json and format-erasure-*.j
 from __future__ import annotations
 
 import hashlib
+import json
+from pathlib import Path
 
+import pytest
 from nacl.signing import SigningKey
 
-from ledger_service.evidence import Step, StepStatus, Verifier
+from ledger_service.evidence import EvidenceError, Step, StepStatus, TrustStore, Verifier
 from tests.unit.evidence import synthetic
 
 
@@ -59,3 +62,27 @@ def test_a_bundle_without_the_erasure_member_is_merely_redacted() -> None:
     del bundle["records"][0]["erasure"]
     (erased, _) = Verifier(synthetic.erasure_trust_store()).verify(bundle).records
     assert erased.status == "redacted"
+
+
+def test_the_trust_directory_keeps_its_erasure_signers(tmp_path: Path) -> None:
+    store = synthetic.erasure_trust_store()
+    store.write(tmp_path / "trust")
+    manifest = json.loads((tmp_path / "trust" / "trust.json").read_text())
+    assert list(manifest["erasure_signers"]) == [synthetic.ERASURE_SIGNER]
+    loaded = TrustStore.load(tmp_path / "trust")
+    assert loaded.erasure_signers == store.erasure_signers
+    result = Verifier(loaded).verify(synthetic.erasure_bundle())
+    assert result.records[0].status == "erased"
+
+
+@pytest.mark.parametrize(
+    "signers",
+    [["not a map"], {"ledger-service": "one key"}, {"ledger-service": ["c2hvcnQ="]}],
+)
+def test_malformed_erasure_signers_are_refused(tmp_path: Path, signers: object) -> None:
+    synthetic.trust_store().write(tmp_path)
+    manifest = json.loads((tmp_path / "trust.json").read_text())
+    manifest["erasure_signers"] = signers
+    (tmp_path / "trust.json").write_text(json.dumps(manifest))
+    with pytest.raises(EvidenceError, match="erasure_signers must map actors"):
+        TrustStore.load(tmp_path)

@@ -4,6 +4,7 @@ entry per record listed."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Protocol
@@ -14,6 +15,7 @@ from typer.testing import CliRunner, Result
 from ledger_service.cli import app
 from ledger_service.cli.retention import DEFAULT_PURPOSE
 from ledger_service.context import LedgerContext
+from ledger_service.retention.service_key import load_or_create_service_key, verify_key_b64
 from tests.db.factories import SUBJECT
 from tests.db.fixtures import IndexDatabase
 
@@ -132,3 +134,11 @@ def test_each_listed_record_is_logged_with_the_purpose(run: Run, ledger: LedgerC
         ("od1", "retention", DEFAULT_PURPOSE, "dpo:li"),
         ("j1", "retention", DEFAULT_PURPOSE, "dpo:li"),
     }
+
+
+def test_the_service_key_is_printed_public_half_only(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["retention", "service-key", "--state-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    key = load_or_create_service_key(tmp_path)
+    assert result.output.strip() == verify_key_b64(key)
+    assert base64.b64encode(bytes(key)).decode() not in result.output
