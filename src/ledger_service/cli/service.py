@@ -15,16 +15,15 @@ from ledger_service.cli.api import running_api_url
 from ledger_service.config import ServiceConfig
 from ledger_service.context import LedgerContext
 from ledger_service.ops.processes import ManagedProcess
-from ledger_service.retention.run import run_retention
 from ledger_service.retention.schedule import DAILY
-from ledger_service.samples.data import expired_overdue
 from ledger_service.samples.demo import (
-    AppendOutcome,
     DemoNotAnchored,
     demo_api_keys,
+    demo_retention_run,
     demo_writer,
     wait_anchored,
     write_demo,
+    write_old_loan,
 )
 
 app = typer.Typer(help="Run the ledger service's background worker.", no_args_is_help=True)
@@ -109,8 +108,7 @@ def status(state_dir: StateDir) -> None:
 def _demo_retention_run(context: LedgerContext, overdue: str, timeout: float) -> str:
     """The demo's retention run (as of today): erases the expired overdue with an erasure
     record, then waits until that record is anchored; returns the erased record's id."""
-    erasures = context.erasures
-    run = run_retention(context.session_factory, erasures, erasures.today(), started_by="demo")
+    run = demo_retention_run(context)
     console.print(
         f"retention run {run.run_id}: erased {len(run.erased)} expired negative record(s)"
         + ("" if run.erased else " (the demo's overdue was erased by an earlier run)")
@@ -141,13 +139,9 @@ def demo(
     # operator steps: register the platform's writer key, issue one API key per user
     context.intake.register_writer(writer.actor, writer.public_key)
     tokens = demo_api_keys(ApiKeys(context.session_factory), config.state_dir, writer.actor)
-    old_loan = expired_overdue(writer, 0)  # an overdue whose 5 years ran out in 2024
     with Client(base_url=url, api_key=tokens["writer"].read_text().strip()) as client:
         demo_run = write_demo(client.append, writer)
-        # once erased, the overdue's id cannot be written again: only the first demo does
-        old_results: list[AppendOutcome] = []
-        if context.records.get_record(old_loan[0].record_id) is None:
-            old_results = list(client.append(old_loan))
+        old_results, overdue = write_old_loan(client.append, context.records, writer)
     results = [*demo_run.results, *old_results]
     created = sum(r.status == "created" for r in results)
     console.print(
@@ -166,7 +160,7 @@ def demo(
         batch, tx, block = anchored[rid]
         table.add_row(rid, batch, str(block), tx[:16] + "…")
     console.print(table)
-    expired = _demo_retention_run(context, old_loan[2].record_id, timeout)
+    expired = _demo_retention_run(context, overdue, timeout)
     score, loan, disputed = demo_run.latest_score, demo_run.loan_id, demo_run.disputed
     why = '--purpose "demo: loan audit"'
     key = {user: f'-H "Authorization: Bearer $(cat {path})"' for user, path in tokens.items()}
