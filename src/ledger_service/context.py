@@ -31,6 +31,7 @@ from ledger_service.index import make_engine, make_session_factory, upgrade
 from ledger_service.intake import LedgerService
 from ledger_service.ops.topology import Topology
 from ledger_service.queries import AccessLog, RecordQueries
+from ledger_service.retention.erasure import Erasures
 from ledger_service.tlog.checkpoints import load_or_create_log_key, platform_origin
 
 __all__ = ["LedgerContext"]
@@ -107,6 +108,12 @@ class LedgerContext:
             options.setdefault("clock", self._clock)
         options.setdefault("objection_days", self.config.objection_days)
         return LedgerService(session_factory=self.session_factory, **options)
+
+    @cached_property
+    def erasures(self) -> Erasures:
+        """Erasure with an anchored erasure record (expiry, request), signed by the service
+        key in the state directory."""
+        return Erasures(self.intake, self.session_factory, self.config.state_dir, clock=self._clock)
 
     @cached_property
     def records(self) -> RecordQueries:

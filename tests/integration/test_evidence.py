@@ -277,8 +277,8 @@ def test_builder_refuses_unknown_unanchored_and_erased(
         build_bundle(sessions, [fresh[0].record_id], block_source=source)
 
     victim = _ids(own)[-1]
-    own.service.erase_record_content(victim)
-    with pytest.raises(EvidenceError, match="erased"):
+    own.service.erase_record_content(victim)  # no erasure record: not a lawful erasure
+    with pytest.raises(EvidenceError, match="no erasure record says why"):
         build_bundle(sessions, [victim], block_source=source)
     redacted = build_bundle(sessions, [victim], block_source=source, redact=True)
     assert Verifier(trust).verify(redacted).ok

@@ -29,6 +29,7 @@ from ledger_service.index.chain_models import ChainBatch
 from ledger_service.index.session import write_session
 from ledger_service.samples.data import stories
 from ledger_service.samples.ledger import AnchoredLedger
+from tests.db.erasure import erase_lawfully
 from tests.integration.test_rebuild import IndexCopy, copy_index, run_replay
 
 pytestmark = pytest.mark.fabric
@@ -160,10 +161,10 @@ def test_content_deleted_without_erasure_is_detected(
 
 
 def test_crypto_shredded_record_is_erased_not_tampered(
-    mirrored: AnchoredLedger, index: IndexCopy
+    mirrored: AnchoredLedger, index: IndexCopy, tmp_path: Path
 ) -> None:
     victim = some_record(mirrored, 42)
-    index.service.erase_record_content(victim)
+    erase_lawfully(index.service, index.sessions, tmp_path, victim)
     summary = ReconcileSummary()
     got = check(mirrored, index, summary)
     assert found(got) == {(K.ERASED, victim)}

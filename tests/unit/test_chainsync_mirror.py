@@ -9,6 +9,7 @@ the real network in tests/integration/test_rebuild.py and test_reconcile.py.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,6 +34,7 @@ from ledger_service.index.chain_models import ChainBatch, ChainCheckpoint, Chain
 from ledger_service.index.session import write_session
 from ledger_service.intake import LedgerService
 from ledger_service.samples.data import SampleWriter, stories
+from tests.db.erasure import erase_lawfully
 from tests.db.fixtures import IndexDatabase
 from tests.unit.test_chainsync_parse import (
     NOTE,
@@ -407,7 +409,7 @@ def test_restore_never_overwrites_contradicting_facts(ledger: Ledger) -> None:
     assert {rid for k, rid in found if k == MismatchKind.WRONG_TX_ID} == set(ledger.batches["b-2"])
 
 
-def test_reconcile_scope_and_erasure(ledger: Ledger) -> None:
+def test_reconcile_scope_and_erasure(ledger: Ledger, tmp_path: Path) -> None:
     sessions = ledger.db.session_factory
     replay(sessions, ledger.source, channel=CHANNEL, chaincode=NS, restore=True)
     assert ledger.mismatches("index") == []
@@ -419,11 +421,25 @@ def test_reconcile_scope_and_erasure(ledger: Ledger) -> None:
         (MismatchKind.MISSING_FROM_INDEX, None, commitment_of("f2").hex()),
     }
     erased = ledger.batches["b-1"][-1]  # the last record of a story has no children
-    ledger.service.erase_record_content(erased)
+    erase_lawfully(ledger.service, sessions, tmp_path, erased)
     found = ledger.mismatches()
     assert [(x.kind, x.record_id, x.is_tampering) for x in found] == [
         (MismatchKind.ERASED, erased, False)
     ]
+    # content deleted behind the service's back (no erasure record) is still tampering
+    deleted = ledger.batches["b-1"][-2]
+    ledger.service.erase_record_content(deleted)
+    found = ledger.mismatches()
+    assert {(x.kind, x.record_id, x.is_tampering) for x in found} == {
+        (MismatchKind.ERASED, erased, False),
+        (MismatchKind.CONTENT_MISSING, deleted, True),
+    }
+    # and so is an erased_by that points at a record that is not its erasure record
+    with sessions.begin() as s:
+        s.execute(update(m.Record).where(m.Record.record_id == deleted).values(erased_by=erased))
+    (forged,) = [x for x in ledger.mismatches() if x.record_id == deleted]
+    assert forged.kind is MismatchKind.CONTENT_MISSING
+    assert "not an erasure record" in (forged.index_value or "")
 
 
 def test_replay_mirrors_anchored_checkpoints_and_reset_clears_them(

@@ -17,7 +17,12 @@ from ledger_service.queries.objections import list_cases
 from ledger_service.queries.repairs import repair_case
 from ledger_service.queries.visibility import Audience, RepairView
 from ledger_service.samples.data import SampleWriter, enterprise_code, enterprise_story, stories
-from ledger_service.samples.demo import DEMO_ENTERPRISES, write_demo
+from ledger_service.samples.demo import (
+    DEMO_ENTERPRISES,
+    demo_retention_run,
+    write_demo,
+    write_old_loan,
+)
 from tests.db.fixtures import IndexDatabase
 from tests.unit.conftest import NOW
 
@@ -107,3 +112,22 @@ def test_ordered_ids_follow_creation_order_and_are_unique() -> None:
     assert ids == sorted(ids)
     assert len(set(ids)) == len(ids)
     assert all(rid.startswith("p-") for rid in ids)
+
+
+def test_the_demo_erases_its_expired_overdue_once(
+    ledger: LedgerContext, service: LedgerService, queries: RecordQueries
+) -> None:
+    writer = SampleWriter(actor="demo-platform-writer")
+    service.register_writer(writer.actor, writer.public_key)
+    written, overdue = write_old_loan(service.append, queries, writer)
+    assert [r.status for r in written] == ["created"] * 5
+    run = demo_retention_run(ledger)  # as of the clock's day, 2025-03-01
+    assert [(d.record_id, d.rule) for d in run.erased] == [(overdue, "loan_overdue")]
+    stored = queries.get_record(overdue)
+    assert stored is not None
+    assert stored.erased
+    assert stored.erased_by == run.erased[0].erasure_record_id
+    # a second demo writes nothing (the erased id cannot be written again) and erases nothing
+    again, same = write_old_loan(service.append, queries, writer)
+    assert (again, same) == ([], overdue)
+    assert demo_retention_run(ledger).erased == []

@@ -25,6 +25,7 @@ from ledger_service.api.routes import (
     objections,
     records,
     repairs,
+    retention,
     verification,
 )
 from ledger_service.api.ui import mount_web
@@ -84,6 +85,7 @@ def create_app(context: LedgerContext, settings: ApiSettings | None = None) -> F
         admin,
         verification,
         checkpoints,
+        retention,
     ):
         app.include_router(module.router)
     mount_web(app)  # the regulator's page at /ui/ (docs/web.md)

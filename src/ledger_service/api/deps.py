@@ -57,6 +57,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "get_checkpoint": frozenset({W, V, A, ADM, WIT}),
     "checkpoint_proof": frozenset({W, V, A, ADM, WIT}),
     "submit_cosignature": frozenset({WIT}),
+    "erase_record": frozenset({ADM}),
+    "retention_runs": frozenset({A, ADM}),
+    "erasures": frozenset({A, ADM}),
 }
 
 #: role -> what it is shown of repaired negative records (queries.visibility): a bank

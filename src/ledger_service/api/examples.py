@@ -71,6 +71,7 @@ REQUEST_EXAMPLES: dict[str, Any] = {
         "actors": [],
         "lifetime_days": 90,
     },
+    "erase_record": {"reason": "the enterprise asked for deletion (ticket 2026-311)"},
     "register_writer_key": {
         "actor": "demo-platform-writer",
         "public_key": "mM3mX2Vv8W3a0l3m9Vf6S2xvQ0p7C8d9E1f2G3h4I5w=",
@@ -267,6 +268,50 @@ RESPONSE_EXAMPLES: dict[str, Any] = {
             }
         ],
         "next_cursor": None,
+    },
+    "erase_record": {
+        "record_id": _RECORD,
+        "erased": True,
+        "basis": "request",
+        "rule": "pipl_art47",
+        "erasure_record": "erasure-0c1f6e2a9b7d4e5f8a3b2c1d0e9f8a7b6c5d4e3f",
+        "commitment": "5d41402abc4b2a76b9719d911017c592" * 2,
+    },
+    "retention_runs": {
+        "items": [
+            {
+                "run_id": 3,
+                "as_of": "2026-11-30",
+                "started_at": "2026-11-30T02:00:00+00:00",
+                "finished_at": "2026-11-30T02:00:04+00:00",
+                "started_by": "scheduler",
+                "expired": 2,
+                "erased": 2,
+                "kept": 40,
+                "not_ended": 7,
+            }
+        ]
+    },
+    "erasures": {
+        "items": [
+            {
+                "record_id": _RECORD,
+                "subject": _SUBJECT,
+                "basis": "expiry",
+                "rule": "loan_overdue",
+                "reason": None,
+                "conduct_ended": "2021-06-01",
+                "expired_on": "2026-06-02",
+                "erased_at": "2026-11-30T02:00:01+00:00",
+                "erasure_record": "erasure-0c1f6e2a9b7d4e5f8a3b2c1d0e9f8a7b6c5d4e3f",
+                "anchor": {
+                    "batch_id": "b118-3f2a9c01d4e5",
+                    "batch_state": "committed",
+                    "tx_id": "9c1e…",
+                    "block_number": 41,
+                },
+            }
+        ]
     },
 }
 

@@ -50,6 +50,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "idempotency_conflict": 409,
     "evidence_unavailable": 409,
     "record_erased": 410,
+    # a retention duty keeps the record: the request conflicts with the record's state
+    "erasure_refused": 409,
     "request_too_large": 413,
     "rate_limited": 429,
     "graphviz_missing": 503,
@@ -82,6 +84,11 @@ class Problem(BaseModel):
     record_id: str | None = None
     field: str | None = Field(None, description="Dotted path of the offending field")
     record_index: int | None = Field(None, description="Position of the record in the request")
+    duties: list[dict[str, str]] | None = Field(
+        None,
+        description="erasure_refused: each retention duty that keeps the record "
+        "(duty, law, reason, detail)",
+    )
 
 
 def _problem_response(description: str) -> dict[str, Any]:
@@ -150,6 +157,11 @@ def install_problem_handlers(app: FastAPI) -> None:
             }
             if exc.code == "bad_signature":
                 extra["field"] = "signature"
+        # errors that say more than a sentence add members (e.g. the duties that refuse an
+        # erasure, each with its name and reason)
+        members = getattr(exc, "problem_members", None)
+        if callable(members):
+            extra.update(members())
         headers = getattr(exc, "headers", None)
         return problem(status, exc.code, str(exc), headers=headers, **extra)
 

@@ -16,7 +16,9 @@ Kinds (the letter is the check from the design brief):
 kind                   check  meaning
 =====================  =====  ==========================================================
 content_altered        (a)    SHA-256(salt ‖ content) in the index ≠ the chain commitment
-content_missing        (a)    content and salt gone, but the record was never erased
+content_missing        (a)    content and salt gone, but no erasure record in the index
+                              names the record (``erased_by`` unset, or not an ``erasure``
+                              record naming it): deleted outside the erasure workflows
 missing_from_index     (b)    the chain has the commitment, no index record (nor access-log
                               entry) has it (and no index anchor claims its batch position:
                               that is (e))
@@ -37,7 +39,8 @@ chain_root_inconsistent (f)   the chain's batch root is not the RFC 6962 root of
 checkpoint_*           (g)    an anchored checkpoint of the global log does not match the
                               log recomputed from the mirror, is not signed by the log key,
                               or does not extend the one before (:mod:`.checkpoint_checks`)
-erased                 info   crypto-shredded (content and salt deleted, ``erased_at`` set)
+erased                 info   crypto-shredded by a workflow: content and salt deleted and
+                              the ``erasure`` record ``erased_by`` names this record
 anchoring_in_progress  info   on chain, the index's batch still pending/submitted
 =====================  =====  ==========================================================
 
@@ -53,7 +56,9 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any, Literal
 
+from credit_ledger_verify.errors import ValidationError
 from credit_ledger_verify.merkle import MerkleTree, commitment_leaf_hash
+from credit_ledger_verify.records import ErasurePayload, RecordKind, parse_record
 from credit_ledger_verify.tlog import VerifierKey
 from sqlalchemy import Connection, Table, and_, exists, func, literal, or_, select, true, union
 from sqlalchemy.orm import Session, sessionmaker
@@ -172,6 +177,27 @@ def _stream(conn: Connection, query: Any, chunk: int) -> Iterator[Any]:
         result.close()
 
 
+def _erasure_problem(
+    conn: Connection, record_id: str, erased_at: Any, erased_by: str | None
+) -> str | None:
+    """Why content missing from ``record_id`` is not a lawful erasure (``None``: it is: an
+    ``erasure`` record in the index names it)."""
+    if erased_at is None or erased_by is None:
+        return "content and salt missing, and no erasure record names the record"
+    found = conn.execute(
+        select(_r.c.kind, _r.c.content).where(_r.c.record_id == erased_by)
+    ).one_or_none()
+    if found is None or found.kind != RecordKind.ERASURE.value or found.content is None:
+        return f"content and salt missing; {erased_by!r} is not an erasure record in the index"
+    try:
+        payload = parse_record(bytes(found.content)).payload
+    except (ValidationError, ValueError):
+        return f"content and salt missing; erasure record {erased_by!r} cannot be parsed"
+    if not isinstance(payload, ErasurePayload) or payload.erased_record != record_id:
+        return f"content and salt missing; erasure record {erased_by!r} names another record"
+    return None
+
+
 # (a) + (e): every index record that is on chain ---------------------------------------------------
 def _content_and_commitments(
     conn: Connection, summary: ReconcileSummary | None, chunk: int
@@ -181,6 +207,7 @@ def _content_and_commitments(
         _r.c.salt,
         _r.c.content,
         _r.c.erased_at,
+        _r.c.erased_by,
         _r.c.commitment,
         _cr.c.commitment.label("chain_commitment"),
         _cr.c.batch_id,
@@ -199,25 +226,19 @@ def _content_and_commitments(
     checked = 0
     K = MismatchKind
     for query in (on_chain, at_anchor):
-        for record_id, salt, content, erased_at, commitment, chain_commitment, batch_id in _stream(
-            conn, query, chunk
-        ):
+        for row in _stream(conn, query, chunk):
+            record_id, salt, content, erased_at, erased_by, commitment, chain_commitment = row[:7]
+            batch_id = row.batch_id
             checked += 1
             chain_c = bytes(chain_commitment)
             chain_hex = chain_c.hex()
             if content is None:
-                if erased_at is not None:
-                    yield Mismatch(
-                        K.ERASED, record_id, batch_id, f"erased {erased_at.isoformat()}", chain_hex
-                    )
+                why = _erasure_problem(conn, record_id, erased_at, erased_by)
+                if why is None:
+                    detail = f"erased {erased_at.isoformat()} by {erased_by}"
+                    yield Mismatch(K.ERASED, record_id, batch_id, detail, chain_hex)
                 else:
-                    yield Mismatch(
-                        K.CONTENT_MISSING,
-                        record_id,
-                        batch_id,
-                        "content and salt missing, not erased",
-                        chain_hex,
-                    )
+                    yield Mismatch(K.CONTENT_MISSING, record_id, batch_id, why, chain_hex)
             else:
                 calculated = (
                     sha256(bytes(salt) + bytes(content)).digest() if salt is not None else b""

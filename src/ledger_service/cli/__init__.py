@@ -7,6 +7,7 @@ import typer
 from ledger_service.cli import api as api_cmds
 from ledger_service.cli import chaincode as chaincode_cmds
 from ledger_service.cli import checkpoint as checkpoint_cmds
+from ledger_service.cli import erasure as erasure_cmds
 from ledger_service.cli import evidence as evidence_cmds
 from ledger_service.cli import index as index_cmds
 from ledger_service.cli import lineage as lineage_cmds
@@ -38,6 +39,7 @@ app.command()(worker)
 evidence_cmds.register(app)
 lineage_cmds.register(app)
 listing_cmds.register(app)
+erasure_cmds.register(app)
 app.add_typer(service_cmds.app, name="service")
 app.add_typer(api_cmds.app, name="api")
 app.add_typer(api_cmds.keys_app, name="keys")

@@ -34,7 +34,7 @@ def status_of(node: Node) -> str:
         for flag, on in (
             ("disputed", node.disputed),
             (f"superseded by {node.superseded_by}", node.superseded_by is not None),
-            ("erased", node.erased),
+            (node.erased_label or "erased", node.erased),
         )
         if on
     ]

@@ -19,7 +19,7 @@ from ledger_service.cli._common import StateDir, console, err_console, fail, run
 from ledger_service.cli._reads import parse_as_of
 from ledger_service.config import ServiceConfig
 from ledger_service.context import LedgerContext
-from ledger_service.errors import ValidationError
+from ledger_service.errors import LedgerError, ValidationError
 from ledger_service.evidence import (
     EvidenceError,
     TrustStore,
@@ -33,6 +33,7 @@ from ledger_service.queries.lineage import (
     LineageQueryError,
     lineage_of,
 )
+from ledger_service.retention.service_key import erasure_signers
 
 trust_app = typer.Typer(help="Trust directories (org CA certificates) for offline verification.")
 
@@ -243,10 +244,13 @@ def trust_export(
     directory: Annotated[Path, typer.Argument(help="Directory to write (created if missing).")],
     state_dir: StateDir,
 ) -> None:
-    """Write the network's trust directory: one `<MSPID>.pem` per org CA plus trust.json."""
+    """Write the network's trust directory: one `<MSPID>.pem` per org CA plus trust.json
+    (with the service key that signs erasure records, once it exists)."""
     config = ServiceConfig.from_env(state_dir)
     topo = run_or_fail(config.topology)
     store = run_or_fail(lambda: TrustStore.from_topology(topo), EvidenceError)
+    # trust the service key's erasure records, once it exists
+    store.erasure_signers = run_or_fail(lambda: erasure_signers(config.state_dir), LedgerError)
     try:
         written = store.write(directory)
     except OSError as exc:

@@ -18,12 +18,15 @@ from ledger_service.config import ServiceConfig
 from ledger_service.context import LedgerContext
 from ledger_service.errors import LedgerError
 from ledger_service.ops.processes import ManagedProcess
+from ledger_service.retention.schedule import DAILY
 from ledger_service.samples.demo import (
     DemoNotAnchored,
     demo_api_keys,
+    demo_retention_run,
     demo_writer,
     wait_anchored,
     write_demo,
+    write_old_loan,
 )
 
 app = typer.Typer(
@@ -57,9 +60,17 @@ def start(
     db_url: Annotated[
         str | None, typer.Option(envvar="LEDGER_DB_URL", help="Index database URL.")
     ] = None,
+    retention_every: Annotated[
+        float,
+        typer.Option(
+            envvar="LEDGER_RETENTION_EVERY",
+            help="Seconds between scheduled retention runs in the worker; 0: none.",
+        ),
+    ] = DAILY,
 ) -> None:
     """Start the anchoring worker and the checkpointer (unless LEDGER_CHECKPOINTS=off) in the
-    background (pids and logs in the state directory)."""
+    background (pids and logs in the state directory); the worker also runs the retention run
+    daily (--retention-every)."""
     try:
         checkpoints = CheckpointerSettings.from_env()
     except ValueError as exc:
@@ -69,7 +80,12 @@ def start(
     run_or_fail(lambda: context.topology)
     context.session_factory  # noqa: B018  (migrate before the worker starts)
     proc = _worker_process(config)
-    env = {**os.environ, "LEDGER_STATE_DIR": str(config.state_dir), "LEDGER_DB_URL": config.db_url}
+    env = {
+        **os.environ,
+        "LEDGER_STATE_DIR": str(config.state_dir),
+        "LEDGER_DB_URL": config.db_url,
+        "LEDGER_RETENTION_EVERY": str(retention_every),
+    }
     pid = proc.start([sys.executable, "-m", "ledger_service.cli", "worker"], env=env)
     console.print(f"worker running (pid {pid}); log: {proc.log_file}; index: {config.db_url}")
     if checkpoints is None:
@@ -124,6 +140,23 @@ def status(state_dir: StateDir) -> None:
     console.print(table)
 
 
+def _demo_retention_run(context: LedgerContext, overdue: str, timeout: float) -> str:
+    """The demo's retention run (as of today): erases the expired overdue with an erasure
+    record, then waits until that record is anchored; returns the erased record's id."""
+    run = demo_retention_run(context)
+    console.print(
+        f"retention run {run.run_id}: erased {len(run.erased)} expired negative record(s)"
+        + ("" if run.erased else " (the demo's overdue was erased by an earlier run)")
+    )
+    stored = context.records.get_record(overdue)
+    if stored is not None and stored.erased_by is not None:
+        try:
+            wait_anchored(context.records, [stored.erased_by], timeout=timeout)
+        except DemoNotAnchored as exc:
+            fail(str(exc))
+    return overdue
+
+
 def demo(
     state_dir: StateDir,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for anchoring.")] = 120,
@@ -143,7 +176,8 @@ def demo(
     tokens = demo_api_keys(ApiKeys(context.session_factory), config.state_dir, writer.actor)
     with Client(base_url=url, api_key=tokens["writer"].read_text().strip()) as client:
         demo_run = write_demo(client.append, writer)
-    results = demo_run.results
+        old_results, overdue = write_old_loan(client.append, context.records, writer)
+    results = [*demo_run.results, *old_results]
     created = sum(r.status == "created" for r in results)
     console.print(
         f"demo: {len(results)} records written through the SDK to {url} "
@@ -161,6 +195,7 @@ def demo(
         batch, tx, block = anchored[rid]
         table.add_row(rid, batch, str(block), tx[:16] + "…")
     console.print(table)
+    expired = _demo_retention_run(context, overdue, timeout)
     _demo_witnesses(context, url, tokens)
     score, loan, disputed = demo_run.latest_score, demo_run.loan_id, demo_run.disputed
     case, repaired = demo_run.repair_case, demo_run.repaired
@@ -201,6 +236,15 @@ def demo(
         f' "{url}/v1/evidence?purpose=loan_review" -o /tmp/{score}.json\n'
         "  uv run ledgerctl trust export /tmp/ledger-trust\n"
         f"  uv run credit-ledger-verify /tmp/{score}.json --trust /tmp/ledger-trust\n"
+        "A regulator checking expiry (Art. 16): the demo's retention run erased an overdue whose "
+        "5 years ran out;\n"
+        "its evidence is the anchored erasure record, verified offline as 'erased on DATE under "
+        "loan_overdue':\n"
+        "  uv run ledgerctl retention report; uv run ledgerctl erasures list\n"
+        f"  uv run ledgerctl evidence {expired} --out /tmp/{expired}.json\n"
+        "  uv run ledgerctl trust export /tmp/ledger-trust   # includes the service key\n"
+        f"  uv run credit-ledger-verify /tmp/{expired}.json --trust /tmp/ledger-trust\n"
+        f'  curl -s {key["regulator"]} "{url}/v1/reports/erasures?purpose=supervision"\n'
         "An operator:\n"
         "  uv run ledgerctl service status; uv run ledgerctl api status;"
         " uv run ledgerctl keys list\n",

@@ -12,6 +12,7 @@ import typer
 from ledger_service.anchoring import WorkerSettings
 from ledger_service.cli._common import StateDir, console, run_or_fail
 from ledger_service.context import LedgerContext
+from ledger_service.retention.schedule import retention_loop
 
 
 def worker(
@@ -30,6 +31,14 @@ def worker(
     timeout: Annotated[
         float, typer.Option(help="With --drain: give up after this many seconds.")
     ] = 600,
+    retention_every: Annotated[
+        float,
+        typer.Option(
+            envvar="LEDGER_RETENTION_EVERY",
+            help="Also run the retention run (erase expired negative records) on start and "
+            "every this many seconds; 0: never (not with --drain).",
+        ),
+    ] = 0,
 ) -> None:
     """Anchor pending records: Merkle batches, one Fabric transaction each, exactly once."""
     logging.basicConfig(
@@ -50,7 +59,11 @@ def worker(
                 loop = asyncio.get_running_loop()
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.add_signal_handler(sig, stop.set)
-                await w.run(stop)
+                if retention_every > 0:
+                    scheduled = asyncio.create_task(retention_loop(context, retention_every, stop))
+                    await asyncio.gather(w.run(stop), scheduled)
+                else:
+                    await w.run(stop)
             console.print(
                 f"anchored {w.stats.records_committed} records in {w.stats.batches_committed} "
                 f"batches ({w.stats.batches_failed} failed, {w.stats.resubmitted} resubmitted, "

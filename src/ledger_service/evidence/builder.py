@@ -55,6 +55,8 @@ class _Row:
     block_number: int | None
     #: an access-log entry's id (its bundle entry names it instead of a record id)
     entry_id: int | None = None
+    #: the erasure record of an erased record (written with the erasure)
+    erased_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,12 @@ def build_bundle(
     )
     with session_factory() as session:
         rows = _load_rows(session, ids)
+        if not redact and not redact_erased:
+            # an erased record's evidence is its erasure record's (§8): carried in full
+            erasures = [r.erased_by for r in rows if r.content is None and r.erased_by]
+            extra = [e for e in dict.fromkeys(erasures) if e not in set(ids)]
+            if extra:
+                rows += _load_rows(session, extra)
         trees = _trees(session, rows)
     records, blocks_used = _anchored_entries(
         rows, trees, source, redact=redact, redact_erased=redact_erased
@@ -188,12 +196,17 @@ def _anchored_entries(
         )
         record["commitment"] = row.commitment.hex()
         erased = row.content is None or row.salt is None
-        if not redact and not (erased and redact_erased):
-            if row.content is None or row.salt is None:
+        if erased and not redact and not redact_erased:
+            if row.erased_by is None:
                 raise EvidenceError(
-                    f"record {row.record_id!r}: its content was erased (crypto-shredded); "
-                    "only a redacted bundle can be built for it"
+                    f"record {row.record_id!r}: its content and salt are missing and no "
+                    "erasure record says why (reconcile reports this as tampering); only a "
+                    "redacted bundle can be built for it"
                 )
+            record["erasure"] = {"record_id": row.erased_by}
+        elif not redact and not erased:
+            assert row.content is not None
+            assert row.salt is not None
             record["content"] = row.content.decode("utf-8")
             record["salt"] = row.salt.hex()
         record["merkle"] = {
@@ -234,6 +247,7 @@ def _load_rows(session: Session, ids: list[str]) -> list[_Row]:
             state=None if anchor is None else anchor.batch_state,
             tx_id=None if anchor is None else anchor.tx_id,
             block_number=None if anchor is None else anchor.block_number,
+            erased_by=stored.erased_by,
         )
     rows = []
     for rid in ids:

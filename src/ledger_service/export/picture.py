@@ -4,10 +4,10 @@ Conventions (docs/lineage.md "Pictures"): left to right in the order the ledger 
 things — every edge is drawn from the older record to the newer one (what was relied on →
 what relied on it; corrected → correction; disputed → objection). Fill colour by kind;
 disputed: red dashed border; superseded: grey, kind struck through; erased: dotted border
-and "erased"; not yet anchored: "not anchored" in italics; the loan's decision: thick
-border and "DECISION". The legend is the graph's own label (an HTML table), so the SVG has
-exactly one node element per record. Labels are short (kind, short id, date); the tooltip
-carries the full id, subject and status.
+and "erased" or "expired" with the rule and date of its erasure record; not yet anchored:
+"not anchored" in italics; the loan's decision: thick border and "DECISION". The legend is
+the graph's own label (an HTML table), so the SVG has exactly one node element per record.
+Labels are short (kind, short id, date); the tooltip carries the full id, subject and status.
 
 DOT node names are ``n0``, ``n1``, … so no record id has to survive DOT's quoting rules for
 names; ids appear in ``id`` and ``tooltip`` strings and in HTML labels, each escaped for
@@ -118,8 +118,8 @@ def _status(node: Node) -> list[str]:
         flags.append(f"objection case {mark.case}: {mark.status}, due {mark.deadline.isoformat()}")
     if node.superseded_by is not None:
         flags.append(f"superseded by {node.superseded_by}")
-    if node.erased:
-        flags.append("erased")
+    if node.erased_label is not None:
+        flags.append(node.erased_label)
     flags.append(
         "not anchored"
         if node.anchor is None
@@ -141,8 +141,8 @@ def _node_line(name: str, node: Node, decision: bool) -> str:
         lines.append(f'<FONT COLOR="{_DISPUTED}"><B>disputed</B></FONT>')
     if node.superseded_by is not None:
         lines.append(f"superseded → {_h(short_id(node.superseded_by))}")
-    if node.erased:
-        lines.append("<I>erased</I>")
+    if node.erased_label is not None:
+        lines.append(f"<I>{_h(node.erased_label)}</I>")
     if node.anchor is None:
         lines.append("<I>not anchored</I>")
     style = ["rounded", "filled"]

@@ -51,6 +51,7 @@ from prov.model import (
 
 from ledger_service.errors import LedgerError
 from ledger_service.queries.lineage import CaseMark, Edge, EdgeKind, LineageGraph, Loan, Node
+from ledger_service.queries.lineage.model import NodeErasure
 from ledger_service.queries.records import AnchorInfo
 
 __all__ = [
@@ -229,6 +230,11 @@ def _node_attributes(node: Node) -> dict[Any, Any]:
             attributes[LEDGER["objection_resolution"]] = mark.resolution
         if mark.resolved_at is not None:
             attributes[LEDGER["objection_resolved_at"]] = mark.resolved_at
+    if node.erasure is not None:  # why the content is gone (its erasure record)
+        attributes[LEDGER["erasure_basis"]] = node.erasure.basis
+        attributes[LEDGER["erasure_rule"]] = node.erasure.rule
+        attributes[LEDGER["erased_on"]] = node.erasure.on
+        attributes[LEDGER["erasure_record"]] = node.erasure.erasure_record
     if node.anchor is not None:
         for name in _ANCHOR_FIELDS:
             value = getattr(node.anchor, name)
@@ -396,6 +402,7 @@ def _node_from(record: ProvRecord, record_id: str, agents: dict[str, list[str]])
         loan_event=attributes.get("loan_event", str, required=False),
         anchor=_anchor_from(attributes) if anchored else None,
         objection=_case_mark_from(attributes),
+        erasure=_erasure_from(attributes),
     )
 
 
@@ -415,6 +422,18 @@ def _case_mark_from(attributes: _Attributes) -> CaseMark | None:
         deadline=deadline_date,
         resolution=attributes.get("objection_resolution", str, required=False),
         resolved_at=attributes.time("objection_resolved_at", required=False),
+    )
+
+
+def _erasure_from(attributes: _Attributes) -> NodeErasure | None:
+    basis = attributes.get("erasure_basis", str, required=False)
+    if basis is None:
+        return None
+    return NodeErasure(
+        basis=basis,
+        rule=attributes.get("erasure_rule", str),
+        on=attributes.get("erased_on", datetime),
+        erasure_record=attributes.get("erasure_record", str),
     )
 
 

@@ -9,6 +9,7 @@ from ledger_service.index import (  # noqa: F401  (their tables)
     chain_models,
     log_models,
     repair_models,
+    retention_models,
 )
 from ledger_service.index.migrate import current_revision, head_revision, upgrade
 from ledger_service.index.session import (

@@ -149,6 +149,11 @@ class Record(Base):
         String(ID_LENGTH), ForeignKey("records.record_id")
     )
     erased_at: Mapped[datetime | None]
+    #: the ``erasure`` record written in the same transaction as the shredding (NULL: not
+    #: erased, or erased before erasure records existed — reconcile reports that as missing)
+    erased_by: Mapped[str | None] = mapped_column(
+        String(ID_LENGTH), ForeignKey("records.record_id")
+    )
     #: ``payload.loan_id`` and ``payload.event`` of a financing event (NULL for other kinds):
     #: a loan's events and its decision time without reading content; kept on shredding
     loan_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
@@ -169,6 +174,7 @@ class Record(Base):
         Index(None, "loan_id", "recorded_at"),
         Index(None, "case_id", "recorded_at"),
         Index(None, "case_step", "case_deadline"),
+        Index(None, "erased_by"),
         # The chain knows records by commitment: restore and reconcile join on it.
         Index(None, "commitment"),
         CheckConstraint("length(commitment) = 32", name="commitment_is_sha256"),

@@ -19,11 +19,11 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from credit_ledger_verify.records import Record
+from credit_ledger_verify.records import ErasurePayload, Record, RecordKind
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger_service.errors import UnknownRecord
+from ledger_service.errors import RecordErased, UnknownRecord, ValidationError
 from ledger_service.index.models import Record as RecordRow
 from ledger_service.index.session import write_session
 from ledger_service.intake.checks import (
@@ -132,6 +132,14 @@ class LedgerService:
         records = list(records)
         if not records:
             return []
+        for record in records:
+            if record.kind is RecordKind.ERASURE:
+                raise ValidationError(
+                    record.record_id,
+                    "kind",
+                    "erasure records are written only by the service itself, together with "
+                    "the erasure (ledgerctl retention run, ledgerctl erase)",
+                )
         candidates = prepare(
             records, max_records=self.max_records, max_request_bytes=self.max_request_bytes
         )
@@ -160,10 +168,10 @@ class LedgerService:
     # ------------------------------------------------------------------ erasure
 
     def erase_record_content(self, record_id: str) -> None:
-        """Crypto-shred a record: delete its content, salt and content digest from the index.
-
-        The commitment (what the chain holds) and the lineage edges stay; without the salt
-        the on-chain hash can no longer be linked to the content. Idempotent.
+        """Crypto-shred a record WITHOUT an erasure record: delete its content, salt and
+        content digest from the index. Low-level (tests and fixtures that need erased
+        content); the workflows use :meth:`erase_with_record`, and reconcile reports content
+        shredded this way as missing (docs/regulation.md). Idempotent.
 
         Raises:
             UnknownRecord: no such record.
@@ -174,10 +182,78 @@ class LedgerService:
                 raise UnknownRecord(record_id)
             if row.content is None:
                 return
-            row.content = None
-            row.salt = None
-            row.content_sha256 = None
-            row.erased_at = self._now()
+            _shred(row, self._now(), erased_by=None)
+
+    def erase_with_record(
+        self,
+        erasure: Record,
+        *,
+        precondition: Callable[[Session, RecordRow], None] | None = None,
+    ) -> AppendResult:
+        """Write ``erasure`` (an ``erasure`` record signed by a registered writer key) AND
+        shred the record it names, in ONE database transaction: both or neither.
+        ``precondition(session, row)`` runs inside that transaction with the row locked
+        (PostgreSQL: ``FOR UPDATE``; SQLite: the write lock) and may raise to refuse. The
+        erased row keeps its commitment, lineage and envelope columns; ``erased_by`` names
+        the erasure record. Nothing else is touched.
+
+        Raises:
+            ValidationError: ``erasure`` is not an erasure record, or names a record of
+                another subject, or an erasure record.
+            UnknownRecord: the named record does not exist.
+            RecordErased: it is already erased (a rerun erases nothing twice).
+            SignatureError: the erasure record is unsigned or its key is not registered.
+        """
+        payload = erasure.payload
+        if erasure.kind is not RecordKind.ERASURE or not isinstance(payload, ErasurePayload):
+            raise ValidationError(erasure.record_id, "kind", "must be an erasure record")
+        candidates = prepare(
+            [erasure], max_records=self.max_records, max_request_bytes=self.max_request_bytes
+        )
+        self._signatures.verify(candidates)
+        target_id = payload.erased_record
+        with write_session(self._session_factory) as session:
+            now = self._now()
+            row = session.get(RecordRow, target_id, with_for_update=True)
+            if row is None:
+                raise UnknownRecord(target_id)
+            if row.content is None:
+                raise RecordErased(target_id)
+            if row.kind == RecordKind.ERASURE.value:
+                raise ValidationError(
+                    erasure.record_id,
+                    "payload.erased_record",
+                    f"{target_id!r} is an erasure record: it is the proof of an erasure and "
+                    "is never erased itself",
+                )
+            if row.subject != erasure.subject:
+                raise ValidationError(
+                    erasure.record_id,
+                    "subject",
+                    f"must be the erased record's subject {row.subject!r}",
+                )
+            if precondition is not None:
+                precondition(session, row)
+            plan = plan_write(session, candidates)
+            if not plan.new:  # the erasure record exists but its target was not shredded
+                raise ValidationError(
+                    erasure.record_id,
+                    "record_id",
+                    "an erasure record with this id already exists",
+                )
+            insert_new(session, plan.new, now, plan.results)
+            _shred(row, now, erased_by=erasure.record_id)
+        result = plan.results[0]
+        assert result is not None
+        return result
+
+
+def _shred(row: RecordRow, now: datetime, *, erased_by: str | None) -> None:
+    row.content = None
+    row.salt = None
+    row.content_sha256 = None
+    row.erased_at = now
+    row.erased_by = erased_by
 
 
 def _is_write_conflict(exc: DBAPIError) -> bool:

@@ -88,6 +88,9 @@ class StoredRecord:
     erased_at: datetime | None
     anchor: AnchorInfo | None
     """``None`` until the record is assigned to a batch."""
+    erased_by: str | None = None
+    """The erasure record written with the erasure (``None``: not erased, or erased without
+    one — which reconcile reports as missing content)."""
 
     @property
     def erased(self) -> bool:
@@ -195,4 +198,5 @@ def _stored(
         commitment=bytes(row.commitment),
         erased_at=row.erased_at,
         anchor=anchor_info,
+        erased_by=row.erased_by,
     )

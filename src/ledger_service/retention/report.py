@@ -30,7 +30,7 @@ from ledger_service.retention.rules import (
     dataset_of,
 )
 
-__all__ = ["ExpiryReport", "expiry_report", "report_to_json", "until_end_of"]
+__all__ = ["ExpiryReport", "assess_record", "expiry_report", "report_to_json", "until_end_of"]
 
 #: Financing events that are negative information, and the events that can end them.
 NEGATIVE_LOAN_EVENTS = ("overdue", "default")
@@ -155,11 +155,10 @@ def _corrections(session: Session, rows: Iterable[Any], cutoff: datetime) -> dic
     return found
 
 
-def expiry_report(session: Session, as_of: date) -> ExpiryReport:
-    """The negative records as the index stood at the end of ``as_of`` (China time) and
-    which of them have expired by that day. Reads only."""
-    cutoff = until_end_of(as_of)
-    rows = list(session.execute(_candidates_query(), {"cutoff": cutoff}))
+def _assessments(
+    session: Session, rows: list[Any], cutoff: datetime, as_of: date
+) -> list[Assessment]:
+    """The standing on ``as_of`` of each negative record among ``rows`` (others dropped)."""
     corrections = _corrections(session, rows, cutoff)
     loan_ids = {r.loan_id for r in [*rows, *corrections.values()] if r.loan_id}
     loan_events = _loan_events(session, loan_ids, cutoff)
@@ -171,12 +170,18 @@ def expiry_report(session: Session, as_of: date) -> ExpiryReport:
             return facts
         return replace(facts, correction=facts_of(newer, depth + 1))
 
+    found = (assess(facts_of(row), as_of) for row in rows)
+    return [a for a in found if a is not None]
+
+
+def expiry_report(session: Session, as_of: date) -> ExpiryReport:
+    """The negative records as the index stood at the end of ``as_of`` (China time) and
+    which of them have expired by that day. Reads only."""
+    cutoff = until_end_of(as_of)
+    rows = list(session.execute(_candidates_query(), {"cutoff": cutoff}))
     expired: list[Assessment] = []
     kept = not_ended = 0
-    for row in rows:
-        result = assess(facts_of(row), as_of)
-        if result is None:
-            continue
+    for result in _assessments(session, rows, cutoff, as_of):
         if result.expired:
             expired.append(result)
         elif result.conduct_ended is None:
@@ -185,6 +190,17 @@ def expiry_report(session: Session, as_of: date) -> ExpiryReport:
             kept += 1
     expired.sort(key=lambda a: (a.expires or as_of, a.record_id))
     return ExpiryReport(as_of=as_of, expired=expired, kept=kept, not_ended=not_ended)
+
+
+def assess_record(session: Session, record_id: str, as_of: date) -> Assessment | None:
+    """One record's standing under the Art. 16 rules on ``as_of`` (the index as of the end
+    of that day); ``None`` when it is not negative information (or unknown by then, or its
+    content is erased)."""
+    cutoff = until_end_of(as_of)
+    params = {"record_ids": [record_id], "cutoff": cutoff}
+    rows = [row for row in session.execute(_records_query(), params) if row.content is not None]
+    found = _assessments(session, rows, cutoff, as_of)
+    return found[0] if found else None
 
 
 def report_to_json(report: ExpiryReport) -> dict[str, Any]:

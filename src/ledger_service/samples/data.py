@@ -286,3 +286,49 @@ def stories(
             yield record
             emitted += 1
         n += 1
+
+
+def expired_overdue(writer: SampleWriter, n: int, *, prefix: str = "") -> list[Record]:
+    """Enterprise n's earlier loan, long settled: tax data (2019-01-05) the approval
+    (2019-01-10) relied on, an overdue (2019-06-01), the repayment that ended it (2019-09-15)
+    and the settlement (2019-10-01). The overdue is negative information whose 5 years ran
+    out on 2024-09-16 (rule ``loan_overdue``), so a retention run erases it; the loan's
+    records were kept until 2024-10-02, so the tax data may now be erased on request."""
+    subject = enterprise_code(n)
+    common = {"subject": subject, "actor": writer.actor}
+    loan = writer.record_id(prefix, n, "old-loan")
+
+    def on(month: int, day: int) -> dt.datetime:
+        return dt.datetime(2019, month, day, 4, tzinfo=dt.UTC)  # noon in China
+
+    def event(role: str, when: dt.datetime, parents: list[str], **payload: object) -> Record:
+        return writer.sign(
+            FinancingEventRecord(
+                record_id=writer.record_id(prefix, n, role),
+                occurred_at=when,
+                source="core-banking",
+                parents=parents,
+                payload={"loan_id": loan, "institution": "Example Bank", **payload},
+                **common,
+            )
+        )
+
+    info = writer.sign(
+        DataUpdateRecord(
+            record_id=writer.record_id(prefix, n, "old-tax"),
+            occurred_at=on(1, 5),
+            source="state-tax-bureau",
+            payload={
+                "dataset": "tax",
+                "fields_changed": {"vat_paid_2018": "301200.00"},
+                "source_reference": f"STB-2018-{n:07d}",
+            },
+            **common,
+        )
+    )
+    money = {"value": "120000.00", "currency": "CNY"}
+    approval = event("old-approval", on(1, 10), [info.record_id], event="approval")
+    overdue = event("old-overdue", on(6, 1), [approval.record_id], event="overdue")
+    repaid = event("old-repayment", on(9, 15), [overdue.record_id], event="repayment", amount=money)
+    settled = event("old-settlement", on(10, 1), [repaid.record_id], event="settlement")
+    return [info, approval, overdue, repaid, settled]

@@ -15,9 +15,16 @@ from credit_ledger_verify.records.payloads import FinancingEventPayload
 from nacl.signing import SigningKey
 
 from ledger_service.api.auth import ApiKeys, AuthenticationFailed
+from ledger_service.context import LedgerContext
 from ledger_service.errors import LedgerError
 from ledger_service.queries import RecordQueries
-from ledger_service.samples.data import SampleWriter, after_the_decision, enterprise_story
+from ledger_service.retention.run import RunResult, run_retention
+from ledger_service.samples.data import (
+    SampleWriter,
+    after_the_decision,
+    enterprise_story,
+    expired_overdue,
+)
 from ledger_service.samples.repair_case import repair_case
 
 DEMO_ENTERPRISES = 4
@@ -147,6 +154,27 @@ def write_demo(append: Append, writer: SampleWriter) -> DemoRun:
         repair_case=case[0][1].record_id,
         repaired=case[0][0].record_id,
     )
+
+
+def write_old_loan(
+    append: Append, records: RecordQueries, writer: SampleWriter
+) -> tuple[list[AppendOutcome], str]:
+    """The first enterprise's earlier, long-settled loan with an overdue whose 5 years ran
+    out in 2024 (``samples.data.expired_overdue``), written once: once the retention run has
+    erased the overdue, its id cannot be written again. Returns the results (empty on a
+    rerun) and the overdue's record id."""
+    old_loan = expired_overdue(writer, 0)
+    overdue = old_loan[2].record_id
+    if records.get_record(old_loan[0].record_id) is not None:
+        return [], overdue
+    return list(append(old_loan)), overdue
+
+
+def demo_retention_run(context: LedgerContext) -> RunResult:
+    """The demo's retention run as of today (China time): erases what expired, each with an
+    erasure record that the worker then anchors."""
+    erasures = context.erasures
+    return run_retention(context.session_factory, erasures, erasures.today(), started_by="demo")
 
 
 def wait_anchored(

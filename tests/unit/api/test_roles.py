@@ -75,6 +75,9 @@ def samples(platform: RecordFactory) -> dict[str, tuple[str, str, dict[str, Any]
             {},
             {"cosignature": "— t AAAAAAAA"},
         ),
+        "erase_record": ("POST", "/v1/records/ghost/erasure", {}, {"reason": "asked"}),
+        "retention_runs": ("GET", "/v1/reports/retention-runs", {}, None),
+        "erasures": ("GET", "/v1/reports/erasures", WHY, None),
     }
 
 

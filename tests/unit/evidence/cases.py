@@ -9,7 +9,9 @@ edges) by index, never by id, transaction id or block number::
 
     {
       "description": "why this case exists",
-      "base": "golden" | "lineage" | "synthetic",          (default "golden")
+      "base": "golden" | "lineage" | "synthetic" | "erasure",   (default "golden"; erasure:
+                                                 synthetic.erasure_bundle, an erased record
+                                                 and its erasure record)
       "mutations": [                                      (applied in order to the JSON)
         {"op": "set",    "path": [...], "value": ...},
         {"op": "delete", "path": [...]},
@@ -85,7 +87,7 @@ def load_case(path: Path) -> Json:
     if expect["step"] != "verified":
         assert isinstance(expect.get("message"), str), path.name
         assert expect["message"], f"{path.name}: empty message"
-    assert case.get("base", "golden") in ("golden", "lineage", "synthetic"), path.name
+    assert case.get("base", "golden") in ("golden", "lineage", "synthetic", "erasure"), path.name
     if expect["step"] == "lineage":
         assert expect.get("check") in LINEAGE_CHECKS, f"{path.name}: bad lineage check"
     else:
@@ -184,6 +186,8 @@ def build(case: Json, golden: Json, lineage: Json) -> bytes:
     if which == "synthetic":
         spec = case.get("write_set")
         base = synthetic.bundle(write_set=None if spec is None else write_set_edit(spec))
+    elif which == "erasure":
+        base = synthetic.erasure_bundle()
     else:
         base = lineage if which == "lineage" else golden
     bundle, raw = mutate(base, case.get("mutations", []))

@@ -28,6 +28,7 @@ from credit_ledger_verify.commitments import commitment
 from credit_ledger_verify.fabric.blocks import block_data_hash, block_header_bytes
 from credit_ledger_verify.merkle import MerkleTree, commitment_leaf_hash
 from credit_ledger_verify.onchain import batch_key, encode_record_value, record_key
+from credit_ledger_verify.records import ErasureRecord
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -41,6 +42,7 @@ from fabric_protos.ledger.rwset import rwset_pb2
 from fabric_protos.ledger.rwset.kvrwset import kv_rwset_pb2
 from fabric_protos.msp import identities_pb2
 from fabric_protos.peer import proposal_pb2, proposal_response_pb2, transaction_pb2
+from nacl.signing import SigningKey
 
 from ledger_service.evidence import ACCESS_BUNDLE_FORMAT, BUNDLE_FORMAT, TrustStore
 
@@ -330,3 +332,53 @@ def access_bundle(entries: list[AccessEntry]) -> dict[str, Any]:
         "entries": items,
         "blocks": signed["blocks"],
     }
+
+
+#: The synthetic service key that signs erasure records (a fixed seed: tests only).
+ERASURE_SIGNER = "ledger-service"
+_ERASURE_SEED = hashlib.sha256(b"synthetic service key").digest()
+
+
+def erasure_trust_store(*, trusted: bool = True) -> TrustStore:
+    """:func:`trust_store` that also trusts (``trusted``) the synthetic service key for
+    erasure records."""
+    store = trust_store()
+    if trusted:
+        key = SigningKey(_ERASURE_SEED)
+        store.erasure_signers = {ERASURE_SIGNER: (bytes(key.verify_key),)}
+    return store
+
+
+def erasure_bundle() -> dict[str, Any]:
+    """Two records anchored in one signed PutBatch transaction: records[0] ``syn-0000``,
+    erased (commitment only, ``erasure`` naming records[1]); records[1] its erasure record
+    (full content, signed by the synthetic service key)."""
+    erased = record_ids(1)[0]
+    erasure_id = f"erasure-{hashlib.sha256(erased.encode()).hexdigest()[:40]}"
+    record = ErasureRecord.model_validate(
+        {
+            "record_id": erasure_id,
+            "subject": "91350100M000100Y43",
+            "occurred_at": "2026-01-05T08:00:00Z",
+            "source": "ledger-service/retention",
+            "actor": ERASURE_SIGNER,
+            "payload": {
+                "erased_record": erased,
+                "basis": "expiry",
+                "rule": "loan_overdue",
+                "conduct_ended": "2020-06-01",
+                "expired_on": "2025-06-02",
+            },
+        }
+    )
+    signed = record.with_signature(
+        base64.b64encode(SigningKey(_ERASURE_SEED).sign(record.signing_bytes()).signature).decode()
+    )
+    content = signed.canonical_bytes()
+    salt = hashlib.sha256(b"salt of the erasure record").digest()
+    erased_commitment = hashlib.sha256(f"commitment of {erased}".encode()).digest()
+    made = bundle(commitments=[erased_commitment, commitment(salt, content)])
+    first, second = made["records"]
+    first["erasure"] = {"record_id": erasure_id}
+    second.update(record_id=erasure_id, content=content.decode(), salt=salt.hex())
+    return made

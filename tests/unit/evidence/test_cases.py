@@ -41,7 +41,7 @@ def lineage_trust() -> TrustStore:
 
 def test_there_are_cases_for_every_strictness_rule() -> None:
     names = {p.stem.split("-")[0] for p in CASES}
-    assert {"null", "write", "encoding", "duplicate", "lineage"} <= names, sorted(names)
+    assert {"null", "write", "encoding", "duplicate", "lineage", "erasure"} <= names, sorted(names)
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
@@ -55,7 +55,11 @@ def test_case(
     case = load_case(path)
     expect = case["expect"]
     base = case.get("base", "golden")
-    trust = {"synthetic": synthetic.trust_store(), "lineage": lineage_trust}.get(base, golden_trust)
+    trust = {
+        "synthetic": synthetic.trust_store(),
+        "erasure": synthetic.erasure_trust_store(),
+        "lineage": lineage_trust,
+    }.get(base, golden_trust)
     result = Verifier(trust).verify(build(case, golden, lineage))
     step, message = expect["step"], expect.get("message", "")
     if step == "bundle":

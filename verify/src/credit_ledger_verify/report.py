@@ -113,7 +113,7 @@ def print_results(
         for outcome in result.records:
             if outcome.block_number is not None and outcome.block_header_hash:
                 headers.setdefault(outcome.block_number, outcome.block_header_hash)
-            if outcome.ok and not show_all:
+            if outcome.ok and not show_all and outcome.erasure is None:
                 hidden += 1
                 continue
             marks = []
@@ -122,7 +122,13 @@ def print_results(
                     continue
                 found = outcome.step(step)
                 marks.append(_MARKS[found.status] if found else "")
-            if outcome.ok:
+            if outcome.ok and outcome.erasure is not None:
+                e = outcome.erasure
+                verdict = (
+                    f"[yellow]erased[/] on {e.erased_at.date().isoformat()} under {e.rule} "
+                    f"({e.basis}; erasure record {e.erasure_record_id} verified)"
+                )
+            elif outcome.ok:
                 verdict = "[green]verified[/]" + (" (redacted)" if outcome.redacted else "")
             else:
                 failure = outcome.failure
@@ -141,6 +147,9 @@ def print_results(
     failed = sum(len(r.failed) for r in results)
     bad_bundles = sum(1 for r in results if r.error is not None)
     summary = f"{total - failed} of {total} record(s) verified in {len(results)} bundle(s)"
+    erased = sum(1 for r in results for o in r.records if o.ok and o.erasure is not None)
+    if erased:
+        summary += f", {erased} of them lawfully erased (anchored commitment, erasure record)"
     if hidden:
         summary += f" ({hidden} verified record(s) not listed; --all lists them)"
     problems = [f"{failed} record(s) failed"] if failed else []

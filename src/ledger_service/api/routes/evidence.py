@@ -96,12 +96,18 @@ def evidence_bundle(
         if anchor is None or anchor.committed_at is None:
             # before opening a connection to the network: the answer is known already
             raise EvidenceError(f"record {rid!r} is not anchored yet (waiting for a batch)")
+    # an erased record's bundle carries its erasure record in full: that is read too
+    erasures = [
+        (stored[rid].subject, erasure)
+        for rid in ids
+        if (erasure := stored[rid].erased_by) is not None and not body.redact
+    ]
     log_read(
         context,
         caller,
         what="evidence",
         purpose=why,
-        read=[(stored[rid].subject, rid) for rid in ids],
+        read=[*((stored[rid].subject, rid) for rid in ids), *erasures],
     )
     with open_blocks(request, context) as reader:
         return context.build_bundle(ids, block_reader=reader, redact=body.redact)

@@ -15,6 +15,7 @@ from ledger_service.api.routes.evidence import FabricUnavailable, open_blocks
 from ledger_service.context import LedgerContext
 from ledger_service.errors import UnknownRecord
 from ledger_service.evidence import EvidenceError, TrustStore, Verifier
+from ledger_service.retention.service_key import erasure_signers
 
 router = APIRouter(prefix="/v1", tags=["evidence"], responses=PROBLEM_RESPONSES)
 
@@ -27,6 +28,9 @@ def _verifier(request: Request, context: LedgerContext) -> Verifier:
             trust = TrustStore.from_topology(context.topology)
         except FileNotFoundError as exc:
             raise FabricUnavailable(f"no Fabric network is configured: {exc}") from exc
+        # the service's own key signs its erasure records: an erased record verifies as
+        # "erased" against it (docs/evidence-format.md §8)
+        trust.erasure_signers = erasure_signers(context.config.state_dir)
         verifier = request.app.state.verifier = Verifier(trust)
     return verifier
 

@@ -11,7 +11,12 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from ledger_service.index import chain_models, log_models, repair_models  # noqa: F401
+from ledger_service.index import (  # noqa: F401  (their tables)
+    chain_models,
+    log_models,
+    repair_models,
+    retention_models,
+)
 from ledger_service.index.models import Base
 from ledger_service.index.session import make_engine
 

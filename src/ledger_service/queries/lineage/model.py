@@ -13,6 +13,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
+from credit_ledger_verify.records import ErasurePayload, parse_record
+
 from ledger_service.errors import ValidationError
 from ledger_service.queries.records import AnchorInfo
 
@@ -28,10 +30,13 @@ __all__ = [
     "LineageQueryError",
     "Loan",
     "Node",
+    "NodeErasure",
     "RepairMark",
     "case_mark_to_json",
+    "erased_label",
     "graph_to_json",
     "loan_to_json",
+    "node_erasure",
     "node_to_json",
 ]
 
@@ -96,6 +101,41 @@ class CaseMark:
 
 
 @dataclass(frozen=True, slots=True)
+class NodeErasure:
+    """Why a node's content is gone, from its erasure record (docs/regulation.md)."""
+
+    #: ``expiry`` (shown as "expired") or ``request`` (shown as "erased")
+    basis: str
+    rule: str
+    #: when the content was deleted (the erasure record's ``occurred_at``)
+    on: datetime
+    erasure_record: str
+
+
+def node_erasure(content: bytes | None) -> NodeErasure | None:
+    """The erasure facts of an erasure record's stored content (``None``: no such record,
+    e.g. content deleted without one — which reconcile reports)."""
+    if content is None:
+        return None
+    record = parse_record(bytes(content))
+    payload = record.payload
+    if not isinstance(payload, ErasurePayload):
+        return None
+    return NodeErasure(payload.basis.value, payload.rule, record.occurred_at, record.record_id)
+
+
+def erased_label(erased: bool, erasure: NodeErasure | None) -> str | None:
+    """How every output marks an erased node: ``expired (RULE, DATE)`` after the retention
+    run, ``erased (RULE, DATE)`` on request, plain ``erased`` without an erasure record."""
+    if not erased:
+        return None
+    if erasure is None:
+        return "erased"
+    word = "expired" if erasure.basis == "expiry" else "erased"
+    return f"{word} ({erasure.rule}, {erasure.on.date().isoformat()})"
+
+
+@dataclass(frozen=True, slots=True)
 class Node:
     record_id: str
     kind: str
@@ -126,6 +166,12 @@ class Node:
     #: the time asked about; ``disputed`` is true exactly while one is open (or for an
     #: old-style objection, a record of another kind with ``disputes``, which never closes)
     objection: CaseMark | None = None
+    #: set when the content was erased by a workflow (expiry or request)
+    erasure: NodeErasure | None = None
+
+    @property
+    def erased_label(self) -> str | None:
+        return erased_label(self.erased, self.erasure)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +220,14 @@ def node_to_json(node: Node) -> dict[str, Any]:
         "disputed": node.disputed,
         "objection": case_mark_to_json(node.objection),
         "erased": node.erased,
+        "erasure": None
+        if node.erasure is None
+        else {
+            "basis": node.erasure.basis,
+            "rule": node.erasure.rule,
+            "on": node.erasure.on.isoformat(),
+            "erasure_record": node.erasure.erasure_record,
+        },
         "loan_id": node.loan_id,
         "loan_event": node.loan_event,
         "anchor": None

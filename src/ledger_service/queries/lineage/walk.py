@@ -40,6 +40,7 @@ from ledger_service.queries.lineage.model import (
     LineageGraph,
     LineageQueryError,
     Node,
+    node_erasure,
 )
 from ledger_service.queries.records import AnchorInfo
 
@@ -193,6 +194,7 @@ def _reachable_query(direction: Direction, with_as_of: bool) -> Any:
 def node_query(with_as_of: bool) -> Any:
     """Records with their status and anchoring facts now, or as of ``:as_of``."""
     r, corr = m.Record, aliased(m.Record)
+    erasure = aliased(m.Record)
     superseded = select(corr.record_id).where(corr.supersedes == r.record_id)
     if with_as_of:
         superseded = superseded.where(corr.recorded_at <= as_of_param())
@@ -222,7 +224,9 @@ def node_query(with_as_of: bool) -> Any:
             m.Batch.committed_at,
             m.Batch.failure_reason,
             ChainBatch.tx_timestamp,
+            erasure.content.label("erasure_content"),
         )
+        .outerjoin(erasure, erasure.record_id == r.erased_by)
         .outerjoin(m.RecordAnchor, m.RecordAnchor.record_id == r.record_id)
         .outerjoin(
             m.Batch,
@@ -237,6 +241,7 @@ def node_query(with_as_of: bool) -> Any:
 
 def node_of_row(row: Any, depth: int, as_of: datetime | None) -> Node:
     anchor = _anchor(row, as_of)
+    erased = row.erased_at is not None and (as_of is None or row.erased_at <= as_of)
     return Node(
         record_id=row.record_id,
         kind=row.kind,
@@ -248,11 +253,12 @@ def node_of_row(row: Any, depth: int, as_of: datetime | None) -> Node:
         depth=depth,
         superseded_by=row.superseded_by,
         disputed=bool(row.disputed),
-        erased=row.erased_at is not None and (as_of is None or row.erased_at <= as_of),
+        erased=erased,
         loan_id=row.loan_id,
         loan_event=row.loan_event,
         anchor=anchor,
         block_time=None if anchor is None else row.tx_timestamp,
+        erasure=node_erasure(row.erasure_content) if erased else None,
     )
 
 

@@ -16,6 +16,8 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from ledger_service.context import LedgerContext
+from ledger_service.export.picture import to_dot
+from ledger_service.export.prov import read_prov_json, to_prov_json
 from ledger_service.index.chain_models import ChainBatch
 from ledger_service.index.models import Batch
 from ledger_service.index.session import write_session
@@ -27,9 +29,11 @@ from ledger_service.queries.lineage import (
     LineageGraph,
     LineageQueryError,
     downstream,
+    graph_to_json,
     timeline,
     upstream,
 )
+from tests.db.erasure import erase_lawfully
 from tests.db.factories import SUBJECT, RecordFactory
 from tests.unit.queries.lineage.conftest import T0, Clock, depths, derived
 from tests.unit.queries.test_records import anchor
@@ -133,6 +137,43 @@ def test_erased_nodes_stay_in_the_graph_marked(
     service.erase_record_content("gone")
     assert upstream(session, ["kept"]).nodes["gone"].erased
     assert not upstream(session, ["kept"], as_of=decided).nodes["gone"].erased
+
+
+def test_an_erasure_with_its_record_says_why_in_every_output(
+    ledger: LedgerContext,
+    service: LedgerService,
+    platform: RecordFactory,
+    session: Session,
+    clock: Clock,
+) -> None:
+    clock.at(1)
+    service.append([platform.data_update("asked"), platform.data_update("tampered")])
+    service.append([platform.score_change("kept", parents=["asked", "tampered"])])
+    erased_at = clock.at(3)
+    erasure_id = erase_lawfully(
+        service, ledger.session_factory, ledger.config.state_dir, "asked", when=erased_at
+    )
+    service.erase_record_content("tampered")  # no erasure record
+    graph = upstream(session, ["kept"])
+    asked, tampered = graph.nodes["asked"], graph.nodes["tampered"]
+    assert asked.erasure is not None
+    assert (asked.erasure.basis, asked.erasure.rule, asked.erasure.erasure_record) == (
+        "request",
+        "pipl_art47",
+        erasure_id,
+    )
+    assert asked.erased_label == f"erased (pipl_art47, {erased_at.date().isoformat()})"
+    assert tampered.erased
+    assert tampered.erasure is None
+    assert tampered.erased_label == "erased"
+    as_json = {n["record_id"]: n for n in graph_to_json(graph)["nodes"]}
+    assert as_json["asked"]["erasure"]["basis"] == "request"
+    assert as_json["tampered"]["erasure"] is None
+    assert as_json["kept"]["erasure"] is None
+    dot = to_dot(graph)
+    assert "erased (pipl_art47," in dot
+    back = read_prov_json(to_prov_json(graph))
+    assert back.nodes["asked"].erasure == asked.erasure
 
 
 def test_anchoring_facts_count_once_committed_by_the_time_asked(

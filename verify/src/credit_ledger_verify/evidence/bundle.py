@@ -86,6 +86,9 @@ class RecordEntry:
     tx_id: str
     block_number: int
     access_entry_id: int | None = None
+    #: an erased record's ``erasure.record_id``: the erasure record (another entry of the
+    #: same bundle) that says it was lawfully erased (docs/evidence-format.md §8)
+    erasure_record: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,6 +424,17 @@ def _record_problem(raw: object) -> RecordEntry | str:
         return "anchor.batch_id must be a batch id ([A-Za-z0-9._:-], 1-128 characters)"
     if not _is_int(block_number) or block_number < 0:
         return "anchor.block_number must be a non-negative integer"
+    erasure_record = None
+    if "erasure" in raw:
+        erasure = raw["erasure"]
+        named = erasure.get("record_id") if isinstance(erasure, Mapping) else None
+        if not isinstance(named, str) or _ID.fullmatch(named) is None or len(erasure) != 1:
+            return "erasure must be an object {record_id} naming the erasure record"
+        if content is not None:
+            return "an erased record carries no content and salt (they were deleted)"
+        if named == rid:
+            return "erasure.record_id must name another record than the erased one"
+        erasure_record = named
     return RecordEntry(
         record_id=rid,
         commitment=commitment,
@@ -434,6 +448,7 @@ def _record_problem(raw: object) -> RecordEntry | str:
         batch_id=batch_id,
         tx_id=tx_id,
         block_number=block_number,
+        erasure_record=erasure_record,
     )
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "RETIRED_FORMATS",
     "STEP_NAMES",
     "BundleFormatError",
+    "ErasureFinding",
     "EvidenceError",
     "EvidenceVerificationError",
     "RecordOutcome",
@@ -108,6 +109,29 @@ class StepResult:
 
 
 @dataclass(frozen=True, slots=True)
+class ErasureFinding:
+    """What a verified erasure record says about an erased record (§8)."""
+
+    erasure_record_id: str
+    #: ``expiry`` or ``request``
+    basis: str
+    rule: str
+    #: the erasure record's ``occurred_at``: when the content was deleted
+    erased_at: datetime
+    #: the service actor whose trusted key signed the erasure record
+    signer: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "erasure_record": self.erasure_record_id,
+            "basis": self.basis,
+            "rule": self.rule,
+            "erased_at": _rfc3339(self.erased_at),
+            "signer": self.signer,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class RecordOutcome:
     """What the verifier found for one record of a bundle."""
 
@@ -121,6 +145,18 @@ class RecordOutcome:
     block_header_hash: str | None = None
     #: the anchoring transaction's timestamp (its channel header), when it could be decoded
     block_time: datetime | None = None
+    #: set when the record is erased and its erasure record verified (step 1 says so)
+    erasure: ErasureFinding | None = None
+
+    @property
+    def status(self) -> str:
+        """``verified``, ``redacted`` (content not in the bundle), ``erased`` (content
+        lawfully deleted: the anchored erasure record verified) or ``failed``."""
+        if not self.ok:
+            return "failed"
+        if self.erasure is not None:
+            return "erased"
+        return "redacted" if self.redacted else "verified"
 
     @property
     def ok(self) -> bool:
@@ -151,6 +187,13 @@ class RecordOutcome:
     def message(self) -> str:
         """``step N (name): record "id": why`` for the first failure, or a success line."""
         failure = self.failure
+        if failure is None and self.erasure is not None:
+            e = self.erasure
+            return (
+                f'record "{self.record_id}": erased on {e.erased_at.date().isoformat()} under '
+                f"{e.rule} ({e.basis}); erasure record {e.erasure_record_id} verified, "
+                "the commitment is anchored"
+            )
         if failure is None:
             how = " (redacted: content not checked)" if self.redacted else ""
             return f'record "{self.record_id}": verified{how}'
@@ -167,6 +210,8 @@ class RecordOutcome:
             "block_number": self.block_number,
             "block_header_hash": self.block_header_hash,
             "block_time": None if self.block_time is None else _rfc3339(self.block_time),
+            "status": self.status,
+            "erasure": None if self.erasure is None else self.erasure.as_dict(),
             "message": self.message,
             "steps": [s.as_dict() for s in self.steps],
         }

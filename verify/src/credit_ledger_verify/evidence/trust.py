@@ -6,8 +6,13 @@ Layout (docs/evidence-format.md, "Trust directory")::
                        "chaincode": "ledger",
                        "msps": {"PlatformMSP": {"role": "application", "ca": "PlatformMSP.pem"},
                                 ...,
-                                "OrdererMSP": {"role": "orderer", "ca": "OrdererMSP.pem"}}}
+                                "OrdererMSP": {"role": "orderer", "ca": "OrdererMSP.pem"}},
+                       "erasure_signers": {"ledger-service": ["<base64 Ed25519 key>"]}}
     DIR/<MSPID>.pem   the MSP's signing CA certificate(s), PEM (several allowed)
+
+``erasure_signers`` (optional): the service keys trusted to sign ``erasure`` records, by
+actor; an erased record's evidence verifies only when its erasure record is signed by one
+of them (docs/evidence-format.md §8).
 
 ``trust.json`` is optional: without it every ``<MSPID>.pem`` is loaded, an MSP id containing
 ``orderer`` (any case) is an orderer org, every other one an application org, and channel and
@@ -21,6 +26,8 @@ public key must be ECDSA (P-256/P-384) or Ed25519.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -191,8 +198,13 @@ class TrustStore:
         channel: str | None = None,
         chaincode: str | None = None,
         source: str | None = None,
+        erasure_signers: Mapping[str, Iterable[bytes]] | None = None,
     ) -> None:
         self.msps: dict[str, MspTrust] = {m.msp_id: m for m in msps}
+        #: actor -> raw 32-byte Ed25519 public keys trusted to sign erasure records
+        self.erasure_signers: dict[str, tuple[bytes, ...]] = {
+            actor: tuple(keys) for actor, keys in (erasure_signers or {}).items()
+        }
         if not self.msps:
             raise EvidenceError("a trust store needs at least one MSP")
         self.channel = channel
@@ -342,7 +354,14 @@ class TrustStore:
         for name, value in (("channel", channel), ("chaincode", chaincode)):
             if value is not None and not isinstance(value, str):
                 raise EvidenceError(f"{manifest}: {name} must be a string")
-        return cls(msps, channel=channel, chaincode=chaincode, source=str(root))
+        signers = _erasure_signers(manifest, data.get("erasure_signers", {}))
+        return cls(
+            msps,
+            channel=channel,
+            chaincode=chaincode,
+            source=str(root),
+            erasure_signers=signers,
+        )
 
     @classmethod
     def from_pems(
@@ -395,6 +414,11 @@ class TrustStore:
             manifest["channel"] = self.channel
         if self.chaincode is not None:
             manifest["chaincode"] = self.chaincode
+        if self.erasure_signers:
+            manifest["erasure_signers"] = {
+                actor: [base64.b64encode(k).decode("ascii") for k in keys]
+                for actor, keys in sorted(self.erasure_signers.items())
+            }
         manifest["msps"] = {}
         for msp_id in sorted(self.msps):
             trust = self.msps[msp_id]
@@ -406,6 +430,25 @@ class TrustStore:
         path.write_text(json.dumps(manifest, indent=2) + "\n")
         written.append(path)
         return written
+
+
+def _erasure_signers(manifest: Path, value: object) -> dict[str, list[bytes]]:
+    problem = f"{manifest}: erasure_signers must map actors to lists of base64 Ed25519 keys"
+    if not isinstance(value, dict):
+        raise EvidenceError(problem)
+    signers: dict[str, list[bytes]] = {}
+    for actor, keys in value.items():
+        if not isinstance(keys, list):
+            raise EvidenceError(problem)
+        for key in keys:
+            try:
+                raw = base64.b64decode(key, validate=True) if isinstance(key, str) else b""
+            except binascii.Error:
+                raw = b""
+            if len(raw) != 32:
+                raise EvidenceError(f"{problem} ({actor}: {str(key)[:60]!r})")
+            signers.setdefault(actor, []).append(raw)
+    return signers
 
 
 def _subject_cn(cert: x509.Certificate) -> str:

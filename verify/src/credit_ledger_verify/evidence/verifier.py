@@ -5,7 +5,8 @@ shape is parsed first (:mod:`.bundle`: strict JSON, typed entries; a malformed r
 fails step 0), the Fabric bytes are decoded and their signatures checked once per block
 and transaction (:mod:`.fabric_checks`, remembered across bundles by :mod:`.block_cache`),
 then each record runs the steps of docs/evidence-format.md ("Verification") in order:
-1 content (SHA-256(salt ‖ content) = commitment; skipped when redacted), 2 merkle (against
+1 content (SHA-256(salt ‖ content) = commitment; skipped when redacted; for an erased
+record: its erasure record, :mod:`.erasure_checks`), 2 merkle (against
 the root and size the chain's batch key holds), 3 write set (record and batch keys, byte for
 byte; no key written twice), 4 endorsement (:class:`EndorsementPolicy`, proposal binding,
 creator), 5 block (data hash, tx id, channel, VALID flag), 6 orderer (block signatures).
@@ -36,6 +37,7 @@ from credit_ledger_verify.evidence.bundle import (
     parse_bundle,
 )
 from credit_ledger_verify.evidence.chain_record import OnChain, read_chain_record
+from credit_ledger_verify.evidence.erasure_checks import apply_erasures
 from credit_ledger_verify.evidence.fabric_checks import (
     BlockCheck,
     FabricChecks,
@@ -98,8 +100,10 @@ class Verifier:
         except BundleShapeError as exc:
             return VerificationResult(error=str(exc), source=source)
         local: dict[int, BlockCheck] = {}
-        outcomes = tuple(
-            self._record_safely(entry, parsed.blocks, local) for entry in parsed.records
+        outcomes = apply_erasures(
+            parsed.records,
+            tuple(self._record_safely(entry, parsed.blocks, local) for entry in parsed.records),
+            self.trust,
         )
         for block in local.values():
             block.decoded.clear()  # entries listed but not used by any record

@@ -29,6 +29,7 @@ from credit_ledger_verify.errors import FieldProblem, PayloadTooLarge, Validatio
 from credit_ledger_verify.records.payloads import (
     CreditRepairPayload,
     DataUpdatePayload,
+    ErasurePayload,
     FinancingEventPayload,
     ObjectionPayload,
     ObjectionStep,
@@ -53,6 +54,7 @@ __all__ = [
     "AnyRecord",
     "CreditRepairRecord",
     "DataUpdateRecord",
+    "ErasureRecord",
     "FinancingEventRecord",
     "ObjectionRecord",
     "Payload",
@@ -75,6 +77,7 @@ class RecordKind(StrEnum):
     FINANCING_EVENT = "financing_event"
     CREDIT_REPAIR = "credit_repair"
     OBJECTION = "objection"
+    ERASURE = "erasure"
 
 
 Payload = (
@@ -83,6 +86,7 @@ Payload = (
     | FinancingEventPayload
     | CreditRepairPayload
     | ObjectionPayload
+    | ErasurePayload
 )
 
 
@@ -277,12 +281,21 @@ class ObjectionRecord(Record):
         return self
 
 
+class ErasureRecord(Record):
+    """The service erased another record's content (expiry or request); subject = that
+    record's subject."""
+
+    kind: Literal[RecordKind.ERASURE] = RecordKind.ERASURE
+    payload: ErasurePayload
+
+
 AnyRecord = Annotated[
     DataUpdateRecord
     | ScoreChangeRecord
     | FinancingEventRecord
     | CreditRepairRecord
-    | ObjectionRecord,
+    | ObjectionRecord
+    | ErasureRecord,
     Field(discriminator="kind"),
 ]
 """Type of a parsed record of any kind, discriminated by ``kind``."""
@@ -295,6 +308,7 @@ RECORD_CLASSES: Mapping[RecordKind, type[Record]] = {
     RecordKind.FINANCING_EVENT: FinancingEventRecord,
     RecordKind.CREDIT_REPAIR: CreditRepairRecord,
     RecordKind.OBJECTION: ObjectionRecord,
+    RecordKind.ERASURE: ErasureRecord,
 }
 
 PAYLOAD_CLASSES: Mapping[RecordKind, type[BaseModel]] = {
@@ -303,6 +317,7 @@ PAYLOAD_CLASSES: Mapping[RecordKind, type[BaseModel]] = {
     RecordKind.FINANCING_EVENT: FinancingEventPayload,
     RecordKind.CREDIT_REPAIR: CreditRepairPayload,
     RecordKind.OBJECTION: ObjectionPayload,
+    RecordKind.ERASURE: ErasurePayload,
 }
 
 _KIND_TAGS = frozenset(kind.value for kind in RecordKind)

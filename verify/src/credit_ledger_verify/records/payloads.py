@@ -7,6 +7,7 @@ plain-notation strings) and never accepts floats.
 from __future__ import annotations
 
 import re
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Self
 
@@ -29,6 +30,8 @@ __all__ = [
     "CreditRepairPayload",
     "DataUpdatePayload",
     "Dataset",
+    "ErasureBasis",
+    "ErasurePayload",
     "FinancingEventPayload",
     "FinancingEventType",
     "Money",
@@ -294,4 +297,62 @@ class ObjectionPayload(BaseModel):
             raise field_problem(
                 "correction", f"may only be set on a corrected step, not a {self.step.value} one"
             )
+        return self
+
+
+class ErasureBasis(StrEnum):
+    """Why a record's content was erased."""
+
+    EXPIRY = "expiry"
+    """Its retention period ended (征信业管理条例 Art. 16: 5 years after the conduct ended)."""
+    REQUEST = "request"
+    """The subject asked for it (PIPL Art. 47) and no retention duty stood in the way."""
+
+
+_RULE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+def _check_rule_name(value: str) -> str:
+    if not _RULE_NAME.fullmatch(value):
+        raise ValueError("must be a rule name: 1-64 of a-z, 0-9 and _, starting with a letter")
+    return value
+
+
+class ErasurePayload(BaseModel):
+    """The service erased (crypto-shredded) another record's content and salt; its
+    commitment stays on chain. Signed by the service's own key, anchored like any record."""
+
+    model_config = _PAYLOAD_CONFIG
+
+    erased_record: RecordId
+    """The record whose content and salt were deleted."""
+    basis: ErasureBasis
+    rule: Annotated[StrictStr, AfterValidator(_check_rule_name)] = Field(
+        json_schema_extra={"pattern": _RULE_NAME.pattern}
+    )
+    """The retention rule that expired (e.g. ``loan_overdue``) or the law of a request
+    (``pipl_art47``)."""
+    reason: Label | None = None
+    """Why the subject asked (required for a request)."""
+    conduct_ended: date | None = None
+    """For expiry: the day (China time) the negative conduct ended."""
+    expired_on: date | None = None
+    """For expiry: the first day the record was no longer kept."""
+
+    @model_validator(mode="after")
+    def _basis_fields(self) -> Self:
+        if self.basis is ErasureBasis.REQUEST:
+            if self.reason is None:
+                raise field_problem("reason", "is required for an erasure on request")
+            for name in ("conduct_ended", "expired_on"):
+                if getattr(self, name) is not None:
+                    raise field_problem(name, "is only for an erasure on expiry")
+        else:
+            for name in ("conduct_ended", "expired_on"):
+                if getattr(self, name) is None:
+                    raise field_problem(name, "is required for an erasure on expiry")
+            assert self.conduct_ended is not None
+            assert self.expired_on is not None
+            if self.expired_on <= self.conduct_ended:
+                raise field_problem("expired_on", "must be after conduct_ended")
         return self

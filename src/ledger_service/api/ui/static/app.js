@@ -2,7 +2,7 @@
 // enterprise; a loan's lineage as of its decision or now (with the diff), node details and
 // in-service verification, exports; an enterprise's timeline and access log.
 import { ApiError, download, request, session } from "./http.js";
-import { KINDS, drawGraph } from "./graph.js";
+import { KINDS, drawGraph, isExpired } from "./graph.js";
 import { collapseGraph, criticalPath } from "./view.js";
 import { applyLabels, lang, setLanguage, t, timeElement } from "./i18n.js";
 import { looksLikeUscc, usccProblem } from "./uscc.js";
@@ -144,7 +144,7 @@ function renderLoan() {
     counts.append(chip);
   }
   const legend = $("legend");
-  legend.textContent = `◆ ${t("marker_decision")}  ⚠ ${t("marker_disputed")}  ↻ ${t("marker_superseded")}  ✕ ${t("marker_erased")}  ✓ ${t("repair_approved")}  … ${t("not_anchored")}`;
+  legend.textContent = `◆ ${t("marker_decision")}  ⚠ ${t("marker_disputed")}  ↻ ${t("marker_superseded")}  ✕ ${t("marker_erased")}  ⊘ ${t("marker_expired")}  ✓ ${t("repair_approved")}  … ${t("not_anchored")}`;
   drawGraph($("graph"), collapseGraph(graph, $("collapse").value, state.expanded), {
     loan: graph.loan, changes: state.changes, critical: state.critical ? criticalPath(graph) : null,
     onSelect: selectNode, onExpand: expandGroup,
@@ -270,7 +270,11 @@ function renderPanel(node) {
   const o = node.objection;
   if (o) marks.push(`${t("marker_objection")} ${o.case}: ${t(`objection_${o.status}`)} (${t("objection_deadline")} ${o.deadline})`);
   if (node.superseded_by) marks.push(`${t("marker_superseded")} → ${node.superseded_by}`);
-  if (node.erased) marks.push(t("marker_erased"));
+  if (node.erased) {
+    const e = node.erasure;
+    const word = t(isExpired(node) ? "marker_expired" : "marker_erased");
+    marks.push(e ? `${word} (${e.rule}, ${e.on.slice(0, 10)})` : word);
+  }
   const r = node.repair;  // auditors only: the credit-repair case concerning this record
   if (r) {
     const approved = r.approved_at ? ` ${r.approved_at}` : "";
@@ -332,7 +336,12 @@ function renderVerification(box, outcome) {
   head.className = outcome.ok ? "verified" : "failed";
   head.id = "verification-status";
   head.dataset.ok = String(outcome.ok);
-  head.textContent = outcome.ok ? `✔ ${t("verified")}` : `✘ ${t("verify_failed")}: ${outcome.message}`;
+  head.dataset.status = outcome.status || (outcome.ok ? "verified" : "failed");
+  const erasure = outcome.ok ? outcome.erasure : null;
+  // an erased record's evidence is its anchored erasure record: not content, not tampering
+  head.textContent = erasure
+    ? `✔ ${t("verified_erased")}: ${erasure.erased_at.slice(0, 10)} · ${erasure.rule} (${erasure.erasure_record})`
+    : outcome.ok ? `✔ ${t("verified")}` : `✘ ${t("verify_failed")}: ${outcome.message}`;
   box.append(head);
   if (outcome.block_number !== undefined && outcome.block_number !== null) {
     const p = document.createElement("p");

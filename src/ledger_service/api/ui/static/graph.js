@@ -34,6 +34,10 @@ function layout(graph) {
   return { place, width: 20 + (maxDepth + 1) * (W + GAP_X) - GAP_X, height: 20 + rows * (H + GAP_Y) };
 }
 
+export function isExpired(node) {
+  return Boolean(node.erased && node.erasure && node.erasure.basis === "expiry");
+}
+
 function label(node) {
   if (node.kind === "financing_event" && node.loan_event) return t(`event_${node.loan_event}`);
   return t(`kind_${node.kind}`);
@@ -86,7 +90,8 @@ export function drawGraph(svg, shown, { loan, changes, critical, onSelect, onExp
     const classes = ["node", `kind-${node.kind}`, ...marks.map((m) => `changed changed-${m}`)];
     if (node.disputed) classes.push("disputed");
     if (node.superseded_by) classes.push("superseded");
-    if (node.erased) classes.push("erased");
+    // expired: deleted by the retention run (Art. 16); erased: any other erasure
+    if (node.erased) classes.push(isExpired(node) ? "expired" : "erased");
     if (node.repair) classes.push(`repair-${node.repair.status}`);
     if (node.record_id === decision) classes.push("decision");
     if (critical) classes.push(onPath(node) ? "critical" : "dim");
@@ -103,7 +108,7 @@ export function drawGraph(svg, shown, { loan, changes, critical, onSelect, onExp
     const flags = [];
     if (node.disputed) flags.push("⚠");
     if (node.superseded_by) flags.push("↻");
-    if (node.erased) flags.push("✕");
+    if (node.erased) flags.push(isExpired(node) ? "⊘" : "✕");
     if (node.repair?.status === "approved") flags.push("✓");
     if (!node.anchor) flags.push("…");
     if (flags.length) {
