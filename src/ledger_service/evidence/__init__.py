@@ -1,6 +1,8 @@
 """Evidence bundles: build them from the index and the chain, verify them offline.
 
 * :func:`build_bundle` — a v3 bundle (docs/evidence-format.md) for one or many records;
+* :func:`build_checkpoint_bundle` — a checkpoint-form (compact) bundle: records proven by
+  their inclusion in the newest anchored checkpoint of the global log;
 * :func:`build_access_bundle` — a ``credit-ledger-access/1`` bundle for access-log entries;
 * :func:`build_lineage_bundle` (of a ``queries.lineage.lineage_of`` graph) — a lineage
   bundle: every node of a loan's or records' upstream lineage and its edges;
@@ -37,6 +39,7 @@ from credit_ledger_verify.evidence.verifier import Verifier, VerifierStats, veri
 from credit_ledger_verify.fabric.blocks import block_header_bytes
 
 from ledger_service.evidence.builder import build_access_bundle, build_bundle, encode_bundle
+from ledger_service.evidence.compact import build_checkpoint_bundle
 from ledger_service.evidence.lineage_builder import (
     build_lineage_bundle,
     lineage_section,
@@ -71,6 +74,7 @@ __all__ = [
     "block_header_bytes",
     "build_access_bundle",
     "build_bundle",
+    "build_checkpoint_bundle",
     "build_lineage_bundle",
     "encode_bundle",
     "lineage_section",

@@ -38,7 +38,14 @@ from ledger_service.index.leaves import batch_leaves
 from ledger_service.queries.access import committed_entry
 from ledger_service.queries.records import stored_records
 
-__all__ = ["build_access_bundle", "build_bundle", "encode_bundle"]
+__all__ = [
+    "build_access_bundle",
+    "build_bundle",
+    "encode_bundle",
+    "load_anchored_rows",
+    "locate_transaction",
+    "parse_block",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +100,7 @@ def build_bundle(
         else CachingBlockReader(block_source)
     )
     with session_factory() as session:
-        rows = _load_rows(session, ids)
+        rows = load_anchored_rows(session, ids)
         trees = _trees(session, rows)
     records, blocks_used = _anchored_entries(
         rows, trees, source, redact=redact, redact_erased=redact_erased
@@ -180,7 +187,7 @@ def _anchored_entries(
             if entry is None:
                 entry = _block_entry(raw, row.block_number)
                 block_entries[row.block_number] = entry
-            place = _locate(raw, row.tx_id, row.block_number)
+            place = locate_transaction(raw, row.tx_id, row.block_number)
             places[row.tx_id] = place
             entry["transactions"].append({"tx_id": row.tx_id, "tx_index": place.tx_index})
         record: dict[str, Any] = (
@@ -220,7 +227,9 @@ def encode_bundle(bundle: dict[str, Any]) -> bytes:
 # -- index ------------------------------------------------------------------------------------
 
 
-def _load_rows(session: Session, ids: list[str]) -> list[_Row]:
+def load_anchored_rows(session: Session, ids: list[str]) -> list[_Row]:
+    """The records ``ids`` (in that order) with their anchor facts; each must be anchored
+    (its batch committed). Shared with the checkpoint-form builder."""
     found: dict[str, _Row] = {}
     for stored in stored_records(session, ids).values():
         anchor = stored.anchor
@@ -312,7 +321,7 @@ def _batch_tree(session: Session, batch_id: str) -> MerkleTree:
 # -- blocks -----------------------------------------------------------------------------------
 
 
-def _parse_block(raw: bytes, number: int) -> common_pb2.Block:
+def parse_block(raw: bytes, number: int) -> common_pb2.Block:
     try:
         block = common_pb2.Block.FromString(raw)
     except DecodeError as exc:
@@ -323,7 +332,7 @@ def _parse_block(raw: bytes, number: int) -> common_pb2.Block:
 
 
 def _block_entry(raw: bytes, number: int) -> dict[str, Any]:
-    block = _parse_block(raw, number)
+    block = parse_block(raw, number)
     metadata = block.metadata.metadata
     signatures = metadata[common_pb2.SIGNATURES] if len(metadata) > common_pb2.SIGNATURES else b""
     return {
@@ -339,8 +348,8 @@ def _block_entry(raw: bytes, number: int) -> dict[str, Any]:
     }
 
 
-def _locate(raw: bytes, tx_id: str, number: int) -> _TxPlace:
-    block = _parse_block(raw, number)
+def locate_transaction(raw: bytes, tx_id: str, number: int) -> _TxPlace:
+    block = parse_block(raw, number)
     codes = blocks.transactions_filter(block)
     for index, data in enumerate(block.data.data):
         try:

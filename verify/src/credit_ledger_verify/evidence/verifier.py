@@ -33,8 +33,10 @@ from credit_ledger_verify.evidence.bundle import (
     BundleShapeError,
     MalformedRecord,
     RecordEntry,
+    load_json,
     parse_bundle,
 )
+from credit_ledger_verify.evidence.checkpoint_verifier import CheckpointVerification
 from credit_ledger_verify.evidence.chain_record import OnChain, read_chain_record
 from credit_ledger_verify.evidence.fabric_checks import (
     BlockCheck,
@@ -44,6 +46,7 @@ from credit_ledger_verify.evidence.fabric_checks import (
 )
 from credit_ledger_verify.evidence.lineage_checks import check_lineage_safely
 from credit_ledger_verify.evidence.model import (
+    CHECKPOINT_BUNDLE_FORMAT,
     RecordOutcome,
     Step,
     StepResult,
@@ -55,6 +58,7 @@ from credit_ledger_verify.evidence.policy import EndorsementPolicy
 from credit_ledger_verify.evidence.trust import TrustStore
 from credit_ledger_verify.merkle import commitment_leaf_hash, verify_inclusion
 from credit_ledger_verify.records import parse_record
+from credit_ledger_verify.tlog.checkpoint import CheckpointPolicy
 
 __all__ = ["Verifier", "VerifierStats", "verify_bundle"]
 
@@ -80,12 +84,20 @@ class Verifier:
         *,
         policy: EndorsementPolicy | None = None,
         max_cached_blocks: int = 16,
+        checkpoint_policy: CheckpointPolicy | None = None,
+        checkpoint_chain: bool = True,
     ) -> None:
+        """``checkpoint_policy``: the log key (and witness keys) checkpoint-form bundles are
+        checked against; ``checkpoint_chain=False`` trusts a checkpoint on those signatures
+        alone, without its anchoring transaction (docs/evidence-format.md §8)."""
         self.trust = trust
         self.policy = policy or EndorsementPolicy.majority()
         self.stats = VerifierStats()
         self._fabric = FabricChecks(trust, self.policy, self.stats)
         self._cache = BlockCache(max_cached_blocks)
+        self._checkpoints = CheckpointVerification(
+            trust, self._fabric, checkpoint_policy, chain=checkpoint_chain
+        )
 
     # -- entry points ---------------------------------------------------------------------------
     def verify(
@@ -94,7 +106,10 @@ class Verifier:
         """Verify a bundle (UTF-8 JSON bytes/text, or already-parsed JSON). Never raises for a
         bad bundle: problems are in the result."""
         try:
-            parsed = parse_bundle(bundle)
+            obj = bundle if isinstance(bundle, Mapping) else load_json(bundle)
+            if isinstance(obj, Mapping) and obj.get("format") == CHECKPOINT_BUNDLE_FORMAT:
+                return self._checkpoints.verify(obj, source)
+            parsed = parse_bundle(obj)
         except BundleShapeError as exc:
             return VerificationResult(error=str(exc), source=source)
         local: dict[int, BlockCheck] = {}
