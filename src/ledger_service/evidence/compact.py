@@ -98,18 +98,23 @@ def build_checkpoint_bundle(
         "created_at": created.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "records": records,
         "checkpoint": head.note,
-        "anchor": _anchor(chain.block_of_transaction(head.tx_id), head.tx_id),
+        "anchor": _anchor(chain.block_of_transaction(head.tx_id), head.tx_id, head.note),
     }
 
 
-def _anchor(raw: bytes, tx_id: str) -> dict[str, Any]:
+def _anchor(raw: bytes, tx_id: str, note: str) -> dict[str, Any]:
     probe = common_pb2.Block.FromString(raw)
     number = probe.header.number
     block = parse_block(raw, number)
     place = locate_transaction(raw, tx_id, number)
     metadata = block.metadata.metadata
     signatures = metadata[common_pb2.SIGNATURES] if len(metadata) > common_pb2.SIGNATURES else b""
-    packed = pack_block(list(block.data.data), signatures, blocks.transactions_filter(block))
+    packed = pack_block(
+        list(block.data.data),
+        signatures,
+        blocks.transactions_filter(block),
+        dictionary=note.encode(),
+    )
     return {
         "block_number": number,
         "previous_hash": block.header.previous_hash.hex(),

@@ -134,7 +134,7 @@ class CheckpointVerification:
                 "(step 3), not on its anchoring transaction"
             )
             return _Shared(checkpoint, (step3, *(StepResult(s, _K, why) for s in tuple(_S)[4:])))
-        block, problem = self._block(anchor)
+        block, problem = self._block(anchor, note)
         tx: TxCheck | None = None
         if block is not None and problem is None:
             tx = self.fabric.transaction(block, anchor.tx_index)
@@ -149,9 +149,13 @@ class CheckpointVerification:
         )
         return _Shared(checkpoint, steps, block, tx)
 
-    def _block(self, anchor: CheckpointAnchor) -> tuple[BlockCheck | None, str | None]:
+    def _block(
+        self, anchor: CheckpointAnchor, note: str
+    ) -> tuple[BlockCheck | None, str | None]:
         try:
-            data, signatures, codes = unpack_block(anchor.packed)
+            data, signatures, codes = unpack_block(
+                anchor.packed, dictionary=note.encode("utf-8", "surrogatepass")
+            )
         except PackedBlockError as exc:
             return None, f"anchor.packed does not unpack: {exc}"
         block = self.fabric.decoded_block(

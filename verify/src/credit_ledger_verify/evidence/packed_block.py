@@ -12,6 +12,10 @@ exactly the bytes the chain holds. Layout before compression (all lengths unsign
         count of certificates n, then literal_0, der_0, literal_1, ..., der_(n-1), literal_n
         (each a length and its bytes); the part = literal_0 ‖ PEM(der_0) ‖ literal_1 ‖ …
 
+The DEFLATE stream is primed with a preset dictionary (RFC 1951 allows any; zlib's
+``zdict``): the bundle's checkpoint note, which the transaction carries two or three times
+(argument, written value, response) — the verifier has it before unpacking.
+
 Decoding refuses trailing bytes, oversized output (a DEFLATE bomb) and bad lengths.
 """
 
@@ -74,11 +78,14 @@ def _split(part: bytes) -> bytes:
     return b"".join(out)
 
 
-def pack_block(data: Sequence[bytes], signatures: bytes, transactions_filter: bytes) -> bytes:
-    """The packed, compressed form of a block's data entries and metadata."""
+def pack_block(
+    data: Sequence[bytes], signatures: bytes, transactions_filter: bytes, *, dictionary: bytes
+) -> bytes:
+    """The packed, compressed form of a block's data entries and metadata (``dictionary``:
+    the bundle's checkpoint note, UTF-8)."""
     parts = [_varint(len(data)), *(_split(d) for d in data)]
     parts += [_split(signatures), _split(transactions_filter)]
-    compressor = zlib.compressobj(9, zlib.DEFLATED, -15, 9)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zdict=dictionary)
     return compressor.compress(b"".join(parts)) + compressor.flush()
 
 
@@ -119,14 +126,14 @@ class _Reader:
         return b"".join(pieces)
 
 
-def unpack_block(packed: bytes) -> tuple[list[bytes], bytes, bytes]:
+def unpack_block(packed: bytes, *, dictionary: bytes) -> tuple[list[bytes], bytes, bytes]:
     """``(data entries, SIGNATURES metadata, TRANSACTIONS_FILTER)`` of a packed block.
 
     Raises:
         PackedBlockError: not raw DEFLATE, larger than :data:`MAX_UNPACKED_BYTES`, or a
             layout that does not parse to the end exactly.
     """
-    inflater = zlib.decompressobj(-15)
+    inflater = zlib.decompressobj(-15, zdict=dictionary)
     try:
         raw = inflater.decompress(packed, MAX_UNPACKED_BYTES)
     except zlib.error as exc:
