@@ -23,10 +23,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from credit_ledger_verify.evidence.packed_block import unpack_block
+from credit_ledger_verify.evidence.packed_block import packing_dictionary, unpack_block
 from credit_ledger_verify.fabric.envelope import decode_endorsed_transaction
 from credit_ledger_verify.fabric.protos import Metadata
 from credit_ledger_verify.tlog import CheckpointPolicy
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from ledger_service.evidence import TrustStore, Verifier, build_checkpoint_bundle, encode_bundle
 from ledger_service.fabric.checkpoints import GatewayAnchoredCheckpoints
@@ -60,13 +61,15 @@ def main() -> None:
             second = anchor_checkpoint(ledger.context, gateway)
             chain = GatewayAnchoredCheckpoints(gateway, topo.channel, topo.chaincode)
             record = ledger.records[3].record_id
-            bundle = build_checkpoint_bundle(ledger.session_factory, [record], chain=chain)
+            trust = TrustStore.from_topology(topo)
+            bundle = build_checkpoint_bundle(
+                ledger.session_factory, [record], chain=chain, trust=trust
+            )
             redacted = build_checkpoint_bundle(
-                ledger.session_factory, [record], chain=chain, redact=True
+                ledger.session_factory, [record], chain=chain, trust=trust, redact=True
             )
     assert first.prev_size < first.size < second.size, (first, second)
     key = load_or_create_log_key(Path(topo.state_dir), platform_origin(topo.channel, topo.chaincode))
-    trust = TrustStore.from_topology(topo)
     verifier = Verifier(trust, checkpoint_policy=CheckpointPolicy(key.verifier))
     verifier.verify(bundle).raise_for_failure()
     verifier.verify(redacted).raise_for_failure()
@@ -78,7 +81,7 @@ def main() -> None:
     (DATA_DIR / "other-size.note").write_text(first.note)
     shutil.rmtree(DATA_DIR / "cases", ignore_errors=True)
     (DATA_DIR / "cases").mkdir()
-    for name, case in cases(bundle, first.note).items():
+    for name, case in cases(bundle, first.note, trust).items():
         text = json.dumps(case, indent=2, ensure_ascii=False) + "\n"
         (DATA_DIR / "cases" / f"{name}.json").write_text(text)
     print(f"wrote {DATA_DIR}: bundle {len(encode_bundle(bundle))} bytes")
@@ -88,14 +91,23 @@ def _case(description: str, mutation: dict[str, Any], step: str, message: str) -
     return {"description": description, "mutation": mutation, "expect": {"step": step, "message": message}}
 
 
-def cases(bundle: dict[str, Any], other_note: str) -> dict[str, dict[str, Any]]:
+def dictionary(bundle: dict[str, Any], trust: TrustStore) -> bytes:
+    """The packed block's preset dictionary for ``bundle`` (its ``cas`` and note)."""
+    cas = bundle["anchor"]["cas"]
+    der = [c.public_bytes(Encoding.DER) for m in cas for c in trust.msps[m].ca_certs]
+    return packing_dictionary(der, bundle["checkpoint"].encode())
+
+
+def cases(
+    bundle: dict[str, Any], other_note: str, trust: TrustStore
+) -> dict[str, dict[str, Any]]:
     """One mutation per case; the step each must fail at is decided here, by design."""
     record = bundle["records"][0]
     note = bundle["checkpoint"]
     text, _, signatures = note.partition("\n\n")
     origin, size, root = text.split("\n")[:3]
     data, sigs, _ = unpack_block(
-        base64.b64decode(bundle["anchor"]["packed"]), dictionary=note.encode()
+        base64.b64decode(bundle["anchor"]["packed"]), dictionary=dictionary(bundle, trust)
     )
     envelope = data[bundle["anchor"]["tx_index"]]
     _, action = decode_endorsed_transaction(envelope)
@@ -202,6 +214,11 @@ def cases(bundle: dict[str, Any], other_note: str) -> dict[str, dict[str, Any]]:
             {"op": "add", "path": ["anchor", "tx_index"], "value": 1},
             "block", "outside block",
         ),
+        "packed-cas-unknown": _case(
+            "The packed block claims a CA the verifier's trust directory does not have.",
+            {"op": "set", "path": ["anchor", "cas"], "value": ["NobodyMSP"]},
+            "block", "which the trust directory does not have",
+        ),
         "packed-garbage": _case(
             "The packed block is not a DEFLATE stream.",
             {"op": "set", "path": ["anchor", "packed"], "value": "AAAA"},
@@ -229,7 +246,7 @@ def cases(bundle: dict[str, Any], other_note: str) -> dict[str, dict[str, Any]]:
         ),
         "record-commitment-and-content": _case(
             "A full record that also carries a commitment (one reading only).",
-            {"op": "set", "path": ["records", 0, "commitment"], "value": "00" * 32},
+            {"op": "set", "path": ["records", 0, "commitment"], "value": "A" * 43 + "="},
             "format", "content and salt (full) or only its commitment",
         ),
         "record-null-salt": _case(

@@ -17,7 +17,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from credit_ledger_verify.evidence.model import CHECKPOINT_BUNDLE_FORMAT, EvidenceError
-from credit_ledger_verify.evidence.packed_block import pack_block
+from credit_ledger_verify.evidence.packed_block import pack_block, packing_dictionary
+from credit_ledger_verify.evidence.trust import TrustStore
+from cryptography.hazmat.primitives.serialization import Encoding
 from credit_ledger_verify.fabric import blocks
 from credit_ledger_verify.merkle import MerkleTree, commitment_leaf_hash
 from fabric_protos.common import common_pb2
@@ -35,11 +37,14 @@ def build_checkpoint_bundle(
     record_ids: Iterable[str],
     *,
     chain: AnchoredCheckpoints,
+    trust: TrustStore,
     redact: bool = False,
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """A checkpoint-form bundle (JSON-ready dict) for ``record_ids`` (duplicates dropped, order
     kept) under the newest anchored checkpoint; ``redact=True`` carries commitments only.
+    ``trust``: the network's trust roots (their CA certificates prime the packed block; a
+    verifier unpacks it with the same certificates from its trust directory).
 
     Raises:
         EvidenceError: no ids; a record unknown, not anchored, or erased (unless redacted);
@@ -80,7 +85,7 @@ def build_checkpoint_bundle(
             )
         record: dict[str, Any] = {"record_id": row.record_id}
         if redact:
-            record["commitment"] = row.commitment.hex()
+            record["commitment"] = _b64(row.commitment)
         elif row.content is None or row.salt is None:
             raise EvidenceError(
                 f"record {row.record_id!r}: its content was erased (crypto-shredded); "
@@ -88,7 +93,7 @@ def build_checkpoint_bundle(
             )
         else:
             record["content"] = row.content.decode("utf-8")
-            record["salt"] = row.salt.hex()
+            record["salt"] = _b64(row.salt)
         record["log"] = {"leaf_index": leaf, "proof": _b64(b"".join(tree.inclusion_proof(leaf)))}
         records.append(record)
     created = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
@@ -98,28 +103,31 @@ def build_checkpoint_bundle(
         "created_at": created.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "records": records,
         "checkpoint": head.note,
-        "anchor": _anchor(chain.block_of_transaction(head.tx_id), head.tx_id, head.note),
+        "anchor": _anchor(chain.block_of_transaction(head.tx_id), head.tx_id, head.note, trust),
     }
 
 
-def _anchor(raw: bytes, tx_id: str, note: str) -> dict[str, Any]:
+def _anchor(raw: bytes, tx_id: str, note: str, trust: TrustStore) -> dict[str, Any]:
     probe = common_pb2.Block.FromString(raw)
     number = probe.header.number
     block = parse_block(raw, number)
     place = locate_transaction(raw, tx_id, number)
     metadata = block.metadata.metadata
     signatures = metadata[common_pb2.SIGNATURES] if len(metadata) > common_pb2.SIGNATURES else b""
+    cas = sorted(trust.msps)
+    certificates = [c.public_bytes(Encoding.DER) for m in cas for c in trust.msps[m].ca_certs]
     packed = pack_block(
         list(block.data.data),
         signatures,
         blocks.transactions_filter(block),
-        dictionary=note.encode(),
+        dictionary=packing_dictionary(certificates, note.encode()),
     )
     return {
         "block_number": number,
-        "previous_hash": block.header.previous_hash.hex(),
-        "data_hash": block.header.data_hash.hex(),
+        "previous_hash": _b64(block.header.previous_hash),
+        "data_hash": _b64(block.header.data_hash),
         "tx_index": place.tx_index,
+        "cas": cas,
         "packed": _b64(packed),
     }
 

@@ -65,9 +65,11 @@ class GatewayAnchoredCheckpoints:
             raise CheckpointChainError(f"no block for transaction {tx_id}: {exc}") from None
 
     def anchor(self, argument: bytes) -> CheckpointValue:
-        """Submit ``AnchorCheckpoint(argument)`` and wait for its commit; the stored value."""
+        """Submit ``AnchorCheckpoint`` with ``argument`` as transient data (kept out of the
+        committed transaction, which compact evidence carries) and wait for its commit; the
+        stored value."""
         try:
-            raw = self._contract.submit("AnchorCheckpoint", args=[argument])
+            raw = self._contract.submit("AnchorCheckpoint", transient={"checkpoint": argument})
         except GatewayError as exc:
             raise CheckpointChainError(f"AnchorCheckpoint refused: {exc}") from None
         return _decode(raw)

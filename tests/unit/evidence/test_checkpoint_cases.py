@@ -14,8 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from credit_ledger_verify.evidence.packed_block import pack_block, unpack_block
+from credit_ledger_verify.evidence.packed_block import (
+    pack_block,
+    packing_dictionary,
+    unpack_block,
+)
 from credit_ledger_verify.tlog import CheckpointPolicy, VerifierKey
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from ledger_service.evidence import CheckpointStep, StepStatus, TrustStore, Verifier
 
@@ -53,14 +58,20 @@ def _flip_text(value: str, offset: int) -> str:
     return base64.b64encode(bytes(raw)).decode()
 
 
+def _dictionary(bundle: dict[str, Any], note: str) -> bytes:
+    trust = TrustStore.load(DATA / "trust")
+    cas = bundle["anchor"]["cas"]
+    der = [c.public_bytes(Encoding.DER) for m in cas for c in trust.msps[m].ca_certs]
+    return packing_dictionary(der, note.encode())
+
+
 def _repack(bundle: dict[str, Any], old_note: str, edit: Any) -> None:
     anchor = bundle["anchor"]
-    data, sigs, codes = unpack_block(
-        base64.b64decode(anchor["packed"]), dictionary=old_note.encode()
-    )
+    packed = base64.b64decode(anchor["packed"])
+    data, sigs, codes = unpack_block(packed, dictionary=_dictionary(bundle, old_note))
     data, sigs = edit(data, sigs)
-    packed = pack_block(data, sigs, codes, dictionary=bundle["checkpoint"].encode())
-    anchor["packed"] = base64.b64encode(packed).decode()
+    repacked = pack_block(data, sigs, codes, dictionary=_dictionary(bundle, bundle["checkpoint"]))
+    anchor["packed"] = base64.b64encode(repacked).decode()
 
 
 def _flip(raw: bytes, offset: int) -> bytes:

@@ -25,10 +25,9 @@ from credit_ledger_verify.merkle import HASH_SIZE
 __all__ = ["CheckpointAnchor", "CheckpointBundle", "LogRecordEntry", "parse_checkpoint_bundle"]
 
 FORM = "checkpoint"
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 _ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _TOP = {"format", "form", "created_at", "records", "checkpoint", "anchor"}
-_ANCHOR = {"block_number", "previous_hash", "data_hash", "tx_index", "packed"}
+_ANCHOR = {"block_number", "previous_hash", "data_hash", "tx_index", "cas", "packed"}
 _RECORD = {"record_id", "content", "salt", "commitment", "log"}
 _LOG = {"leaf_index", "proof"}
 #: an RFC 6962 inclusion proof of a tree below 2^64 leaves has at most 64 hashes
@@ -58,6 +57,8 @@ class CheckpointAnchor:
     previous_hash: bytes
     data_hash: bytes
     tx_index: int
+    #: the MSPs whose CA certificates (from the verifier's trust store) prime the unpacking
+    cas: tuple[str, ...]
     packed: bytes
 
 
@@ -92,6 +93,14 @@ def _b64(value: object, what: str, limit: int) -> bytes:
         return pybase64.b64decode(value, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise ValueError(f"{what} is not valid base64: {exc}") from None
+
+
+def _hash32(value: object, what: str) -> bytes:
+    """A 32-byte value as this form writes binary: standard base64 with padding."""
+    raw = _b64(value, what, 44)
+    if len(raw) != HASH_SIZE:
+        raise ValueError(f"{what} must be base64 of {HASH_SIZE} bytes, got {len(raw)}")
+    return raw
 
 
 def parse_checkpoint_bundle(obj: Mapping[str, Any]) -> CheckpointBundle:
@@ -137,15 +146,22 @@ def _anchor(raw: object) -> CheckpointAnchor:
         raise BundleShapeError("anchor.tx_index must be a non-negative integer", field="tx_index")
     hashes = []
     for name in ("previous_hash", "data_hash"):
-        value = raw[name]
-        if not isinstance(value, str) or _HEX64.fullmatch(value) is None:
-            raise BundleShapeError(f"anchor.{name} must be 64 lowercase hex digits", field=name)
-        hashes.append(bytes.fromhex(value))
+        try:
+            hashes.append(_hash32(raw[name], f"anchor.{name}"))
+        except ValueError as exc:
+            raise BundleShapeError(str(exc), field=name) from None
+    cas = raw["cas"]
+    if (
+        not isinstance(cas, list)
+        or not all(isinstance(m, str) and _ID.fullmatch(m) for m in cas)
+        or len(set(cas)) != len(cas)
+    ):
+        raise BundleShapeError("anchor.cas must be a list of distinct MSP ids", field="cas")
     try:
         packed = _b64(raw["packed"], "anchor.packed", _MAX_PACKED_CHARS)
     except ValueError as exc:
         raise BundleShapeError(str(exc), field="packed") from None
-    return CheckpointAnchor(number, hashes[0], hashes[1], index, packed)
+    return CheckpointAnchor(number, hashes[0], hashes[1], index, tuple(cas), packed)
 
 
 def _record(position: int, raw: object) -> LogRecordEntry | MalformedRecord:
@@ -178,10 +194,10 @@ def _record_entry(raw: object) -> LogRecordEntry:
             )
         if not isinstance(content, str):
             raise ValueError("content must be a string (the record's canonical JSON)")
-        if not isinstance(salt, str) or _HEX64.fullmatch(salt) is None:
-            raise ValueError("salt must be 64 lowercase hex digits")
-    elif not isinstance(commitment, str) or _HEX64.fullmatch(commitment) is None:
-        raise ValueError("a redacted record's commitment must be 64 lowercase hex digits")
+        salt_bytes: bytes | None = _hash32(salt, "salt")
+        commitment_bytes = None
+    else:
+        salt_bytes, commitment_bytes = None, _hash32(commitment, "a redacted record's commitment")
     log = raw.get("log")
     if not isinstance(log, Mapping) or set(log) != _LOG:
         raise ValueError("log must be an object {leaf_index, proof}")
@@ -194,8 +210,8 @@ def _record_entry(raw: object) -> LogRecordEntry:
     return LogRecordEntry(
         record_id=rid,
         content=content,
-        salt=None if salt is None else bytes.fromhex(salt),
-        commitment=None if commitment is None else bytes.fromhex(commitment),
+        salt=salt_bytes,
+        commitment=commitment_bytes,
         leaf_index=leaf_index,
         proof=tuple(proof[i : i + HASH_SIZE] for i in range(0, len(proof), HASH_SIZE)),
     )

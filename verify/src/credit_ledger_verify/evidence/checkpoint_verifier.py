@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.hazmat.primitives.serialization import Encoding
+
 from credit_ledger_verify.errors import LedgerError, ProofError, RootMismatch, ValidationError
 from credit_ledger_verify.evidence.bundle import BundleShapeError, MalformedRecord
 from credit_ledger_verify.evidence.checkpoint_bundle import (
@@ -34,7 +36,11 @@ from credit_ledger_verify.evidence.model import (
     VerificationResult,
     short_hex,
 )
-from credit_ledger_verify.evidence.packed_block import PackedBlockError, unpack_block
+from credit_ledger_verify.evidence.packed_block import (
+    PackedBlockError,
+    packing_dictionary,
+    unpack_block,
+)
 from credit_ledger_verify.evidence.trust import TrustStore
 from credit_ledger_verify.merkle import commitment_leaf_hash, verify_inclusion
 from credit_ledger_verify.onchain import OnChainFormatError
@@ -152,9 +158,19 @@ class CheckpointVerification:
     def _block(
         self, anchor: CheckpointAnchor, note: str
     ) -> tuple[BlockCheck | None, str | None]:
+        unknown = [m for m in anchor.cas if m not in self.trust.msps]
+        if unknown:
+            return None, (
+                f"anchor.packed is primed with the CA certificates of {unknown[0]!r}, which the "
+                "trust directory does not have"
+            )
+        cas = [
+            c.public_bytes(Encoding.DER) for m in anchor.cas for c in self.trust.msps[m].ca_certs
+        ]
         try:
             data, signatures, codes = unpack_block(
-                anchor.packed, dictionary=note.encode("utf-8", "surrogatepass")
+                anchor.packed,
+                dictionary=packing_dictionary(cas, note.encode("utf-8", "surrogatepass")),
             )
         except PackedBlockError as exc:
             return None, f"anchor.packed does not unpack: {exc}"

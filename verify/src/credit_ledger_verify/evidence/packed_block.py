@@ -12,9 +12,11 @@ exactly the bytes the chain holds. Layout before compression (all lengths unsign
         count of certificates n, then literal_0, der_0, literal_1, ..., der_(n-1), literal_n
         (each a length and its bytes); the part = literal_0 ‖ PEM(der_0) ‖ literal_1 ‖ …
 
-The DEFLATE stream is primed with a preset dictionary (RFC 1951 allows any; zlib's
-``zdict``): the bundle's checkpoint note, which the transaction carries two or three times
-(argument, written value, response) — the verifier has it before unpacking.
+The DEFLATE stream is primed with a preset dictionary (zlib's ``zdict``) of what the
+verifier holds before unpacking (:func:`packing_dictionary`): the DER CA certificates of the
+MSPs the bundle names (``anchor.cas``, from the verifier's own trust directory — every
+identity in the block is issued by one of them, so issuer names and key identifiers repeat)
+and then the bundle's checkpoint note (the written value and the response repeat it).
 
 Decoding refuses trailing bytes, oversized output (a DEFLATE bomb) and bad lengths.
 """
@@ -26,7 +28,14 @@ import re
 import zlib
 from collections.abc import Sequence
 
-__all__ = ["MAX_UNPACKED_BYTES", "PackedBlockError", "pack_block", "unpack_block"]
+__all__ = [
+    "MAX_UNPACKED_BYTES",
+    "PackedBlockError",
+    "pack_block",
+    "packing_dictionary",
+    "pem",
+    "unpack_block",
+]
 
 #: Far above a one-transaction checkpoint block (~7 KB), far below anything harmful.
 MAX_UNPACKED_BYTES = 1 << 20
@@ -38,6 +47,12 @@ _PEM = re.compile(rb"-----BEGIN CERTIFICATE-----\n([A-Za-z0-9+/=\n]+?)-----END C
 
 class PackedBlockError(ValueError):
     """The packed block bytes do not decode (reported by the verifier's block step)."""
+
+
+def packing_dictionary(ca_certificates: Sequence[bytes], note: bytes) -> bytes:
+    """The preset dictionary: the CA certificates (DER, in the bundle's MSP order), then the
+    note (DEFLATE reaches back 32 KiB; the nearest, most repeated text goes last)."""
+    return b"".join(ca_certificates) + note
 
 
 def pem(der: bytes) -> bytes:
@@ -82,7 +97,7 @@ def pack_block(
     data: Sequence[bytes], signatures: bytes, transactions_filter: bytes, *, dictionary: bytes
 ) -> bytes:
     """The packed, compressed form of a block's data entries and metadata (``dictionary``:
-    the bundle's checkpoint note, UTF-8)."""
+    :func:`packing_dictionary`)."""
     parts = [_varint(len(data)), *(_split(d) for d in data)]
     parts += [_split(signatures), _split(transactions_filter)]
     compressor = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zdict=dictionary)
