@@ -26,7 +26,13 @@ from typing import Any
 from credit_ledger_verify.evidence.packed_block import packing_dictionary, unpack_block
 from credit_ledger_verify.fabric.envelope import decode_endorsed_transaction
 from credit_ledger_verify.fabric.protos import Metadata
-from credit_ledger_verify.tlog import CheckpointPolicy
+from credit_ledger_verify.tlog import (
+    Checkpoint,
+    CheckpointPolicy,
+    parse_checkpoint_text,
+    parse_note,
+    sign_checkpoint,
+)
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from ledger_service.evidence import TrustStore, Verifier, build_checkpoint_bundle, encode_bundle
@@ -81,7 +87,13 @@ def main() -> None:
     (DATA_DIR / "other-size.note").write_text(first.note)
     shutil.rmtree(DATA_DIR / "cases", ignore_errors=True)
     (DATA_DIR / "cases").mkdir()
-    for name, case in cases(bundle, first.note, trust).items():
+    # the log's key signs a checkpoint of the same tree that was never anchored (a log
+    # showing a bank a head the chain never saw): steps 2 and 3 pass, step 4 must not
+    parsed = parse_checkpoint_text(parse_note(bundle["checkpoint"]).text)
+    unanchored = sign_checkpoint(
+        Checkpoint(parsed.origin, parsed.size, parsed.root, ("unanchored",)), key
+    ).decode()
+    for name, case in cases(bundle, first.note, trust, unanchored).items():
         text = json.dumps(case, indent=2, ensure_ascii=False) + "\n"
         (DATA_DIR / "cases" / f"{name}.json").write_text(text)
     print(f"wrote {DATA_DIR}: bundle {len(encode_bundle(bundle))} bytes")
@@ -99,7 +111,7 @@ def dictionary(bundle: dict[str, Any], trust: TrustStore) -> bytes:
 
 
 def cases(
-    bundle: dict[str, Any], other_note: str, trust: TrustStore
+    bundle: dict[str, Any], other_note: str, trust: TrustStore, unanchored: str
 ) -> dict[str, dict[str, Any]]:
     """One mutation per case; the step each must fail at is decided here, by design."""
     record = bundle["records"][0]
@@ -175,6 +187,12 @@ def cases(
             "block re-packed for it: the record's proof does not lead to its root.",
             {"op": "note-swap", "value": other_note},
             "inclusion", "",
+        ),
+        "checkpoint-unanchored": _case(
+            "A checkpoint of the same tree, validly signed by the log key, that was never "
+            "anchored (the block re-packed for it): only the anchoring step can tell.",
+            {"op": "note-swap", "value": unanchored},
+            "anchor", "differs from the bundle's checkpoint",
         ),
         "envelope-byte": _case(
             "One byte of the checkpoint transaction's envelope flipped (in its creator "
