@@ -75,7 +75,9 @@ def main() -> None:
                 ledger.session_factory, [record], chain=chain, trust=trust, redact=True
             )
     assert first.prev_size < first.size < second.size, (first, second)
-    key = load_or_create_log_key(Path(topo.state_dir), platform_origin(topo.channel, topo.chaincode))
+    key = load_or_create_log_key(
+        Path(topo.state_dir), platform_origin(topo.channel, topo.chaincode)
+    )
     verifier = Verifier(trust, checkpoint_policy=CheckpointPolicy(key.verifier))
     verifier.verify(bundle).raise_for_failure()
     verifier.verify(redacted).raise_for_failure()
@@ -100,7 +102,11 @@ def main() -> None:
 
 
 def _case(description: str, mutation: dict[str, Any], step: str, message: str) -> dict[str, Any]:
-    return {"description": description, "mutation": mutation, "expect": {"step": step, "message": message}}
+    return {
+        "description": description,
+        "mutation": mutation,
+        "expect": {"step": step, "message": message},
+    }
 
 
 def dictionary(bundle: dict[str, Any], trust: TrustStore) -> bytes:
@@ -116,7 +122,7 @@ def cases(
     """One mutation per case; the step each must fail at is decided here, by design."""
     record = bundle["records"][0]
     note = bundle["checkpoint"]
-    text, _, signatures = note.partition("\n\n")
+    text = note.partition("\n\n")[0]
     origin, size, root = text.split("\n")[:3]
     data, sigs, _ = unpack_block(
         base64.b64decode(bundle["anchor"]["packed"]), dictionary=dictionary(bundle, trust)
@@ -129,155 +135,204 @@ def cases(
     out: dict[str, dict[str, Any]] = {
         "content-record-id": _case(
             "The record's content edited (its record id): it no longer is the bundle's record.",
-            {"op": "set", "path": ["records", 0, "content"],
-             "value": record["content"].replace(record["record_id"], record["record_id"][:-1] + "x")},
-            "content", "content is record",
+            {
+                "op": "set",
+                "path": ["records", 0, "content"],
+                "value": record["content"].replace(
+                    record["record_id"], record["record_id"][:-1] + "x"
+                ),
+            },
+            "content",
+            "content is record",
         ),
         "content-text": _case(
             "One character of the content changed (still a valid record): the commitment "
             "computed from it is not the logged leaf.",
-            {"op": "set", "path": ["records", 0, "content"],
-             "value": record["content"].replace('"kind":"', '"kind" :"', 1)},
-            "inclusion", "not the checkpoint's",
+            {
+                "op": "set",
+                "path": ["records", 0, "content"],
+                "value": record["content"].replace('"kind":"', '"kind" :"', 1),
+            },
+            "inclusion",
+            "not the checkpoint's",
         ),
         "salt": _case(
             "One bit of the salt flipped: another commitment, not in the log.",
             {"op": "flip", "path": ["records", 0, "salt"], "offset": 5},
-            "inclusion", "not the checkpoint's",
+            "inclusion",
+            "not the checkpoint's",
         ),
         "leaf-index": _case(
             "The leaf index moved by one.",
             {"op": "add", "path": ["records", 0, "log", "leaf_index"], "value": 1},
-            "inclusion", "leads to root",
+            "inclusion",
+            "leads to root",
         ),
         "leaf-index-beyond": _case(
             "A leaf index beyond the checkpoint's size.",
             {"op": "set", "path": ["records", 0, "log", "leaf_index"], "value": int(size) + 5},
-            "inclusion", "malformed proof",
+            "inclusion",
+            "malformed proof",
         ),
         "proof-truncated": _case(
             "The proof's last hash dropped.",
             {"op": "truncate", "path": ["records", 0, "log", "proof"], "bytes": 32},
-            "inclusion", "malformed proof",
+            "inclusion",
+            "malformed proof",
         ),
         "checkpoint-size": _case(
             "The note's size line changed: the log key's signature no longer verifies.",
-            {"op": "set", "path": ["checkpoint"],
-             "value": note.replace(f"\n{size}\n", f"\n{int(size) + 1}\n", 1)},
-            "checkpoint", "does not verify",
+            {
+                "op": "set",
+                "path": ["checkpoint"],
+                "value": note.replace(f"\n{size}\n", f"\n{int(size) + 1}\n", 1),
+            },
+            "checkpoint",
+            "does not verify",
         ),
         "checkpoint-root": _case(
             "The note's root line replaced by another 32-byte root.",
-            {"op": "set", "path": ["checkpoint"],
-             "value": note.replace(root, base64.b64encode(bytes(32)).decode(), 1)},
-            "inclusion", "not the checkpoint's",
+            {
+                "op": "set",
+                "path": ["checkpoint"],
+                "value": note.replace(root, base64.b64encode(bytes(32)).decode(), 1),
+            },
+            "inclusion",
+            "not the checkpoint's",
         ),
         "checkpoint-signature": _case(
             "One byte of the log key's signature flipped.",
             {"op": "note-signature", "index": 0},
-            "checkpoint", "does not verify",
+            "checkpoint",
+            "does not verify",
         ),
         "checkpoint-origin": _case(
             "The note names another log.",
             {"op": "set", "path": ["checkpoint"], "value": note.replace(origin, origin + "x", 1)},
-            "checkpoint", "origin",
+            "checkpoint",
+            "origin",
         ),
         "checkpoint-other-size": _case(
             "The note swapped for the (validly signed) anchored checkpoint of another size, the "
             "block re-packed for it: the record's proof does not lead to its root.",
             {"op": "note-swap", "value": other_note},
-            "inclusion", "",
+            "inclusion",
+            "",
         ),
         "checkpoint-unanchored": _case(
             "A checkpoint of the same tree, validly signed by the log key, that was never "
             "anchored (the block re-packed for it): only the anchoring step can tell.",
             {"op": "note-swap", "value": unanchored},
-            "anchor", "differs from the bundle's checkpoint",
+            "anchor",
+            "differs from the bundle's checkpoint",
         ),
         "envelope-byte": _case(
             "One byte of the checkpoint transaction's envelope flipped (in its creator "
             "signature): the creator's signature fails (and the data hash).",
             {"op": "packed", "part": "data", "index": 0, "offset": len(envelope) - 3},
-            "endorsement", "creator",
+            "endorsement",
+            "creator",
         ),
         "endorsement-signature": _case(
             "One byte of an endorser's signature flipped.",
-            {"op": "packed", "part": "data", "index": 0,
-             "offset": envelope.index(endorsement_sig) + len(endorsement_sig) - 3},
-            "endorsement", "endorsement 1",
+            {
+                "op": "packed",
+                "part": "data",
+                "index": 0,
+                "offset": envelope.index(endorsement_sig) + len(endorsement_sig) - 3,
+            },
+            "endorsement",
+            "endorsement 1",
         ),
         "orderer-signature": _case(
             "One byte of the orderer's block signature flipped.",
-            {"op": "packed", "part": "signatures",
-             "offset": sigs.index(orderer_sig) + len(orderer_sig) - 3},
-            "orderer", "orderer signature 0",
+            {
+                "op": "packed",
+                "part": "signatures",
+                "offset": sigs.index(orderer_sig) + len(orderer_sig) - 3,
+            },
+            "orderer",
+            "orderer signature 0",
         ),
         "block-number": _case(
             "The block number changed: the orderer signed another header.",
             {"op": "add", "path": ["anchor", "block_number"], "value": 1},
-            "orderer", "signature",
+            "orderer",
+            "signature",
         ),
         "block-previous-hash": _case(
             "The header's previous hash changed: the orderer signed another header.",
             {"op": "flip", "path": ["anchor", "previous_hash"], "offset": 0},
-            "orderer", "signature",
+            "orderer",
+            "signature",
         ),
         "block-data-hash": _case(
             "The header's data hash changed.",
             {"op": "flip", "path": ["anchor", "data_hash"], "offset": 0},
-            "block", "!= header data_hash",
+            "block",
+            "!= header data_hash",
         ),
         "block-tx-index": _case(
             "The transaction's position points outside the block.",
             {"op": "add", "path": ["anchor", "tx_index"], "value": 1},
-            "block", "outside block",
+            "block",
+            "outside block",
         ),
         "packed-cas-unknown": _case(
             "The packed block claims a CA the verifier's trust directory does not have.",
             {"op": "set", "path": ["anchor", "cas"], "value": ["NobodyMSP"]},
-            "block", "which the trust directory does not have",
+            "block",
+            "which the trust directory does not have",
         ),
         "packed-garbage": _case(
             "The packed block is not a DEFLATE stream.",
             {"op": "set", "path": ["anchor", "packed"], "value": "AAAA"},
-            "block", "does not unpack",
+            "block",
+            "does not unpack",
         ),
         "bundle-format-unknown": _case(
             "An unknown evidence format version is refused by name.",
             {"op": "set", "path": ["format"], "value": "credit-ledger-evidence/9"},
-            "bundle", "has format 'credit-ledger-evidence/9'",
+            "bundle",
+            "has format 'credit-ledger-evidence/9'",
         ),
         "bundle-format-retired": _case(
             "A retired evidence format version is refused by name.",
             {"op": "set", "path": ["format"], "value": "credit-ledger-evidence/2"},
-            "bundle", "no longer supported",
+            "bundle",
+            "no longer supported",
         ),
         "bundle-form-unknown": _case(
             "Format /4 with a form other than checkpoint.",
             {"op": "set", "path": ["form"], "value": "batch"},
-            "bundle", "form 'batch' is unknown",
+            "bundle",
+            "form 'batch' is unknown",
         ),
         "bundle-unknown-field": _case(
             "An unknown top-level field.",
             {"op": "set", "path": ["extra"], "value": 1},
-            "bundle", "unknown field 'extra'",
+            "bundle",
+            "unknown field 'extra'",
         ),
         "record-commitment-and-content": _case(
             "A full record that also carries a commitment (one reading only).",
             {"op": "set", "path": ["records", 0, "commitment"], "value": "A" * 43 + "="},
-            "format", "content and salt (full) or only its commitment",
+            "format",
+            "content and salt (full) or only its commitment",
         ),
         "record-null-salt": _case(
             "A null salt is not a redaction.",
             {"op": "set", "path": ["records", 0, "salt"], "value": None},
-            "format", "salt is null",
+            "format",
+            "salt is null",
         ),
     }
     for i in range(proof_hashes):
         out[f"proof-hash-{i}"] = _case(
             f"One bit of proof hash {i} flipped.",
             {"op": "flip", "path": ["records", 0, "log", "proof"], "offset": 32 * i + 7},
-            "inclusion", "leads to root",
+            "inclusion",
+            "leads to root",
         )
     return out
 

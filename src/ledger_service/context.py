@@ -16,15 +16,21 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from fabric_gateway import AsyncGateway
+from fabric_gateway import AsyncGateway, Gateway
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_service.anchoring import AnchoringStore, AnchoringWorker, WorkerSettings
 from ledger_service.chainsync import ReplayResult, replay
 from ledger_service.config import ServiceConfig
-from ledger_service.evidence import build_access_bundle, build_bundle
+from ledger_service.evidence import (
+    TrustStore,
+    build_access_bundle,
+    build_bundle,
+    build_checkpoint_bundle,
+)
 from ledger_service.fabric.blocks import BlockReader, BlockStream
+from ledger_service.fabric.checkpoints import GatewayAnchoredCheckpoints
 from ledger_service.fabric.target import FabricTarget
 from ledger_service.index import make_engine, make_session_factory, upgrade
 from ledger_service.intake import LedgerService
@@ -138,6 +144,20 @@ class LedgerContext:
         :func:`ledger_service.evidence.build_bundle`)."""
         return build_bundle(
             self.session_factory, record_ids, block_source=block_reader, redact=redact
+        )
+
+    def build_checkpoint_bundle(
+        self, record_ids: Iterable[str], *, gateway: Gateway, redact: bool = False
+    ) -> dict[str, Any]:
+        """A checkpoint-form (compact) bundle for ``record_ids`` under the newest checkpoint
+        anchored on the chain (see :func:`ledger_service.evidence.build_checkpoint_bundle`)."""
+        target = self.fabric_target
+        return build_checkpoint_bundle(
+            self.session_factory,
+            record_ids,
+            chain=GatewayAnchoredCheckpoints(gateway, target.channel, target.chaincode),
+            trust=TrustStore.from_topology(self.topology),
+            redact=redact,
         )
 
     def build_access_bundle(

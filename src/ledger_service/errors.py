@@ -62,6 +62,7 @@ own classes are marked with their module where it is not this one.
     ├── ProcessError         (ops.processes)      process_failed
     ├── GlobalLogDivergedError (tlog.global_log) global_log_diverged
     ├── LogKeyError          (tlog.checkpoints)   log_key_invalid
+    ├── CheckpointChainError (fabric.checkpoints) checkpoint_chain
     └── CheckpointNotFoundError (tlog.checkpoints) checkpoint_not_found
 
 Classes outside this module that used to subclass ``ValueError``/``RuntimeError`` still do

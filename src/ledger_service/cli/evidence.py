@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from credit_ledger_verify.cli import verify_sources
+from credit_ledger_verify.cli import load_checkpoint_policy, verify_sources
 from credit_ledger_verify.report import TABLE_LIMIT, json_report, print_report
 
 from ledger_service.cli._common import StateDir, console, err_console, fail, run_or_fail
 from ledger_service.cli._reads import parse_as_of
 from ledger_service.config import ServiceConfig
 from ledger_service.context import LedgerContext
-from ledger_service.errors import ValidationError
+from ledger_service.errors import LedgerError, ValidationError
 from ledger_service.evidence import (
     EvidenceError,
     TrustStore,
@@ -28,6 +28,7 @@ from ledger_service.evidence import (
     encode_bundle,
 )
 from ledger_service.fabric.blocks import GatewayBlockReader
+from ledger_service.fabric.checkpoints import CheckpointChainError
 from ledger_service.queries.lineage import (
     DEFAULT_DEPTH,
     LineageQueryError,
@@ -58,6 +59,15 @@ def evidence(
     redact: Annotated[
         bool, typer.Option("--redact", help="Leave out content and salt (commitments only).")
     ] = False,
+    form: Annotated[
+        str,
+        typer.Option(
+            "--form",
+            help="batch: the record's batch transaction and its whole block (format /3); "
+            "checkpoint: compact, the record's inclusion in the newest anchored checkpoint of "
+            "the global log and that checkpoint's small block (format /4).",
+        ),
+    ] = "batch",
     lineage: Annotated[
         bool,
         typer.Option(
@@ -88,6 +98,10 @@ def evidence(
     lineage bundle of records or a loan (--lineage)."""
     if not lineage and (as_of is not None or depth != DEFAULT_DEPTH):
         fail("--depth and --as-of only apply to a lineage bundle (--lineage)", code=2)
+    if form not in ("batch", "checkpoint"):
+        fail(f"--form must be batch or checkpoint, not {form!r}", code=2)
+    if lineage and form != "batch":
+        fail("--lineage bundles have the batch form only", code=2)
     if lineage and redact:
         fail(
             "--redact cannot be combined with --lineage: edges are checked against the "
@@ -107,7 +121,13 @@ def evidence(
             )
     with target.gateway() as gateway:
         reader = GatewayBlockReader(gateway, target.channel)
-        if graph is None:
+        if form == "checkpoint":
+            bundle = run_or_fail(
+                lambda: context.build_checkpoint_bundle(names, gateway=gateway, redact=redact),
+                EvidenceError,
+                CheckpointChainError,
+            )
+        elif graph is None:
             bundle = run_or_fail(
                 lambda: context.build_bundle(names, block_reader=reader, redact=redact),
                 EvidenceError,
@@ -119,8 +139,9 @@ def evidence(
                 EvidenceError,
             )
     data = encode_bundle(bundle)
+    blocks = len(bundle.get("blocks", [bundle.get("anchor")]))
     what = (
-        f"{len(bundle['records'])} record(s), {len(bundle['blocks'])} block(s), "
+        f"{len(bundle['records'])} record(s), {blocks} block(s), "
         f"{len(data):,} bytes{' (redacted)' if redact else ''}"
     )
     if graph is not None:
@@ -215,6 +236,24 @@ def verify(
             help="Trust directory (`ledgerctl trust export DIR`): org CA certificates.",
         ),
     ],
+    log_key: Annotated[
+        Path | None,
+        typer.Option("--log-key", help="The log's note verifier key (checkpoint-form bundles)."),
+    ] = None,
+    witness_key: Annotated[
+        list[Path] | None,
+        typer.Option("--witness-key", help="A witness's cosigner key (repeat)."),
+    ] = None,
+    witnesses: Annotated[
+        int, typer.Option("--witnesses", help="Cosignatures required from the witness keys.")
+    ] = 0,
+    signatures_only: Annotated[
+        bool,
+        typer.Option(
+            "--signatures-only",
+            help="Trust a checkpoint on its signatures alone (steps 4-7 skipped).",
+        ),
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the results as JSON instead of a table.")
     ] = False,
@@ -229,7 +268,16 @@ def verify(
     The same verdicts and tables as the bank's `credit-ledger-verify` (one implementation:
     credit_ledger_verify.cli / report)."""
     store = run_or_fail(lambda: TrustStore.load(trust), EvidenceError)
-    results = verify_sources(Verifier(store), bundles)
+    try:
+        policy = load_checkpoint_policy(
+            None if log_key is None else str(log_key),
+            [str(p) for p in witness_key or ()],
+            witnesses,
+        )
+    except (LedgerError, OSError, ValueError) as exc:
+        fail(f"checkpoint keys: {exc}", code=2)
+    verifier = Verifier(store, checkpoint_policy=policy, checkpoint_chain=not signatures_only)
+    results = verify_sources(verifier, bundles)
     if as_json:
         sys.stdout.write(json_report(results))
     else:

@@ -19,9 +19,9 @@ from typing import Any
 from credit_ledger_verify.evidence.model import CHECKPOINT_BUNDLE_FORMAT, EvidenceError
 from credit_ledger_verify.evidence.packed_block import pack_block, packing_dictionary
 from credit_ledger_verify.evidence.trust import TrustStore
-from cryptography.hazmat.primitives.serialization import Encoding
 from credit_ledger_verify.fabric import blocks
 from credit_ledger_verify.merkle import MerkleTree, commitment_leaf_hash
+from cryptography.hazmat.primitives.serialization import Encoding
 from fabric_protos.common import common_pb2
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -60,9 +60,7 @@ def build_checkpoint_bundle(
         raise EvidenceError("no checkpoint of the global log is anchored on the chain yet")
     with session_factory() as session:
         rows = load_anchored_rows(session, ids)
-        commitments = [
-            bytes(c) for _, _, _, c in session.execute(mirror_leaves().limit(head.size))
-        ]
+        commitments = [bytes(c) for _, _, _, c in session.execute(mirror_leaves().limit(head.size))]
     if len(commitments) < head.size:
         raise EvidenceError(
             f"the chain mirror holds {len(commitments)} leaves, the anchored checkpoint "

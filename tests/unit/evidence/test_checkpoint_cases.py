@@ -134,7 +134,8 @@ def test_case(path: Path, golden: dict[str, Any], verifier: Verifier) -> None:
     expect = case["expect"]
     result = verifier.verify(json.dumps(mutate(golden, case["mutation"])).encode())
     if expect["step"] == "bundle":
-        assert result.error is not None and expect["message"] in result.error, result.error
+        assert result.error is not None
+        assert expect["message"] in result.error, result.error
         return
     assert result.error is None, result.error
     (outcome,) = result.records
@@ -149,7 +150,8 @@ def test_case(path: Path, golden: dict[str, Any], verifier: Verifier) -> None:
 def test_without_a_log_key_step_3_fails(golden: dict[str, Any]) -> None:
     result = Verifier(TrustStore.load(DATA / "trust")).verify(golden)
     failure = result.records[0].failure
-    assert failure is not None and failure.step is CheckpointStep.CHECKPOINT
+    assert failure is not None
+    assert failure.step is CheckpointStep.CHECKPOINT
     assert "no log key" in failure.detail
 
 
@@ -161,7 +163,8 @@ def test_another_log_key_fails_step_3(golden: dict[str, Any]) -> None:
         TrustStore.load(DATA / "trust"), checkpoint_policy=CheckpointPolicy(other.verifier)
     )
     failure = verifier.verify(golden).records[0].failure
-    assert failure is not None and failure.step is CheckpointStep.CHECKPOINT
+    assert failure is not None
+    assert failure.step is CheckpointStep.CHECKPOINT
 
 
 def test_signature_policy_skips_the_chain_and_says_so(golden: dict[str, Any]) -> None:

@@ -1,7 +1,8 @@
-"""`credit-ledger-verify BUNDLE... --trust DIR [--json] [--all]`: a bank's offline check of
-evidence and lineage bundles (docs/evidence-format.md) against the network's org CA
-certificates. Exit 0: everything verified; 1: a record, lineage or bundle failed; 2: bad
-usage or an unreadable trust directory. `ledgerctl verify` runs the same code."""
+"""`credit-ledger-verify BUNDLE... --trust DIR [--log-key FILE] [--json] [--all]`: a bank's
+offline check of evidence and lineage bundles (docs/evidence-format.md) against the network's
+org CA certificates (and, for checkpoint-form bundles, the log's key). Exit 0: everything
+verified; 1: a record, lineage or bundle failed; 2: bad usage or an unreadable trust directory
+or key. `ledgerctl verify` runs the same code."""
 
 from __future__ import annotations
 
@@ -16,8 +17,34 @@ from credit_ledger_verify.evidence.model import VerificationResult
 from credit_ledger_verify.evidence.trust import TrustStore
 from credit_ledger_verify.evidence.verifier import Verifier
 from credit_ledger_verify.report import TABLE_LIMIT, json_report, print_report
+from credit_ledger_verify.tlog import CheckpointPolicy, VerifierKey
 
-__all__ = ["main", "verify_sources"]
+__all__ = ["load_checkpoint_policy", "main", "verify_sources"]
+
+
+def load_checkpoint_policy(
+    log_key: str | None, witness_keys: Sequence[str] = (), witnesses: int = 0
+) -> CheckpointPolicy | None:
+    """The checkpoint policy from key files (each holds one note verifier key,
+    ``name+keyid+base64``): the log's key, the witnesses' keys and how many must cosign.
+    ``None`` without a log key (checkpoint-form bundles then fail step 3, saying so).
+
+    Raises:
+        OSError: a key file cannot be read. LedgerError: a key is malformed, or the policy
+            is inconsistent (``witnesses`` above the keys given).
+    """
+    if log_key is None:
+        if witness_keys or witnesses:
+            raise ValueError("witness keys need the log key (--log-key)")
+        return None
+
+    def read(path: str) -> VerifierKey:
+        with open(path, encoding="ascii") as handle:
+            return VerifierKey.parse(handle.read().strip())
+
+    return CheckpointPolicy(
+        read(log_key), tuple(read(p) for p in witness_keys), witnesses_required=witnesses
+    )
 
 
 def verify_sources(verifier: Verifier, sources: Sequence[str]) -> list[VerificationResult]:
@@ -46,6 +73,31 @@ def _parser() -> argparse.ArgumentParser:
         "`ledgerctl trust export DIR`)",
     )
     parser.add_argument(
+        "--log-key",
+        metavar="FILE",
+        help="the transparency log's note verifier key (checkpoint-form bundles)",
+    )
+    parser.add_argument(
+        "--witness-key",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="a witness's cosigner key (repeat); see --witnesses",
+    )
+    parser.add_argument(
+        "--witnesses",
+        type=int,
+        default=0,
+        metavar="K",
+        help="cosignatures required from the --witness-key witnesses (default 0)",
+    )
+    parser.add_argument(
+        "--signatures-only",
+        action="store_true",
+        help="trust a checkpoint on the log key (and K cosignatures) alone: do not check its "
+        "anchoring transaction (steps 4-7 reported as skipped)",
+    )
+    parser.add_argument(
         "--json", action="store_true", dest="as_json", help="print the results as JSON"
     )
     parser.add_argument(
@@ -63,10 +115,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(width=None if sys.stdout.isatty() else 150)
     try:
         store = TrustStore.load(args.trust)
-    except (LedgerError, OSError) as exc:
+        policy = load_checkpoint_policy(args.log_key, args.witness_key, args.witnesses)
+    except (LedgerError, OSError, ValueError) as exc:
         Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
         return 2
-    results = verify_sources(Verifier(store), args.bundles)
+    verifier = Verifier(store, checkpoint_policy=policy, checkpoint_chain=not args.signatures_only)
+    results = verify_sources(verifier, args.bundles)
     if args.as_json:
         sys.stdout.write(json_report(results))
     else:

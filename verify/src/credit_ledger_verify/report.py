@@ -107,16 +107,13 @@ def print_results(
     table.add_column("block", justify="right")
     # a run of checkpoint-form bundles gets their steps' columns (the numbering differs)
     compact = any(
-        isinstance(o.steps[0].step, CheckpointStep)
-        for r in results
-        for o in r.records
-        if o.steps
+        isinstance(o.steps[0].step, CheckpointStep) for r in results for o in r.records if o.steps
     )
-    columns: list[Step | CheckpointStep] = [
-        *(CheckpointStep if compact else Step)
-    ][1:]
+    columns: list[Step | CheckpointStep] = [*(CheckpointStep if compact else Step)][1:]
     for step in columns:
-        name = CHECKPOINT_STEP_NAMES[step] if compact else STEP_NAMES[step]
+        name = (
+            CHECKPOINT_STEP_NAMES[step] if isinstance(step, CheckpointStep) else STEP_NAMES[step]
+        )
         table.add_column(f"{int(step)} {name}", justify="center")
     table.add_column("result", overflow="fold")
     hidden = 0

@@ -155,9 +155,7 @@ class CheckpointVerification:
         )
         return _Shared(checkpoint, steps, block, tx)
 
-    def _block(
-        self, anchor: CheckpointAnchor, note: str
-    ) -> tuple[BlockCheck | None, str | None]:
+    def _block(self, anchor: CheckpointAnchor, note: str) -> tuple[BlockCheck | None, str | None]:
         unknown = [m for m in anchor.cas if m not in self.trust.msps]
         if unknown:
             return None, (
@@ -368,8 +366,7 @@ def _step5_endorsement(tx: TxCheck | None, fabric: FabricChecks) -> StepResult:
     return StepResult(
         _S.ENDORSEMENT,
         _P,
-        f"endorsed under {fabric.policy}; creator {tx.creator_msp} signed tx "
-        f"{short_hex(tx.tx_id)}",
+        f"endorsed under {fabric.policy}; creator {tx.creator_msp} signed tx {short_hex(tx.tx_id)}",
     )
 
 

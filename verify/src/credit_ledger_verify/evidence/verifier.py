@@ -36,8 +36,8 @@ from credit_ledger_verify.evidence.bundle import (
     load_json,
     parse_bundle,
 )
-from credit_ledger_verify.evidence.checkpoint_verifier import CheckpointVerification
 from credit_ledger_verify.evidence.chain_record import OnChain, read_chain_record
+from credit_ledger_verify.evidence.checkpoint_verifier import CheckpointVerification
 from credit_ledger_verify.evidence.fabric_checks import (
     BlockCheck,
     FabricChecks,
@@ -107,7 +107,9 @@ class Verifier:
         bad bundle: problems are in the result."""
         try:
             obj = bundle if isinstance(bundle, Mapping) else load_json(bundle)
-            if isinstance(obj, Mapping) and obj.get("format") == CHECKPOINT_BUNDLE_FORMAT:
+            if not isinstance(obj, Mapping):
+                raise BundleShapeError("bundle must be a JSON object")
+            if obj.get("format") == CHECKPOINT_BUNDLE_FORMAT:
                 return self._checkpoints.verify(obj, source)
             parsed = parse_bundle(obj)
         except BundleShapeError as exc:
