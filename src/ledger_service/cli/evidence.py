@@ -123,7 +123,9 @@ def evidence(
         reader = GatewayBlockReader(gateway, target.channel)
         if form == "checkpoint":
             bundle = run_or_fail(
-                lambda: context.build_checkpoint_bundle(names, gateway=gateway, redact=redact),
+                lambda: context.build_checkpoint_bundle(
+                    names, chain=context.anchored_checkpoints(gateway), redact=redact
+                ),
                 EvidenceError,
                 CheckpointChainError,
             )

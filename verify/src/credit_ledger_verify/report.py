@@ -111,9 +111,7 @@ def print_results(
     )
     columns: list[Step | CheckpointStep] = [*(CheckpointStep if compact else Step)][1:]
     for step in columns:
-        name = (
-            CHECKPOINT_STEP_NAMES[step] if isinstance(step, CheckpointStep) else STEP_NAMES[step]
-        )
+        name = CHECKPOINT_STEP_NAMES[step] if isinstance(step, CheckpointStep) else STEP_NAMES[step]
         table.add_column(f"{int(step)} {name}", justify="center")
     table.add_column("result", overflow="fold")
     hidden = 0
