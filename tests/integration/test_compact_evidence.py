@@ -41,7 +41,8 @@ def ledger(fabric_network: Topology, tmp_path_factory: pytest.TempPathFactory) -
 
 
 def _policy(topo: Topology) -> CheckpointPolicy:
-    key = load_or_create_log_key(Path(topo.state_dir), platform_origin(topo.channel, topo.chaincode))
+    origin = platform_origin(topo.channel, topo.chaincode)
+    key = load_or_create_log_key(Path(topo.state_dir), origin)
     return CheckpointPolicy(key.verifier)
 
 

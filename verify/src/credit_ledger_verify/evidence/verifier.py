@@ -10,7 +10,8 @@ the root and size the chain's batch key holds), 3 write set (record and batch ke
 byte; no key written twice), 4 endorsement (:class:`EndorsementPolicy`, proposal binding,
 creator), 5 block (data hash, tx id, channel, VALID flag), 6 orderer (block signatures).
 A lineage bundle's graph is then held against the nodes' verified content
-(:mod:`.lineage_checks`).
+(:mod:`.lineage_checks`). A checkpoint-form bundle (``credit-ledger-evidence/4``) has its own
+steps (:mod:`.checkpoint_verifier`) over the same Fabric checks.
 
 Every step is evaluated when its inputs are there, so a result shows *all* failing steps;
 :attr:`RecordOutcome.failure` is the lowest-numbered one.
@@ -364,10 +365,12 @@ def verify_bundle(
     trust: TrustStore | str | Path,
     *,
     policy: EndorsementPolicy | None = None,
+    checkpoint_policy: CheckpointPolicy | None = None,
 ) -> VerificationResult:
-    """Verify one bundle with a fresh :class:`Verifier` (``trust``: a store or a trust dir)."""
+    """Verify one bundle with a fresh :class:`Verifier` (``trust``: a store or a trust dir;
+    ``checkpoint_policy``: the log key, for checkpoint-form bundles)."""
     store = trust if isinstance(trust, TrustStore) else TrustStore.load(trust)
-    return Verifier(store, policy=policy).verify(bundle)
+    return Verifier(store, policy=policy, checkpoint_policy=checkpoint_policy).verify(bundle)
 
 
 def _access_content(entry_id: int, content: bytes) -> StepResult:
