@@ -183,3 +183,28 @@ def test_signature_policy_skips_the_chain_and_says_so(golden: dict[str, Any]) ->
     assert "not checked by policy" in outcome.steps[3].detail
     tampered = mutate(golden, {"op": "flip", "path": ["records", 0, "salt"], "offset": 1})
     assert fast.verify(tampered).records[0].failure.step is CheckpointStep.INCLUSION  # type: ignore[union-attr]
+
+
+def test_a_policy_requiring_a_witness_needs_its_cosignature(golden: dict[str, Any]) -> None:
+    """k = 1 of a named witness: the anchored note alone fails step 3; the same note with
+    the witness's cosignature line (block re-packed for the longer note) verifies, steps 1-7,
+    because the anchored value is compared by the note's text, not its signature lines."""
+    from credit_ledger_verify.tlog import ED25519_COSIGNATURE, SignerKey, cosign, parse_note
+    from credit_ledger_verify.tlog.note import encode_note
+
+    log_key = VerifierKey.parse((DATA / "log.vkey").read_text().strip())
+    witness = SignerKey.generate("witness.bank.example", ED25519_COSIGNATURE)
+    policy = CheckpointPolicy(log_key, (witness.verifier,), witnesses_required=1)
+    verifier = Verifier(TrustStore.load(DATA / "trust"), checkpoint_policy=policy)
+    failure = verifier.verify(golden).records[0].failure
+    assert failure is not None
+    assert failure.step is CheckpointStep.CHECKPOINT
+    assert "0 valid witness cosignature(s), 1 required" in failure.detail
+
+    note = parse_note(golden["checkpoint"])
+    signed = [*note.signatures, cosign(witness, note.text, 1_764_000_000)]
+    cosigned = encode_note(note.text, signed).decode()
+    bundle = mutate(golden, {"op": "note-swap", "value": cosigned})
+    result = verifier.verify(bundle)
+    assert result.ok, result.messages
+    assert "witness.bank.example" in result.records[0].steps[2].detail
