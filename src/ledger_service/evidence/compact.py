@@ -21,7 +21,6 @@ from credit_ledger_verify.evidence.packed_block import pack_block, packing_dicti
 from credit_ledger_verify.evidence.trust import TrustStore
 from credit_ledger_verify.fabric import blocks
 from credit_ledger_verify.merkle import MerkleTree, commitment_leaf_hash
-from cryptography.hazmat.primitives.serialization import Encoding
 from fabric_protos.common import common_pb2
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -113,7 +112,7 @@ def _anchor(raw: bytes, tx_id: str, note: str, trust: TrustStore) -> dict[str, A
     metadata = block.metadata.metadata
     signatures = metadata[common_pb2.SIGNATURES] if len(metadata) > common_pb2.SIGNATURES else b""
     cas = sorted(trust.msps)
-    certificates = [c.public_bytes(Encoding.DER) for m in cas for c in trust.msps[m].ca_certs]
+    certificates = [der for m in cas for der in trust.ca_certificates_der(m)]
     packed = pack_block(
         list(block.data.data),
         signatures,

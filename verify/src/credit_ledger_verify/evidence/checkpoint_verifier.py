@@ -18,8 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.hazmat.primitives.serialization import Encoding
-
 from credit_ledger_verify.errors import LedgerError, ProofError, RootMismatch, ValidationError
 from credit_ledger_verify.evidence.bundle import BundleShapeError, MalformedRecord
 from credit_ledger_verify.evidence.checkpoint_bundle import (
@@ -162,9 +160,7 @@ class CheckpointVerification:
                 f"anchor.packed is primed with the CA certificates of {unknown[0]!r}, which the "
                 "trust directory does not have"
             )
-        cas = [
-            c.public_bytes(Encoding.DER) for m in anchor.cas for c in self.trust.msps[m].ca_certs
-        ]
+        cas = [der for m in anchor.cas for der in self.trust.ca_certificates_der(m)]
         try:
             data, signatures, codes = unpack_block(
                 anchor.packed,
