@@ -9,6 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
+from credit_ledger_verify.records import RecordId
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
@@ -37,7 +38,8 @@ MAX_EVIDENCE_RECORDS = 1000
 
 
 class EvidenceRequest(BaseModel):
-    record_ids: list[str] = Field(min_length=1, max_length=MAX_EVIDENCE_RECORDS)
+    # record ids by their pattern: an id with a NUL reached PostgreSQL (a 500) before
+    record_ids: list[RecordId] = Field(min_length=1, max_length=MAX_EVIDENCE_RECORDS)
     redact: bool = Field(False, description="Leave out content and salt (commitments only).")
 
 
