@@ -127,11 +127,12 @@ class CheckpointVerification:
             return _Shared(None, tuple(StepResult(s, _F, why) for s in tuple(_S)[3:]))
 
     def _shared_steps(self, note: str, anchor: CheckpointAnchor) -> _Shared:
-        try:
-            checkpoint: Checkpoint | None = parse_checkpoint_text(parse_note(note).text)
-        except LedgerError:
-            checkpoint = None
-        step3 = self._step3_checkpoint(note)
+        step3, checkpoint = self._step3_checkpoint(note)
+        if checkpoint is None:  # step 3 failed: step 2 still runs against the note's claims
+            try:
+                checkpoint = parse_checkpoint_text(parse_note(note).text)
+            except LedgerError:
+                checkpoint = None
         if not self.chain:
             why = (
                 "not checked by policy: the checkpoint is trusted on its signatures "
@@ -176,23 +177,22 @@ class CheckpointVerification:
             return block, why + f"({len(data)} data entries)"
         return block, None
 
-    def _step3_checkpoint(self, note: str) -> StepResult:
+    def _step3_checkpoint(self, note: str) -> tuple[StepResult, Checkpoint | None]:
+        """Step 3, and the checkpoint when it passed (the note then parsed only once)."""
         if self.policy is None:
-            return StepResult(
-                _S.CHECKPOINT, _F, "no log key configured: the verifier needs the log's key"
-            )
+            why = "no log key configured: the verifier needs the log's key"
+            return StepResult(_S.CHECKPOINT, _F, why), None
         try:
             verified = verify_checkpoint(note, self.policy)
         except LedgerError as exc:
-            return StepResult(_S.CHECKPOINT, _F, f"checkpoint note: {exc}")
+            return StepResult(_S.CHECKPOINT, _F, f"checkpoint note: {exc}"), None
         witnesses = ", ".join(c.name for c in verified.cosignatures) or "none required"
         cp = verified.checkpoint
-        return StepResult(
-            _S.CHECKPOINT,
-            _P,
+        detail = (
             f"size {cp.size} root {short_hex(cp.root)} signed by the log key; "
-            f"cosigned by: {witnesses}",
+            f"cosigned by: {witnesses}"
         )
+        return StepResult(_S.CHECKPOINT, _P, detail), cp
 
     def _step4_anchor(
         self, note: str, checkpoint: Checkpoint | None, tx: TxCheck | None
