@@ -90,11 +90,14 @@ def test_cli_builds_and_both_clis_verify(
 ) -> None:
     with ledger.target.gateway() as gateway:
         anchor_checkpoint(ledger.context, gateway)
-    trust_dir, key_file, out = tmp_path / "trust", tmp_path / "log.vkey", tmp_path / "c.json"
-    TrustStore.from_topology(fabric_network).write(trust_dir)
-    key_file.write_text(_policy(fabric_network).log_key.encode() + "\n")
+    trust_dir, bare_dir, out = tmp_path / "trust", tmp_path / "bare", tmp_path / "c.json"
     env = {"LEDGER_STATE_DIR": fabric_network.state_dir, "LEDGER_DB_URL": ledger.db_url}
     runner = CliRunner()
+    exported = runner.invoke(ledgerctl, ["trust", "export", str(trust_dir)], env=env)
+    assert exported.exit_code == 0, exported.output
+    key_file = trust_dir / "log.vkey"  # the log's public key beside the CA certificates
+    assert key_file.read_text().strip() == _policy(fabric_network).log_key.encode()
+    TrustStore.from_topology(fabric_network).write(bare_dir)  # CAs only
     built = runner.invoke(
         ledgerctl,
         ["evidence", ledger.records[0].record_id, "--form", "checkpoint", "-o", str(out)],
@@ -102,11 +105,12 @@ def test_cli_builds_and_both_clis_verify(
     )
     assert built.exit_code == 0, built.output
     assert json.loads(out.read_bytes())["format"] == "credit-ledger-evidence/4"
-    args = [str(out), "--trust", str(trust_dir)]
-    assert verify_main([*args, "--log-key", str(key_file)]) == 0
-    assert verify_main([*args, "--log-key", str(key_file), "--signatures-only"]) == 0
-    assert verify_main(args) == 1  # no log key: step 3 fails
-    checked = runner.invoke(ledgerctl, ["verify", *args, "--log-key", str(key_file)], env=env)
+    assert verify_main([str(out), "--trust", str(trust_dir)]) == 0  # log.vkey found there
+    assert verify_main([str(out), "--trust", str(trust_dir), "--signatures-only"]) == 0
+    bare = [str(out), "--trust", str(bare_dir)]
+    assert verify_main(bare) == 1  # no log key: step 3 fails
+    assert verify_main([*bare, "--log-key", str(key_file)]) == 0
+    checked = runner.invoke(ledgerctl, ["verify", *bare, "--log-key", str(key_file)], env=env)
     assert checked.exit_code == 0, checked.output
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from credit_ledger_verify.cli import load_checkpoint_policy, verify_sources
+from credit_ledger_verify.cli import TRUST_LOG_KEY, load_checkpoint_policy, verify_sources
 from credit_ledger_verify.report import TABLE_LIMIT, json_report, print_report
 
 from ledger_service.cli._common import StateDir, console, err_console, fail, run_or_fail
@@ -34,6 +34,7 @@ from ledger_service.queries.lineage import (
     LineageQueryError,
     lineage_of,
 )
+from ledger_service.tlog.checkpoints import load_or_create_log_key, platform_origin
 
 trust_app = typer.Typer(help="Trust directories (org CA certificates) for offline verification.")
 
@@ -240,7 +241,11 @@ def verify(
     ],
     log_key: Annotated[
         Path | None,
-        typer.Option("--log-key", help="The log's note verifier key (checkpoint-form bundles)."),
+        typer.Option(
+            "--log-key",
+            help="The log's note verifier key (checkpoint-form bundles; default: log.vkey in "
+            "the trust directory, if there).",
+        ),
     ] = None,
     witness_key: Annotated[
         list[Path] | None,
@@ -275,6 +280,7 @@ def verify(
             None if log_key is None else str(log_key),
             [str(p) for p in witness_key or ()],
             witnesses,
+            trust_dir=str(trust),
         )
     except (LedgerError, OSError, ValueError) as exc:
         fail(f"checkpoint keys: {exc}", code=2)
@@ -293,12 +299,19 @@ def trust_export(
     directory: Annotated[Path, typer.Argument(help="Directory to write (created if missing).")],
     state_dir: StateDir,
 ) -> None:
-    """Write the network's trust directory: one `<MSPID>.pem` per org CA plus trust.json."""
+    """Write the network's trust directory: one `<MSPID>.pem` per org CA, trust.json, and the
+    transparency log's public key (log.vkey, created with the log key on first use)."""
     config = ServiceConfig.from_env(state_dir)
     topo = run_or_fail(config.topology)
     store = run_or_fail(lambda: TrustStore.from_topology(topo), EvidenceError)
+    origin = platform_origin(topo.channel, topo.chaincode)
+    log_key = run_or_fail(lambda: load_or_create_log_key(config.state_dir, origin), LedgerError)
     try:
         written = store.write(directory)
+        # the log's public key beside the CAs: checkpoint-form bundles need both
+        key_file = Path(directory) / TRUST_LOG_KEY
+        key_file.write_text(log_key.verifier.encode() + "\n", encoding="ascii")
+        written.append(key_file)
     except OSError as exc:
         fail(f"cannot write {directory}: {exc}")
     for path in written:

@@ -7,6 +7,7 @@ or key. `ledgerctl verify` runs the same code."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -19,20 +20,32 @@ from credit_ledger_verify.evidence.verifier import Verifier
 from credit_ledger_verify.report import TABLE_LIMIT, json_report, print_report
 from credit_ledger_verify.tlog import CheckpointPolicy, VerifierKey
 
-__all__ = ["load_checkpoint_policy", "main", "verify_sources"]
+__all__ = ["TRUST_LOG_KEY", "load_checkpoint_policy", "main", "verify_sources"]
+
+
+#: The log's note verifier key inside a trust directory (``ledgerctl trust export`` writes it).
+TRUST_LOG_KEY = "log.vkey"
 
 
 def load_checkpoint_policy(
-    log_key: str | None, witness_keys: Sequence[str] = (), witnesses: int = 0
+    log_key: str | None,
+    witness_keys: Sequence[str] = (),
+    witnesses: int = 0,
+    *,
+    trust_dir: str | None = None,
 ) -> CheckpointPolicy | None:
     """The checkpoint policy from key files (each holds one note verifier key,
-    ``name+keyid+base64``): the log's key, the witnesses' keys and how many must cosign.
-    ``None`` without a log key (checkpoint-form bundles then fail step 3, saying so).
+    ``name+keyid+base64``): the log's key (default: ``log.vkey`` of ``trust_dir`` when it is
+    there), the witnesses' keys and how many must cosign. ``None`` without a log key
+    (checkpoint-form bundles then fail step 3, saying so).
 
     Raises:
         OSError: a key file cannot be read. LedgerError: a key is malformed, or the policy
             is inconsistent (``witnesses`` above the keys given).
     """
+    if log_key is None and trust_dir is not None:
+        beside = os.path.join(trust_dir, TRUST_LOG_KEY)
+        log_key = beside if os.path.exists(beside) else None
     if log_key is None:
         if witness_keys or witnesses:
             raise ValueError("witness keys need the log key (--log-key)")
@@ -75,7 +88,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--log-key",
         metavar="FILE",
-        help="the transparency log's note verifier key (checkpoint-form bundles)",
+        help="the transparency log's note verifier key (checkpoint-form bundles; default: "
+        f"{TRUST_LOG_KEY} in the trust directory, if there)",
     )
     parser.add_argument(
         "--witness-key",
@@ -115,7 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(width=None if sys.stdout.isatty() else 150)
     try:
         store = TrustStore.load(args.trust)
-        policy = load_checkpoint_policy(args.log_key, args.witness_key, args.witnesses)
+        policy = load_checkpoint_policy(
+            args.log_key, args.witness_key, args.witnesses, trust_dir=args.trust
+        )
     except (LedgerError, OSError, ValueError) as exc:
         Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
         return 2
