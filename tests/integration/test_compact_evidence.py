@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from credit_ledger_client import verify_evidence
 from credit_ledger_verify.cli import main as verify_main
 from credit_ledger_verify.tlog import CheckpointPolicy
 from fastapi.testclient import TestClient
@@ -106,6 +107,7 @@ def test_cli_builds_and_both_clis_verify(
     assert built.exit_code == 0, built.output
     assert json.loads(out.read_bytes())["format"] == "credit-ledger-evidence/4"
     assert verify_main([str(out), "--trust", str(trust_dir)]) == 0  # log.vkey found there
+    assert verify_evidence(out.read_bytes(), trust_dir).ok  # the SDK's offline check too
     assert verify_main([str(out), "--trust", str(trust_dir), "--signatures-only"]) == 0
     bare = [str(out), "--trust", str(bare_dir)]
     assert verify_main(bare) == 1  # no log key: step 3 fails
