@@ -251,8 +251,8 @@ def verify(
         list[Path] | None,
         typer.Option("--witness-key", help="A witness's cosigner key (repeat)."),
     ] = None,
-    witnesses: Annotated[
-        int, typer.Option("--witnesses", help="Cosignatures required from the witness keys.")
+    min_cosignatures: Annotated[
+        int, typer.Option("--min-cosignatures", help="Cosignatures required from the witness keys.")
     ] = 0,
     signatures_only: Annotated[
         bool,
@@ -279,7 +279,7 @@ def verify(
         policy = load_checkpoint_policy(
             None if log_key is None else str(log_key),
             [str(p) for p in witness_key or ()],
-            witnesses,
+            min_cosignatures,
             trust_dir=str(trust),
         )
     except (LedgerError, OSError, ValueError) as exc:

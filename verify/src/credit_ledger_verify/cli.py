@@ -96,10 +96,10 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         action="append",
         default=[],
-        help="a witness's cosigner key (repeat); see --witnesses",
+        help="a witness's cosigner key (repeat); see --min-cosignatures",
     )
     parser.add_argument(
-        "--witnesses",
+        "--min-cosignatures",
         type=int,
         default=0,
         metavar="K",
@@ -130,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         store = TrustStore.load(args.trust)
         policy = load_checkpoint_policy(
-            args.log_key, args.witness_key, args.witnesses, trust_dir=args.trust
+            args.log_key, args.witness_key, args.min_cosignatures, trust_dir=args.trust
         )
     except (LedgerError, OSError, ValueError) as exc:
         Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
