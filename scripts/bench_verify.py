@@ -10,7 +10,13 @@ pinned to one CPU, no network, no index:
     ``ledgerctl verify a.json b.json …`` does) and *cold* (the trust directory re-loaded for
     every bundle too: one process per bundle, minus interpreter start-up);
 (b) records/s inside one multi-record bundle (every record of the anchored batches, sharing
-    their blocks), full and redacted.
+    their blocks), full and redacted;
+(c) the checkpoint form (compact, ``credit-ledger-evidence/4``) of the same single records:
+    a checkpoint of the global log is anchored by hand after the batches
+    (``ledger_service.samples.checkpoints``), each record's compact bundle is its own file,
+    verified by a fresh ``Verifier`` with the log key under both checkpoint policies —
+    *chain* (steps 1-7: the anchoring transaction's endorsements and orderer signature,
+    ECDSA P-256) and *signatures* (steps 1-3: the log key's Ed25519 signature alone).
 
 Prints the figures and a cProfile summary of where the time goes, and appends a section to
 docs/benchmarks.md.
@@ -43,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from benchlib import machine  # scripts/ is on sys.path when a script runs
+from credit_ledger_verify.tlog import CheckpointPolicy, VerifierKey
 
 from ledger_service.evidence import (
     TrustStore,
@@ -52,7 +59,9 @@ from ledger_service.evidence import (
 )
 from ledger_service.fabric.blocks import CachingBlockReader, GatewayBlockReader
 from ledger_service.ops.topology import Topology
+from ledger_service.samples.checkpoints import anchor_checkpoint
 from ledger_service.samples.ledger import make_anchored_ledger
+from ledger_service.tlog.checkpoints import load_or_create_log_key, platform_origin
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -68,11 +77,16 @@ def prepare(topo: Topology, work: Path, batch_size: int, batches: int, singles: 
     marker = out / "done.json"
     if marker.exists():
         info = json.loads(marker.read_text())
-        if info.get("network") == topo.state_dir and info.get("singles") == singles:
+        if (
+            info.get("network") == topo.state_dir
+            and info.get("singles") == singles
+            and info.get("compact")
+        ):
             print(f"[b{batch_size}] reusing bundles in {out}", flush=True)
             return out
     shutil.rmtree(out, ignore_errors=True)
     (out / "single").mkdir(parents=True)
+    (out / "compact").mkdir()
     count = batch_size * batches
     t0 = time.perf_counter()
     ledger = make_anchored_ledger(
@@ -99,6 +113,12 @@ def prepare(topo: Topology, work: Path, batch_size: int, batches: int, singles: 
         (out / "multi.json").write_bytes(encode_bundle(multi))
         redacted = build_bundle(sessions, ids, block_source=cached, redact=True)
         (out / "multi-redacted.json").write_bytes(encode_bundle(redacted))
+        anchored = anchor_checkpoint(ledger.context, gateway)
+        chain = ledger.context.anchored_checkpoints(gateway)
+        for i, rid in enumerate(chosen):
+            compact = ledger.context.build_checkpoint_bundle([rid], chain=chain)
+            (out / "compact" / f"{i:05d}.json").write_bytes(encode_bundle(compact))
+    print(f"[b{batch_size}] checkpoint of size {anchored.size} anchored", flush=True)
     blocks = multi["blocks"]
     marker.write_text(
         json.dumps(
@@ -106,6 +126,8 @@ def prepare(topo: Topology, work: Path, batch_size: int, batches: int, singles: 
                 "network": topo.state_dir,
                 "singles": singles,
                 "records": len(ids),
+                "compact": True,
+                "log_size": anchored.size,
                 "blocks": [{"number": b["number"], "transactions": len(b["data"])} for b in blocks],
             }
         )
@@ -149,10 +171,25 @@ def measure(name: str, unit: str, run: Callable[[], int], min_seconds: float) ->
     return max(rounds, key=lambda f: f.rate)
 
 
-def bench_size(out: Path, trust_dir: Path, seconds: float) -> tuple[list[Figure], dict[str, Any]]:
+def bench_size(
+    out: Path, trust_dir: Path, log_key: VerifierKey, seconds: float
+) -> tuple[list[Figure], dict[str, Any]]:
     files = sorted((out / "single").glob("*.json"))
     sizes = [f.stat().st_size for f in files]
+    compact_files = sorted((out / "compact").glob("*.json"))
+    compact_sizes = [f.stat().st_size for f in compact_files]
     warm_trust = TrustStore.load(trust_dir)
+    policy = CheckpointPolicy(log_key)
+
+    def compact(chain: bool) -> Callable[[], int]:
+        def run() -> int:
+            for path in compact_files:
+                verifier = Verifier(warm_trust, checkpoint_policy=policy, checkpoint_chain=chain)
+                result = verifier.verify(path.read_bytes())
+                assert result.ok, result.messages
+            return len(compact_files)
+
+        return run
 
     def singles_warm() -> int:
         for path in files:
@@ -209,6 +246,18 @@ def bench_size(out: Path, trust_dir: Path, seconds: float) -> tuple[list[Figure]
         measure(
             "(b) records in one multi-record bundle, redacted", "records", multi_redacted, seconds
         ),
+        measure(
+            "(c) compact single-record bundles, fresh verifier, warm trust, chain policy",
+            "bundles",
+            compact(True),
+            seconds,
+        ),
+        measure(
+            "(c) compact single-record bundles, fresh verifier, warm trust, signatures policy",
+            "bundles",
+            compact(False),
+            seconds,
+        ),
     ]
     info = {
         "bundle_files": len(files),
@@ -217,6 +266,13 @@ def bench_size(out: Path, trust_dir: Path, seconds: float) -> tuple[list[Figure]
         "multi_bytes": len(multi),
         "profile_single": profile(singles_warm),
         "profile_multi": profile(multi_full),
+        "compact_bytes": (
+            min(compact_sizes),
+            int(statistics.median(compact_sizes)),
+            max(compact_sizes),
+        ),
+        "profile_compact_chain": profile(compact(True)),
+        "profile_compact_signatures": profile(compact(False)),
     }
     return figures, info
 
@@ -271,6 +327,8 @@ def main() -> None:
     TrustStore.from_topology(topo).write(trust_dir)
     sizes = [int(s) for s in args.batch_sizes.split(",")]
     outs = {b: prepare(topo, args.work, b, args.batches, args.singles) for b in sizes}
+    origin = platform_origin(topo.channel, topo.chaincode)
+    log_key = load_or_create_log_key(Path(topo.state_dir), origin).verifier
 
     host = machine()  # before pinning: nproc counts the CPUs this process may use
     cpu = args.cpu if args.cpu is not None else max(os.sched_getaffinity(0))
@@ -279,18 +337,19 @@ def main() -> None:
     print(f"pinned to CPU {cpu}; load average {load}", flush=True)
     results: dict[int, tuple[list[Figure], dict[str, Any]]] = {}
     for b in sizes:
-        results[b] = bench_size(outs[b], trust_dir, args.seconds)
+        results[b] = bench_size(outs[b], trust_dir, log_key, args.seconds)
         figures, info = results[b]
         done = json.loads((outs[b] / "done.json").read_text())
         print(
             f"\nbatch size {b}: {done['records']} records; blocks "
             f"{[(x['number'], x['transactions']) for x in done['blocks']]}; "
-            f"single-record bundle ~{info['bundle_bytes_median']:,} bytes"
+            f"single-record bundle ~{info['bundle_bytes_median']:,} bytes; compact "
+            "min/median/max {:,}/{:,}/{:,} bytes".format(*info["compact_bytes"])
         )
         for f in figures:
             print(
-                f"  {f.name}: {f.rate:,.0f} {f.unit}/s (CPU-time rate {f.cpu_rate:,.0f}/s; "
-                f"{f.items} in {f.seconds:.2f}s)"
+                f"  {f.name}: {f.rate:,.0f} {f.unit}/s (CPU-time rate {f.cpu_rate:,.0f}/s, "
+                f"{1e6 / f.cpu_rate:,.0f} µs CPU each; {f.items} in {f.seconds:.2f}s)"
             )
         print(
             "  profile, single-record bundles (self time):\n    "
@@ -300,6 +359,11 @@ def main() -> None:
             "  profile, multi-record bundle (self time):\n    "
             + info["profile_multi"].replace("\n", "\n    ")
         )
+        for policy_name in ("chain", "signatures"):
+            print(
+                f"  profile, compact bundles, {policy_name} policy (self time):\n    "
+                + info[f"profile_compact_{policy_name}"].replace("\n", "\n    ")
+            )
     load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
     if not args.no_doc:
         write_doc(args, topo, sizes, outs, results, host, cpu, load, load_after)
@@ -331,17 +395,24 @@ def write_doc(
         f"{args.singles} single-record bundle files per batch size",
         f"- command: `{command.strip()}`",
         "",
-        "| batch size | blocks (txs in each) | single bundle | measurement | rate | CPU-time rate |",
-        "|---:|---|---:|---|---:|---:|",
+        "| batch size | blocks (txs in each) | single bundle | measurement | rate | CPU-time rate "
+        "| CPU per item |",
+        "|---:|---|---:|---|---:|---:|---:|",
     ]
     for b in sizes:
         figures, info = results[b]
         done = json.loads((outs[b] / "done.json").read_text())
         blocks = ", ".join(f"#{x['number']} ({x['transactions']})" for x in done["blocks"])
         for f in figures:
+            size = (
+                f"{info['compact_bytes'][1]:,} B"
+                if f.name.startswith("(c)")
+                else f"{info['bundle_bytes_median'] / 1024:,.0f} KiB"
+            )
             lines.append(
-                f"| {b} | {blocks} | {info['bundle_bytes_median'] / 1024:,.0f} KiB | {f.name} | "
-                f"**{f.rate:,.0f} {f.unit}/s** | {f.cpu_rate:,.0f}/s |"
+                f"| {b} | {blocks} | {size} | {f.name} | "
+                f"**{f.rate:,.0f} {f.unit}/s** | {f.cpu_rate:,.0f}/s | "
+                f"{1e6 / f.cpu_rate:,.0f} µs |"
             )
     for b in sizes:
         _, info = results[b]
@@ -358,6 +429,22 @@ def write_doc(
             "",
             "```",
             info["profile_multi"],
+            "```",
+            "",
+            "Compact single-record bundles ({:,} / {:,} / {:,} bytes min / median / max; "
+            "log size {:,}), chain policy:".format(
+                *info["compact_bytes"],
+                json.loads((outs[b] / "done.json").read_text())["log_size"],
+            ),
+            "",
+            "```",
+            info["profile_compact_chain"],
+            "```",
+            "",
+            "Compact single-record bundles, signatures policy:",
+            "",
+            "```",
+            info["profile_compact_signatures"],
             "```",
         ]
     with DOC.open("a") as fh:

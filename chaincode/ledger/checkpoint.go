@@ -31,7 +31,7 @@ type NoteVerifierKey struct {
 // ParseNoteVerifierKey parses an Ed25519 signed-note verifier key strictly.
 func ParseNoteVerifierKey(text string) (NoteVerifierKey, error) {
 	var k NoteVerifierKey
-	// name+hash+material: the standard-base64 material may itself contain '+', the name may not
+	// the key's base64 may itself hold "+": split off the name and the hash only (x/mod/sumdb/note)
 	parts := strings.SplitN(text, "+", 3)
 	if len(parts) != 3 || parts[0] == "" || strings.ContainsAny(parts[0], " \n\t") {
 		return k, refuse(CodeBadArgument, "log_key must be name+hash+key, got %.80s", quote(text))

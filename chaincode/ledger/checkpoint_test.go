@@ -299,3 +299,45 @@ func TestParseNoteVerifierKeyWhoseBase64ContainsPlus(t *testing.T) {
 	}
 	t.Fatal("no seed gave a key with '+' in its base64")
 }
+
+// The argument may come as transient data (not kept in the committed transaction, which a
+// compact evidence bundle carries): the same checks, the same writes and payload.
+func TestAnchorCheckpointFromTransientWritesTheSameAsFromArgument(t *testing.T) {
+	lg := newTestLog(t, 9)
+	cc := New(nil)
+	arg := lg.arg(5, 0, nil)
+
+	byArg := newLedger()
+	viaArg := byArg.tx(t, platform, "t1", "AnchorCheckpoint", arg)
+	payloadArg := mustOK(t, viaArg.invoke(cc))
+
+	byTransient := newLedger()
+	viaTransient := byTransient.tx(t, platform, "t1", "AnchorCheckpoint")
+	viaTransient.transient = map[string][]byte{TransientCheckpointField: []byte(arg)}
+	payloadTransient := mustOK(t, viaTransient.invoke(cc))
+	if !bytes.Equal(payloadArg, payloadTransient) {
+		t.Fatalf("payloads differ:\n%s\n%s", payloadArg, payloadTransient)
+	}
+	if fmt.Sprint(viaArg.writeSet()) != fmt.Sprint(viaTransient.writeSet()) {
+		t.Fatal("write sets differ between argument and transient delivery")
+	}
+	// The checks are the same: a gap is refused from transient data too.
+	gap := byTransient.tx(t, platform, "t2", "AnchorCheckpoint")
+	gap.transient = map[string][]byte{TransientCheckpointField: []byte(lg.arg(13, 3, lg.proof(3, 13)))}
+	mustRefuse(t, gap.invoke(cc), "[checkpoint_gap]")
+	none := byTransient.tx(t, platform, "t3", "AnchorCheckpoint")
+	none.transient = map[string][]byte{TransientBatchField: []byte(arg)}
+	mustRefuse(t, none.invoke(cc), `[bad_argument] AnchorCheckpoint: expected the checkpoint JSON as argument 1 or in transient field "checkpoint", got neither`)
+}
+
+// A log key whose base64 holds "+" (about every second key) parses: only the first two "+"
+// separate the name and the key hash (a split on every "+" refused such keys).
+func TestLogKeyWithPlusInItsBase64Parses(t *testing.T) {
+	lg := newTestLog(t, 9)
+	if strings.Count(lg.vkey, "+") < 3 {
+		t.Fatalf("seed 9 was chosen for a '+' in the key's base64: %s", lg.vkey)
+	}
+	if _, err := ParseNoteVerifierKey(lg.vkey); err != nil {
+		t.Fatal(err)
+	}
+}

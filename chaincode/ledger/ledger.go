@@ -68,12 +68,13 @@ func (cc *Chaincode) Invoke(stub shim.ChaincodeStubInterface) *peer.Response {
 	switch fn {
 	case "PutBatch":
 		var arg []byte
-		if arg, err = batchArgument(stub, params); err == nil {
+		if arg, err = argumentOrTransient(stub, fn, params, TransientBatchField, "batch JSON", "batchJSON"); err == nil {
 			payload, err = cc.putBatch(stub, arg)
 		}
 	case "AnchorCheckpoint":
-		if err = wantArgs(fn, params, "checkpointJSON"); err == nil {
-			payload, err = cc.anchorCheckpoint(stub, params[0])
+		var arg []byte
+		if arg, err = argumentOrTransient(stub, fn, params, TransientCheckpointField, "checkpoint JSON", "checkpointJSON"); err == nil {
+			payload, err = cc.anchorCheckpoint(stub, arg)
 		}
 	case "GetCheckpoint":
 		if err = wantArgs(fn, params, "size or head"); err == nil {
@@ -114,25 +115,32 @@ func (cc *Chaincode) Invoke(stub shim.ChaincodeStubInterface) *peer.Response {
 // TransientBatchField is the transient-data field that may carry PutBatch's argument.
 const TransientBatchField = "batch"
 
-// batchArgument returns PutBatch's batch JSON: the one argument, or — with no argument —
-// the transient field "batch". Transient data reaches the endorsers but is not kept in
-// the committed transaction, so a batch sent that way is not stored on chain twice (once
-// as the argument, once as the write set).
-func batchArgument(stub shim.ChaincodeStubInterface, params [][]byte) ([]byte, error) {
+// TransientCheckpointField is the transient-data field that may carry AnchorCheckpoint's
+// argument.
+const TransientCheckpointField = "checkpoint"
+
+// argumentOrTransient returns a writing function's JSON argument: the one argument, or —
+// with no argument — the transient field named field. Transient data reaches the endorsers
+// but is not kept in the committed transaction, so an argument sent that way is not stored
+// on chain twice (once as the argument, once in the write set): PutBatch's records are its
+// record keys; AnchorCheckpoint's note is in the checkpoint value, and its consistency proof
+// and log key were checked by every endorser (a compact evidence bundle carries the
+// transaction, so every byte left out of it counts).
+func argumentOrTransient(stub shim.ChaincodeStubInterface, fn string, params [][]byte, field, what, name string) ([]byte, error) {
 	switch len(params) {
 	case 1:
 		return params[0], nil
 	case 0:
 		transient, err := stub.GetTransient()
 		if err != nil {
-			return nil, refuse(CodeInternal, "PutBatch: cannot read transient data: %v", err)
+			return nil, refuse(CodeInternal, "%s: cannot read transient data: %v", fn, err)
 		}
-		if arg, ok := transient[TransientBatchField]; ok {
+		if arg, ok := transient[field]; ok {
 			return arg, nil
 		}
-		return nil, refuse(CodeBadArgument, "PutBatch: expected the batch JSON as argument 1 or in transient field %q, got neither", TransientBatchField)
+		return nil, refuse(CodeBadArgument, "%s: expected the %s as argument 1 or in transient field %q, got neither", fn, what, field)
 	default:
-		return nil, refuse(CodeBadArgument, "PutBatch: expected 1 argument (batchJSON), got %d", len(params))
+		return nil, refuse(CodeBadArgument, "%s: expected 1 argument (%s), got %d", fn, name, len(params))
 	}
 }
 

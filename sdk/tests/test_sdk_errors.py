@@ -61,6 +61,11 @@ def test_evidence_of_an_unanchored_record_is_a_conflict(ledger: InProcessLedger)
     assert isinstance(caught.value, Conflict)
     assert caught.value.status == 409
     assert "not anchored" in caught.value.detail
+    # the compact form is asked for by the same call (no Fabric here: refused the same way)
+    with ledger.client("verifier") as bank, pytest.raises(EvidenceUnavailable):
+        bank.evidence([records[0].record_id], purpose="loan_review", form="checkpoint")
+    with ledger.client("verifier") as bank, pytest.raises(ValueError, match="form must be"):
+        bank.evidence([records[0].record_id], purpose="loan_review", form="compact")
 
 
 def test_429_once_retries_are_spent_carries_retry_after(tmp_path: Path) -> None:
@@ -120,3 +125,11 @@ def test_a_record_signed_by_an_unregistered_key_is_invalid_input_not_retried(
     assert (error.status, error.problem_code, error.record_index) == (422, "bad_signature", 2)
     assert (error.record_id, error.field, flaky.calls) == ("sdk-000000", "signature", 1)
     assert ledger.stored_count() == 0
+
+
+def test_the_compact_form_is_a_query_parameter() -> None:
+    from credit_ledger_client import _wire as wire
+
+    compact = wire.evidence_call(["r-1"], "loan_review", None, False, "checkpoint")
+    assert dict(compact.params) == {"purpose": "loan_review", "form": "checkpoint"}
+    assert "form" not in wire.evidence_call(["r-1"], "loan_review", None, False).params

@@ -24,8 +24,14 @@ from ledger_service.anchoring import AnchoringStore, AnchoringWorker, WorkerSett
 from ledger_service.anchoring.checkpointer import Checkpointer, CheckpointerSettings
 from ledger_service.chainsync import ReplayResult, replay
 from ledger_service.config import ServiceConfig
-from ledger_service.evidence import build_access_bundle, build_bundle
+from ledger_service.evidence import (
+    TrustStore,
+    build_access_bundle,
+    build_bundle,
+    build_checkpoint_bundle,
+)
 from ledger_service.fabric.blocks import BlockReader, BlockStream
+from ledger_service.fabric.checkpoints import AnchoredCheckpoints, GatewayAnchoredCheckpoints
 from ledger_service.fabric.target import FabricTarget
 from ledger_service.index import make_engine, make_session_factory, upgrade
 from ledger_service.intake import LedgerService
@@ -172,6 +178,24 @@ class LedgerContext:
         return build_bundle(
             self.session_factory, record_ids, block_source=block_reader, redact=redact
         )
+
+    def build_checkpoint_bundle(
+        self, record_ids: Iterable[str], *, chain: AnchoredCheckpoints, redact: bool = False
+    ) -> dict[str, Any]:
+        """A checkpoint-form (compact) bundle for ``record_ids`` under the newest checkpoint
+        anchored on ``chain`` (see :func:`ledger_service.evidence.build_checkpoint_bundle`)."""
+        return build_checkpoint_bundle(
+            self.session_factory,
+            record_ids,
+            chain=chain,
+            trust=TrustStore.from_topology(self.topology),
+            redact=redact,
+        )
+
+    def anchored_checkpoints(self, gateway: Gateway) -> GatewayAnchoredCheckpoints:
+        """The chain's anchored checkpoints, read through ``gateway``."""
+        target = self.fabric_target
+        return GatewayAnchoredCheckpoints(gateway, target.channel, target.chaincode)
 
     def build_access_bundle(
         self, entry_ids: Iterable[int], *, block_reader: BlockReader

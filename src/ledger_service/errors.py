@@ -74,6 +74,7 @@ own classes are marked with their module where it is not this one.
     ├── ProcessError         (ops.processes)      process_failed
     ├── GlobalLogDivergedError (tlog.global_log) global_log_diverged
     ├── LogKeyError          (tlog.checkpoints)   log_key_invalid
+    ├── CheckpointChainError (fabric.checkpoints) checkpoint_chain
     ├── ServiceKeyError      (retention.service_key) service_key_invalid
     ├── ErasureRefused(record_id) (retention.erasure) erasure_refused  a retention duty holds
     ├── CheckpointNotFoundError (tlog.checkpoints) checkpoint_not_found

@@ -129,13 +129,17 @@ class Client:
         purpose: str,
         purpose_detail: str | None = None,
         redact: bool = False,
+        form: str = "batch",
     ) -> EvidenceBundle:
-        """The evidence bundle for the records named (``redact``: commitments only).
+        """The evidence bundle for the records named (``redact``: commitments only;
+        ``form="checkpoint"``: the compact form, ~4 KB per record, under the newest checkpoint
+        anchored on the chain — verify it with the log key).
 
         Raises:
-            EvidenceUnavailable: a record is not anchored yet.
+            EvidenceUnavailable: a record is not anchored yet (or, compact form, not yet
+                covered by an anchored checkpoint).
         """
-        call = wire.evidence_call(record_ids, purpose, purpose_detail, redact)
+        call = wire.evidence_call(record_ids, purpose, purpose_detail, redact, form)
         return EvidenceBundle(self._send(call).content)
 
     def lineage_bundle(

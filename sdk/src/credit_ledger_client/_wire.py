@@ -206,14 +206,27 @@ def _anchor(data: Any) -> Anchor | None:
     )
 
 
+#: ``form`` of an evidence request: the batch form (``/3``) or the compact checkpoint form (``/4``)
+EVIDENCE_FORMS = ("batch", "checkpoint")
+
+
 def evidence_call(
-    record_ids: Iterable[str], purpose: str, purpose_detail: str | None, redact: bool
+    record_ids: Iterable[str],
+    purpose: str,
+    purpose_detail: str | None,
+    redact: bool,
+    form: str = "batch",
 ) -> Call:
     ids = [record_ids] if isinstance(record_ids, str) else list(record_ids)
     if not ids:
         raise ValueError("name at least one record id")
+    if form not in EVIDENCE_FORMS:
+        raise ValueError(f"form must be one of {', '.join(EVIDENCE_FORMS)}, not {form!r}")
     body = json.dumps({"record_ids": ids, "redact": redact}).encode()
-    return Call("POST", "/v1/evidence", purpose_params(purpose, purpose_detail), content=body)
+    params = purpose_params(purpose, purpose_detail)
+    if form != "batch":
+        params["form"] = form
+    return Call("POST", "/v1/evidence", params, content=body)
 
 
 def lineage_bundle_call(

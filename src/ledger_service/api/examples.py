@@ -25,6 +25,7 @@ PARAMETER_EXAMPLES: dict[str, Any] = {
     "depth": 6,
     "as_of": "decision",
     "format": "json",
+    "form": "checkpoint",
     "flag": "disputed",
     "kind": ["score_change"],
     "since": _TIME,

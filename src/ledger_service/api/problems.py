@@ -56,6 +56,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "rate_limited": 429,
     "graphviz_missing": 503,
     "fabric_unavailable": 503,
+    "checkpoint_chain": 503,
     "index_unavailable": 503,
 }
 _TITLES = {

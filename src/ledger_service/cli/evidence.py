@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from credit_ledger_verify.cli import verify_sources
+from credit_ledger_verify.cli import TRUST_LOG_KEY, load_checkpoint_policy, verify_sources
 from credit_ledger_verify.report import TABLE_LIMIT, json_report, print_report
 
 from ledger_service.cli._common import StateDir, console, err_console, fail, run_or_fail
@@ -28,12 +28,14 @@ from ledger_service.evidence import (
     encode_bundle,
 )
 from ledger_service.fabric.blocks import GatewayBlockReader
+from ledger_service.fabric.checkpoints import CheckpointChainError
 from ledger_service.queries.lineage import (
     DEFAULT_DEPTH,
     LineageQueryError,
     lineage_of,
 )
 from ledger_service.retention.service_key import erasure_signers
+from ledger_service.tlog.checkpoints import load_or_create_log_key, platform_origin
 
 trust_app = typer.Typer(help="Trust directories (org CA certificates) for offline verification.")
 
@@ -59,6 +61,15 @@ def evidence(
     redact: Annotated[
         bool, typer.Option("--redact", help="Leave out content and salt (commitments only).")
     ] = False,
+    form: Annotated[
+        str,
+        typer.Option(
+            "--form",
+            help="batch: the record's batch transaction and its whole block (format /3); "
+            "checkpoint: compact, the record's inclusion in the newest anchored checkpoint of "
+            "the global log and that checkpoint's small block (format /4).",
+        ),
+    ] = "batch",
     lineage: Annotated[
         bool,
         typer.Option(
@@ -89,6 +100,10 @@ def evidence(
     lineage bundle of records or a loan (--lineage)."""
     if not lineage and (as_of is not None or depth != DEFAULT_DEPTH):
         fail("--depth and --as-of only apply to a lineage bundle (--lineage)", code=2)
+    if form not in ("batch", "checkpoint"):
+        fail(f"--form must be batch or checkpoint, not {form!r}", code=2)
+    if lineage and form != "batch":
+        fail("--lineage bundles have the batch form only", code=2)
     if lineage and redact:
         fail(
             "--redact cannot be combined with --lineage: edges are checked against the "
@@ -108,7 +123,15 @@ def evidence(
             )
     with target.gateway() as gateway:
         reader = GatewayBlockReader(gateway, target.channel)
-        if graph is None:
+        if form == "checkpoint":
+            bundle = run_or_fail(
+                lambda: context.build_checkpoint_bundle(
+                    names, chain=context.anchored_checkpoints(gateway), redact=redact
+                ),
+                EvidenceError,
+                CheckpointChainError,
+            )
+        elif graph is None:
             bundle = run_or_fail(
                 lambda: context.build_bundle(names, block_reader=reader, redact=redact),
                 EvidenceError,
@@ -120,8 +143,9 @@ def evidence(
                 EvidenceError,
             )
     data = encode_bundle(bundle)
+    blocks = len(bundle.get("blocks", [bundle.get("anchor")]))
     what = (
-        f"{len(bundle['records'])} record(s), {len(bundle['blocks'])} block(s), "
+        f"{len(bundle['records'])} record(s), {blocks} block(s), "
         f"{len(data):,} bytes{' (redacted)' if redact else ''}"
     )
     if graph is not None:
@@ -216,6 +240,28 @@ def verify(
             help="Trust directory (`ledgerctl trust export DIR`): org CA certificates.",
         ),
     ],
+    log_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--log-key",
+            help="The log's note verifier key (checkpoint-form bundles; default: log.vkey in "
+            "the trust directory, if there).",
+        ),
+    ] = None,
+    witness_key: Annotated[
+        list[Path] | None,
+        typer.Option("--witness-key", help="A witness's cosigner key (repeat)."),
+    ] = None,
+    min_cosignatures: Annotated[
+        int, typer.Option("--min-cosignatures", help="Cosignatures required from the witness keys.")
+    ] = 0,
+    signatures_only: Annotated[
+        bool,
+        typer.Option(
+            "--signatures-only",
+            help="Trust a checkpoint on its signatures alone (steps 4-7 skipped).",
+        ),
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the results as JSON instead of a table.")
     ] = False,
@@ -230,7 +276,17 @@ def verify(
     The same verdicts and tables as the bank's `credit-ledger-verify` (one implementation:
     credit_ledger_verify.cli / report)."""
     store = run_or_fail(lambda: TrustStore.load(trust), EvidenceError)
-    results = verify_sources(Verifier(store), bundles)
+    try:
+        policy = load_checkpoint_policy(
+            None if log_key is None else str(log_key),
+            [str(p) for p in witness_key or ()],
+            min_cosignatures,
+            trust_dir=str(trust),
+        )
+    except (LedgerError, OSError, ValueError) as exc:
+        fail(f"checkpoint keys: {exc}", code=2)
+    verifier = Verifier(store, checkpoint_policy=policy, checkpoint_chain=not signatures_only)
+    results = verify_sources(verifier, bundles)
     if as_json:
         sys.stdout.write(json_report(results))
     else:
@@ -244,15 +300,22 @@ def trust_export(
     directory: Annotated[Path, typer.Argument(help="Directory to write (created if missing).")],
     state_dir: StateDir,
 ) -> None:
-    """Write the network's trust directory: one `<MSPID>.pem` per org CA plus trust.json
-    (with the service key that signs erasure records, once it exists)."""
+    """Write the network's trust directory: one `<MSPID>.pem` per org CA, trust.json (with
+    the service key that signs erasure records, once it exists), and the transparency log's
+    public key (log.vkey, created with the log key on first use)."""
     config = ServiceConfig.from_env(state_dir)
     topo = run_or_fail(config.topology)
     store = run_or_fail(lambda: TrustStore.from_topology(topo), EvidenceError)
     # trust the service key's erasure records, once it exists
     store.erasure_signers = run_or_fail(lambda: erasure_signers(config.state_dir), LedgerError)
+    origin = platform_origin(topo.channel, topo.chaincode)
+    log_key = run_or_fail(lambda: load_or_create_log_key(config.state_dir, origin), LedgerError)
     try:
         written = store.write(directory)
+        # the log's public key beside the CAs: checkpoint-form bundles need both
+        key_file = Path(directory) / TRUST_LOG_KEY
+        key_file.write_text(log_key.verifier.encode() + "\n", encoding="ascii")
+        written.append(key_file)
     except OSError as exc:
         fail(f"cannot write {directory}: {exc}")
     for path in written:

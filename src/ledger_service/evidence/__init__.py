@@ -1,6 +1,8 @@
 """Evidence bundles: build them from the index and the chain, verify them offline.
 
 * :func:`build_bundle` — a v3 bundle (docs/evidence-format.md) for one or many records;
+* :func:`build_checkpoint_bundle` — a checkpoint-form (compact) bundle: records proven by
+  their inclusion in the newest anchored checkpoint of the global log;
 * :func:`build_access_bundle` — a ``credit-ledger-access/1`` bundle for access-log entries;
 * :func:`build_lineage_bundle` (of a ``queries.lineage.lineage_of`` graph) — a lineage
   bundle: every node of a loan's or records' upstream lineage and its edges;
@@ -12,9 +14,12 @@ from credit_ledger_verify.evidence.bundle import BundleShapeError
 from credit_ledger_verify.evidence.model import (
     ACCESS_BUNDLE_FORMAT,
     BUNDLE_FORMAT,
+    CHECKPOINT_BUNDLE_FORMAT,
+    CHECKPOINT_STEP_NAMES,
     LINEAGE_BUNDLE_FORMAT,
     STEP_NAMES,
     BundleFormatError,
+    CheckpointStep,
     EvidenceError,
     EvidenceVerificationError,
     RecordOutcome,
@@ -38,6 +43,7 @@ from credit_ledger_verify.fabric.blocks import block_header_bytes
 
 from ledger_service.evidence.builder import build_access_bundle, build_bundle, encode_bundle
 from ledger_service.evidence.case_bundle import build_case_bundle, case_record_ids
+from ledger_service.evidence.compact import build_checkpoint_bundle
 from ledger_service.evidence.lineage_builder import (
     build_lineage_bundle,
     lineage_section,
@@ -46,12 +52,15 @@ from ledger_service.evidence.lineage_builder import (
 __all__ = [
     "ACCESS_BUNDLE_FORMAT",
     "BUNDLE_FORMAT",
+    "CHECKPOINT_BUNDLE_FORMAT",
+    "CHECKPOINT_STEP_NAMES",
     "LINEAGE_BUNDLE_FORMAT",
     "STEP_NAMES",
     "TRUST_FORMAT",
     "TRUST_MANIFEST",
     "BundleFormatError",
     "BundleShapeError",
+    "CheckpointStep",
     "EndorsementPolicy",
     "EndorsementRule",
     "EvidenceError",
@@ -73,6 +82,7 @@ __all__ = [
     "build_access_bundle",
     "build_bundle",
     "build_case_bundle",
+    "build_checkpoint_bundle",
     "build_lineage_bundle",
     "case_record_ids",
     "encode_bundle",

@@ -38,7 +38,14 @@ from ledger_service.index.leaves import batch_leaves
 from ledger_service.queries.access import committed_entry
 from ledger_service.queries.records import stored_records
 
-__all__ = ["build_access_bundle", "build_bundle", "encode_bundle"]
+__all__ = [
+    "build_access_bundle",
+    "build_bundle",
+    "encode_bundle",
+    "load_anchored_rows",
+    "locate_transaction",
+    "parse_block",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +102,13 @@ def build_bundle(
         else CachingBlockReader(block_source)
     )
     with session_factory() as session:
-        rows = _load_rows(session, ids)
+        rows = load_anchored_rows(session, ids)
         if not redact and not redact_erased:
             # an erased record's evidence is its erasure record's (§8): carried in full
             erasures = [r.erased_by for r in rows if r.content is None and r.erased_by]
             extra = [e for e in dict.fromkeys(erasures) if e not in set(ids)]
             if extra:
-                rows += _load_rows(session, extra)
+                rows += load_anchored_rows(session, extra)
         trees = _trees(session, rows)
     records, blocks_used = _anchored_entries(
         rows, trees, source, redact=redact, redact_erased=redact_erased
@@ -188,7 +195,7 @@ def _anchored_entries(
             if entry is None:
                 entry = _block_entry(raw, row.block_number)
                 block_entries[row.block_number] = entry
-            place = _locate(raw, row.tx_id, row.block_number)
+            place = locate_transaction(raw, row.tx_id, row.block_number)
             places[row.tx_id] = place
             entry["transactions"].append({"tx_id": row.tx_id, "tx_index": place.tx_index})
         record: dict[str, Any] = (
@@ -233,7 +240,9 @@ def encode_bundle(bundle: dict[str, Any]) -> bytes:
 # -- index ------------------------------------------------------------------------------------
 
 
-def _load_rows(session: Session, ids: list[str]) -> list[_Row]:
+def load_anchored_rows(session: Session, ids: list[str]) -> list[_Row]:
+    """The records ``ids`` (in that order) with their anchor facts; each must be anchored
+    (its batch committed). Shared with the checkpoint-form builder."""
     found: dict[str, _Row] = {}
     for stored in stored_records(session, ids).values():
         anchor = stored.anchor
@@ -326,7 +335,7 @@ def _batch_tree(session: Session, batch_id: str) -> MerkleTree:
 # -- blocks -----------------------------------------------------------------------------------
 
 
-def _parse_block(raw: bytes, number: int) -> common_pb2.Block:
+def parse_block(raw: bytes, number: int) -> common_pb2.Block:
     try:
         block = common_pb2.Block.FromString(raw)
     except DecodeError as exc:
@@ -337,7 +346,7 @@ def _parse_block(raw: bytes, number: int) -> common_pb2.Block:
 
 
 def _block_entry(raw: bytes, number: int) -> dict[str, Any]:
-    block = _parse_block(raw, number)
+    block = parse_block(raw, number)
     metadata = block.metadata.metadata
     signatures = metadata[common_pb2.SIGNATURES] if len(metadata) > common_pb2.SIGNATURES else b""
     return {
@@ -353,8 +362,8 @@ def _block_entry(raw: bytes, number: int) -> dict[str, Any]:
     }
 
 
-def _locate(raw: bytes, tx_id: str, number: int) -> _TxPlace:
-    block = _parse_block(raw, number)
+def locate_transaction(raw: bytes, tx_id: str, number: int) -> _TxPlace:
+    block = parse_block(raw, number)
     codes = blocks.transactions_filter(block)
     for index, data in enumerate(block.data.data):
         try:

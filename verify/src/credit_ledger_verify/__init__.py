@@ -13,10 +13,16 @@ the service, its database or Fabric's gRPC client.
         for problem in result.lineage.problems:
             print(problem.message)      # lineage (check): which node / edge, why
 
+Checkpoint-form (compact) bundles also need the transparency log's key::
+
+    from credit_ledger_verify import CheckpointPolicy, VerifierKey
+    policy = CheckpointPolicy(VerifierKey.parse(open("log.vkey").read().strip()))
+    verifier = Verifier(TrustStore.load("trust/"), checkpoint_policy=policy)
+
 Needs only the bundle and the trust directory (org CA certificates): no network, no index.
 The format and the steps are specified in docs/evidence-format.md. The command line is
-``credit-ledger-verify BUNDLE... --trust DIR [--json]``. Every error raised on purpose
-derives from :class:`LedgerError` (tree in :mod:`credit_ledger_verify.errors`); a bundle
+``credit-ledger-verify BUNDLE... --trust DIR [--log-key FILE] [--json]``. Every error raised on
+purpose derives from :class:`LedgerError` (tree in :mod:`credit_ledger_verify.errors`); a bundle
 that does not verify is a result, not an exception, unless ``raise_for_failure`` is called.
 """
 
@@ -33,7 +39,9 @@ from credit_ledger_verify.evidence.lineage_result import (
 from credit_ledger_verify.evidence.model import (
     ACCESS_BUNDLE_FORMAT,
     BUNDLE_FORMAT,
+    CHECKPOINT_BUNDLE_FORMAT,
     LINEAGE_BUNDLE_FORMAT,
+    CheckpointStep,
     EvidenceError,
     EvidenceVerificationError,
     RecordOutcome,
@@ -45,13 +53,17 @@ from credit_ledger_verify.evidence.model import (
 from credit_ledger_verify.evidence.policy import EndorsementPolicy
 from credit_ledger_verify.evidence.trust import MspRole, MspTrust, TrustStore
 from credit_ledger_verify.evidence.verifier import Verifier, VerifierStats, verify_bundle
+from credit_ledger_verify.tlog import CheckpointPolicy, VerifierKey
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ACCESS_BUNDLE_FORMAT",
     "BUNDLE_FORMAT",
+    "CHECKPOINT_BUNDLE_FORMAT",
     "LINEAGE_BUNDLE_FORMAT",
+    "CheckpointPolicy",
+    "CheckpointStep",
     "EdgeOutcome",
     "EdgeStatus",
     "EndorsementPolicy",
@@ -72,6 +84,7 @@ __all__ = [
     "TrustStore",
     "VerificationResult",
     "Verifier",
+    "VerifierKey",
     "VerifierStats",
     "verify_bundle",
 ]

@@ -1,14 +1,16 @@
-"""`credit-ledger-verify BUNDLE... --trust DIR [--json] [--all]`: a bank's offline check of
-evidence and lineage bundles (docs/evidence-format.md) against the network's org CA
-certificates; and `credit-ledger-verify --checkpoint FILE... --log-key FILE [--witness-key
-FILE]... [--min-cosignatures K]`: signed checkpoints of the global log under a k-of-n witness
-policy (docs/transparency.md). Exit 0: everything verified; 1: a record, lineage, bundle or
+"""`credit-ledger-verify BUNDLE... --trust DIR [--log-key FILE] [--json] [--all]`: a bank's
+offline check of evidence and lineage bundles (docs/evidence-format.md) against the network's
+org CA certificates (and, for checkpoint-form bundles, the log's key); and
+`credit-ledger-verify --checkpoint FILE... --log-key FILE [--witness-key FILE]...
+[--min-cosignatures K]`: signed checkpoints of the global log under a k-of-n witness policy
+(docs/transparency.md). Exit 0: everything verified; 1: a record, lineage, bundle or
 checkpoint failed; 2: bad usage, an unreadable trust directory or key file. `ledgerctl
 verify` runs the same code."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -19,9 +21,39 @@ from credit_ledger_verify.evidence.model import VerificationResult
 from credit_ledger_verify.evidence.trust import TrustStore
 from credit_ledger_verify.evidence.verifier import Verifier
 from credit_ledger_verify.report import TABLE_LIMIT, json_report, print_report
-from credit_ledger_verify.tlog.policy_files import load_checkpoint_policy, verify_checkpoint_files
+from credit_ledger_verify.tlog import CheckpointPolicy, policy_files
 
-__all__ = ["main", "verify_sources"]
+__all__ = ["TRUST_LOG_KEY", "load_checkpoint_policy", "main", "verify_sources"]
+
+
+#: The log's note verifier key inside a trust directory (``ledgerctl trust export`` writes it).
+TRUST_LOG_KEY = "log.vkey"
+
+
+def load_checkpoint_policy(
+    log_key: str | None,
+    witness_keys: Sequence[str] = (),
+    witnesses: int = 0,
+    *,
+    trust_dir: str | None = None,
+) -> CheckpointPolicy | None:
+    """The checkpoint policy from key files (each holds one note verifier key,
+    ``name+keyid+base64``): the log's key (default: ``log.vkey`` of ``trust_dir`` when it is
+    there), the witnesses' keys and how many must cosign. ``None`` without a log key
+    (checkpoint-form bundles then fail step 3, saying so).
+
+    Raises:
+        OSError: a key file cannot be read. LedgerError: a key is malformed, or the policy
+            is inconsistent (``witnesses`` above the keys given).
+    """
+    if log_key is None and trust_dir is not None:
+        beside = os.path.join(trust_dir, TRUST_LOG_KEY)
+        log_key = beside if os.path.exists(beside) else None
+    if log_key is None:
+        if witness_keys or witnesses:
+            raise ValueError("witness keys need the log key (--log-key)")
+        return None
+    return policy_files.load_checkpoint_policy(log_key, witness_keys, witnesses)
 
 
 def verify_sources(verifier: Verifier, sources: Sequence[str]) -> list[VerificationResult]:
@@ -49,6 +81,32 @@ def _parser() -> argparse.ArgumentParser:
         "`ledgerctl trust export DIR`)",
     )
     parser.add_argument(
+        "--log-key",
+        metavar="FILE",
+        help="the transparency log's note verifier key (checkpoint-form bundles; default: "
+        f"{TRUST_LOG_KEY} in the trust directory, if there)",
+    )
+    parser.add_argument(
+        "--witness-key",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="a witness's verifier key (repeat; one per witness name); see --min-cosignatures",
+    )
+    parser.add_argument(
+        "--min-cosignatures",
+        type=int,
+        default=0,
+        metavar="K",
+        help="cosignatures required from the --witness-key witnesses (default 0)",
+    )
+    parser.add_argument(
+        "--signatures-only",
+        action="store_true",
+        help="trust a checkpoint on the log key (and K cosignatures) alone: do not check its "
+        "anchoring transaction (steps 4-7 reported as skipped)",
+    )
+    parser.add_argument(
         "--json", action="store_true", dest="as_json", help="print the results as JSON"
     )
     parser.add_argument(
@@ -61,24 +119,12 @@ def _parser() -> argparse.ArgumentParser:
         "checkpoints", "signed checkpoints of the global log (as the API serves them)"
     )
     checkpoints.add_argument(
-        "--checkpoint", action="append", default=[], metavar="FILE", help="a checkpoint file"
-    )
-    checkpoints.add_argument(
-        "--log-key", metavar="FILE", help="the log's verifier key (`ledgerctl checkpoint log-key`)"
-    )
-    checkpoints.add_argument(
-        "--witness-key",
+        "--checkpoint",
         action="append",
         default=[],
         metavar="FILE",
-        help="a witness's verifier key (repeatable; one per witness name)",
-    )
-    checkpoints.add_argument(
-        "--min-cosignatures",
-        type=int,
-        default=0,
-        metavar="K",
-        help="how many of the --witness-key witnesses must have cosigned (default 0)",
+        help="a checkpoint file; with --log-key (`ledgerctl checkpoint log-key`) and "
+        "--witness-key / --min-cosignatures",
     )
     return parser
 
@@ -88,11 +134,13 @@ def _check_checkpoints(args: argparse.Namespace, console: Console) -> int | None
     if not args.checkpoint:
         return None
     try:
-        policy = load_checkpoint_policy(args.log_key, args.witness_key, args.min_cosignatures)
+        policy = policy_files.load_checkpoint_policy(
+            args.log_key, args.witness_key, args.min_cosignatures
+        )
     except LedgerError as exc:
         Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
         return 2
-    results = verify_checkpoint_files(args.checkpoint, policy)
+    results = policy_files.verify_checkpoint_files(args.checkpoint, policy)
     for result in results:
         console.print(result.line(), highlight=False, markup=False, soft_wrap=True)
     return 0 if all(r.ok for r in results) else 1
@@ -114,10 +162,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("bundles need --trust DIR")
     try:
         store = TrustStore.load(args.trust)
-    except (LedgerError, OSError) as exc:
+        policy = load_checkpoint_policy(
+            args.log_key, args.witness_key, args.min_cosignatures, trust_dir=args.trust
+        )
+    except (LedgerError, OSError, ValueError) as exc:
         Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
         return 2
-    results = verify_sources(Verifier(store), args.bundles)
+    verifier = Verifier(store, checkpoint_policy=policy, checkpoint_chain=not args.signatures_only)
+    results = verify_sources(verifier, args.bundles)
     if args.as_json:
         sys.stdout.write(json_report(results))
     else:

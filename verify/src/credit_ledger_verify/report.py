@@ -14,7 +14,9 @@ from rich.table import Table
 
 from credit_ledger_verify.evidence.lineage_result import LineageNode, LineageOutcome
 from credit_ledger_verify.evidence.model import (
+    CHECKPOINT_STEP_NAMES,
     STEP_NAMES,
+    CheckpointStep,
     RecordOutcome,
     Step,
     StepStatus,
@@ -103,9 +105,14 @@ def print_results(
         table.add_column("bundle", overflow="fold")
     table.add_column("record", overflow="fold")
     table.add_column("block", justify="right")
-    for step in Step:
-        if step is not Step.FORMAT:
-            table.add_column(f"{int(step)} {STEP_NAMES[step]}", justify="center")
+    # a run of checkpoint-form bundles gets their steps' columns (the numbering differs)
+    compact = any(
+        isinstance(o.steps[0].step, CheckpointStep) for r in results for o in r.records if o.steps
+    )
+    columns: list[Step | CheckpointStep] = [*(CheckpointStep if compact else Step)][1:]
+    for step in columns:
+        name = CHECKPOINT_STEP_NAMES[step] if isinstance(step, CheckpointStep) else STEP_NAMES[step]
+        table.add_column(f"{int(step)} {name}", justify="center")
     table.add_column("result", overflow="fold")
     hidden = 0
     headers: dict[int, str] = {}
@@ -117,9 +124,7 @@ def print_results(
                 hidden += 1
                 continue
             marks = []
-            for step in Step:
-                if step is Step.FORMAT:
-                    continue
+            for step in columns:
                 found = outcome.step(step)
                 marks.append(_MARKS[found.status] if found else "")
             if outcome.ok and outcome.erasure is not None:

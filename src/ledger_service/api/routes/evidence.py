@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, ClassVar
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar
 
-from fastapi import APIRouter, Request
+from credit_ledger_verify.records import RecordId
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from ledger_service.api.auth import Role
@@ -19,6 +21,7 @@ from ledger_service.context import LedgerContext
 from ledger_service.errors import LedgerError, UnknownRecord
 from ledger_service.evidence import EvidenceError, build_lineage_bundle
 from ledger_service.fabric.blocks import BlockReader, GatewayBlockReader
+from ledger_service.fabric.checkpoints import AnchoredCheckpoints
 from ledger_service.queries.lineage import DEFAULT_DEPTH, MAX_DEPTH, lineage_of
 
 router = APIRouter(prefix="/v1/evidence", tags=["evidence"], responses=PROBLEM_RESPONSES)
@@ -35,7 +38,8 @@ MAX_EVIDENCE_RECORDS = 1000
 
 
 class EvidenceRequest(BaseModel):
-    record_ids: list[str] = Field(min_length=1, max_length=MAX_EVIDENCE_RECORDS)
+    # record ids by their pattern: an id with a NUL reached PostgreSQL (a 500) before
+    record_ids: list[RecordId] = Field(min_length=1, max_length=MAX_EVIDENCE_RECORDS)
     redact: bool = Field(False, description="Leave out content and salt (commitments only).")
 
 
@@ -49,6 +53,42 @@ class LineageBundleRequest(BaseModel):
     as_of: datetime | str | None = Field(
         None, description="An ISO 8601 time with zone, or 'decision' for a loan."
     )
+
+
+class EvidenceForm(StrEnum):
+    """Which bundle ``POST /v1/evidence`` builds (docs/evidence-format.md)."""
+
+    #: ``credit-ledger-evidence/3``: each record's batch transaction and its whole block
+    BATCH = "batch"
+    #: ``credit-ledger-evidence/4``: compact — the record's inclusion in the newest anchored
+    #: checkpoint of the global log, and that checkpoint's small block
+    CHECKPOINT = "checkpoint"
+
+
+FormParam = Annotated[
+    EvidenceForm,
+    Query(
+        description="batch: the records' batch transactions and their blocks (format /3); "
+        "checkpoint: compact, ~4 KB per record whatever the batch size — inclusion in the "
+        "newest checkpoint anchored on the chain (format /4; verify with the log key).",
+    ),
+]
+
+
+@contextmanager
+def open_checkpoints(request: Request, context: LedgerContext) -> Iterator[AnchoredCheckpoints]:
+    """The chain's anchored checkpoints (a test may install ``app.state.checkpoint_chain``)."""
+    opener = getattr(request.app.state, "checkpoint_chain", None)
+    if opener is not None:
+        with opener() as chain:
+            yield chain
+        return
+    try:
+        target = context.fabric_target
+    except FileNotFoundError as exc:
+        raise FabricUnavailable(f"no Fabric network is configured for this service: {exc}") from exc
+    with target.gateway() as gateway:
+        yield context.anchored_checkpoints(gateway)
 
 
 @contextmanager
@@ -71,7 +111,8 @@ def open_blocks(request: Request, context: LedgerContext) -> Iterator[BlockReade
     name="evidence_bundle",
     summary="An evidence bundle for the records named (verify it offline)",
     description="A verifier (bank) gets evidence only for the records it names; a writer "
-    "only for records of its actors.",
+    "only for records of its actors. `form=checkpoint` returns the compact form: a record "
+    "not yet covered by an anchored checkpoint is a 409 (ask again after the next one).",
 )
 def evidence_bundle(
     body: EvidenceRequest,
@@ -80,6 +121,7 @@ def evidence_bundle(
     request: Request,
     purpose: PurposeParam,
     purpose_detail: PurposeDetail = None,
+    form: FormParam = EvidenceForm.BATCH,
 ) -> dict[str, Any]:
     why = declared_purpose(purpose, purpose_detail)
     ids = list(dict.fromkeys(body.record_ids))
@@ -109,6 +151,9 @@ def evidence_bundle(
         purpose=why,
         read=[*((stored[rid].subject, rid) for rid in ids), *erasures],
     )
+    if form is EvidenceForm.CHECKPOINT:
+        with open_checkpoints(request, context) as chain:
+            return context.build_checkpoint_bundle(ids, chain=chain, redact=body.redact)
     with open_blocks(request, context) as reader:
         return context.build_bundle(ids, block_reader=reader, redact=body.redact)
 

@@ -35,6 +35,7 @@ from credit_ledger_verify.evidence.lineage_shape import (
 from credit_ledger_verify.evidence.model import (
     ACCESS_BUNDLE_FORMAT,
     BUNDLE_FORMAT,
+    CHECKPOINT_BUNDLE_FORMAT,
     LINEAGE_BUNDLE_FORMAT,
     RETIRED_FORMATS,
     EvidenceError,
@@ -220,7 +221,8 @@ def parse_bundle(data: bytes | bytearray | str | Mapping[str, Any]) -> Bundle:
     if fmt not in (BUNDLE_FORMAT, LINEAGE_BUNDLE_FORMAT, ACCESS_BUNDLE_FORMAT):
         what = "has no format field" if fmt is None else f"has format {fmt!r}"
         raise BundleShapeError(
-            f"not a {BUNDLE_FORMAT} evidence bundle, {LINEAGE_BUNDLE_FORMAT} lineage bundle or "
+            f"not a {BUNDLE_FORMAT} evidence bundle, {CHECKPOINT_BUNDLE_FORMAT} "
+            f"checkpoint-form bundle, {LINEAGE_BUNDLE_FORMAT} lineage bundle or "
             f"{ACCESS_BUNDLE_FORMAT} access-log bundle: it {what}",
             field="format",
         )

@@ -211,8 +211,6 @@ class FabricChecks:
             return BlockCheck(number=number, format_error=entry.format_error)
         self.stats.blocks_checked += 1
         check = BlockCheck(number=number, data=entry.data)
-        previous_hash = bytes.fromhex(entry.previous_hash)
-        data_hash = bytes.fromhex(entry.data_hash)
         digest = hashlib.sha256()
         try:
             for i, item in enumerate(entry.data):
@@ -225,16 +223,49 @@ class FabricChecks:
         except _Malformed as exc:
             check.format_error = f"block {number}: {exc}"
             return check
+        previous_hash = bytes.fromhex(entry.previous_hash)
+        data_hash = bytes.fromhex(entry.data_hash)
+        self._header(check, previous_hash, data_hash, digest.digest(), signatures)
+        return check
+
+    def decoded_block(
+        self,
+        number: int,
+        previous_hash: bytes,
+        data_hash: bytes,
+        data: Sequence[bytes],
+        signatures: bytes,
+        transactions_filter: bytes,
+    ) -> BlockCheck:
+        """:meth:`block` for a block whose data and metadata are already bytes (the
+        checkpoint form's packed block): every data entry stays available to
+        :meth:`transaction`."""
+        self.stats.blocks_checked += 1
+        check = BlockCheck(number=number, codes=transactions_filter)
+        check.decoded = dict(enumerate(data))
+        check.data = tuple("" for _ in data)  # only the count is read from it
+        calculated = blocks.block_data_hash(data)
+        self._header(check, previous_hash, data_hash, calculated, signatures)
+        return check
+
+    def _header(
+        self,
+        check: BlockCheck,
+        previous_hash: bytes,
+        data_hash: bytes,
+        calculated: bytes,
+        signatures: bytes,
+    ) -> None:
+        """Header hash, the data hash against ``calculated``, the orderer signatures."""
+        number = check.number
         header = blocks.block_header_bytes(number, previous_hash, data_hash)
         check.header_hash = hashlib.sha256(header).hexdigest()
-        calculated = digest.digest()  # = blocks.block_data_hash(decoded data entries)
         if not hmac.compare_digest(calculated, data_hash):
             check.data_error = (
-                f"block {number}: SHA-256 of its {len(entry.data)} data entries "
+                f"block {number}: SHA-256 of its {len(check.data)} data entries "
                 f"{short_hex(calculated)} != header data_hash {short_hex(data_hash)}"
             )
         check.orderer_error, check.orderers = self._orderers(number, signatures, header)
-        return check
 
     def _orderers(
         self, number: int, signatures: bytes, header: bytes

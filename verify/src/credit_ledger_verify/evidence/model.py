@@ -18,10 +18,13 @@ from credit_ledger_verify.evidence.lineage_result import LineageOutcome
 __all__ = [
     "ACCESS_BUNDLE_FORMAT",
     "BUNDLE_FORMAT",
+    "CHECKPOINT_BUNDLE_FORMAT",
+    "CHECKPOINT_STEP_NAMES",
     "LINEAGE_BUNDLE_FORMAT",
     "RETIRED_FORMATS",
     "STEP_NAMES",
     "BundleFormatError",
+    "CheckpointStep",
     "ErasureFinding",
     "EvidenceError",
     "EvidenceVerificationError",
@@ -46,6 +49,10 @@ LINEAGE_BUNDLE_FORMAT = "credit-ledger-lineage/1"
 #: and the blocks, checked by the same steps as records. Its own name, so a verifier that knows
 #: only ``/3`` refuses it instead of finding "no records".
 ACCESS_BUNDLE_FORMAT = "credit-ledger-access/1"
+#: The ``format`` of the compact, checkpoint-form bundle: records proven by their inclusion in
+#: the global log at an anchored checkpoint, and that checkpoint's transaction in its block
+#: (docs/evidence-format.md §8). Its own version, so a ``/3`` verifier refuses it by name.
+CHECKPOINT_BUNDLE_FORMAT = "credit-ledger-evidence/4"
 #: Formats this verifier knows but refuses, and why (their on-chain layout is gone).
 RETIRED_FORMATS = {
     "credit-ledger-evidence/1": "on-chain layout v1 (record keys named record ids, JSON values)",
@@ -76,6 +83,31 @@ STEP_NAMES: dict[Step, str] = {
 }
 
 
+class CheckpointStep(IntEnum):
+    """The steps of a checkpoint-form bundle (docs/evidence-format.md §8)."""
+
+    FORMAT = 0
+    CONTENT = 1
+    INCLUSION = 2
+    CHECKPOINT = 3
+    ANCHOR = 4
+    ENDORSEMENT = 5
+    BLOCK = 6
+    ORDERER = 7
+
+
+CHECKPOINT_STEP_NAMES: dict[int, str] = {
+    CheckpointStep.FORMAT: "format",
+    CheckpointStep.CONTENT: "content",
+    CheckpointStep.INCLUSION: "inclusion",
+    CheckpointStep.CHECKPOINT: "checkpoint",
+    CheckpointStep.ANCHOR: "anchor",
+    CheckpointStep.ENDORSEMENT: "endorsement",
+    CheckpointStep.BLOCK: "block",
+    CheckpointStep.ORDERER: "orderer",
+}
+
+
 class StepStatus(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
@@ -87,12 +119,15 @@ class StepStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class StepResult:
-    step: Step
+    step: Step | CheckpointStep
     status: StepStatus
     detail: str = ""
 
     @property
     def name(self) -> str:
+        # the two enums share numbers (IntEnum members hash as ints): look up by type
+        if isinstance(self.step, CheckpointStep):
+            return CHECKPOINT_STEP_NAMES[self.step]
         return STEP_NAMES[self.step]
 
     @property
@@ -177,9 +212,9 @@ class RecordOutcome:
     def failures(self) -> tuple[StepResult, ...]:
         return tuple(s for s in self.steps if s.status is StepStatus.FAILED)
 
-    def step(self, step: Step) -> StepResult | None:
+    def step(self, step: Step | CheckpointStep) -> StepResult | None:
         for s in self.steps:
-            if s.step == step:
+            if s.step == step and type(s.step) is type(step):
                 return s
         return None
 

@@ -38,7 +38,7 @@ from typing import Any, ClassVar, Protocol
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -217,6 +217,17 @@ class TrustStore:
             sorted(m for m, t in self.msps.items() if t.role is MspRole.ORDERER)
         )
         self._identities: dict[bytes, TrustedIdentity | str] = {}
+        self._ca_der: dict[str, tuple[bytes, ...]] = {}
+
+    def ca_certificates_der(self, msp_id: str) -> tuple[bytes, ...]:
+        """The MSP's CA certificates, DER, in the trust directory's order (cached: the
+        checkpoint form unpacks its block with them)."""
+        der = self._ca_der.get(msp_id)
+        if der is None:
+            certs = self.msps[msp_id].ca_certs
+            der = tuple(c.public_bytes(serialization.Encoding.DER) for c in certs)
+            self._ca_der[msp_id] = der
+        return der
 
     def __repr__(self) -> str:
         return (

@@ -11,7 +11,8 @@ the root and size the chain's batch key holds), 3 write set (record and batch ke
 byte; no key written twice), 4 endorsement (:class:`EndorsementPolicy`, proposal binding,
 creator), 5 block (data hash, tx id, channel, VALID flag), 6 orderer (block signatures).
 A lineage bundle's graph is then held against the nodes' verified content
-(:mod:`.lineage_checks`).
+(:mod:`.lineage_checks`). A checkpoint-form bundle (``credit-ledger-evidence/4``) has its own
+steps (:mod:`.checkpoint_verifier`) over the same Fabric checks.
 
 Every step is evaluated when its inputs are there, so a result shows *all* failing steps;
 :attr:`RecordOutcome.failure` is the lowest-numbered one.
@@ -34,9 +35,11 @@ from credit_ledger_verify.evidence.bundle import (
     BundleShapeError,
     MalformedRecord,
     RecordEntry,
+    load_json,
     parse_bundle,
 )
 from credit_ledger_verify.evidence.chain_record import OnChain, read_chain_record
+from credit_ledger_verify.evidence.checkpoint_verifier import CheckpointVerification
 from credit_ledger_verify.evidence.erasure_checks import apply_erasures
 from credit_ledger_verify.evidence.fabric_checks import (
     BlockCheck,
@@ -46,6 +49,7 @@ from credit_ledger_verify.evidence.fabric_checks import (
 )
 from credit_ledger_verify.evidence.lineage_checks import check_lineage_safely
 from credit_ledger_verify.evidence.model import (
+    CHECKPOINT_BUNDLE_FORMAT,
     RecordOutcome,
     Step,
     StepResult,
@@ -57,6 +61,7 @@ from credit_ledger_verify.evidence.policy import EndorsementPolicy
 from credit_ledger_verify.evidence.trust import TrustStore
 from credit_ledger_verify.merkle import commitment_leaf_hash, verify_inclusion
 from credit_ledger_verify.records import parse_record
+from credit_ledger_verify.tlog.checkpoint import CheckpointPolicy
 
 __all__ = ["Verifier", "VerifierStats", "verify_bundle"]
 
@@ -82,12 +87,20 @@ class Verifier:
         *,
         policy: EndorsementPolicy | None = None,
         max_cached_blocks: int = 16,
+        checkpoint_policy: CheckpointPolicy | None = None,
+        checkpoint_chain: bool = True,
     ) -> None:
+        """``checkpoint_policy``: the log key (and witness keys) checkpoint-form bundles are
+        checked against; ``checkpoint_chain=False`` trusts a checkpoint on those signatures
+        alone, without its anchoring transaction (docs/evidence-format.md §8)."""
         self.trust = trust
         self.policy = policy or EndorsementPolicy.majority()
         self.stats = VerifierStats()
         self._fabric = FabricChecks(trust, self.policy, self.stats)
         self._cache = BlockCache(max_cached_blocks)
+        self._checkpoints = CheckpointVerification(
+            trust, self._fabric, checkpoint_policy, chain=checkpoint_chain
+        )
 
     # -- entry points ---------------------------------------------------------------------------
     def verify(
@@ -96,7 +109,12 @@ class Verifier:
         """Verify a bundle (UTF-8 JSON bytes/text, or already-parsed JSON). Never raises for a
         bad bundle: problems are in the result."""
         try:
-            parsed = parse_bundle(bundle)
+            obj = bundle if isinstance(bundle, Mapping) else load_json(bundle)
+            if not isinstance(obj, Mapping):
+                raise BundleShapeError("bundle must be a JSON object")
+            if obj.get("format") == CHECKPOINT_BUNDLE_FORMAT:
+                return self._checkpoints.verify(obj, source)
+            parsed = parse_bundle(obj)
         except BundleShapeError as exc:
             return VerificationResult(error=str(exc), source=source)
         local: dict[int, BlockCheck] = {}
@@ -351,10 +369,12 @@ def verify_bundle(
     trust: TrustStore | str | Path,
     *,
     policy: EndorsementPolicy | None = None,
+    checkpoint_policy: CheckpointPolicy | None = None,
 ) -> VerificationResult:
-    """Verify one bundle with a fresh :class:`Verifier` (``trust``: a store or a trust dir)."""
+    """Verify one bundle with a fresh :class:`Verifier` (``trust``: a store or a trust dir;
+    ``checkpoint_policy``: the log key, for checkpoint-form bundles)."""
     store = trust if isinstance(trust, TrustStore) else TrustStore.load(trust)
-    return Verifier(store, policy=policy).verify(bundle)
+    return Verifier(store, policy=policy, checkpoint_policy=checkpoint_policy).verify(bundle)
 
 
 def _access_content(entry_id: int, content: bytes) -> StepResult:
