@@ -15,9 +15,10 @@ from datetime import date
 from enum import StrEnum
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ledger_service.index import models as m
+from ledger_service.queries.lineage.cases import resolved_clause
 from ledger_service.queries.lineage.impact import DEFAULT_IMPACT_DEPTH
 from ledger_service.queries.lineage.walk import downstream
 from ledger_service.retention.report import assess_record, until_end_of
@@ -148,6 +149,18 @@ def duties_holding(session: Session, row: m.Record, today: date) -> list[HeldDut
         if found is not None:
             held.append(found)
             break  # one loan is enough to refuse; the detail names it
-    if row.disputed_by is not None:
-        held.append(HeldDuty(_BY_NAME[DutyName.OPEN_OBJECTION], f"disputed by {row.disputed_by!r}"))
+    # disputed now: an objection case still open (a resolved case no longer holds the record;
+    # an old-style objection, a record of another kind with ``disputes``, never closes)
+    objection = aliased(m.Record)
+    open_by = session.scalar(
+        select(objection.record_id)
+        .where(
+            objection.disputes == row.record_id,
+            ~resolved_clause(objection, None),
+        )
+        .order_by(objection.recorded_at)
+        .limit(1)
+    )
+    if open_by is not None:
+        held.append(HeldDuty(_BY_NAME[DutyName.OPEN_OBJECTION], f"disputed by {open_by!r}"))
     return held

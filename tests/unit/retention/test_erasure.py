@@ -224,6 +224,29 @@ def test_erasure_on_request_is_refused_under_a_duty(
     }
 
 
+def test_an_objection_case_holds_the_record_only_while_open(
+    ledger: LedgerContext, service: LedgerService, platform: RecordFactory, clock: Clock
+) -> None:
+    clock.now = on(date(2026, 2, 1))
+    service.append(
+        [
+            platform.data_update("tax5"),
+            platform.objection("case5", disputes="tax5"),
+        ]
+    )
+    clock.now = on(date(2026, 2, 5))
+    with pytest.raises(ErasureRefused) as refused:
+        ledger.erasures.erase_on_request("tax5", "the subject asked (ticket 8)")
+    assert [h.duty.name for h in refused.value.held] == [DutyName.OPEN_OBJECTION]
+    assert "'case5'" in str(refused.value)
+    service.append([platform.objection("answer5", step="upheld", case="case5")])
+    clock.now = on(date(2026, 2, 6))
+    ledger.erasures.erase_on_request("tax5", "the subject asked (ticket 8)")
+    with ledger.session_factory() as session:
+        row = session.get(m.Record, "tax5")
+        assert row is not None and row.content is None and row.erased_by is not None
+
+
 @pytest.mark.usefixtures("decision")
 def test_settled_loans_keep_their_records_five_years(
     ledger: LedgerContext, service: LedgerService, platform: RecordFactory, clock: Clock
