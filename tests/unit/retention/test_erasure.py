@@ -244,7 +244,9 @@ def test_an_objection_case_holds_the_record_only_while_open(
     ledger.erasures.erase_on_request("tax5", "the subject asked (ticket 8)")
     with ledger.session_factory() as session:
         row = session.get(m.Record, "tax5")
-        assert row is not None and row.content is None and row.erased_by is not None
+        assert row is not None
+        assert row.content is None
+        assert row.erased_by is not None
 
 
 @pytest.mark.usefixtures("decision")
