@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ledger_service.index import sqlite_url
-from ledger_service.objection_deadline import DEFAULT_OBJECTION_DAYS, parse_objection_days
 from ledger_service.ops.topology import Topology, default_state_dir
+from ledger_service.regulation.deadlines import DEFAULT_OBJECTION_DAYS, parse_objection_days
 
 
 @dataclass(frozen=True, kw_only=True)

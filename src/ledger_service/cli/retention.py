@@ -18,9 +18,9 @@ from ledger_service.cli._reads import Accessor, Format, check_format, print_json
 from ledger_service.config import ServiceConfig
 from ledger_service.context import LedgerContext
 from ledger_service.errors import LedgerError, ValidationError
+from ledger_service.regulation.rules import CHINA_TIME
 from ledger_service.retention.listings import retention_runs, run_to_json
 from ledger_service.retention.report import ExpiryReport, expiry_report, report_to_json
-from ledger_service.retention.rules import CHINA_TIME
 from ledger_service.retention.run import run_result_to_json, run_retention
 from ledger_service.retention.service_key import load_or_create_service_key, verify_key_b64
 

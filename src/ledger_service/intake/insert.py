@@ -28,7 +28,7 @@ from ledger_service.index.repair_models import RepairAffected, RepairStep
 from ledger_service.intake.checks import Candidate
 from ledger_service.intake.plan import AppendResult
 from ledger_service.intake.repairs import RepairStepRow
-from ledger_service.objection_deadline import DEFAULT_OBJECTION_DAYS, answer_deadline
+from ledger_service.regulation.deadlines import DEFAULT_OBJECTION_DAYS, answer_deadline
 
 __all__ = ["insert_new"]
 

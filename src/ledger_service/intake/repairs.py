@@ -8,7 +8,7 @@ transaction, before anything is written:
 
 * a submission names at least one affected record; each exists (earlier in the request or in
   the index), is about the same subject and is negative information under one of the
-  retention rules (:mod:`ledger_service.retention.rules`);
+  retention rules (:mod:`ledger_service.regulation.rules`);
 * every later step keeps the case's action, and its ``affected_records`` are empty or the
   submission's;
 * an approval's ``resulting_score_change`` (optional: an approval need not move a score) is a
@@ -43,7 +43,7 @@ from ledger_service.index.models import LineageEdge
 from ledger_service.index.models import Record as RecordRow
 from ledger_service.index.repair_models import RepairAffected, RepairStep
 from ledger_service.intake.checks import Candidate
-from ledger_service.retention.rules import RULES, RecordFacts, dataset_of, rule_for
+from ledger_service.regulation.rules import RULES, RecordFacts, dataset_of, rule_for
 
 __all__ = ["RepairCaseError", "RepairStepRow", "check_repair_cases"]
 

@@ -41,7 +41,7 @@ from ledger_service.intake.writers import (
     register_writer_key,
     revoke_writer_key,
 )
-from ledger_service.objection_deadline import DEFAULT_OBJECTION_DAYS
+from ledger_service.regulation.deadlines import DEFAULT_OBJECTION_DAYS
 
 __all__ = ["LedgerService", "utc_now"]
 

@@ -22,12 +22,12 @@ from sqlalchemy.orm import Session, aliased
 
 from ledger_service.errors import LedgerError, ValidationError
 from ledger_service.index import models as m
-from ledger_service.objection_deadline import is_overdue
 from ledger_service.queries.lineage.cases import OPENED
 from ledger_service.queries.lineage.impact import DEFAULT_IMPACT_DEPTH, impact
 from ledger_service.queries.lineage.model import LineageGraph, graph_to_json
 from ledger_service.queries.records import AnchorInfo, StoredRecord, stored_records
-from ledger_service.retention.rules import local_date
+from ledger_service.regulation.deadlines import is_overdue
+from ledger_service.regulation.rules import local_date
 
 __all__ = [
     "CASE_STATUSES",

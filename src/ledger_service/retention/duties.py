@@ -21,8 +21,8 @@ from ledger_service.index import models as m
 from ledger_service.queries.lineage.cases import resolved_clause
 from ledger_service.queries.lineage.impact import DEFAULT_IMPACT_DEPTH
 from ledger_service.queries.lineage.walk import downstream
+from ledger_service.regulation.rules import expiry_after, local_date
 from ledger_service.retention.report import assess_record, until_end_of
-from ledger_service.retention.rules import expiry_after, local_date
 
 __all__ = ["DUTIES", "Duty", "DutyName", "HeldDuty", "duties_holding", "loan_kept_until"]
 

@@ -34,8 +34,8 @@ from ledger_service.errors import LedgerError, RecordErased, UnknownRecord
 from ledger_service.index import models as m
 from ledger_service.intake import LedgerService
 from ledger_service.intake.plan import AppendResult
+from ledger_service.regulation.rules import CHINA_TIME, Assessment
 from ledger_service.retention.duties import HeldDuty, duties_holding
-from ledger_service.retention.rules import CHINA_TIME, Assessment
 from ledger_service.retention.service_key import (
     SERVICE_ACTOR,
     load_or_create_service_key,

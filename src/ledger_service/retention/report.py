@@ -1,7 +1,7 @@
 """The dry-run expiry report: which negative records would expire on a date, under which
 rule, when their conduct ended and when they expire — read from the index, nothing changed.
 
-The rules are :mod:`ledger_service.retention.rules`; this module gathers each candidate's
+The rules are :mod:`ledger_service.regulation.rules`; this module gathers each candidate's
 facts in three statements (built once): the candidates (overdue and default financing events
 by their ``loan_event`` column; data updates, whose data set is read from their content),
 the repayments and settlements of the candidates' loans, and the corrections of superseded
@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from ledger_service.index import models as m
-from ledger_service.retention.rules import (
+from ledger_service.regulation.rules import (
     CHINA_TIME,
     Assessment,
     LoanEvent,

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from ledger_service.retention.rules import (
+from ledger_service.regulation.rules import (
     LoanEvent,
     RecordFacts,
     RuleName,

@@ -1,7 +1,7 @@
 """The answer period of an objection (征信业管理条例 Art. 25: checked and answered within 20
 days) — pure date arithmetic, no database, no clock (docs/regulation.md "Objections").
 
-Days are calendar days in China Standard Time, as for retention (``retention.rules``): the day
+Days are calendar days in China Standard Time, as for retention (``regulation.rules``): the day
 the objection was recorded is not counted, so an objection recorded on 1 March with a 20-day
 period must be answered by the end of 21 March (its deadline) and is overdue from 22 March.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from ledger_service.retention.rules import local_date
+from ledger_service.regulation.rules import local_date
 
 __all__ = ["DEFAULT_OBJECTION_DAYS", "answer_deadline", "is_overdue", "parse_objection_days"]
 
