@@ -300,6 +300,7 @@ def test_cli_evidence_verify_and_trust_export(
         "OrdererMSP.pem",
         "PlatformMSP.pem",
         "RegulatorMSP.pem",
+        "log.vkey",
         "trust.json",
     ]
     engine = anchored_ledger.session_factory.kw["bind"]
