@@ -11,9 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Protocol
 
-from ledger_service.context import LedgerContext
+from sqlalchemy.orm import Session, sessionmaker
+
 from ledger_service.errors import LedgerError
+from ledger_service.queries.access import AccessLog
+from ledger_service.retention.erasure import Erasures
 from ledger_service.retention.run import run_retention
 
 __all__ = ["DAILY", "SCHEDULER", "retention_loop", "run_once"]
@@ -26,7 +30,21 @@ DAILY = 24 * 3600.0
 SCHEDULER = "scheduler"
 
 
-def run_once(context: LedgerContext) -> int:
+class RetentionSite(Protocol):
+    """What a scheduled run needs (``LedgerContext`` has it; retention does not import the
+    composition root, which sits above it)."""
+
+    @property
+    def session_factory(self) -> sessionmaker[Session]: ...
+
+    @property
+    def erasures(self) -> Erasures: ...
+
+    @property
+    def access_log(self) -> AccessLog: ...
+
+
+def run_once(context: RetentionSite) -> int:
     """One scheduled run for today; the number of records erased."""
     erasures = context.erasures
     result = run_retention(
@@ -50,7 +68,7 @@ def run_once(context: LedgerContext) -> int:
     return len(result.erased)
 
 
-async def retention_loop(context: LedgerContext, every: float, stop: asyncio.Event) -> None:
+async def retention_loop(context: RetentionSite, every: float, stop: asyncio.Event) -> None:
     """Run :func:`run_once` now and every ``every`` seconds until ``stop`` is set."""
     if every <= 0:
         raise ValueError(f"the retention interval must be positive, got {every}")
