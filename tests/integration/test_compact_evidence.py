@@ -144,7 +144,7 @@ def test_cli_builds_and_both_clis_verify(
         env=env,
     )
     assert built.exit_code == 0, built.output
-    assert json.loads(out.read_bytes())["format"] == "credit-ledger-evidence/4"
+    assert json.loads(out.read_bytes())["format"] == "credit-ledger-evidence/5"
     assert verify_main([str(out), "--trust", str(trust_dir)]) == 0  # log.vkey found there
     assert verify_evidence(out.read_bytes(), trust_dir).ok  # the SDK's offline check too
     assert verify_main([str(out), "--trust", str(trust_dir), "--signatures-only"]) == 0

@@ -1,4 +1,4 @@
-"""Building checkpoint-form bundles (``credit-ledger-evidence/4``, docs/evidence-format.md §8).
+"""Building checkpoint-form bundles (``credit-ledger-evidence/5``, docs/evidence-format.md §8).
 
 A record is proven by its place in the global log (every anchored leaf in commit order,
 :mod:`ledger_service.tlog.global_log`) under the newest checkpoint anchored on the chain,
@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 from collections.abc import Iterable
 from typing import Any
 
+from credit_ledger_verify.canonical import canonicalize
+from credit_ledger_verify.errors import CanonicalizationError
 from credit_ledger_verify.evidence.model import CHECKPOINT_BUNDLE_FORMAT, EvidenceError
 from credit_ledger_verify.evidence.packed_block import pack_block, packing_dictionary
 from credit_ledger_verify.evidence.trust import TrustStore
@@ -94,7 +97,7 @@ def build_checkpoint_bundle(
                     "only a redacted bundle can be built for it"
                 )
             else:
-                record["content"] = row.content.decode("utf-8")
+                record["content"] = _content_object(row.record_id, bytes(row.content))
                 record["salt"] = _b64(row.salt)
             proof = view.inclusion_proof(leaf, head.size)
             record["log"] = {"leaf_index": leaf, "proof": _b64(b"".join(proof))}
@@ -108,6 +111,28 @@ def build_checkpoint_bundle(
         "checkpoint": note,
         "anchor": _anchor(chain.block_of_transaction(head.tx_id), head.tx_id, note, trust),
     }
+
+
+def _content_object(record_id: str, content: bytes) -> dict[str, Any]:
+    """The record's content as the JSON object the bundle carries; the verifier re-derives
+    the committed bytes as its RFC 8785 form, so an object that would not give these exact
+    bytes back is never handed out."""
+    obj: dict[str, Any] = {}
+    try:
+        parsed = json.loads(content)
+        if isinstance(parsed, dict):
+            obj = parsed
+            canonical: bytes | None = canonicalize(obj)
+        else:
+            canonical = None
+    except (ValueError, CanonicalizationError):
+        canonical = None
+    if canonical != content:
+        raise EvidenceError(
+            f"record {record_id!r}: its stored content is not RFC 8785 canonical JSON of an "
+            "object; a verifier could not re-derive the committed bytes"
+        )
+    return obj
 
 
 def _cosigned(session: Session, origin: str, size: int, anchored: str) -> str:
@@ -140,7 +165,6 @@ def _anchor(raw: bytes, tx_id: str, note: str, trust: TrustStore) -> dict[str, A
     return {
         "block_number": number,
         "previous_hash": _b64(block.header.previous_hash),
-        "data_hash": _b64(block.header.data_hash),
         "tx_index": place.tx_index,
         "cas": cas,
         "packed": _b64(packed),

@@ -214,8 +214,9 @@ def parse_bundle(data: bytes | bytearray | str | Mapping[str, Any]) -> Bundle:
     if isinstance(fmt, str) and fmt in RETIRED_FORMATS:
         raise BundleShapeError(
             f"bundle format {fmt!r} is no longer supported: it is for {RETIRED_FORMATS[fmt]}; "
-            f"this verifier checks {BUNDLE_FORMAT} (record keys on chain are commitments) — "
-            "fetch the bundle again from the service",
+            f"this verifier checks {BUNDLE_FORMAT} (record keys on chain are commitments) and "
+            f"the checkpoint form {CHECKPOINT_BUNDLE_FORMAT} — fetch the bundle again from the "
+            "service",
             field="format",
         )
     if fmt not in (BUNDLE_FORMAT, LINEAGE_BUNDLE_FORMAT, ACCESS_BUNDLE_FORMAT):
