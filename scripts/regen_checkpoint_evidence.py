@@ -143,14 +143,31 @@ def cases(
     proof_hashes = len(base64.b64decode(record["log"]["proof"])) // 32
     out: dict[str, dict[str, Any]] = {
         "content-record-id": _case(
-            "The record's content edited (its record id): it no longer is the bundle's record.",
+            "The content's record id edited (the entry's name comes from it): another "
+            "commitment, not the logged leaf.",
             {
                 "op": "set",
                 "path": ["records", 0, "content", "record_id"],
-                "value": record["record_id"][:-1] + "x",
+                "value": record["content"]["record_id"][:-1] + "x",
             },
-            "content",
-            "content is record",
+            "inclusion",
+            "not the checkpoint's",
+        ),
+        "record-id-beside-content": _case(
+            "A full record that also names itself beside its content (one reading only).",
+            {
+                "op": "set",
+                "path": ["records", 0, "record_id"],
+                "value": record["content"]["record_id"],
+            },
+            "format",
+            "record_id is carried by redacted entries only",
+        ),
+        "content-record-id-missing": _case(
+            "The content without its record id: the entry has no name.",
+            {"op": "delete", "path": ["records", 0, "content", "record_id"]},
+            "format",
+            "content.record_id must be a record id",
         ),
         "content-value": _case(
             "One value of the content changed (still a valid record): the commitment computed "

@@ -88,8 +88,9 @@ def build_checkpoint_bundle(
                     f"record {row.record_id!r} is not covered by the newest anchored checkpoint "
                     f"(size {head.size}) yet; ask again after the next checkpoint"
                 )
-            record: dict[str, Any] = {"record_id": row.record_id}
+            record: dict[str, Any] = {}
             if redact:
+                record["record_id"] = row.record_id
                 record["commitment"] = _b64(row.commitment)
             elif row.content is None or row.salt is None:
                 raise EvidenceError(

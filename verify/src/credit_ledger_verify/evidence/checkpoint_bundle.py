@@ -39,7 +39,8 @@ _MAX_PACKED_CHARS = 1 << 20
 class LogRecordEntry:
     """A well-formed record entry of the checkpoint form (``content``/``salt`` ``None`` and
     ``commitment`` set: redacted). ``content`` is the record as a JSON object: its committed
-    bytes are its RFC 8785 canonical form, re-derived in step 1."""
+    bytes are its RFC 8785 canonical form, re-derived in step 1; a full entry's
+    ``record_id`` is the content's (not carried beside it)."""
 
     record_id: str
     content: Mapping[str, Any] | None
@@ -166,6 +167,9 @@ def _anchor(raw: object) -> CheckpointAnchor:
 
 def _record(position: int, raw: object) -> LogRecordEntry | MalformedRecord:
     label = raw.get("record_id") if isinstance(raw, Mapping) else None
+    content = raw.get("content") if isinstance(raw, Mapping) else None
+    if label is None and isinstance(content, Mapping):
+        label = content.get("record_id")
     rid = label if isinstance(label, str) else f"records[{position}]"
     try:
         return _record_entry(raw)
@@ -182,12 +186,10 @@ def _record_entry(raw: object) -> LogRecordEntry:
     nulls = sorted(k for k, v in raw.items() if v is None)
     if nulls:
         raise ValueError(f"{nulls[0]} is null: leave a field out, never set it to null")
-    rid = raw.get("record_id")
-    if not isinstance(rid, str) or _ID.fullmatch(rid) is None:
-        raise ValueError("record_id must be a record id ([A-Za-z0-9._:-], 1-128 characters)")
     content, salt, commitment = raw.get("content"), raw.get("salt"), raw.get("commitment")
     if content is not None or salt is not None:
-        # full: the commitment is SHA-256(salt ‖ content), computed, so it is not carried
+        # full: the commitment is SHA-256(salt ‖ content), computed, so it is not carried;
+        # nor is the record id: the content names its record (one reading only)
         if content is None or salt is None or commitment is not None:
             raise ValueError(
                 "a record carries content and salt (full) or only its commitment (redacted)"
@@ -196,10 +198,20 @@ def _record_entry(raw: object) -> LogRecordEntry:
             raise ValueError(
                 "content must be a JSON object (the record; its RFC 8785 form is committed)"
             )
+        if "record_id" in raw:
+            raise ValueError(
+                "a full record is named by its content's record_id; record_id is carried by "
+                "redacted entries only"
+            )
+        rid = content.get("record_id")
+        what = "content.record_id"
         salt_bytes: bytes | None = _hash32(salt, "salt")
         commitment_bytes = None
     else:
+        rid, what = raw.get("record_id"), "record_id"
         salt_bytes, commitment_bytes = None, _hash32(commitment, "a redacted record's commitment")
+    if not isinstance(rid, str) or _ID.fullmatch(rid) is None:
+        raise ValueError(f"{what} must be a record id ([A-Za-z0-9._:-], 1-128 characters)")
     log = raw.get("log")
     if not isinstance(log, Mapping) or set(log) != _LOG:
         raise ValueError("log must be an object {leaf_index, proof}")

@@ -319,9 +319,7 @@ def _step1_content(e: LogRecordEntry) -> tuple[StepResult, bytes]:
         return StepResult(_S.CONTENT, _F, f"content is not a valid record: {exc}"), commitment
     except (ValueError, RecursionError) as exc:
         return StepResult(_S.CONTENT, _F, f"content cannot be parsed: {exc}"), commitment
-    if record.record_id != e.record_id:
-        why = f"content is record {record.record_id!r}, not {e.record_id!r}"
-        return StepResult(_S.CONTENT, _F, why), commitment
+    # the entry's record id is the content's (step 0): no second name to compare
     return (
         StepResult(
             _S.CONTENT,
