@@ -11,7 +11,7 @@ pinned to one CPU, no network, no index:
     every bundle too: one process per bundle, minus interpreter start-up);
 (b) records/s inside one multi-record bundle (every record of the anchored batches, sharing
     their blocks), full and redacted;
-(c) the checkpoint form (compact, ``credit-ledger-evidence/4``) of the same single records:
+(c) the checkpoint form (compact, ``credit-ledger-evidence/5``) of the same single records:
     a checkpoint of the global log is anchored by hand after the batches
     (``ledger_service.samples.checkpoints``), each record's compact bundle is its own file,
     verified by a fresh ``Verifier`` with the log key under both checkpoint policies —

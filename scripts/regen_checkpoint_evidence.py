@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import datetime as dt
 import json
 import shutil
 import tempfile
@@ -101,6 +102,14 @@ def main() -> None:
     print(f"wrote {DATA_DIR}: bundle {len(encode_bundle(bundle))} bytes")
 
 
+def _next_second(timestamp: str) -> str:
+    """An RFC 3339 UTC timestamp one second later (the same text form)."""
+    moment = dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    later = (moment + dt.timedelta(seconds=1)).isoformat().replace("+00:00", "Z")
+    assert len(later) == len(timestamp), (timestamp, later)
+    return later
+
+
 def _case(description: str, mutation: dict[str, Any], step: str, message: str) -> dict[str, Any]:
     return {
         "description": description,
@@ -134,27 +143,59 @@ def cases(
     proof_hashes = len(base64.b64decode(record["log"]["proof"])) // 32
     out: dict[str, dict[str, Any]] = {
         "content-record-id": _case(
-            "The record's content edited (its record id): it no longer is the bundle's record.",
+            "The content's record id edited (the entry's name comes from it): another "
+            "commitment, not the logged leaf.",
             {
                 "op": "set",
-                "path": ["records", 0, "content"],
-                "value": record["content"].replace(
-                    record["record_id"], record["record_id"][:-1] + "x"
-                ),
-            },
-            "content",
-            "content is record",
-        ),
-        "content-text": _case(
-            "One character of the content changed (still a valid record): the commitment "
-            "computed from it is not the logged leaf.",
-            {
-                "op": "set",
-                "path": ["records", 0, "content"],
-                "value": record["content"].replace('"kind":"', '"kind" :"', 1),
+                "path": ["records", 0, "content", "record_id"],
+                "value": record["content"]["record_id"][:-1] + "x",
             },
             "inclusion",
             "not the checkpoint's",
+        ),
+        "record-id-beside-content": _case(
+            "A full record that also names itself beside its content (one reading only).",
+            {
+                "op": "set",
+                "path": ["records", 0, "record_id"],
+                "value": record["content"]["record_id"],
+            },
+            "format",
+            "record_id is carried by redacted entries only",
+        ),
+        "content-record-id-missing": _case(
+            "The content without its record id: the entry has no name.",
+            {"op": "delete", "path": ["records", 0, "content", "record_id"]},
+            "format",
+            "content.record_id must be a record id",
+        ),
+        "content-value": _case(
+            "One value of the content changed (still a valid record): the commitment computed "
+            "from its canonical bytes is not the logged leaf.",
+            {
+                "op": "set",
+                "path": ["records", 0, "content", "occurred_at"],
+                "value": _next_second(record["content"]["occurred_at"]),
+            },
+            "inclusion",
+            "not the checkpoint's",
+        ),
+        "content-float": _case(
+            "A number outside RFC 8785's exact domain (a float): the object has no committed "
+            "byte form.",
+            {"op": "set", "path": ["records", 0, "content", "occurred_at"], "value": 1.5},
+            "content",
+            "does not canonicalise",
+        ),
+        "content-text": _case(
+            "The content carried as escaped JSON text (the retired /4 shape) instead of an object.",
+            {
+                "op": "set",
+                "path": ["records", 0, "content"],
+                "value": json.dumps(record["content"], ensure_ascii=False, separators=(",", ":")),
+            },
+            "format",
+            "content must be a JSON object",
         ),
         "salt": _case(
             "One bit of the salt flipped: another commitment, not in the log.",
@@ -266,11 +307,11 @@ def cases(
             "orderer",
             "signature",
         ),
-        "block-data-hash": _case(
-            "The header's data hash changed.",
-            {"op": "flip", "path": ["anchor", "data_hash"], "offset": 0},
-            "block",
-            "!= header data_hash",
+        "block-data-hash-carried": _case(
+            "A data hash carried beside the block (the retired /4 field): the form derives it.",
+            {"op": "set", "path": ["anchor", "data_hash"], "value": "A" * 43 + "="},
+            "bundle",
+            "unknown field 'data_hash'",
         ),
         "block-tx-index": _case(
             "The transaction's position points outside the block.",
@@ -298,12 +339,12 @@ def cases(
         ),
         "bundle-format-retired": _case(
             "A retired evidence format version is refused by name.",
-            {"op": "set", "path": ["format"], "value": "credit-ledger-evidence/2"},
+            {"op": "set", "path": ["format"], "value": "credit-ledger-evidence/4"},
             "bundle",
             "no longer supported",
         ),
         "bundle-form-unknown": _case(
-            "Format /4 with a form other than checkpoint.",
+            "Format /5 with a form other than checkpoint.",
             {"op": "set", "path": ["form"], "value": "batch"},
             "bundle",
             "form 'batch' is unknown",

@@ -178,6 +178,17 @@ def test_checkpointer_anchors_checkpoints_while_records_are_appended(
         states = set(s.scalars(select(CheckpointAnchor.state)))
         assert states <= {"committed", "failed"}
         assert list(checkpoint_mismatches(s.connection(), policy.log_key)) == []
+        committed = s.scalars(
+            select(CheckpointAnchor).where(CheckpointAnchor.state == "committed")
+        ).all()
+        assert committed
+        for intent in committed:
+            # the argument went as transient data: the signed envelope (what is committed,
+            # and what a resend sends) holds the written value, never the argument
+            envelope = bytes(intent.envelope)
+            assert b'"proof":' not in envelope
+            assert b'"log_key":' not in envelope
+            assert b'"note":' in envelope  # the checkpoint value the chaincode wrote
         # every anchored checkpoint lies on the one prev_size chain from the head
         assert s.scalar(select(func.count()).select_from(ChainCheckpoint)) == len(chain)
     # this checkpointer's own anchors are among them

@@ -5,6 +5,7 @@ only the trust directory and the log key — through the library, the CLIs and t
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from credit_ledger_client import verify_evidence
 from credit_ledger_verify.cli import main as verify_main
-from credit_ledger_verify.tlog import CheckpointPolicy
+from credit_ledger_verify.tlog import CheckpointPolicy, SignerKey, cosign, parse_note
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -27,10 +28,13 @@ from ledger_service.evidence import (
     encode_bundle,
 )
 from ledger_service.fabric.blocks import DeliverBlockStream
+from ledger_service.index.session import write_session
 from ledger_service.ops.topology import Topology
 from ledger_service.samples.checkpoints import anchor_checkpoint
 from ledger_service.samples.ledger import AnchoredLedger, make_anchored_ledger
 from ledger_service.tlog.checkpoints import load_or_create_log_key, platform_origin
+from ledger_service.tlog.global_log import advance
+from ledger_service.tlog.witnesses import accept_cosignature, register_witness
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +61,11 @@ def test_compact_bundles_verify_offline_with_the_log_key(
         head = chain.head()
         if head is not None:
             # the global log is computed from the index's chain mirror: empty in a new index
-            with pytest.raises(EvidenceError, match="catch the mirror up"):
+            with pytest.raises(EvidenceError, match="the global log holds 0 leaves"):
                 ledger.context.build_checkpoint_bundle(ids[:1], chain=chain)
             ledger.context.replay(DeliverBlockStream(gateway, fabric_network.channel))
+            with write_session(ledger.context.session_factory) as s:
+                advance(s, _policy(fabric_network).origin, dt.datetime.now(dt.UTC))
             # records anchored after the newest anchored checkpoint are not covered yet
             with pytest.raises(EvidenceError, match="not covered by the newest anchored"):
                 ledger.context.build_checkpoint_bundle(ids[:1], chain=chain)
@@ -86,6 +92,39 @@ def test_compact_bundles_verify_offline_with_the_log_key(
     assert bare.step is CheckpointStep.CHECKPOINT
 
 
+def test_a_bundle_built_after_a_witness_cosigned_meets_a_one_witness_policy(
+    ledger: AnchoredLedger, fabric_network: Topology
+) -> None:
+    trust = TrustStore.from_topology(fabric_network)
+    witness = SignerKey.generate("bank-witness", 0x04)
+    log_only = _policy(fabric_network)
+    one_witness = CheckpointPolicy(log_only.log_key, (witness.verifier,), witnesses_required=1)
+    record = ledger.records[0].record_id
+    with ledger.target.gateway() as gateway:
+        anchored = anchor_checkpoint(ledger.context, gateway)
+        chain = ledger.context.anchored_checkpoints(gateway)
+        before = ledger.context.build_checkpoint_bundle([record], chain=chain)
+        failed = Verifier(trust, checkpoint_policy=one_witness).verify(before).records[0].failure
+        assert failed is not None
+        assert failed.step is CheckpointStep.CHECKPOINT  # no cosignature stored yet
+        now = dt.datetime.now(dt.UTC)
+        with write_session(ledger.context.session_factory) as s:
+            register_witness(s, witness.verifier.encode(), now)
+            text = parse_note(anchored.note).text
+            line = cosign(witness, text, int(now.timestamp())).line()
+            accept_cosignature(s, log_only.origin, anchored.size, line, now)
+        after = ledger.context.build_checkpoint_bundle([record], chain=chain)
+    assert after["checkpoint"].startswith(anchored.note)
+    assert after["checkpoint"].endswith(line)
+    result = Verifier(trust, checkpoint_policy=one_witness).verify(encode_bundle(after))
+    assert result.ok, result.messages
+    (step3,) = [s for s in result.records[0].steps if s.step is CheckpointStep.CHECKPOINT]
+    assert step3.status is StepStatus.PASSED
+    assert "bank-witness" in step3.detail
+    # the note with the cosignature still verifies under the log key alone
+    assert Verifier(trust, checkpoint_policy=log_only).verify(after).ok
+
+
 def test_cli_builds_and_both_clis_verify(
     ledger: AnchoredLedger, fabric_network: Topology, tmp_path: Path
 ) -> None:
@@ -105,7 +144,7 @@ def test_cli_builds_and_both_clis_verify(
         env=env,
     )
     assert built.exit_code == 0, built.output
-    assert json.loads(out.read_bytes())["format"] == "credit-ledger-evidence/4"
+    assert json.loads(out.read_bytes())["format"] == "credit-ledger-evidence/5"
     assert verify_main([str(out), "--trust", str(trust_dir)]) == 0  # log.vkey found there
     assert verify_evidence(out.read_bytes(), trust_dir).ok  # the SDK's offline check too
     assert verify_main([str(out), "--trust", str(trust_dir), "--signatures-only"]) == 0

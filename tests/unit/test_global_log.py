@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from credit_ledger_verify.merkle import EMPTY_ROOT, MerkleTree, build_tree
+from credit_ledger_verify.merkle import EMPTY_ROOT, MerkleTree, build_tree, commitment_leaf_hash
 from credit_ledger_verify.tlog import (
     AddCheckpointRequest,
     Checkpoint,
@@ -246,6 +246,52 @@ def test_log_view_roots_and_proofs_from_stored_subtrees_equal_the_full_tree(
             assert fresh.rows_read <= 2 * (1 + 256) + 3 * total.bit_length(), (old, new)
         with pytest.raises(GlobalLogDivergedError, match="beyond its head"):
             view.root_at(total + 1)
+
+
+def test_log_view_inclusion_proofs_and_leaf_indexes_equal_the_full_tree(
+    index_db: IndexDatabase,
+) -> None:
+    """Inclusion proofs from stored subtrees equal MerkleTree's at every tested size, read
+    O(log N) rows, and a commitment's log index is found without scanning the log."""
+    sessions = index_db.session_factory
+    sizes = [700, 301, 1500, 255, 2300]
+    written: list[MirrorLeaf] = []
+    for number, size in enumerate(sizes):
+        written += _mirror_batch(sessions, f"inc-{number}", 20 + number // 2, number % 2, size)
+        with write_session(sessions) as s:
+            advance(s, ORIGIN, NOW)
+    ordered = sorted(written, key=lambda x: x[:3])
+    reference = MerkleTree([commitment_leaf_hash(leaf.commitment) for leaf in ordered])
+    total = reference.size
+    with sessions() as s:
+        for index, size in (
+            (0, 1),
+            (0, total),
+            (255, 256),
+            (256, 257),
+            (700, 1001),
+            (1000, 1001),
+            (2755, 4096),
+            (3001, total),
+            (total - 1, total),
+        ):
+            fresh = LogView(s, ORIGIN)
+            assert fresh.inclusion_proof(index, size) == reference.inclusion_proof(index, size)
+            assert fresh.rows_read <= 2 * (1 + 256) + 3 * total.bit_length(), (index, size)
+        view = LogView(s, ORIGIN)
+        for index in (0, 255, 256, 699, 700, 1000, 2755, 2756, 4096, total - 1):
+            fresh = LogView(s, ORIGIN)
+            assert fresh.leaf_index(ordered[index].commitment) == index
+            assert fresh.rows_read <= 2 + total.bit_length()
+        assert view.leaf_index(_commitment("never mirrored")) is None
+        with pytest.raises(ValueError, match="outside a log of 5 leaves"):
+            view.inclusion_proof(5, 5)
+        with pytest.raises(GlobalLogDivergedError, match="beyond its head"):
+            view.inclusion_proof(0, total + 1)
+    # a leaf mirrored but not yet appended to the log is not in it
+    (extra,) = _mirror_batch(sessions, "inc-late", 99, 0, 1)
+    with sessions() as s:
+        assert LogView(s, ORIGIN).leaf_index(extra.commitment) is None
 
 
 def test_log_view_refuses_a_missing_subtree(index_db: IndexDatabase) -> None:

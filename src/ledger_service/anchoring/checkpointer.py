@@ -12,8 +12,9 @@ new leaves are on chain:
    mirror only), the log advanced and its head signed (``tlog.checkpoints.issue_checkpoint``).
 3. *anchor* — if the log outgrew the anchored head: the anchored head's root must equal the
    log's root at that size (else a fork: alarm); the consistency proof from it is read from
-   the stored subtrees; ``AnchorCheckpoint`` is endorsed, signed, and stored as an intent
-   (``checkpoint_anchors``) BEFORE it is sent; then submitted and settled.
+   the stored subtrees; ``AnchorCheckpoint`` (its argument as transient field ``checkpoint``)
+   is endorsed, signed, and stored as an intent (``checkpoint_anchors``) BEFORE it is sent;
+   then submitted and settled.
 
 The chaincode makes a duplicate harmless anyway: a retried checkpoint of the head's size and
 root writes nothing, and two transactions extending the same head conflict (MVCC) so only
@@ -339,7 +340,12 @@ class Checkpointer:
             CheckpointRefusedError: (a subclass named by) the chaincode's refusal code.
         """
         try:
-            proposal = self._contract.new_proposal("AnchorCheckpoint", args=[argument])
+            # transient: the endorsers read it, the committed transaction (which compact
+            # evidence carries) holds only its hash; the signed envelope stored below is
+            # complete without it, so a resend needs nothing else.
+            proposal = self._contract.new_proposal(
+                "AnchorCheckpoint", transient={"checkpoint": argument}
+            )
             transaction = proposal.endorse()
         except EndorseError as exc:
             if _CHAINCODE_REFUSAL in str(exc) or parse_refusal(str(exc))[0] is not None:

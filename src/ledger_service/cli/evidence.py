@@ -67,7 +67,7 @@ def evidence(
             "--form",
             help="batch: the record's batch transaction and its whole block (format /3); "
             "checkpoint: compact, the record's inclusion in the newest anchored checkpoint of "
-            "the global log and that checkpoint's small block (format /4).",
+            "the global log and that checkpoint's small block (format /5).",
         ),
     ] = "batch",
     lineage: Annotated[

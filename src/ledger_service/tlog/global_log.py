@@ -251,6 +251,69 @@ class LogView:
             return []
         return consistency_proof_from_subtrees(old_size, new_size, self.subtree_root)
 
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        """RFC 9162 inclusion proof (PATH) of leaf ``index`` in the log at ``size``, leaf
+        side first: one :meth:`subtree_root` per level, so O(log N) stored rows."""
+        self._check_size(size)
+        if not 0 <= index < size:
+            raise ValueError(f"leaf {index} is outside a log of {size} leaves")
+        path: list[bytes] = []
+        start, end = 0, size
+        while end - start > 1:  # root side first; reversed below
+            split = 1 << ((end - start - 1).bit_length() - 1)
+            if index < start + split:
+                path.append(self.subtree_root(start + split, end))
+                end = start + split
+            else:
+                path.append(self.subtree_root(start, start + split))
+                start += split
+        path.reverse()
+        return path
+
+    def leaf_index(self, commitment: bytes) -> int | None:
+        """The log index of the leaf of ``commitment`` (``None``: not mirrored, or beyond
+        the log's head). A binary search over the stored tiles' last positions, then a count
+        of under one tile of mirror leaves — never a scan of the log."""
+        found = self._session.execute(
+            select(ChainBatch.block_number, ChainBatch.tx_index, ChainRecord.leaf_index)
+            .join(ChainBatch, ChainBatch.batch_id == ChainRecord.batch_id)
+            .where(ChainRecord.commitment == commitment)
+        ).first()
+        if found is None:
+            return None
+        target: Position = (found[0], found[1], found[2])
+        # tiles 0..lo-1 end before the target (their last positions increase with the index)
+        lo, hi = 0, self._size >> SUBTREE_MIN_LEVEL
+        after: Position | None = None
+        while lo < hi:
+            mid = (lo + hi) // 2
+            end = self._tile_end(mid)
+            if end < target:
+                lo, after = mid + 1, end
+            else:
+                hi = mid
+        position = tuple_(ChainBatch.block_number, ChainBatch.tx_index, ChainRecord.leaf_index)
+        query = (
+            select(func.count())
+            .select_from(ChainRecord)
+            .join(ChainBatch, ChainBatch.batch_id == ChainRecord.batch_id)
+            .where(position < tuple_(*target))
+        )
+        if after is not None:
+            query = query.where(position > tuple_(*after))
+        index = (lo << SUBTREE_MIN_LEVEL) + int(self._session.execute(query).scalar_one())
+        self.rows_read += 1
+        return index if index < self._size else None
+
+    def _tile_end(self, tile_index: int) -> Position:
+        row = self._session.get(LogSubtree, (self._origin, SUBTREE_MIN_LEVEL, tile_index))
+        self.rows_read += 1
+        if row is None:
+            raise GlobalLogDivergedError(
+                f"the stored subtree of tile {tile_index} is missing: rebuild the log"
+            )
+        return (row.last_block, row.last_tx_index, row.last_leaf_index)
+
     def subtree_root(self, start: int, end: int) -> bytes:
         """MTH(D[start:end]) for ``0 <= start < end <= size``."""
         width = end - start

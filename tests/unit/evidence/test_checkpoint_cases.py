@@ -84,9 +84,11 @@ def mutate(golden: dict[str, Any], m: dict[str, Any]) -> dict[str, Any]:
     bundle = copy.deepcopy(golden)
     note = bundle["checkpoint"]
     op = m["op"]
-    if op in ("set", "flip", "add", "truncate"):
+    if op in ("set", "flip", "add", "truncate", "delete"):
         node, key = _parent(bundle, m["path"])
-        if op == "set":
+        if op == "delete":
+            del node[key]
+        elif op == "set":
             node[key] = m["value"]
         elif op == "flip":
             node[key] = _flip_text(node[key], m["offset"])

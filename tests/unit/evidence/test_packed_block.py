@@ -13,6 +13,7 @@ from credit_ledger_verify.evidence.packed_block import (
     MAX_UNPACKED_BYTES,
     PackedBlockError,
     pack_block,
+    packing_dictionary,
     pem,
     unpack_block,
 )
@@ -22,19 +23,19 @@ from ledger_service.evidence import TrustStore
 DATA = Path(__file__).resolve().parents[2] / "data" / "evidence" / "checkpoint"
 
 
-def _golden_parts() -> tuple[list[bytes], bytes, bytes, bytes]:
+def _golden_parts() -> tuple[list[bytes], bytes, bytes, bytes, list[bytes], bytes]:
     bundle = json.loads((DATA / "bundle.json").read_bytes())
     trust = TrustStore.load(DATA / "trust")
-    cas = b"".join(d for m in bundle["anchor"]["cas"] for d in trust.ca_certificates_der(m))
-    dictionary = cas + bundle["checkpoint"].encode()
+    cas = [d for m in bundle["anchor"]["cas"] for d in trust.ca_certificates_der(m)]
+    dictionary = packing_dictionary(cas, bundle["checkpoint"].encode())
     data, sigs, codes = unpack_block(
         base64.b64decode(bundle["anchor"]["packed"]), dictionary=dictionary
     )
-    return data, sigs, codes, dictionary
+    return data, sigs, codes, dictionary, cas, bundle["checkpoint"].encode()
 
 
 def test_the_real_block_round_trips_byte_for_byte() -> None:
-    data, sigs, codes, dictionary = _golden_parts()
+    data, sigs, codes, dictionary, cas, note = _golden_parts()
     assert data[0].count(b"-----BEGIN CERTIFICATE-----\n") == 4  # creator x2, two endorsers
     assert sigs.count(b"-----BEGIN CERTIFICATE-----\n") == 1  # the orderer
     packed = pack_block(data, sigs, codes, dictionary=dictionary)
@@ -42,6 +43,36 @@ def test_the_real_block_round_trips_byte_for_byte() -> None:
     # carrying the certificates as DER is what makes it small: compare with plain DEFLATE
     plain = zlib.compress(b"".join([*data, sigs, codes]), 9)
     assert len(packed) < len(plain) * 0.85, (len(packed), len(plain))
+    # and the dictionary's predicted text (the written value's start, the fixed names)
+    # beyond the CA certificates and the note
+    bare = b"".join(cas) + note
+    assert len(packed) < len(pack_block(data, sigs, codes, dictionary=bare)) - 100
+
+
+def test_the_dictionary_predicts_the_written_value_and_tolerates_any_note() -> None:
+    bundle = json.loads((DATA / "bundle.json").read_bytes())
+    note = bundle["checkpoint"].encode()
+    data = _golden_parts()[0][0]
+    predicted = packing_dictionary([], note)
+    size, root = note.decode().split("\n")[1:3]
+    start = b'{"size":%b,"root":"%b","prev_size":' % (
+        size.encode(),
+        base64.b64decode(root).hex().encode(),
+    )
+    assert predicted.endswith(
+        b',"note":"' + json.dumps(note.decode(), ensure_ascii=False)[1:-1].encode()
+    )
+    assert start in predicted
+    assert start in data  # the chaincode's value begins so
+    root_b64 = base64.b64encode(bytes(32))
+    for odd in (
+        b"",
+        b"x",
+        b"a\nb\nc\n",
+        b"o\n12\n" + b"!" * 44 + b"\n\n",
+        b"o\n12\n" + root_b64 + b"\n\xff\n",  # not UTF-8 after a well-formed head
+    ):
+        assert packing_dictionary([b"ca"], odd).startswith(b"ca")  # no error, only less help
 
 
 def test_pem_not_in_gos_layout_stays_literal() -> None:

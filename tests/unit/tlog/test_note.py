@@ -80,3 +80,16 @@ def test_note_shape_errors_name_the_line() -> None:
         encode_note(GO_TEXT, [])
     assert "seed" not in repr(SignerKey.parse(GO_SKEY))
     assert "AYEK" not in repr(SignerKey.parse(GO_SKEY))
+
+
+def test_a_signature_of_the_wrong_length_never_verifies() -> None:
+    """libsodium checks signature ‖ message: a 63-byte signature must not borrow the
+    message's first byte (which would make a signature of message[1:] pass for message)."""
+    key = SignerKey.generate("log.example/shift")
+    tail = b"the message without its first byte"
+    signature = key.sign(tail)
+    shifted = signature[63:] + tail  # the byte moved from the signature into the message
+    assert key.verifier.verify(tail, signature)
+    assert not key.verifier.verify(shifted, signature[:63])
+    assert not key.verifier.verify(tail, signature + b"\x00")
+    assert not key.verifier.verify(tail, bytes(64))

@@ -426,4 +426,6 @@ def _check_proof_hashes(proof: Sequence[bytes]) -> None:
     if isinstance(proof, (bytes, bytearray, str)):
         raise ProofError("proof must be a sequence of hashes, not a single bytes/str value")
     for position, value in enumerate(proof):
-        _check_hash(f"proof[{position}]", value)
+        # the name is formatted only for a bad hash: this loop runs per hash of every proof
+        if not isinstance(value, (bytes, bytearray)) or len(value) != HASH_SIZE:
+            _check_hash(f"proof[{position}]", value)

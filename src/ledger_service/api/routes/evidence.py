@@ -60,7 +60,7 @@ class EvidenceForm(StrEnum):
 
     #: ``credit-ledger-evidence/3``: each record's batch transaction and its whole block
     BATCH = "batch"
-    #: ``credit-ledger-evidence/4``: compact — the record's inclusion in the newest anchored
+    #: ``credit-ledger-evidence/5``: compact — the record's inclusion in the newest anchored
     #: checkpoint of the global log, and that checkpoint's small block
     CHECKPOINT = "checkpoint"
 
@@ -70,7 +70,7 @@ FormParam = Annotated[
     Query(
         description="batch: the records' batch transactions and their blocks (format /3); "
         "checkpoint: compact, ~4 KB per record whatever the batch size — inclusion in the "
-        "newest checkpoint anchored on the chain (format /4; verify with the log key).",
+        "newest checkpoint anchored on the chain (format /5; verify with the log key).",
     ),
 ]
 

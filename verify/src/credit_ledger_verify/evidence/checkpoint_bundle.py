@@ -1,4 +1,4 @@
-"""The shape of a checkpoint-form bundle (``credit-ledger-evidence/4``), parsed before any
+"""The shape of a checkpoint-form bundle (``credit-ledger-evidence/5``), parsed before any
 cryptography (docs/evidence-format.md §8).
 
 Exact fields everywhere (an unknown, missing, ``null`` or mistyped field is refused by its
@@ -27,7 +27,7 @@ __all__ = ["CheckpointAnchor", "CheckpointBundle", "LogRecordEntry", "parse_chec
 FORM = "checkpoint"
 _ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _TOP = {"format", "form", "created_at", "records", "checkpoint", "anchor"}
-_ANCHOR = {"block_number", "previous_hash", "data_hash", "tx_index", "cas", "packed"}
+_ANCHOR = {"block_number", "previous_hash", "tx_index", "cas", "packed"}
 _RECORD = {"record_id", "content", "salt", "commitment", "log"}
 _LOG = {"leaf_index", "proof"}
 #: an RFC 6962 inclusion proof of a tree below 2^64 leaves has at most 64 hashes
@@ -38,10 +38,12 @@ _MAX_PACKED_CHARS = 1 << 20
 @dataclass(frozen=True, slots=True)
 class LogRecordEntry:
     """A well-formed record entry of the checkpoint form (``content``/``salt`` ``None`` and
-    ``commitment`` set: redacted)."""
+    ``commitment`` set: redacted). ``content`` is the record as a JSON object: its committed
+    bytes are its RFC 8785 canonical form, re-derived in step 1; a full entry's
+    ``record_id`` is the content's (not carried beside it)."""
 
     record_id: str
-    content: str | None
+    content: Mapping[str, Any] | None
     salt: bytes | None
     commitment: bytes | None
     leaf_index: int
@@ -51,11 +53,12 @@ class LogRecordEntry:
 @dataclass(frozen=True, slots=True)
 class CheckpointAnchor:
     """Where the checkpoint was anchored: its transaction's block (header fields and the
-    packed data/metadata, still compressed) and the transaction's position in it."""
+    packed data/metadata, still compressed) and the transaction's position in it. The
+    header's data hash is not carried: it is the hash of the unpacked data, and the orderer's
+    signature over the header made with it is what binds the data."""
 
     block_number: int
     previous_hash: bytes
-    data_hash: bytes
     tx_index: int
     #: the MSPs whose CA certificates (from the verifier's trust store) prime the unpacking
     cas: tuple[str, ...]
@@ -104,7 +107,7 @@ def _hash32(value: object, what: str) -> bytes:
 
 
 def parse_checkpoint_bundle(obj: Mapping[str, Any]) -> CheckpointBundle:
-    """A ``credit-ledger-evidence/4`` bundle's shape (the ``format`` is already checked).
+    """A ``credit-ledger-evidence/5`` bundle's shape (the ``format`` is already checked).
 
     Raises:
         BundleShapeError: the top level, the checkpoint or the anchor is malformed.
@@ -144,12 +147,10 @@ def _anchor(raw: object) -> CheckpointAnchor:
         )
     if not _is_int(index) or index < 0:
         raise BundleShapeError("anchor.tx_index must be a non-negative integer", field="tx_index")
-    hashes = []
-    for name in ("previous_hash", "data_hash"):
-        try:
-            hashes.append(_hash32(raw[name], f"anchor.{name}"))
-        except ValueError as exc:
-            raise BundleShapeError(str(exc), field=name) from None
+    try:
+        previous_hash = _hash32(raw["previous_hash"], "anchor.previous_hash")
+    except ValueError as exc:
+        raise BundleShapeError(str(exc), field="previous_hash") from None
     cas = raw["cas"]
     if (
         not isinstance(cas, list)
@@ -161,11 +162,14 @@ def _anchor(raw: object) -> CheckpointAnchor:
         packed = _b64(raw["packed"], "anchor.packed", _MAX_PACKED_CHARS)
     except ValueError as exc:
         raise BundleShapeError(str(exc), field="packed") from None
-    return CheckpointAnchor(number, hashes[0], hashes[1], index, tuple(cas), packed)
+    return CheckpointAnchor(number, previous_hash, index, tuple(cas), packed)
 
 
 def _record(position: int, raw: object) -> LogRecordEntry | MalformedRecord:
     label = raw.get("record_id") if isinstance(raw, Mapping) else None
+    content = raw.get("content") if isinstance(raw, Mapping) else None
+    if label is None and isinstance(content, Mapping):
+        label = content.get("record_id")
     rid = label if isinstance(label, str) else f"records[{position}]"
     try:
         return _record_entry(raw)
@@ -182,22 +186,32 @@ def _record_entry(raw: object) -> LogRecordEntry:
     nulls = sorted(k for k, v in raw.items() if v is None)
     if nulls:
         raise ValueError(f"{nulls[0]} is null: leave a field out, never set it to null")
-    rid = raw.get("record_id")
-    if not isinstance(rid, str) or _ID.fullmatch(rid) is None:
-        raise ValueError("record_id must be a record id ([A-Za-z0-9._:-], 1-128 characters)")
     content, salt, commitment = raw.get("content"), raw.get("salt"), raw.get("commitment")
     if content is not None or salt is not None:
-        # full: the commitment is SHA-256(salt ‖ content), computed, so it is not carried
+        # full: the commitment is SHA-256(salt ‖ content), computed, so it is not carried;
+        # nor is the record id: the content names its record (one reading only)
         if content is None or salt is None or commitment is not None:
             raise ValueError(
                 "a record carries content and salt (full) or only its commitment (redacted)"
             )
-        if not isinstance(content, str):
-            raise ValueError("content must be a string (the record's canonical JSON)")
+        if not isinstance(content, Mapping):
+            raise ValueError(
+                "content must be a JSON object (the record; its RFC 8785 form is committed)"
+            )
+        if "record_id" in raw:
+            raise ValueError(
+                "a full record is named by its content's record_id; record_id is carried by "
+                "redacted entries only"
+            )
+        rid = content.get("record_id")
+        what = "content.record_id"
         salt_bytes: bytes | None = _hash32(salt, "salt")
         commitment_bytes = None
     else:
+        rid, what = raw.get("record_id"), "record_id"
         salt_bytes, commitment_bytes = None, _hash32(commitment, "a redacted record's commitment")
+    if not isinstance(rid, str) or _ID.fullmatch(rid) is None:
+        raise ValueError(f"{what} must be a record id ([A-Za-z0-9._:-], 1-128 characters)")
     log = raw.get("log")
     if not isinstance(log, Mapping) or set(log) != _LOG:
         raise ValueError("log must be an object {leaf_index, proof}")

@@ -1,6 +1,8 @@
 """The numbered steps of a checkpoint-form bundle (docs/evidence-format.md §8).
 
-Per record: 1 content (SHA-256(salt ‖ content) is the commitment; skipped when redacted),
+Per record: 1 content (the content object's RFC 8785 bytes are the committed bytes,
+SHA-256(salt ‖ bytes) the commitment; an object that does not canonicalise fails; skipped
+when redacted),
 2 inclusion (the leaf at ``leaf_index`` leads to the checkpoint's root at its size). Shared by
 every record of the bundle, computed once: 3 checkpoint (the note verifies under the
 verifier's :class:`~credit_ledger_verify.tlog.CheckpointPolicy`: the log key, and k witness
@@ -18,7 +20,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from credit_ledger_verify.errors import LedgerError, ProofError, RootMismatch, ValidationError
+from credit_ledger_verify.canonical import canonicalize
+from credit_ledger_verify.errors import (
+    CanonicalizationError,
+    LedgerError,
+    ProofError,
+    RootMismatch,
+    ValidationError,
+)
 from credit_ledger_verify.evidence.bundle import BundleShapeError, MalformedRecord
 from credit_ledger_verify.evidence.checkpoint_bundle import (
     CheckpointAnchor,
@@ -170,7 +179,7 @@ class CheckpointVerification:
         except PackedBlockError as exc:
             return None, f"anchor.packed does not unpack: {exc}"
         block = self.fabric.decoded_block(
-            anchor.block_number, anchor.previous_hash, anchor.data_hash, data, signatures, codes
+            anchor.block_number, anchor.previous_hash, data, signatures, codes
         )
         if anchor.tx_index >= len(data):
             why = f"tx_index {anchor.tx_index} is outside block {anchor.block_number} "
@@ -298,19 +307,19 @@ def _step1_content(e: LogRecordEntry) -> tuple[StepResult, bytes]:
             e.commitment,
         )
     try:
-        content = e.content.encode("utf-8")
-    except UnicodeEncodeError:
-        return StepResult(_S.CONTENT, _F, "content is not valid Unicode text"), b""
+        # the committed bytes, re-derived: the record is RFC 8785 canonical JSON, so its
+        # object has exactly one byte form; anything outside RFC 8785's domain is refused
+        content = canonicalize(e.content)
+    except CanonicalizationError as exc:
+        return StepResult(_S.CONTENT, _F, f"content does not canonicalise: {exc}"), b""
     commitment = hashlib.sha256(e.salt + content).digest()
     try:
-        record = parse_record(content)
+        record = parse_record(e.content)
     except ValidationError as exc:
         return StepResult(_S.CONTENT, _F, f"content is not a valid record: {exc}"), commitment
     except (ValueError, RecursionError) as exc:
         return StepResult(_S.CONTENT, _F, f"content cannot be parsed: {exc}"), commitment
-    if record.record_id != e.record_id:
-        why = f"content is record {record.record_id!r}, not {e.record_id!r}"
-        return StepResult(_S.CONTENT, _F, why), commitment
+    # the entry's record id is the content's (step 0): no second name to compare
     return (
         StepResult(
             _S.CONTENT,

@@ -232,20 +232,20 @@ class FabricChecks:
         self,
         number: int,
         previous_hash: bytes,
-        data_hash: bytes,
         data: Sequence[bytes],
         signatures: bytes,
         transactions_filter: bytes,
     ) -> BlockCheck:
         """:meth:`block` for a block whose data and metadata are already bytes (the
         checkpoint form's packed block): every data entry stays available to
-        :meth:`transaction`."""
+        :meth:`transaction`. The header's data hash is computed from ``data`` (the form does
+        not carry it): the orderer's signature over that header is what binds the data."""
         self.stats.blocks_checked += 1
         check = BlockCheck(number=number, codes=transactions_filter)
         check.decoded = dict(enumerate(data))
         check.data = tuple("" for _ in data)  # only the count is read from it
         calculated = blocks.block_data_hash(data)
-        self._header(check, previous_hash, data_hash, calculated, signatures)
+        self._header(check, previous_hash, calculated, calculated, signatures)
         return check
 
     def _header(

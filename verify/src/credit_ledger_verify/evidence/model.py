@@ -52,11 +52,16 @@ ACCESS_BUNDLE_FORMAT = "credit-ledger-access/1"
 #: The ``format`` of the compact, checkpoint-form bundle: records proven by their inclusion in
 #: the global log at an anchored checkpoint, and that checkpoint's transaction in its block
 #: (docs/evidence-format.md §8). Its own version, so a ``/3`` verifier refuses it by name.
-CHECKPOINT_BUNDLE_FORMAT = "credit-ledger-evidence/4"
+#: /5: a record's content is its JSON object (the verifier re-derives the committed RFC 8785
+#: bytes), the block's data hash is derived, not carried; /4 carried both.
+CHECKPOINT_BUNDLE_FORMAT = "credit-ledger-evidence/5"
 #: Formats this verifier knows but refuses, and why (their on-chain layout is gone).
 RETIRED_FORMATS = {
     "credit-ledger-evidence/1": "on-chain layout v1 (record keys named record ids, JSON values)",
     "credit-ledger-evidence/2": "on-chain layout v2 (record keys named record ids)",
+    "credit-ledger-evidence/4": (
+        "the first checkpoint form (content as escaped text, the block's data hash carried)"
+    ),
 }
 
 

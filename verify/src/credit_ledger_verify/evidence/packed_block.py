@@ -15,8 +15,9 @@ exactly the bytes the chain holds. Layout before compression (all lengths unsign
 The DEFLATE stream is primed with a preset dictionary (zlib's ``zdict``) of what the
 verifier holds before unpacking (:func:`packing_dictionary`): the DER CA certificates of the
 MSPs the bundle names (``anchor.cas``, from the verifier's own trust directory — every
-identity in the block is issued by one of them, so issuer names and key identifiers repeat)
-and then the bundle's checkpoint note (the written value and the response repeat it).
+identity in the block is issued by one of them, so issuer names and key identifiers repeat),
+fixed text of every AnchorCheckpoint transaction, the bundle's checkpoint note, and the start
+of the written value as the note predicts it (its size, root in hex, the note JSON-escaped).
 
 Decoding refuses trailing bytes, oversized output (a DEFLATE bomb) and bad lengths.
 """
@@ -24,6 +25,7 @@ Decoding refuses trailing bytes, oversized output (a DEFLATE bomb) and bad lengt
 from __future__ import annotations
 
 import base64
+import json
 import re
 import zlib
 from collections.abc import Sequence
@@ -48,10 +50,37 @@ class PackedBlockError(ValueError):
     """The packed block bytes do not decode (reported by the verifier's block step)."""
 
 
+#: Text every AnchorCheckpoint transaction holds (the read set's lifecycle and log keys, the
+#: function name, the written value's field names): cheap matches for DEFLATE. A constant of
+#: the format: changing it changes every packed block, so only with a new format version.
+_ANCHOR_TEXT = (
+    b"_lifecycle\x12)\n'\n!namespaces/fields/"
+    b"\x00tlog\x00head\x00\x12\x02\x08\x00tlog\x00key\x00\x12\x02\x08\x00tlog\x00"
+    b'\x12\x10AnchorCheckpoint","msp":"'
+)
+
+
+def _anchored_value_prefix(note: bytes) -> bytes:
+    """The start of the checkpoint value the chaincode wrote, as far as the note tells it:
+    ``{"size":N,"root":"<hex>","prev_size":`` and ``,"note":"<the note, JSON-escaped>","tx_id":"``
+    (empty when the note does not have the expected first lines: the dictionary only
+    helps compression, the verifier checks the value itself in step 4)."""
+    lines = note.split(b"\n", 3)
+    if len(lines) < 4 or not lines[1].isdigit() or len(lines[2]) != 44:
+        return b""
+    try:
+        root = base64.b64decode(lines[2], validate=True).hex().encode()
+        escaped = json.dumps(note.decode("utf-8"), ensure_ascii=False)[1:-1].encode()
+    except (ValueError, UnicodeDecodeError):
+        return b""
+    return b'{"size":%b,"root":"%b","prev_size":' % (lines[1], root) + b',"note":"' + escaped
+
+
 def packing_dictionary(ca_certificates: Sequence[bytes], note: bytes) -> bytes:
-    """The preset dictionary: the CA certificates (DER, in the bundle's MSP order), then the
-    note (DEFLATE reaches back 32 KiB; the nearest, most repeated text goes last)."""
-    return b"".join(ca_certificates) + note
+    """The preset dictionary: the CA certificates (DER, in the bundle's MSP order), the text
+    every AnchorCheckpoint transaction holds, the note, then the written value's start as
+    the note predicts it (DEFLATE reaches back 32 KiB; the nearest text goes last)."""
+    return b"".join((*ca_certificates, _ANCHOR_TEXT, note, _anchored_value_prefix(note)))
 
 
 def pem(der: bytes) -> bytes:

@@ -11,7 +11,7 @@ the root and size the chain's batch key holds), 3 write set (record and batch ke
 byte; no key written twice), 4 endorsement (:class:`EndorsementPolicy`, proposal binding,
 creator), 5 block (data hash, tx id, channel, VALID flag), 6 orderer (block signatures).
 A lineage bundle's graph is then held against the nodes' verified content
-(:mod:`.lineage_checks`). A checkpoint-form bundle (``credit-ledger-evidence/4``) has its own
+(:mod:`.lineage_checks`). A checkpoint-form bundle (``credit-ledger-evidence/5``) has its own
 steps (:mod:`.checkpoint_verifier`) over the same Fabric checks.
 
 Every step is evaluated when its inputs are there, so a result shows *all* failing steps;

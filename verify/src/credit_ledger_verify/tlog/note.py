@@ -27,9 +27,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from nacl.bindings import crypto_sign_open
+from nacl.exceptions import CryptoError
 
 from credit_ledger_verify.tlog.errors import NoteFormatError, NoteKeyError
 
@@ -53,6 +54,8 @@ ED25519 = 0x01
 #: signature type of timestamped Ed25519 cosignatures (c2sp.org/tlog-cosignature, v1)
 ED25519_COSIGNATURE = 0x04
 _KEY_TYPES = (ED25519, ED25519_COSIGNATURE)
+#: an Ed25519 signature (RFC 8032)
+_SIGNATURE_BYTES = 64
 #: more than the 16 signatures the spec requires verifiers to accept; bounds the work
 MAX_SIGNATURES = 64
 MAX_NOTE_BYTES = 64 * 1024
@@ -111,10 +114,19 @@ class VerifierKey:
         return key_id(self.name, self.key_type, self.public_key)
 
     def verify(self, message: bytes, signature: bytes) -> bool:
-        """Whether ``signature`` is this key's Ed25519 signature of ``message``."""
+        """Whether ``signature`` is this key's Ed25519 signature of ``message``.
+
+        libsodium (PyNaCl), not OpenSSL: half the CPU per verification (~55 vs ~105 µs here),
+        most of a compact bundle's signatures-only check; it is also the stricter of the two
+        (it refuses small-order and non-canonical keys and points). ``crypto_sign_open``
+        takes signature ‖ message, so the signature's length is checked first: a shorter
+        one would shift bytes of the message into it.
+        """
+        if len(signature) != _SIGNATURE_BYTES:
+            return False
         try:
-            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
-        except (InvalidSignature, ValueError):
+            crypto_sign_open(signature + message, self.public_key)
+        except (CryptoError, ValueError, TypeError):
             return False
         return True
 
