@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from benchlib import machine  # scripts/ is on sys.path when a script runs
+from credit_ledger_verify.evidence.binary_form import encode_cbor_bundle
 from credit_ledger_verify.tlog import CheckpointPolicy, VerifierKey
 
 from ledger_service.evidence import (
@@ -118,6 +119,7 @@ def prepare(topo: Topology, work: Path, batch_size: int, batches: int, singles: 
         for i, rid in enumerate(chosen):
             compact = ledger.context.build_checkpoint_bundle([rid], chain=chain)
             (out / "compact" / f"{i:05d}.json").write_bytes(encode_bundle(compact))
+            (out / "compact" / f"{i:05d}.cbor").write_bytes(encode_cbor_bundle(compact))
     print(f"[b{batch_size}] checkpoint of size {anchored.size} anchored", flush=True)
     blocks = multi["blocks"]
     marker.write_text(
@@ -178,16 +180,20 @@ def bench_size(
     sizes = [f.stat().st_size for f in files]
     compact_files = sorted((out / "compact").glob("*.json"))
     compact_sizes = [f.stat().st_size for f in compact_files]
+    cbor_files = sorted((out / "compact").glob("*.cbor"))
+    cbor_sizes = [f.stat().st_size for f in cbor_files]
     warm_trust = TrustStore.load(trust_dir)
     policy = CheckpointPolicy(log_key)
 
-    def compact(chain: bool) -> Callable[[], int]:
+    def compact(chain: bool, binary: bool = False) -> Callable[[], int]:
+        paths = cbor_files if binary else compact_files
+
         def run() -> int:
-            for path in compact_files:
+            for path in paths:
                 verifier = Verifier(warm_trust, checkpoint_policy=policy, checkpoint_chain=chain)
                 result = verifier.verify(path.read_bytes())
                 assert result.ok, result.messages
-            return len(compact_files)
+            return len(paths)
 
         return run
 
@@ -258,6 +264,18 @@ def bench_size(
             compact(False),
             seconds,
         ),
+        measure(
+            "(c) compact bundles as CBOR, fresh verifier, warm trust, chain policy",
+            "bundles",
+            compact(True, binary=True),
+            seconds,
+        ),
+        measure(
+            "(c) compact bundles as CBOR, fresh verifier, warm trust, signatures policy",
+            "bundles",
+            compact(False, binary=True),
+            seconds,
+        ),
     ]
     info = {
         "bundle_files": len(files),
@@ -271,6 +289,7 @@ def bench_size(
             int(statistics.median(compact_sizes)),
             max(compact_sizes),
         ),
+        "cbor_bytes": (min(cbor_sizes), int(statistics.median(cbor_sizes)), max(cbor_sizes)),
         "profile_compact_chain": profile(compact(True)),
         "profile_compact_signatures": profile(compact(False)),
     }
@@ -404,11 +423,12 @@ def write_doc(
         done = json.loads((outs[b] / "done.json").read_text())
         blocks = ", ".join(f"#{x['number']} ({x['transactions']})" for x in done["blocks"])
         for f in figures:
-            size = (
-                f"{info['compact_bytes'][1]:,} B"
-                if f.name.startswith("(c)")
-                else f"{info['bundle_bytes_median'] / 1024:,.0f} KiB"
-            )
+            if "CBOR" in f.name:
+                size = f"{info['cbor_bytes'][1]:,} B"
+            elif f.name.startswith("(c)"):
+                size = f"{info['compact_bytes'][1]:,} B"
+            else:
+                size = f"{info['bundle_bytes_median'] / 1024:,.0f} KiB"
             lines.append(
                 f"| {b} | {blocks} | {size} | {f.name} | "
                 f"**{f.rate:,.0f} {f.unit}/s** | {f.cpu_rate:,.0f}/s | "
@@ -431,9 +451,10 @@ def write_doc(
             info["profile_multi"],
             "```",
             "",
-            "Compact single-record bundles ({:,} / {:,} / {:,} bytes min / median / max; "
-            "log size {:,}), chain policy:".format(
+            "Compact single-record bundles ({:,} / {:,} / {:,} bytes min / median / max as JSON, "
+            "{:,} / {:,} / {:,} as CBOR; log size {:,}), chain policy:".format(
                 *info["compact_bytes"],
+                *info["cbor_bytes"],
                 json.loads((outs[b] / "done.json").read_text())["log_size"],
             ),
             "",

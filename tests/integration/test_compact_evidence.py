@@ -10,6 +10,7 @@ import json
 import uuid
 from pathlib import Path
 
+import cbor2
 import pytest
 from credit_ledger_client import verify_evidence
 from credit_ledger_verify.cli import main as verify_main
@@ -153,6 +154,31 @@ def test_cli_builds_and_both_clis_verify(
     assert verify_main([*bare, "--log-key", str(key_file)]) == 0
     checked = runner.invoke(ledgerctl, ["verify", *bare, "--log-key", str(key_file)], env=env)
     assert checked.exit_code == 0, checked.output
+    # the same bundle as deterministic CBOR: smaller, verified by the same commands
+    binary = tmp_path / "c.cbor"
+    built = runner.invoke(
+        ledgerctl,
+        [
+            "evidence",
+            ledger.records[0].record_id,
+            "--form",
+            "checkpoint",
+            "--cbor",
+            "-o",
+            str(binary),
+        ],
+        env=env,
+    )
+    assert built.exit_code == 0, built.output
+    assert len(binary.read_bytes()) < len(out.read_bytes()) * 0.85
+    assert verify_main([str(binary), "--trust", str(trust_dir)]) == 0
+    assert verify_evidence(binary.read_bytes(), trust_dir).ok
+    tampered = cbor2.loads(binary.read_bytes())
+    salt = bytearray(tampered["records"][0]["salt"])
+    salt[0] ^= 1
+    tampered["records"][0]["salt"] = bytes(salt)
+    binary.write_bytes(cbor2.dumps(tampered, canonical=True))
+    assert verify_main([str(binary), "--trust", str(trust_dir)]) == 1  # step 2 fails
 
 
 def test_api_serves_the_checkpoint_form(ledger: AnchoredLedger, fabric_network: Topology) -> None:

@@ -90,6 +90,10 @@ def _fields(obj: Mapping[str, Any], allowed: set[str], required: set[str], where
 
 
 def _b64(value: object, what: str, limit: int) -> bytes:
+    if isinstance(value, bytes):  # the CBOR serialisation carries binary fields as bytes
+        if len(value) > limit * 3 // 4:
+            raise ValueError(f"{what} must be at most {limit * 3 // 4} bytes")
+        return value
     if not isinstance(value, str) or len(value) > limit:
         raise ValueError(f"{what} must be base64 text of at most {limit} characters")
     try:

@@ -29,6 +29,7 @@ from typing import Any
 
 from credit_ledger_verify.access_entry import parse_access_entry
 from credit_ledger_verify.errors import ProofError, RootMismatch, ValidationError
+from credit_ledger_verify.evidence.binary_form import decode_cbor_bundle, is_cbor_bundle
 from credit_ledger_verify.evidence.block_cache import BlockCache
 from credit_ledger_verify.evidence.bundle import (
     BlockEntry,
@@ -106,10 +107,19 @@ class Verifier:
     def verify(
         self, bundle: bytes | str | Mapping[str, Any], *, source: str | None = None
     ) -> VerificationResult:
-        """Verify a bundle (UTF-8 JSON bytes/text, or already-parsed JSON). Never raises for a
-        bad bundle: problems are in the result."""
+        """Verify a bundle (UTF-8 JSON bytes/text, CBOR bytes of the checkpoint form, or an
+        already-parsed object). Never raises for a bad bundle: problems are in the result."""
         try:
-            obj = bundle if isinstance(bundle, Mapping) else load_json(bundle)
+            if isinstance(bundle, Mapping):
+                obj: Any = bundle
+            elif isinstance(bundle, (bytes, bytearray)) and is_cbor_bundle(bundle):
+                obj = decode_cbor_bundle(bundle)
+                if obj.get("format") != CHECKPOINT_BUNDLE_FORMAT:
+                    raise BundleShapeError(
+                        f"the CBOR serialisation is defined for {CHECKPOINT_BUNDLE_FORMAT} only"
+                    )
+            else:
+                obj = load_json(bundle)
             if not isinstance(obj, Mapping):
                 raise BundleShapeError("bundle must be a JSON object")
             if obj.get("format") == CHECKPOINT_BUNDLE_FORMAT:
