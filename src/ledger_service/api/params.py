@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Query
@@ -16,7 +17,9 @@ __all__ = [
     "Cursor",
     "DepthQuery",
     "LimitQuery",
+    "as_of_time",
     "decode_cursor",
+    "decode_time_cursor",
     "encode_cursor",
     "parse_as_of",
 ]
@@ -52,3 +55,20 @@ def decode_cursor(cursor: str | None, *, items: int) -> list[Any] | None:
     if not isinstance(position, list) or len(position) != items:
         raise ValidationError(None, "cursor", "is not a cursor this API issued")
     return position
+
+
+def decode_time_cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    """A cursor of ``encode_cursor([time.isoformat(), id])``: the keyset position after it."""
+    position = decode_cursor(cursor, items=2)
+    if position is None:
+        return None
+    try:
+        return datetime.fromisoformat(position[0]), str(position[1])
+    except (TypeError, ValueError):
+        raise ValidationError(None, "cursor", "is not a cursor this API issued") from None
+
+
+def as_of_time(text: str | None, field: str = "as_of") -> datetime | None:
+    """An as-of time parameter where 'decision' has no meaning; ``None``: now."""
+    value = parse_as_of(text, field=field, decision=False)
+    return value if isinstance(value, datetime) else None

@@ -40,7 +40,7 @@ class AnchoredCheckpoints(Protocol):
 
 class GatewayAnchoredCheckpoints:
     """:class:`AnchoredCheckpoints` through a blocking gateway (reads are evaluated on the
-    gateway peer; :meth:`anchor` endorses and submits)."""
+    gateway peer; anchoring is the checkpointer's, ``anchoring.checkpointer``)."""
 
     def __init__(self, gateway: Gateway, channel: str, chaincode: str) -> None:
         network = gateway.get_network(channel)
@@ -63,16 +63,6 @@ class GatewayAnchoredCheckpoints:
             return self._qscc.evaluate("GetBlockByTxID", args=[self._channel, tx_id])
         except GatewayError as exc:
             raise CheckpointChainError(f"no block for transaction {tx_id}: {exc}") from None
-
-    def anchor(self, argument: bytes) -> CheckpointValue:
-        """Submit ``AnchorCheckpoint`` with ``argument`` as transient data (kept out of the
-        committed transaction, which compact evidence carries) and wait for its commit; the
-        stored value."""
-        try:
-            raw = self._contract.submit("AnchorCheckpoint", transient={"checkpoint": argument})
-        except GatewayError as exc:
-            raise CheckpointChainError(f"AnchorCheckpoint refused: {exc}") from None
-        return _decode(raw)
 
 
 def _decode(raw: bytes) -> CheckpointValue:

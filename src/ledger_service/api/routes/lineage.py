@@ -5,7 +5,6 @@ the access log — auditors only, each read with its purpose logged (docs/lineag
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -17,13 +16,14 @@ from ledger_service.api.params import (
     Cursor,
     DepthQuery,
     LimitQuery,
+    as_of_time,
     decode_cursor,
+    decode_time_cursor,
     encode_cursor,
     parse_as_of,
 )
 from ledger_service.api.problems import PROBLEM_RESPONSES
 from ledger_service.api.purpose import PurposeDetail, PurposeParam, declared_purpose
-from ledger_service.errors import ValidationError
 from ledger_service.export import render, to_dot, to_prov_json
 from ledger_service.queries.lineage import (
     DEFAULT_DEPTH,
@@ -49,11 +49,6 @@ _MEDIA = {
     "svg": "image/svg+xml",
     "png": "image/png",
 }
-
-
-def _time(text: str | None, field: str) -> datetime | None:
-    value = parse_as_of(text, field=field, decision=False)
-    return value if isinstance(value, datetime) else None
 
 
 def _read_graph(graph: LineageGraph) -> list[tuple[str | None, str | None]]:
@@ -145,7 +140,7 @@ def impact_route(
     as_of: AsOfQuery = None,
 ) -> dict[str, Any]:
     why = declared_purpose(purpose, purpose_detail)
-    when = _time(as_of, "as_of")
+    when = as_of_time(as_of, "as_of")
     with context.session_factory() as session:
         hit = impact(session, record_id, depth=depth, as_of=when)
         hit = replace(hit, graph=view_of(caller).graph(session, hit.graph))
@@ -165,16 +160,6 @@ def _page(nodes: list[Any], limit: int) -> dict[str, Any]:
     }
 
 
-def _after(cursor: str | None) -> tuple[datetime, str] | None:
-    position = decode_cursor(cursor, items=2)
-    if position is None:
-        return None
-    try:
-        return datetime.fromisoformat(position[0]), str(position[1])
-    except (TypeError, ValueError):
-        raise ValidationError(None, "cursor", "is not a cursor this API issued") from None
-
-
 @router.get(
     "/subjects/{subject}/timeline",
     name="timeline",
@@ -192,10 +177,15 @@ def timeline_route(
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     why = declared_purpose(purpose, purpose_detail)
-    when = _time(as_of, "as_of")
+    when = as_of_time(as_of, "as_of")
     with context.session_factory() as session:
         nodes = timeline(
-            session, subject, kinds=kind or [], as_of=when, limit=limit + 1, after=_after(cursor)
+            session,
+            subject,
+            kinds=kind or [],
+            as_of=when,
+            limit=limit + 1,
+            after=decode_time_cursor(cursor),
         )
         nodes = view_of(caller).nodes(session, nodes, when)
     log_read(context, caller, what="timeline", purpose=why, read=[(subject, None)])
@@ -219,10 +209,15 @@ def flagged_records(
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     why = declared_purpose(purpose, purpose_detail)
-    when = _time(as_of, "as_of")
+    when = as_of_time(as_of, "as_of")
     with context.session_factory() as session:
         nodes = flagged(
-            session, flag, subject=subject, as_of=when, limit=limit + 1, after=_after(cursor)
+            session,
+            flag,
+            subject=subject,
+            as_of=when,
+            limit=limit + 1,
+            after=decode_time_cursor(cursor),
         )
         nodes = view_of(caller).nodes(session, nodes, when)
     log_read(
@@ -252,7 +247,7 @@ def access_log(
         subject=subject,
         accessor=accessor,
         key_id=key_id,
-        since=_time(since, "since"),
+        since=as_of_time(since, "since"),
         limit=limit + 1,
         before_id=before,
     )

@@ -15,14 +15,13 @@ from ledger_service.api.params import (
     AsOfQuery,
     Cursor,
     LimitQuery,
-    decode_cursor,
+    as_of_time,
+    decode_time_cursor,
     encode_cursor,
-    parse_as_of,
 )
 from ledger_service.api.problems import PROBLEM_RESPONSES
 from ledger_service.api.purpose import PurposeDetail, PurposeParam, declared_purpose
 from ledger_service.api.routes.evidence import open_blocks
-from ledger_service.errors import ValidationError
 from ledger_service.evidence import EvidenceError, build_case_bundle
 from ledger_service.queries.objections import (
     case_impact,
@@ -46,18 +45,7 @@ StatusQuery = Annotated[
 
 
 def _at(context: Any, as_of: str | None) -> datetime:
-    value = parse_as_of(as_of, decision=False)
-    return value if isinstance(value, datetime) else context.now()
-
-
-def _after(cursor: str | None) -> tuple[datetime, str] | None:
-    position = decode_cursor(cursor, items=2)
-    if position is None:
-        return None
-    try:
-        return datetime.fromisoformat(position[0]), str(position[1])
-    except (TypeError, ValueError):
-        raise ValidationError(None, "cursor", "is not a cursor this API issued") from None
+    return as_of_time(as_of) or context.now()
 
 
 @router.get(
@@ -80,7 +68,12 @@ def objections(
     at = _at(context, as_of)
     with context.session_factory() as session:
         cases = list_cases(
-            session, as_of=at, status=status, subject=subject, limit=limit + 1, after=_after(cursor)
+            session,
+            as_of=at,
+            status=status,
+            subject=subject,
+            limit=limit + 1,
+            after=decode_time_cursor(cursor),
         )
     more = len(cases) > limit
     cases = cases[:limit]

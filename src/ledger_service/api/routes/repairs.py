@@ -3,13 +3,12 @@ purpose logged (docs/regulation.md "Credit repair")."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
 from ledger_service.api.deps import Caller, Context, log_read
-from ledger_service.api.params import AsOfQuery, parse_as_of
+from ledger_service.api.params import AsOfQuery, as_of_time
 from ledger_service.api.problems import PROBLEM_RESPONSES
 from ledger_service.api.purpose import PurposeDetail, PurposeParam, declared_purpose
 from ledger_service.queries.repairs import (
@@ -24,11 +23,6 @@ from ledger_service.queries.repairs import (
 router = APIRouter(prefix="/v1", tags=["repairs"], responses=PROBLEM_RESPONSES)
 
 Outcome = Literal["submitted", "verified", "approved", "rejected"]
-
-
-def _time(as_of: str | None) -> datetime | None:
-    value = parse_as_of(as_of, field="as_of", decision=False)
-    return value if isinstance(value, datetime) else None
 
 
 def _read(cases: list[RepairCase]) -> list[tuple[str | None, str | None]]:
@@ -50,7 +44,7 @@ def list_repairs(
     as_of: AsOfQuery = None,
 ) -> dict[str, Any]:
     why = declared_purpose(purpose, purpose_detail)
-    when = _time(as_of)
+    when = as_of_time(as_of)
     with context.session_factory() as session:
         cases = repair_cases(session, status=status, as_of=when, subject=subject)
     log_read(context, caller, what="repairs", purpose=why, read=_read(cases))
@@ -74,7 +68,7 @@ def get_repair(
     as_of: AsOfQuery = None,
 ) -> dict[str, Any]:
     why = declared_purpose(purpose, purpose_detail)
-    when = _time(as_of)
+    when = as_of_time(as_of)
     with context.session_factory() as session:
         case = repair_case(session, case_id, as_of=when)
     log_read(context, caller, what="repair", purpose=why, read=_read([case]))
@@ -94,7 +88,7 @@ def repairs_report_route(
     as_of: AsOfQuery = None,
 ) -> dict[str, Any]:
     why = declared_purpose(purpose, purpose_detail)
-    when = _time(as_of)
+    when = as_of_time(as_of)
     with context.session_factory() as session:
         report = repair_report(session, as_of=when)
     log_read(context, caller, what="repairs_report", purpose=why, read=_read(report.cases))
